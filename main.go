@@ -1,0 +1,70 @@
+// Command appfactory is a self-service application factory: a portal where
+// prospects assemble applications that are built into images, deployed as
+// isolated per-tenant stacks, routed by host, passivated when idle and
+// activated on the next request.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `appfactory: a self-service application factory.
+
+Usage:
+  appfactory serve [flags]                              run the portal, router and orchestrator
+  appfactory admin create --email E --password P [--name N]   create or promote an admin
+  appfactory token create --email E [--name N]          print a new API token for a user
+
+Run "appfactory <command> --help" for the flags of a command. Every flag can
+also be set with an APPFACTORY_* environment variable (--data-dir is
+APPFACTORY_DATA_DIR).
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "appfactory:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stderr)
+	case "admin":
+		if len(args) < 2 || args[1] != "create" {
+			return fmt.Errorf("usage: appfactory admin create --email E --password P [--name N]")
+		}
+		return cmdAdminCreate(ctx, args[2:], stdout, stderr)
+	case "token":
+		if len(args) < 2 || args[1] != "create" {
+			return fmt.Errorf("usage: appfactory token create --email E [--name N]")
+		}
+		return cmdTokenCreate(ctx, args[2:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

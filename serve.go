@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"appfactory/handlers"
+	"appfactory/store"
+	"appfactory/web"
+)
+
+// serveConfig is the configuration of `appfactory serve`.
+type serveConfig struct {
+	Addr     string
+	DataDir  string
+	Domain   string
+	Catalog  string
+	LogLevel string
+	TLS      bool
+	Grace    time.Duration
+}
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := newFlagSet("serve", stderr)
+	fs.StringVar(&cfg.Addr, "addr", ":8080", "listen address of the portal and the tenant router")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the database, uploaded components and build cache")
+	fs.StringVar(&cfg.Domain, "domain", "localhost", "portal host name; tenants are served at <slug>.<domain>")
+	fs.StringVar(&cfg.Catalog, "catalog", "", "catalog YAML file of platforms and environments (default: the embedded catalog)")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&cfg.TLS, "tls", false, "the portal is served over HTTPS by a front proxy (Secure cookies, HSTS)")
+	fs.DurationVar(&cfg.Grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run on shutdown")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	slog.SetDefault(logger)
+
+	db, err := store.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			logger.Error("close database", slog.Any("err", err))
+		}
+		logger.Info("database closed")
+	}()
+
+	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
+	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger}
+	h.Register()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	abs, _ := filepath.Abs(cfg.DataDir)
+	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
+	if n, _ := countUsers(ctx, db); n == 0 {
+		fmt.Fprintf(os.Stderr, "\nappfactory is up at %s\nNo account exists yet. Create the first admin with:\n  bin/appfactory admin create --data-dir %s --email you@example.com --password '<a long password>'\n\n", portalURL(cfg.Domain, ln.Addr()), cfg.DataDir)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
+	err = g.Wait()
+	logger.Info("appfactory stopped")
+	return err
+}
+
+// portalURL is the address a person opens: the domain with the listener's port.
+func portalURL(domain string, addr net.Addr) string {
+	_, port, _ := net.SplitHostPort(addr.String())
+	return fmt.Sprintf("http://%s:%s/", domain, port)
+}
+
+func countUsers(ctx context.Context, db *store.DB) (int, error) {
+	var n int
+	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM users`)
+	return n, err
+}

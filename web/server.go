@@ -1,0 +1,164 @@
+// Package web is appfactory's HTTP server: echo with its middleware, the
+// error pages, static files, and the host dispatch between the portal and
+// the tenant router.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"appfactory/static"
+	"appfactory/views"
+)
+
+// Options configure the server.
+type Options struct {
+	// Addr is the listen address, like ":8080".
+	Addr string
+	// Domain is the portal's host name; tenants live at <slug>.<Domain>.
+	Domain string
+	// TLS tells the middleware that the portal is served over HTTPS (Secure
+	// cookies, HSTS).
+	TLS    bool
+	Logger *slog.Logger
+}
+
+// Server is the portal and the tenant router behind one listener.
+type Server struct {
+	opts   Options
+	echo   *echo.Echo
+	http   *http.Server
+	logger *slog.Logger
+	// tenants serves <slug>.<domain>; until one is set every tenant host is unknown.
+	tenants http.Handler
+	// PageFor builds the layout's view model for a request (user, CSRF
+	// token); the accounts handlers replace the default.
+	PageFor func(c echo.Context, title string) views.Page
+}
+
+// New returns a server with the portal's middleware and static files in place.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	s := &Server{opts: opts, echo: e, logger: opts.Logger}
+	s.PageFor = func(_ echo.Context, title string) views.Page { return views.Page{Title: title} }
+	s.tenants = http.HandlerFunc(s.unknownTenant)
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(s.recoverer, s.requestLog, s.securityHeaders)
+	e.StaticFS("/static", static.FS)
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.http = &http.Server{
+		Addr:              opts.Addr,
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Echo is the portal's router, for handlers to register their routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Domain is the portal's host name.
+func (s *Server) Domain() string { return s.opts.Domain }
+
+// SetTenantRouter installs the handler for tenant hosts.
+func (s *Server) SetTenantRouter(h http.Handler) { s.tenants = h }
+
+// Handler dispatches by host: <slug>.<domain> to the tenant router,
+// anything else to the portal (behind cross-origin protection).
+func (s *Server) Handler() http.Handler {
+	portal := http.NewCrossOriginProtection().Handler(s.echo)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := TenantSlug(r.Host, s.opts.Domain); ok {
+			s.tenants.ServeHTTP(w, r)
+			return
+		}
+		portal.ServeHTTP(w, r)
+	})
+}
+
+// TenantSlug returns the tenant slug of a Host header for the given domain:
+// "acme.localhost:8080" gives "acme". Hosts are normalised (case, port,
+// trailing dot); only a single DNS label directly under the domain counts.
+func TenantSlug(host, domain string) (string, bool) {
+	h := NormalizeHost(host)
+	d := NormalizeHost(domain)
+	if d == "" || !strings.HasSuffix(h, "."+d) {
+		return "", false
+	}
+	slug := strings.TrimSuffix(h, "."+d)
+	if !validLabel(slug) {
+		return "", false
+	}
+	return slug, true
+}
+
+// NormalizeHost lower-cases a host, drops its port and a trailing dot.
+func NormalizeHost(host string) string {
+	host = strings.TrimSpace(host)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	host = strings.TrimSuffix(host, ".")
+	return strings.ToLower(host)
+}
+
+// validLabel reports whether s is one DNS label: 1..63 of a-z0-9-, not
+// starting or ending with '-'.
+func validLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ListenAndServe serves until ctx is cancelled, then shuts down gracefully:
+// in-flight requests get up to grace to finish.
+func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		return e
+	}
+	return err
+}
+
+// RegisterOnShutdown runs f when the server starts shutting down (to end
+// long-lived streams such as server-sent events).
+func (s *Server) RegisterOnShutdown(f func()) { s.http.RegisterOnShutdown(f) }
+
+func (s *Server) unknownTenant(w http.ResponseWriter, r *http.Request) {
+	WriteTenantError(w, r, http.StatusNotFound, "No such app", "There is no app at this address. It may have been deleted, or the link may be mistyped.")
+}
