@@ -129,10 +129,11 @@ func (r *reader) platform(n *yaml.Node, path string) Platform {
 }
 
 // stackStart is the catalog line just before the stack's first line: a
-// block scalar ("stack: |") starts on the line after its indicator.
+// literal block ("stack: |") starts on the line after its indicator and
+// keeps its lines. Other styles join or escape lines, so no line maps.
 func stackStart(n *yaml.Node) int {
 	n = deref(n)
-	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+	if n.Style&yaml.LiteralStyle != 0 {
 		return n.Line
 	}
 	return 0
