@@ -116,6 +116,7 @@ func TestReadBundleAccepts(t *testing.T) {
 	}{
 		{"tar.gz as tar -C dir . makes it", "theme.tar.gz", tgz(t, dir("./"), file("./component.yaml", goodManifest), dir("./theme/"), file("./theme/site.css", "body{color:#123}"))},
 		{"tgz without directories", "theme.tgz", tgz(t, file("component.yaml", goodManifest), file("theme/site.css", "body{color:#123}"))},
+		{"git archive with a global header", "theme.tar.gz", tgz(t, entry{name: "pax_global_header", typ: tar.TypeXGlobalHeader}, file("component.yaml", goodManifest), file("theme/site.css", "body{color:#123}"))},
 		{"zip", "theme.zip", zipOf(t, file("component.yaml", goodManifest), dir("theme/"), file("theme/site.css", "body{color:#123}"))},
 		{"zip under a wrong name", "theme.tar.gz", zipOf(t, file("component.yaml", goodManifest), file("theme/site.css", "body{color:#123}"))},
 		{"gzip under a wrong name", "theme.zip", tgz(t, file("component.yaml", goodManifest), file("theme/site.css", "body{color:#123}"))},
@@ -211,8 +212,8 @@ func TestReadBundleRefuses(t *testing.T) {
 		{"directory then file", tgz(t, manifest, file("a/b", "1"), file("a", "2")), DefaultBundleLimits(), apperr.Unprocessable, "both a file and a directory"},
 		{"bomb by ratio", tgz(t, manifest, file("zeros", zeros(8<<20))), DefaultBundleLimits(), apperr.TooLarge, "archive bomb"},
 		{"bomb in zip", zipOf(t, manifest, file("zeros", zeros(8<<20))), DefaultBundleLimits(), apperr.TooLarge, "archive bomb"},
-		{"unpacked over the limit", tgz(t, manifest, file("a", randomText(t, 60<<10)), file("b", randomText(t, 60<<10))), small, apperr.TooLarge, "at most 100 KiB"},
-		{"unpacked over the default limit", tgz(t, manifest, file("zeros", zeros(51<<20))), BundleLimits{MaxArchive: 20 << 20, MaxUnpacked: 50 << 20, MaxEntries: 500, MaxRatio: 1 << 20}, apperr.TooLarge, "at most 50 MiB"},
+		{"unpacked over the limit", tgz(t, manifest, file("a", randomText(t, 60<<10)), file("b", randomText(t, 60<<10))), small, apperr.TooLarge, "more than the 100 KiB accepted"},
+		{"unpacked over the default limit", tgz(t, manifest, file("zeros", zeros(51<<20))), BundleLimits{MaxArchive: 20 << 20, MaxUnpacked: 50 << 20, MaxEntries: 500, MaxRatio: 1 << 20}, apperr.TooLarge, "more than the 50 MiB accepted"},
 		{"too many entries", tgz(t, many...), small, apperr.TooLarge, "more than 10 entries"},
 		{"too many zip entries", zipOf(t, many...), small, apperr.TooLarge, "more than 10 entries"},
 		{"archive too large", tgz(t, manifest, file("a", randomText(t, 4096))), BundleLimits{MaxArchive: 1000, MaxUnpacked: 1 << 20, MaxEntries: 10}, apperr.TooLarge, "at most 1000 bytes"},

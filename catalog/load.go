@@ -122,7 +122,11 @@ func (r *reader) platform(n *yaml.Node, path string) Platform {
 		p.Model = r.modelSchema(v, join(path, "model"))
 	}
 	if v := r.required(f, "stack", n, path); v != nil {
-		p.Stack = r.str(v, join(path, "stack"))
+		if deref(v).Kind == yaml.MappingNode {
+			r.add(v, join(path, "stack"), "write the Compose file as a block of text (stack: |)")
+		} else {
+			p.Stack = r.str(v, join(path, "stack"))
+		}
 		p.stackLine = stackStart(v)
 	}
 	return p

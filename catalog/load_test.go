@@ -198,6 +198,7 @@ func TestParseRefusesBadCatalogs(t *testing.T) {
 		{"missing image", edit(t, "        image: example/app:1\n", ""), "test.yaml:5: platforms[0].versions[0].image: is required"},
 		{"bad image", edit(t, "example/app:1", "Example App"), "test.yaml:6: platforms[0].versions[0].image: \"Example App\" is not an image reference"},
 		{"missing stack", edit(t, "    stack: |\n", "    stack_: |\n"), "test.yaml:12: platforms[0].stack_: unknown key"},
+		{"stack as a mapping", edit(t, "    stack: |\n", "    stack:\n"), "test.yaml:13: platforms[0].stack: write the Compose file as a block of text"},
 		{"bad id", edit(t, "  - id: app\n", "  - id: App_1\n"), "test.yaml:2: platforms[0].id: \"App_1\": use 1 to 40 lowercase"},
 		{"bad duration", edit(t, "    name: Trial\n", "    name: Trial\n    ttl: 7 days\n"), "test.yaml:22: environments[0].ttl: want a duration"},
 		{"negative duration", edit(t, "    name: Trial\n", "    name: Trial\n    idle_timeout: -5m\n"), "test.yaml:22: environments[0].idle_timeout: "},
