@@ -16,6 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/views"
+	"appfactory/web"
 )
 
 // CSRFField and CSRFHeader carry the CSRF token of a request: the hidden
@@ -24,6 +26,8 @@ const (
 	CSRFField  = "csrf_token"
 	CSRFHeader = "X-CSRF-Token"
 )
+
+const csrfMessage = "This form has expired or did not come from this site. Reload the page and try again."
 
 // csrfPeekLimit bounds how much of a multipart body is read to find the
 // token field (forms put it first); the rest stays unread for the handler.
@@ -72,7 +76,11 @@ func (h *Handlers) csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			h.Logger.Info("csrf check failed", "method", r.Method, "path", r.URL.Path, "ip", c.RealIP(), "has_session", want != "", "has_token", got != "")
-			return apperr.New(apperr.Forbidden, "This form has expired or did not come from this site. Reload the page and try again.")
+			if web.GetHTMX(c).Partial() {
+				// htmx swaps this in place of the form it sent.
+				return web.Render(c, http.StatusForbidden, views.FormExpired())
+			}
+			return apperr.New(apperr.Forbidden, csrfMessage)
 		}
 		return next(c)
 	}
