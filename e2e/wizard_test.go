@@ -104,7 +104,8 @@ func TestWizardJourney(t *testing.T) {
 	_, err = input(`select[name="doctypes[0].fields[1].type"]`).SelectOption(playwright.SelectOptionValues{Values: &[]string{"choice"}})
 	do("second type", err)
 	do("choices", input(`input[name="doctypes[0].fields[1].choices"]`).Fill("open, signed"))
-	click("Next: Environment")
+	// Enter moves on; it does not press an editor button.
+	do("enter", input(`input[name="doctypes[0].fields[1].choices"]`).Press("Enter"))
 
 	// Step 5: too many replicas for a trial, corrected.
 	heading("Environment")
