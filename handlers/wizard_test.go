@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -190,6 +191,20 @@ func TestWizardBackAndForthKeepsValues(t *testing.T) {
 	wizardURL(t, loc, "4")
 	if a := appOf(t, w, id); a.Environment != "demo" || a.Replicas != 1 || a.Step != 4 {
 		t.Errorf("after back from 5: env %s replicas %d step %d", a.Environment, a.Replicas, a.Step)
+	}
+	// What is saved unvalidated stays within bounds.
+	huge := url.Values{"title": {strings.Repeat("t", 5000)}, "nav": {"back"}}
+	for i := range 50 {
+		huge.Set(fmt.Sprintf("doctypes[%d].name", i), "D")
+	}
+	post(t, w.c, step("4"), huge)
+	if m := appOf(t, w, id).Model(); len(m.Doctypes) != 10 || len(m.Title) != 200 {
+		t.Errorf("unbounded model kept: %d doctypes, title of %d", len(m.Doctypes), len(m.Title))
+	}
+	post(t, w.c, step("2"), url.Values{"components": {"comments", "no-such", "search"}, "nav": {"close"}})
+	post(t, w.c, step("5"), url.Values{"environment": {"moon"}, "replicas": {"1"}, "nav": {"close"}})
+	if a := appOf(t, w, id); strings.Join(a.Components(), ",") != "comments,search" || a.Environment != "demo" {
+		t.Errorf("unknown values kept: %v %s", a.Components(), a.Environment)
 	}
 	// Back cannot slip a deprecated version in.
 	post(t, w.c, step("1"), url.Values{"name": {"Notes"}, "platform": {"contentapp"}, "version": {"0.9"}, "nav": {"close"}})
