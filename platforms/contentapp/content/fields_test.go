@@ -128,3 +128,32 @@ func TestCommentCheck(t *testing.T) {
 		t.Fatalf("empty body: %v", err)
 	}
 }
+
+func FuzzCheckDocument(f *testing.F) {
+	f.Add("Contract", "Deal", `{"amount":"1e3","active":"on","kind":"nda","signed":"2026-01-31"}`)
+	f.Add("Contract", "", `{"party":null}`)
+	f.Add("Memo", "x", `{"x":[1,2]}`)
+	f.Add("Contract", "x", `{"amount":1e400}`)
+	m := testModel()
+	f.Fuzz(func(t *testing.T, doctype, title, fieldsJSON string) {
+		var fields map[string]any
+		if json.Unmarshal([]byte(fieldsJSON), &fields) != nil {
+			return
+		}
+		for _, model := range []Model{m, {}} {
+			gotTitle, got, err := model.CheckDocument(doctype, title, fields)
+			if err != nil {
+				if apperr.Code(err) != apperr.Unprocessable {
+					t.Fatalf("error code %q: %v", apperr.Code(err), err)
+				}
+				continue
+			}
+			if gotTitle == "" || len(gotTitle) > MaxTitle {
+				t.Fatalf("accepted title %q", gotTitle)
+			}
+			if _, err := json.Marshal(got); err != nil {
+				t.Fatalf("accepted fields do not encode: %v", err)
+			}
+		}
+	})
+}
