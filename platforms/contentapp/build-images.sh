@@ -31,8 +31,7 @@ done
 for v in $versions; do
 	ctx="$out/$v"
 	mkdir -p "$ctx/data" "$ctx/tmp"
-	chmod 0755 "$ctx/data"
-	chmod 1777 "$ctx/tmp"
+	chmod 0755 "$ctx/data" "$ctx/tmp"
 	echo "contentapp $v: go build -> $ctx/contentapp"
 	(cd "$root" && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
 		-ldflags "-s -w -X main.version=$v" -o "$ctx/contentapp" ./platforms/contentapp)

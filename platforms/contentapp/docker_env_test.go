@@ -36,6 +36,8 @@ type dockerEnv struct {
 	id     string
 	labels map[string]string
 	net    string
+	// started is when the last ContainerStart call of run returned.
+	started time.Time
 }
 
 func newDockerEnv(t *testing.T) *dockerEnv {
@@ -209,6 +211,7 @@ func (e *dockerEnv) run(t *testing.T, img, role, suffix, vol string) string {
 	if err := e.cli.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	e.started = time.Now()
 	return c.ID
 }
 
@@ -228,7 +231,7 @@ func (e *dockerEnv) addr(t *testing.T, id string, port int) string {
 
 // waitOK polls url until it answers 200, with short dials (a SYN sent
 // before the container's network is up would wait a second for a retry).
-func waitOK(t *testing.T, url string) time.Duration {
+func waitOK(t *testing.T, url string) {
 	t.Helper()
 	hc := &http.Client{Timeout: 500 * time.Millisecond, Transport: &http.Transport{
 		DialContext:       (&net.Dialer{Timeout: 30 * time.Millisecond}).DialContext,
@@ -241,7 +244,7 @@ func waitOK(t *testing.T, url string) time.Duration {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return time.Since(start)
+				return
 			}
 			last = resp.Status
 		} else {
@@ -250,7 +253,6 @@ func waitOK(t *testing.T, url string) time.Duration {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("%s not OK within 20 s: %s", url, last)
-	return 0
 }
 
 // exec runs the command in the container and returns its exit code.

@@ -54,7 +54,8 @@ func TestDockerStack(t *testing.T) {
 	store := e.run(t, tags["1.0"], "store", "store-1", vol)
 	web := e.run(t, tags["1.0"], "web", "web-1", "")
 	base := "http://" + e.addr(t, web, 8080)
-	t.Logf("web container ready %v after start returned", waitOK(t, base+"/healthz").Round(time.Millisecond))
+	waitOK(t, base+"/healthz")
+	t.Logf("web container: /healthz 200 %v after its start call returned", time.Since(e.started).Round(time.Millisecond))
 	waitOK(t, base+"/readyz")
 	for _, id := range []string{store, web} {
 		if code := e.exec(t, id, "/contentapp", "health"); code != 0 {
@@ -104,8 +105,10 @@ func TestDockerStack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	restarted := time.Now()
 	base = "http://" + e.addr(t, web, 8080)
-	t.Logf("web container ready %v after restart", waitOK(t, base+"/readyz").Round(time.Millisecond))
+	waitOK(t, base+"/readyz")
+	t.Logf("after restart: /readyz 200 %v after the start calls returned", time.Since(restarted).Round(time.Millisecond))
 	check("after restart", "1.0")
 
 	// Upgrade: new containers of 2.0 on the same volume.
