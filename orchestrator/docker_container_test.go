@@ -435,6 +435,9 @@ func TestHealthcheck(t *testing.T) {
 
 func TestNewDockerAndHost(t *testing.T) {
 	e := newTestEnv(t)
+	if err := e.d.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	h, err := e.d.Host(context.Background())
 	if err != nil {
 		t.Fatal(err)
