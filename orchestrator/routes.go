@@ -1,0 +1,99 @@
+// Package orchestrator is appfactory's Docker side: the factory that builds
+// per-tenant images, the reconciler that keeps Docker in step with the
+// database, the router that serves tenant hosts, the passivator and the
+// monitor. It is the only package that imports the Docker client.
+package orchestrator
+
+import (
+	"sync"
+)
+
+// Route is what the router needs to serve one tenant host, kept in memory
+// so that no request queries the database.
+type Route struct {
+	TenantID string
+	Slug     string
+	// Title is the app's title, for the "Starting ..." page.
+	Title string
+	// State is the tenant's actual state (running, passivated, paused, ...).
+	State string
+	// Backends are the host:port addresses of the routed service's ready
+	// replicas on the tenant network; empty while the tenant is not running.
+	Backends []string
+	// Readiness is the routed service's readiness path, like "/healthz".
+	Readiness string
+	// Generation changes whenever the backends are replaced.
+	Generation int64
+}
+
+// Routes is the in-memory route table, keyed by slug. The reconciler writes
+// it after every start, stop and delete; the router reads it per request.
+type Routes struct {
+	mu     sync.RWMutex
+	bySlug map[string]Route
+	subs   []func(Route, bool)
+}
+
+// NewRoutes returns an empty route table.
+func NewRoutes() *Routes {
+	return &Routes{bySlug: make(map[string]Route)}
+}
+
+// Get returns the route of a slug.
+func (t *Routes) Get(slug string) (Route, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	r, ok := t.bySlug[slug]
+	return r, ok
+}
+
+// Set adds or replaces a tenant's route.
+func (t *Routes) Set(r Route) {
+	t.mu.Lock()
+	t.bySlug[r.Slug] = r
+	subs := t.subs
+	t.mu.Unlock()
+	for _, f := range subs {
+		f(r, true)
+	}
+}
+
+// Delete removes a tenant's route: its host answers 404 from then on.
+func (t *Routes) Delete(slug string) {
+	t.mu.Lock()
+	r, ok := t.bySlug[slug]
+	delete(t.bySlug, slug)
+	subs := t.subs
+	t.mu.Unlock()
+	if ok {
+		for _, f := range subs {
+			f(r, false)
+		}
+	}
+}
+
+// Len is the number of routes.
+func (t *Routes) Len() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.bySlug)
+}
+
+// All returns a copy of every route.
+func (t *Routes) All() []Route {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]Route, 0, len(t.bySlug))
+	for _, r := range t.bySlug {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Subscribe calls f after every change (present=false for a deletion), so
+// that the router can drop connections to replaced backends.
+func (t *Routes) Subscribe(f func(r Route, present bool)) {
+	t.mu.Lock()
+	t.subs = append(t.subs, f)
+	t.mu.Unlock()
+}
