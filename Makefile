@@ -26,10 +26,10 @@ static/vendor/htmx.min.js: node_modules/.package-lock.json
 
 ## templ: regenerate the templ components
 templ:
-	$(GO) tool templ generate -path views
+	$(GO) tool templ generate
 
 bin/appfactory: $(GOFILES) $(TEMPLS) static/vendor/htmx.min.js go.mod go.sum $(shell find static migrations catalog -type f -not -name '*.go' 2>/dev/null)
-	$(GO) tool templ generate -path views >/dev/null
+	$(GO) tool templ generate >/dev/null
 	CGO_ENABLED=0 $(GO) build -trimpath -o $@ .
 
 ## images: the sample platform's images (appfactory/contentapp:<version>)
@@ -52,7 +52,7 @@ test: setup build
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
-	$(GO) tool templ generate -path views >/dev/null && git diff --exit-code -- '*_templ.go'
+	$(GO) tool templ generate >/dev/null && git diff --exit-code -- '*_templ.go'
 
 ## bench: the benchmarks whose figures go into issue notes
 bench: build
