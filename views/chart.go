@@ -75,10 +75,10 @@ type chartTick struct {
 
 // chartLine is one drawn series.
 type chartLine struct {
-	Name   string
-	Color  string
-	Path   string
-	Dots   []chartDot
+	Name    string
+	Color   string
+	Path    string
+	Dots    []chartDot
 	LegendX float64
 }
 
