@@ -120,11 +120,6 @@ func (q TenantQuery) where() (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
-}
-
 // tenantRowsFrom is the FROM clause shared by the page and its count.
 const tenantRowsFrom = `FROM tenants t JOIN apps a ON a.id = t.app_id JOIN users u ON u.id = t.owner_id`
 
