@@ -50,6 +50,10 @@ func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []
 		PullParent:  false,
 		Version:     build.BuilderV1,
 	})
+	if cerrdefs.IsInvalidArgument(err) {
+		// A Dockerfile the engine cannot parse is refused before any output.
+		return "", &BuildError{Msg: strings.TrimPrefix(err.Error(), "Error response from daemon: ")}
+	}
 	if err != nil {
 		return "", wrap(err, "build image %v", tags)
 	}

@@ -61,6 +61,14 @@ func main() {
 		ballast = append(ballast, b)
 		fmt.Fprintln(w, len(ballast)*8, "MiB")
 	})
+	// POST /write?path=P writes a byte to P, to show which paths are writable.
+	mux.HandleFunc("POST /write", func(w http.ResponseWriter, r *http.Request) {
+		if err := os.WriteFile(r.URL.Query().Get("path"), []byte("x"), 0o644); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%d:%d\n", os.Getuid(), os.Getgid())
 	})
