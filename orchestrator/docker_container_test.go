@@ -14,6 +14,7 @@ import (
 )
 
 func TestCreateContainerHardening(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -106,6 +107,7 @@ func TestCreateContainerHardening(t *testing.T) {
 }
 
 func TestCreateContainerDefaultsAndAdopt(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -173,6 +175,7 @@ func TestContainerConfigRejects(t *testing.T) {
 }
 
 func TestContainerLifecycleIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -254,6 +257,7 @@ func TestContainerLifecycleIdempotent(t *testing.T) {
 // An internal network has no way out, yet the host reaches its containers
 // by address: the router depends on it.
 func TestInternalNetworkReachableFromHost(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	image := e.image(t)
 	netName, _, subnet := e.network(t, "net", true)
@@ -268,6 +272,7 @@ func TestInternalNetworkReachableFromHost(t *testing.T) {
 }
 
 func TestVolumeDataSurvivesRecreate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -295,6 +300,7 @@ func TestVolumeDataSurvivesRecreate(t *testing.T) {
 }
 
 func TestListContainersByLabel(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestBuildImageFromMemory(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	tag := "appfactory-test/build:" + e.id
@@ -60,6 +61,7 @@ func TestBuildImageFromMemory(t *testing.T) {
 }
 
 func TestBuildImageError(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, tc := range []struct {
 		name       string

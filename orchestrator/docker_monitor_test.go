@@ -10,6 +10,7 @@ import (
 )
 
 func TestEventsStartDie(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	image := e.image(t)
 	netName, _, _ := e.network(t, "net", true)
@@ -66,6 +67,7 @@ func TestEventsStartDie(t *testing.T) {
 }
 
 func TestStatsMemory(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	image := e.image(t)
 	netName, _, _ := e.network(t, "net", true)
@@ -103,6 +105,7 @@ func TestStatsMemory(t *testing.T) {
 }
 
 func TestLogs(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	image := e.image(t)
 	netName, _, _ := e.network(t, "net", true)
