@@ -17,6 +17,8 @@ type Handlers struct {
 	Logger *slog.Logger
 	// Auth tunes sessions and throttles; zero fields take the defaults.
 	Auth AuthConfig
+	// Monitoring serves the dashboards, tenant logs and stats, and /metrics.
+	Monitoring Monitoring
 
 	sessions *SessionStore
 	hashing  chan struct{}
@@ -26,6 +28,7 @@ type Handlers struct {
 func (h *Handlers) Register() {
 	e := h.Server.Echo()
 	h.registerAccounts(e)
+	h.registerMonitoring(e)
 	e.GET("/", h.home)
 	// Keep last: fills in pages that no feature has registered yet.
 	h.registerFallbacks(e)

@@ -228,3 +228,22 @@ func (db *DB) ListTenantFilterOptions(ctx context.Context) (TenantFilterOptions,
 	}
 	return o, nil
 }
+
+// RunningTenantEnvironments maps each tenant that may have running
+// containers (neither passivated nor gone) to its environment.
+func (db *DB) RunningTenantEnvironments(ctx context.Context) (map[string]string, error) {
+	var rows []struct {
+		ID  string `db:"id"`
+		Env string `db:"environment"`
+	}
+	err := db.R.SelectContext(ctx, &rows, `SELECT id, environment FROM tenants
+		WHERE state NOT IN ('passivated', 'deleted', 'expired', 'failed', 'pending', 'building')`)
+	if err != nil {
+		return nil, fmt.Errorf("running tenants: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Env
+	}
+	return out, nil
+}

@@ -1,0 +1,169 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"appfactory/apperr"
+	"appfactory/store"
+	"appfactory/views"
+	"appfactory/web"
+)
+
+// statsWindow is how far back the tenant charts and the stats API look.
+const statsWindow = 24 * time.Hour
+
+// timelineLength is how many events the tenant page shows.
+const timelineLength = 200
+
+// tenantResources builds the CPU and memory charts of a tenant.
+func (h *Handlers) tenantResources(ctx context.Context, tenantID string) (views.TenantResources, error) {
+	now := h.DB.Now()
+	stats, err := h.DB.TenantStats(ctx, tenantID, now.Add(-statsWindow))
+	if err != nil {
+		return views.TenantResources{}, err
+	}
+	v := views.TenantResources{TenantID: tenantID, Now: now}
+	cpu := views.Series{Name: "CPU"}
+	mem := views.Series{Name: "memory"}
+	for _, s := range stats {
+		cpu.Points = append(cpu.Points, views.Point{At: s.At(), V: s.CPUPercent})
+		mem.Points = append(mem.Points, views.Point{At: s.At(), V: float64(s.MemBytes) / (1 << 20)})
+	}
+	if n := len(stats); n > 0 {
+		last := stats[n-1]
+		v.LatestAt, v.LatestCPUPercent, v.LatestMemBytes = last.At(), last.CPUPercent, last.MemBytes
+	}
+	from := now.Add(-statsWindow)
+	v.CPU = views.LineChart{Title: "CPU use, last 24 hours", Unit: "% of a CPU", Series: []views.Series{cpu}, From: from, To: now,
+		Desc: "Sum over the deployment's running containers, sampled each minute; gaps are times it was stopped."}
+	v.Mem = views.LineChart{Title: "Memory use, last 24 hours", Unit: "MiB", Series: []views.Series{mem}, From: from, To: now,
+		Desc: "Sum over the deployment's running containers, sampled each minute; gaps are times it was stopped."}
+	return v, nil
+}
+
+// tenantTimeline builds the event log of a tenant, newest first.
+func (h *Handlers) tenantTimeline(ctx context.Context, t *store.Tenant) (views.TenantTimeline, error) {
+	events, err := h.DB.ListEvents(ctx, t.ID, 0, timelineLength)
+	if err != nil {
+		return views.TenantTimeline{}, err
+	}
+	v := views.TenantTimeline{TenantID: t.ID, Poll: !t.Settled() || t.DesiredState != t.State}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		v.Events = append(v.Events, views.TimelineEvent{At: e.At(), Kind: e.Kind, Message: e.Message})
+	}
+	return v, nil
+}
+
+// tenantLogTail lists the containers the log viewer can select.
+func (h *Handlers) tenantLogTail(ctx context.Context, tenantID string) views.TenantLogTail {
+	v := views.TenantLogTail{TenantID: tenantID, Tail: defaultLogTail}
+	cs, err := h.tenantContainers(ctx, tenantID, "")
+	if err != nil {
+		// The viewer still opens; the stream reports what is wrong.
+		return v
+	}
+	seen := map[string]bool{}
+	for _, c := range cs {
+		v.Containers = append(v.Containers, c.Name)
+		if c.Service != "" && !seen[c.Service] {
+			seen[c.Service] = true
+			v.Services = append(v.Services, c.Service)
+		}
+	}
+	if len(v.Containers) == len(v.Services) {
+		v.Services = nil // one replica each: the container names say it all
+	}
+	return v
+}
+
+func (h *Handlers) tenantStatsPartial(c echo.Context) error {
+	t, err := h.visibleTenant(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.tenantResources(c.Request().Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TenantResourcesPanel(v))
+}
+
+func (h *Handlers) tenantEventsPartial(c echo.Context) error {
+	t, err := h.visibleTenant(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.tenantTimeline(c.Request().Context(), t)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TenantTimelinePanel(v))
+}
+
+// EventJSON is a tenant event in the API.
+type EventJSON struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Message string    `json:"message"`
+}
+
+// apiTenantEvents answers a tenant's events, oldest first: ?after=<id>
+// gives only newer ones, ?limit=<n> the last n (at most 1000).
+func (h *Handlers) apiTenantEvents(c echo.Context) error {
+	t, err := h.visibleTenant(c)
+	if err != nil {
+		return err
+	}
+	var after int64
+	if s := c.QueryParam("after"); s != "" {
+		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
+			return apperr.FieldError(apperr.Invalid, "after", "after must be an event id.")
+		}
+	}
+	limit := 1000
+	if s := c.QueryParam("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 {
+			return apperr.FieldError(apperr.Invalid, "limit", "limit must be a positive number.")
+		}
+	}
+	events, err := h.DB.ListEvents(c.Request().Context(), t.ID, after, min(limit, 1000))
+	if err != nil {
+		return err
+	}
+	out := make([]EventJSON, 0, len(events))
+	for _, e := range events {
+		out = append(out, EventJSON{ID: e.ID, At: e.At(), Kind: e.Kind, Message: e.Message})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"events": out})
+}
+
+// StatJSON is one resource sample in the API.
+type StatJSON struct {
+	At         time.Time `json:"at"`
+	CPUPercent float64   `json:"cpu_percent"`
+	MemBytes   int64     `json:"mem_bytes"`
+}
+
+// apiTenantStats answers a tenant's samples of the last 24 hours, oldest first.
+func (h *Handlers) apiTenantStats(c echo.Context) error {
+	t, err := h.visibleTenant(c)
+	if err != nil {
+		return err
+	}
+	stats, err := h.DB.TenantStats(c.Request().Context(), t.ID, h.DB.Now().Add(-statsWindow))
+	if err != nil {
+		return err
+	}
+	out := make([]StatJSON, 0, len(stats))
+	for _, s := range stats {
+		out = append(out, StatJSON{At: s.At(), CPUPercent: s.CPUPercent, MemBytes: s.MemBytes})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"stats": out})
+}
