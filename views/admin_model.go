@@ -137,11 +137,11 @@ func (t TenantTable) Last() int {
 
 // TenantTableRow is one tenant of the table.
 type TenantTableRow struct {
-	ID, Slug, AppName, OwnerEmail string
+	ID, Slug, AppName, OwnerEmail  string
 	Platform, Version, Environment string
-	State, Desired                string
-	Created, LastActive, Expires  time.Time
-	URL                           string
+	State, Desired                 string
+	Created, LastActive, Expires   time.Time
+	URL                            string
 }
 
 // SortOptions are the table's sort keys with their labels.
