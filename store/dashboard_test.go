@@ -140,6 +140,23 @@ func TestTenantTableUsesIndexesAt10000Tenants(t *testing.T) {
 	}
 }
 
+func TestProspectsAt10000Tenants(t *testing.T) {
+	db := openTest(t)
+	base := seedTenants(t, db, 10000)
+	for _, sort := range []string{store.ProspectsEngaged, store.ProspectsRecent, store.ProspectsNew} {
+		start := time.Now()
+		list, err := db.ListProspects(context.Background(), store.ProspectQuery{Since: base, Sort: sort})
+		took := time.Since(start)
+		if err != nil || len(list) != 100 {
+			t.Fatalf("%s: %d prospects, %v", sort, len(list), err)
+		}
+		if took > 500*time.Millisecond {
+			t.Errorf("%s: 2,000 prospects ranked in %v", sort, took)
+		}
+		t.Logf("%s: 2,000 prospects of 10,000 tenants ranked in %v", sort, took)
+	}
+}
+
 func TestTenantTableFiltersSortsAndPages(t *testing.T) {
 	db := openTest(t)
 	seedTenants(t, db, 200)
