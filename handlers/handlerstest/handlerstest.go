@@ -14,7 +14,9 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"appfactory/handlers"
 	"appfactory/password"
@@ -34,13 +36,18 @@ type Env struct {
 	Server *httptest.Server
 	URL    string
 	// Dir is the data directory (the database file lives there).
-	Dir  string
-	logs *syncBuffer
+	Dir    string
+	logs   *syncBuffer
+	offset atomic.Int64
 }
+
+// Advance moves the store's clock forward by d (sessions, throttles).
+func (e *Env) Advance(d time.Duration) { e.offset.Add(int64(d)) }
 
 // NewServer opens a store in a temporary directory, builds the web server
 // and the handlers, runs configure (to set feature dependencies on the
-// handlers) before Register, and serves it all over httptest. Everything is
+// handlers, or replace h.Server) before Register, and serves it all over
+// httptest. The store's clock is the real one, moved by Advance. Everything is
 // closed when the test ends.
 func NewServer(t testing.TB, configure ...func(h *handlers.Handlers)) *Env {
 	t.Helper()
@@ -52,13 +59,15 @@ func NewServer(t testing.TB, configure ...func(h *handlers.Handlers)) *Env {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := web.New(web.Options{Domain: "localhost", Logger: logger})
+	env := &Env{DB: db, Dir: dir, logs: logs}
+	db.Now = func() time.Time { return time.Now().UTC().Add(time.Duration(env.offset.Load())) }
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger}
 	for _, f := range configure {
 		f(h)
 	}
 	h.Register()
-	ts := httptest.NewServer(srv.Handler())
-	env := &Env{DB: db, Handlers: h, Web: srv, Server: ts, URL: ts.URL, Dir: dir, logs: logs}
+	ts := httptest.NewServer(h.Server.Handler())
+	env.Handlers, env.Web, env.Server, env.URL = h, h.Server, ts, ts.URL
 	t.Cleanup(func() {
 		ts.Close()
 		db.Close()
