@@ -5,6 +5,7 @@ package handlers
 import (
 	"log/slog"
 
+	"appfactory/catalog"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -19,6 +20,13 @@ type Handlers struct {
 	Auth AuthConfig
 	// Monitoring serves the dashboards, tenant logs and stats, and /metrics.
 	Monitoring Monitoring
+	// Catalog is what apps are assembled from (the embedded catalog when nil).
+	Catalog *catalog.Catalog
+	// DataDir holds uploaded components (the database's directory when empty).
+	DataDir string
+	// Deployer builds and deploys finished apps; nil until the factory is
+	// installed, when Deploy records the request instead.
+	Deployer Deployer
 
 	sessions *SessionStore
 	hashing  chan struct{}
@@ -30,6 +38,7 @@ func (h *Handlers) Register() {
 	h.registerAccounts(e)
 	h.registerMonitoring(e)
 	e.GET("/", h.home)
+	h.registerApps(e)
 	// Keep last: fills in pages that no feature has registered yet.
 	h.registerFallbacks(e)
 }

@@ -176,6 +176,8 @@ type FieldForm struct {
 type DoctypeForm struct {
 	Name   string
 	Fields []FieldForm
+	// CanAddField is false at the schema's field limit.
+	CanAddField bool
 }
 
 // ModelForm is the application-model editor: the partial swapped when a
@@ -187,6 +189,8 @@ type ModelForm struct {
 	Doctypes   []DoctypeForm
 	FieldTypes []string
 	Errors     Messages
+	// CanAddDoctype is false at the schema's document type limit.
+	CanAddDoctype bool
 }
 
 // ModelStep is step 4.
@@ -234,6 +238,8 @@ type ReviewStep struct {
 	Compose      string
 	PreviewError string
 	Problems     []Problem
+	// BackURL is the previous step, or the app's page for a finished app.
+	BackURL string
 	// Requested is set when Deploy was recorded without a factory.
 	Requested string
 }
