@@ -107,3 +107,20 @@ func TestBuildContextRejects(t *testing.T) {
 		t.Errorf("%d files, want the later Add to replace the earlier", n)
 	}
 }
+
+func TestTarContextRejectsAmbiguity(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+	}{
+		{"two names of one path", map[string][]byte{"a": nil, "./a": nil}},
+		{"file and directory", map[string][]byte{"a": nil, "a/b": nil}},
+		{"escapes", map[string][]byte{"x/../../y": nil}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := TarContext(tc.files, nil); err == nil {
+				t.Fatal("accepted")
+			}
+		})
+	}
+}

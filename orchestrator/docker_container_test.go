@@ -14,6 +14,7 @@ import (
 )
 
 func TestCreateContainerHardening(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -106,6 +107,7 @@ func TestCreateContainerHardening(t *testing.T) {
 }
 
 func TestCreateContainerDefaultsAndAdopt(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -173,6 +175,7 @@ func TestContainerConfigRejects(t *testing.T) {
 }
 
 func TestContainerLifecycleIdempotent(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -231,6 +234,10 @@ func TestContainerLifecycleIdempotent(t *testing.T) {
 	if got := httpGet(t, base+"/healthz"); got != "ok\n" {
 		t.Errorf("healthz = %q", got)
 	}
+	go func() { _ = e.d.Stop(context.Background(), id, 5*time.Second) }()
+	if code, err := e.d.Wait(ctx, id); err != nil || code != 0 {
+		t.Errorf("wait = %d, %v; want 0 after SIGTERM", code, err)
+	}
 
 	for range 2 {
 		if err := e.d.RemoveContainer(ctx, id); err != nil {
@@ -254,6 +261,7 @@ func TestContainerLifecycleIdempotent(t *testing.T) {
 // An internal network has no way out, yet the host reaches its containers
 // by address: the router depends on it.
 func TestInternalNetworkReachableFromHost(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	image := e.image(t)
 	netName, _, subnet := e.network(t, "net", true)
@@ -268,6 +276,7 @@ func TestInternalNetworkReachableFromHost(t *testing.T) {
 }
 
 func TestVolumeDataSurvivesRecreate(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -295,6 +304,7 @@ func TestVolumeDataSurvivesRecreate(t *testing.T) {
 }
 
 func TestListContainersByLabel(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
@@ -376,4 +386,71 @@ func httpGet(t testing.TB, url string) string {
 		t.Fatal(err)
 	}
 	return string(body)
+}
+
+func TestHealthcheck(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ctx := context.Background()
+	image := e.image(t)
+	netName, _, _ := e.network(t, "net", true)
+	spec := serverSpec(e.name("web-1"), image, netName, "")
+	spec.Healthcheck = &Healthcheck{
+		Test:        []string{"CMD", "/server", "check"},
+		Interval:    200 * time.Millisecond,
+		Timeout:     time.Second,
+		StartPeriod: 100 * time.Millisecond,
+		Retries:     3,
+	}
+	id := e.container(t, spec)
+	raw, err := e.d.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc := raw.Config.Healthcheck; hc == nil || hc.Interval != 200*time.Millisecond || hc.Timeout != time.Second || hc.StartPeriod != 100*time.Millisecond || hc.Retries != 3 {
+		t.Errorf("healthcheck = %+v", raw.Config.Healthcheck)
+	}
+	e.startReady(t, id, netName)
+
+	var c Container
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err = e.d.Inspect(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if c.Health == "healthy" {
+			break
+		}
+	}
+	if c.Health != "healthy" {
+		t.Fatalf("health = %q, want healthy", c.Health)
+	}
+	list, err := e.d.ListContainers(ctx, map[string]string{testLabel: e.id}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Health != "healthy" {
+		t.Errorf("listed as %+v, want healthy", list)
+	}
+}
+
+func TestNewDockerAndHost(t *testing.T) {
+	e := newTestEnv(t)
+	if err := e.d.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h, err := e.d.Host(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.MemBytes <= 0 || h.CPUs < 1 || h.ServerVersion == "" || h.APIVersion != e.d.APIVersion() || h.APIVersion < MinAPIVersion {
+		t.Errorf("host = %+v", h)
+	}
+
+	t.Setenv("DOCKER_HOST", "unix://"+t.TempDir()+"/no-engine.sock")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d, err := NewDocker(ctx); err == nil {
+		d.Close()
+		t.Fatal("NewDocker succeeded without an engine")
+	}
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func TestBuildImageFromMemory(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	tag := "appfactory-test/build:" + e.id
@@ -60,6 +61,7 @@ func TestBuildImageFromMemory(t *testing.T) {
 }
 
 func TestBuildImageError(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, tc := range []struct {
 		name       string
@@ -67,7 +69,7 @@ func TestBuildImageError(t *testing.T) {
 		msg        string // in BuildError.Msg
 		line       string // in BuildError.Lines
 	}{
-		{"missing file", "FROM scratch\nCOPY present.txt /\nCOPY missing.txt /\n", "missing.txt", "COPY missing.txt /"},
+		{"missing file", "FROM scratch\nLABEL " + testLabel + "=" + e.id + "\nCOPY present.txt /\nCOPY missing.txt /\n", "missing.txt", "COPY missing.txt /"},
 		{"unknown instruction", "FROM scratch\nCOPPY present.txt /\n", "COPPY", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +96,18 @@ func TestBuildImageError(t *testing.T) {
 			}
 			if _, ok, _ := e.d.ImageID(context.Background(), tag); ok {
 				t.Error("a failed build left its tag")
+			}
+			steps := 0
+			for _, l := range be.Lines {
+				if step, ok := stepImage(l); ok {
+					steps++
+					if _, ok, _ := e.d.ImageID(context.Background(), step); ok {
+						t.Errorf("a failed build left its step image %s", step)
+					}
+				}
+			}
+			if tc.line != "" && steps == 0 {
+				t.Errorf("no step image in %q", be.Lines)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestEventsStartDie(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	image := e.image(t)
 	netName, _, _ := e.network(t, "net", true)
@@ -66,6 +67,7 @@ func TestEventsStartDie(t *testing.T) {
 }
 
 func TestStatsMemory(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	image := e.image(t)
 	netName, _, _ := e.network(t, "net", true)
@@ -100,9 +102,31 @@ func TestStatsMemory(t *testing.T) {
 	if _, err := e.d.Stats(ctx, e.name("missing")); err == nil {
 		t.Error("stats of a missing container succeeded")
 	}
+
+	begin = time.Now()
+	first, err := e.d.StatsOneShot(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("one-shot stats in %v", time.Since(begin))
+	if first.CPUPercent != 0 || first.MemLimit != 64<<20 || first.MemBytes < 16<<20 || first.CPUTotalNs == 0 || first.SystemNs == 0 || first.OnlineCPUs < 1 {
+		t.Errorf("one-shot = %+v", first)
+	}
+	for range 3 {
+		httpPost(t, base+"/ballast", "") // some CPU between the samples
+	}
+	time.Sleep(1100 * time.Millisecond) // the engine samples once a second
+	second, err := e.d.StatsOneShot(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pct := CPUPercentBetween(first, second); pct <= 0 || pct > 200 {
+		t.Errorf("CPU between samples = %v%% (%+v -> %+v)", pct, first, second)
+	}
 }
 
 func TestLogs(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	image := e.image(t)
 	netName, _, _ := e.network(t, "net", true)

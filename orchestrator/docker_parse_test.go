@@ -162,3 +162,25 @@ func TestStatsFrom(t *testing.T) {
 		t.Errorf("statsFrom without a previous sample = %+v", got)
 	}
 }
+
+func TestStepImage(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		id   string
+	}{
+		{" ---> 3f1c2a9b8e7d", "3f1c2a9b8e7d"},
+		{" ---> Running in 3f1c2a9b8e7d", ""},
+		{" ---> Using cache", ""},
+		{" ---> ", ""},
+		{" ---> 3F1C2A9B8E7D", ""},
+		{" ---> 3f1c2a9b8e7", ""},
+		{"Step 1/2 : FROM scratch", ""},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			id, ok := stepImage(tc.line)
+			if id != tc.id || ok != (tc.id != "") {
+				t.Errorf("= %q %v, want %q", id, ok, tc.id)
+			}
+		})
+	}
+}

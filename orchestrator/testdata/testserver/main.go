@@ -18,6 +18,15 @@ import (
 const dataFile = "/data/value"
 
 func main() {
+	// "server check" is the image's healthcheck: FROM scratch has no curl.
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		c := &http.Client{Timeout: time.Second}
+		resp, err := c.Get("http://127.0.0.1:8080/healthz")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	addr := ":8080"
 	if a := os.Getenv("ADDR"); a != "" {
 		addr = a
