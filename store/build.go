@@ -81,3 +81,15 @@ func (db *DB) LastBuild(ctx context.Context, tenantID string) (*Build, error) {
 	}
 	return &b, nil
 }
+
+// InterruptBuilds marks the builds a stopped process left running as
+// failed; the reconciler builds again where the image is still needed.
+func (db *DB) InterruptBuilds(ctx context.Context) (int, error) {
+	res, err := db.W.ExecContext(ctx, `UPDATE builds SET result = 'failed', log = log || ?, ended_at = ? WHERE result = 'running'`,
+		"\n(interrupted: appfactory stopped during the build)\n", Time(db.Now()))
+	if err != nil {
+		return 0, fmt.Errorf("interrupt builds: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
