@@ -46,10 +46,10 @@ func (h *Handlers) tenantContainers(ctx context.Context, tenantID, sel string) (
 	}
 	var out []tenantContainer
 	for _, c := range list {
-		tc := tenantContainer{ID: c.ID, Service: c.Labels["appfactory.service"],
-			Name: orchestrator.ContainerShortName(c.Name, c.Labels["com.docker.compose.project"])}
+		tc := tenantContainer{ID: c.ID, Service: c.Labels[orchestrator.LabelService],
+			Name: orchestrator.ContainerShortName(c.Name, c.Labels[orchestrator.LabelComposeProject])}
 		if tc.Service == "" {
-			tc.Service = c.Labels["com.docker.compose.service"]
+			tc.Service = c.Labels[orchestrator.LabelComposeService]
 		}
 		if sel == "" || sel == tc.Name || sel == tc.Service {
 			out = append(out, tc)

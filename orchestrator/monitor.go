@@ -9,13 +9,6 @@ import (
 	"time"
 )
 
-// Labels the monitor reads on tenant containers.
-const (
-	LabelTenant   = "appfactory.tenant"
-	LabelInstance = "appfactory.instance"
-	labelProject  = "com.docker.compose.project"
-)
-
 // EventKindContainer is the kind of the tenant events the monitor records.
 const EventKindContainer = "container"
 
@@ -27,11 +20,6 @@ type eventSource interface {
 // eventRecorder writes a tenant's event log.
 type eventRecorder interface {
 	AddEvent(ctx context.Context, tenantID, kind, message string) error
-}
-
-// waker schedules reconciliation: of one tenant, or of all with "".
-type waker interface {
-	Wake(tenantID string)
 }
 
 // Monitor turns the engine's events about this instance's containers into
@@ -153,7 +141,7 @@ func (m *Monitor) handle(ctx context.Context, e Event) {
 // EventMessage writes an engine event in words, naming the container as
 // its stack does ("web-1" for af-acme-web-1).
 func EventMessage(e Event) string {
-	name := ContainerShortName(e.Name, e.Labels[labelProject])
+	name := ContainerShortName(e.Name, e.Labels[LabelComposeProject])
 	action, detail, _ := strings.Cut(e.Action, ":")
 	detail = strings.TrimSpace(detail)
 	switch action {

@@ -12,7 +12,7 @@ import (
 
 func TestEventMessage(t *testing.T) {
 	labels := func(extra ...string) map[string]string {
-		m := map[string]string{labelProject: "af-acme"}
+		m := map[string]string{LabelComposeProject: "af-acme"}
 		for i := 0; i+1 < len(extra); i += 2 {
 			m[extra[i]] = extra[i+1]
 		}
@@ -115,7 +115,7 @@ func (r *recorder) waitWake(t *testing.T, want string) {
 func TestMonitorRecordsWakesAndResyncsAfterReconnect(t *testing.T) {
 	ev := func(action, tenant, instance string) Event {
 		return Event{Type: "container", Action: action, Name: "af-acme-web-1", ExitCode: "1",
-			Labels: map[string]string{LabelTenant: tenant, LabelInstance: instance, labelProject: "af-acme"}}
+			Labels: map[string]string{LabelTenant: tenant, LabelInstance: instance, LabelComposeProject: "af-acme"}}
 	}
 	src := &fakeEvents{streams: []func(context.Context, chan<- Event, chan<- error){
 		func(ctx context.Context, out chan<- Event, errs chan<- error) {
@@ -157,7 +157,7 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 	instance, tenant := "test-"+env.id, "tenant-"+env.id
 	project := "af-" + env.id
 	spec := serverSpec(project+"-web-1", image, network, "")
-	spec.Labels = map[string]string{LabelInstance: instance, LabelTenant: tenant, labelProject: project}
+	spec.Labels = map[string]string{LabelInstance: instance, LabelTenant: tenant, LabelComposeProject: project}
 	id := env.container(t, spec)
 
 	rec := newRecorder()
