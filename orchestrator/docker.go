@@ -1,0 +1,131 @@
+// Package orchestrator builds, deploys, routes and watches tenant stacks.
+// It is the only package that imports the Docker client.
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/versions"
+	"github.com/docker/docker/client"
+)
+
+// MinAPIVersion is the oldest Engine API the adapter supports (Debian's docker.io 20.10).
+const MinAPIVersion = "1.41"
+
+var (
+	// ErrNotFound is matched (errors.Is) by errors about a missing container, network, volume or image.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is matched by errors about an object in a state or with a name that forbids the call.
+	ErrConflict = errors.New("conflict")
+	// ErrSubnetOverlap is matched when a network's subnet overlaps one the engine already uses.
+	ErrSubnetOverlap = errors.New("subnet overlaps an existing network")
+)
+
+// Docker is the runtime adapter over the Docker Engine API. Callers see only
+// the spec and state types of this package, never the Docker client's types.
+type Docker struct {
+	cli *client.Client
+	api string
+}
+
+// HostInfo describes the engine's machine.
+type HostInfo struct {
+	MemBytes          int64
+	CPUs              int
+	ServerVersion     string
+	APIVersion        string
+	CgroupVersion     string
+	ContainersRunning int
+	ContainersPaused  int
+	ContainersStopped int
+}
+
+// NewDocker connects to the engine named by the environment (DOCKER_HOST, or
+// the local socket), negotiates the API version and pings it, so a missing or
+// too old engine is reported at start-up rather than at the first deploy.
+func NewDocker(ctx context.Context) (*Docker, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	ping, err := cli.Ping(ctx)
+	if err != nil {
+		_ = cli.Close()
+		return nil, fmt.Errorf("ping docker engine at %s: %w", cli.DaemonHost(), err)
+	}
+	cli.NegotiateAPIVersionPing(ping)
+	api := cli.ClientVersion()
+	if versions.LessThan(api, MinAPIVersion) {
+		_ = cli.Close()
+		return nil, fmt.Errorf("docker engine API %s is older than %s", api, MinAPIVersion)
+	}
+	return &Docker{cli: cli, api: api}, nil
+}
+
+// Close releases the client's connections.
+func (d *Docker) Close() error {
+	return d.cli.Close()
+}
+
+// APIVersion is the negotiated Engine API version.
+func (d *Docker) APIVersion() string { return d.api }
+
+// Host reports the engine's memory, CPUs, versions and container counts.
+func (d *Docker) Host(ctx context.Context) (HostInfo, error) {
+	info, err := d.cli.Info(ctx)
+	if err != nil {
+		return HostInfo{}, fmt.Errorf("docker info: %w", err)
+	}
+	return HostInfo{
+		MemBytes:          info.MemTotal,
+		CPUs:              info.NCPU,
+		ServerVersion:     info.ServerVersion,
+		APIVersion:        d.api,
+		CgroupVersion:     info.CgroupVersion,
+		ContainersRunning: info.ContainersRunning,
+		ContainersPaused:  info.ContainersPaused,
+		ContainersStopped: info.ContainersStopped,
+	}, nil
+}
+
+// wrap adds context to an engine error and makes it match this package's
+// sentinels, keeping the engine's own message.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf(format, args...)
+	switch {
+	case cerrdefs.IsNotFound(err):
+		return fmt.Errorf("%s: %w (%w)", msg, ErrNotFound, err)
+	case cerrdefs.IsConflict(err):
+		return fmt.Errorf("%s: %w (%w)", msg, ErrConflict, err)
+	}
+	return fmt.Errorf("%s: %w", msg, err)
+}
+
+// isSubnetOverlap tells the engine's refusal of an overlapping IPAM pool. The
+// engine has no typed error for it (a 403 with this text), so this is the one
+// place that reads the message.
+func isSubnetOverlap(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Pool overlaps")
+}
+
+// labelFilters turns labels into engine filters: key=value, or the bare key
+// when the value is empty (the label is present with any value).
+func labelFilters(labels map[string]string) filters.Args {
+	args := filters.NewArgs()
+	for k, v := range labels {
+		if v == "" {
+			args.Add("label", k)
+		} else {
+			args.Add("label", k+"="+v)
+		}
+	}
+	return args
+}

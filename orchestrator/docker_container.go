@@ -1,0 +1,193 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/network"
+)
+
+// Defaults applied by CreateContainer when a spec leaves a limit at zero, so
+// no tenant container ever runs unbounded.
+const (
+	DefaultMemoryBytes int64   = 256 << 20
+	DefaultCPUs        float64 = 1
+	DefaultPidsLimit   int64   = 256
+	// TmpfsOptions mounts /tmp, the one writable place outside volumes.
+	TmpfsOptions = "rw,noexec,nosuid,nodev,size=16m"
+	// minMemoryBytes is the engine's own floor for a memory limit.
+	minMemoryBytes = 6 << 20
+)
+
+// ContainerSpec is what a tenant container may vary. Everything else (limits
+// on swap, capabilities, privileges, root filesystem, logs, restart, ports,
+// namespaces) is fixed by CreateContainer.
+type ContainerSpec struct {
+	Name       string
+	Image      string
+	Cmd        []string
+	Entrypoint []string
+	Env        []string
+	Labels     map[string]string
+	// Network is the user-defined network to join; empty means no network.
+	Network string
+	Aliases []string
+	// Volumes are named volumes only: a host path is refused.
+	Volumes     []VolumeMount
+	MemoryBytes int64
+	CPUs        float64
+	PidsLimit   int64
+	// User is "uid[:gid]" or a name known to the image; empty keeps the image's.
+	User        string
+	Healthcheck *Healthcheck
+	// StopTimeout is the grace between SIGTERM and SIGKILL; zero keeps the engine's 10 s.
+	StopTimeout time.Duration
+}
+
+// VolumeMount mounts a named volume at Target.
+type VolumeMount struct {
+	Name     string
+	Target   string
+	ReadOnly bool
+}
+
+// Healthcheck is the engine-run health probe of a container.
+type Healthcheck struct {
+	// Test is as in Compose: ["CMD", args...], ["CMD-SHELL", cmd] or ["NONE"].
+	Test        []string
+	Interval    time.Duration
+	Timeout     time.Duration
+	StartPeriod time.Duration
+	Retries     int
+}
+
+// CreateContainer creates a hardened container. A container of the same name
+// that already exists is adopted as it is: its id is returned with adopted
+// true, and comparing its labels (config hash) is up to the caller.
+func (d *Docker) CreateContainer(ctx context.Context, spec ContainerSpec) (id string, adopted bool, err error) {
+	cfg, host, netcfg, err := containerConfig(spec)
+	if err != nil {
+		return "", false, fmt.Errorf("create container %s: %w", spec.Name, err)
+	}
+	resp, err := d.cli.ContainerCreate(ctx, cfg, host, netcfg, nil, spec.Name)
+	if err == nil {
+		return resp.ID, false, nil
+	}
+	if !cerrdefs.IsConflict(err) {
+		return "", false, wrap(err, "create container %s", spec.Name)
+	}
+	c, ierr := d.Inspect(ctx, spec.Name)
+	if ierr != nil {
+		return "", false, fmt.Errorf("adopt container %s: %w", spec.Name, ierr)
+	}
+	if c.Name != spec.Name {
+		return "", false, fmt.Errorf("adopt container %s: engine answered container %s: %w", spec.Name, c.Name, ErrConflict)
+	}
+	return c.ID, true, nil
+}
+
+// containerConfig turns a spec into the engine's three create structures,
+// with the hardening every tenant container gets.
+func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
+	if spec.Name == "" || spec.Image == "" {
+		return nil, nil, nil, fmt.Errorf("name and image are required")
+	}
+	mem, cpus, pids := spec.MemoryBytes, spec.CPUs, spec.PidsLimit
+	if mem == 0 {
+		mem = DefaultMemoryBytes
+	}
+	if cpus == 0 {
+		cpus = DefaultCPUs
+	}
+	if pids == 0 {
+		pids = DefaultPidsLimit
+	}
+	switch {
+	case mem < minMemoryBytes:
+		return nil, nil, nil, fmt.Errorf("memory %d bytes is below the engine's minimum of %d", mem, minMemoryBytes)
+	case cpus < 0.01 || math.IsNaN(cpus) || math.IsInf(cpus, 0):
+		return nil, nil, nil, fmt.Errorf("cpus %g is not a positive number", cpus)
+	case pids < 1:
+		return nil, nil, nil, fmt.Errorf("pids limit %d is not positive", pids)
+	}
+	networkMode := "none"
+	if spec.Network != "" {
+		switch n := spec.Network; {
+		case n == "host" || n == "none" || n == "bridge" || n == "default" || strings.Contains(n, ":"):
+			return nil, nil, nil, fmt.Errorf("network %q is not a tenant network", n)
+		}
+		networkMode = spec.Network
+	} else if len(spec.Aliases) > 0 {
+		return nil, nil, nil, fmt.Errorf("aliases need a network")
+	}
+	mounts := make([]mount.Mount, 0, len(spec.Volumes))
+	for _, v := range spec.Volumes {
+		if !validVolumeName(v.Name) {
+			return nil, nil, nil, fmt.Errorf("volume %q is not a named volume", v.Name)
+		}
+		if !path.IsAbs(v.Target) || path.Clean(v.Target) == "/" {
+			return nil, nil, nil, fmt.Errorf("volume %s: target %q is not an absolute path below /", v.Name, v.Target)
+		}
+		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: v.Name, Target: path.Clean(v.Target), ReadOnly: v.ReadOnly})
+	}
+
+	cfg := &container.Config{
+		Image:      spec.Image,
+		Cmd:        spec.Cmd,
+		Entrypoint: spec.Entrypoint,
+		Env:        spec.Env,
+		Labels:     spec.Labels,
+		User:       spec.User,
+	}
+	if spec.StopTimeout > 0 {
+		secs := int(math.Ceil(spec.StopTimeout.Seconds()))
+		cfg.StopTimeout = &secs
+	}
+	if h := spec.Healthcheck; h != nil {
+		cfg.Healthcheck = &container.HealthConfig{
+			Test:        h.Test,
+			Interval:    h.Interval,
+			Timeout:     h.Timeout,
+			StartPeriod: h.StartPeriod,
+			Retries:     h.Retries,
+		}
+	}
+	host := &container.HostConfig{
+		NetworkMode: container.NetworkMode(networkMode),
+		// Private namespaces stated explicitly, so a daemon default cannot share the host's.
+		IpcMode:        "private",
+		PidMode:        "",
+		UTSMode:        "",
+		Privileged:     false,
+		CapDrop:        []string{"ALL"},
+		SecurityOpt:    []string{"no-new-privileges"},
+		ReadonlyRootfs: true,
+		Tmpfs:          map[string]string{"/tmp": TmpfsOptions},
+		Mounts:         mounts,
+		LogConfig: container.LogConfig{
+			Type:   "json-file",
+			Config: map[string]string{"max-size": "1m", "max-file": "3"},
+		},
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyUnlessStopped},
+		Resources: container.Resources{
+			Memory:     mem,
+			MemorySwap: mem, // equal to Memory: no swap on top of the limit
+			NanoCPUs:   int64(math.Round(cpus * 1e9)),
+			PidsLimit:  &pids,
+		},
+	}
+	var netcfg *network.NetworkingConfig
+	if spec.Network != "" {
+		netcfg = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+			spec.Network: {Aliases: spec.Aliases},
+		}}
+	}
+	return cfg, host, netcfg, nil
+}

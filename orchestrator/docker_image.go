@@ -1,0 +1,161 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/image"
+)
+
+// buildErrorLines is how many of the last output lines a BuildError keeps:
+// enough to show the failing step and its command's output.
+const buildErrorLines = 20
+
+// BuildError is a build that the engine ran and that failed.
+type BuildError struct {
+	Msg   string   // the engine's error message
+	Lines []string // the last lines of output before the error
+}
+
+// Error implements error.
+func (e *BuildError) Error() string { return "build failed: " + e.Msg }
+
+// ImageID returns the id of a local image; ok is false when there is none.
+func (d *Docker) ImageID(ctx context.Context, ref string) (id string, ok bool, err error) {
+	img, err := d.cli.ImageInspect(ctx, ref)
+	if cerrdefs.IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	return img.ID, true, nil
+}
+
+// BuildImage builds a tar build context (Dockerfile at its root) with the
+// classic builder, never pulling, and tags the result. Each output line goes
+// to out (which may be nil). A failing build returns a *BuildError.
+func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error) {
+	resp, err := d.cli.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
+		Tags:        tags,
+		Labels:      labels,
+		Remove:      true,
+		ForceRemove: true,
+		PullParent:  false,
+		Version:     build.BuilderV1,
+	})
+	if err != nil {
+		return "", wrap(err, "build image %v", tags)
+	}
+	defer resp.Body.Close()
+	id, err := readBuildStream(resp.Body, out)
+	if err != nil {
+		var be *BuildError
+		if errors.As(err, &be) {
+			return "", err
+		}
+		return "", fmt.Errorf("build image %v: %w", tags, err)
+	}
+	if id == "" && len(tags) > 0 {
+		// An engine that sent no aux id: the tag names the result.
+		var ok bool
+		if id, ok, err = d.ImageID(ctx, tags[0]); err != nil || !ok {
+			return "", fmt.Errorf("build image %v: no image id in the output", tags)
+		}
+	}
+	return id, nil
+}
+
+// buildMessage is one message of the engine's JSON build stream.
+type buildMessage struct {
+	Stream      string `json:"stream"`
+	Status      string `json:"status"`
+	Error       string `json:"error"`
+	ErrorDetail *struct {
+		Message string `json:"message"`
+	} `json:"errorDetail"`
+	Aux json.RawMessage `json:"aux"`
+}
+
+// readBuildStream decodes the build output, passes its lines to out and
+// returns the built image id, or a *BuildError carrying the last lines when
+// the stream reports an error.
+func readBuildStream(r io.Reader, out func(string)) (string, error) {
+	var (
+		id      string
+		last    []string
+		partial string // stream text after the last newline
+	)
+	emit := func(line string) {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" {
+			return
+		}
+		if out != nil {
+			out(line)
+		}
+		if len(last) == buildErrorLines {
+			last = append(last[:0], last[1:]...)
+		}
+		last = append(last, line)
+	}
+	flush := func() {
+		if partial != "" {
+			emit(partial)
+			partial = ""
+		}
+	}
+	dec := json.NewDecoder(r)
+	for {
+		var m buildMessage
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			return "", fmt.Errorf("read build output: %w", err)
+		}
+		if m.Stream != "" {
+			lines := strings.Split(partial+m.Stream, "\n")
+			partial = lines[len(lines)-1]
+			for _, l := range lines[:len(lines)-1] {
+				emit(l)
+			}
+		}
+		if m.Status != "" {
+			flush()
+			emit(m.Status)
+		}
+		if len(m.Aux) > 0 {
+			var aux struct{ ID string }
+			if json.Unmarshal(m.Aux, &aux) == nil && aux.ID != "" {
+				id = aux.ID
+			}
+		}
+		if m.Error != "" || m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
+			flush()
+			msg := m.Error
+			if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
+				msg = m.ErrorDetail.Message
+			}
+			return "", &BuildError{Msg: strings.TrimSpace(msg), Lines: last}
+		}
+	}
+	flush()
+	return id, nil
+}
+
+// RemoveImage removes a tag, and the image once no tag is left; an image in
+// use by a container is refused with an error matching ErrConflict. A
+// missing image is already removed.
+func (d *Docker) RemoveImage(ctx context.Context, ref string) error {
+	_, err := d.cli.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
+	if err == nil || cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	return wrap(err, "remove image %s", ref)
+}

@@ -1,0 +1,190 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// Event is an engine event about a container, network or volume.
+type Event struct {
+	Type   string // container, network or volume
+	Action string // create, start, die, stop, destroy, health_status: healthy, ...
+	ID     string
+	Name   string
+	// Labels holds the actor's attributes other than name, image and
+	// exitCode: for a container, its labels.
+	Labels   map[string]string
+	Time     time.Time
+	ExitCode string // set on a container's die
+}
+
+// Stats is one resource sample of a container.
+type Stats struct {
+	// CPUPercent is of one CPU (200 is two CPUs busy), over the engine's last sampling interval.
+	CPUPercent float64
+	// MemBytes is usage less the inactive file cache, as docker stats shows it.
+	MemBytes int64
+	MemLimit int64
+	Pids     int64
+	At       time.Time
+}
+
+// Events streams events about containers, networks and volumes carrying all
+// the given labels, until ctx ends or the connection fails; then the error
+// channel gets one error. The engine puts labels only on container events,
+// so with labels given only container events arrive.
+func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan Event, <-chan error) {
+	f := labelFilters(labels)
+	for _, t := range []events.Type{events.ContainerEventType, events.NetworkEventType, events.VolumeEventType} {
+		f.Add("type", string(t))
+	}
+	msgs, errs := d.cli.Events(ctx, events.ListOptions{Filters: f})
+	out := make(chan Event, 64)
+	outErr := make(chan error, 1)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case m := <-msgs:
+				select {
+				case out <- eventFrom(m):
+				case <-ctx.Done():
+					outErr <- ctx.Err()
+					return
+				}
+			case err := <-errs:
+				outErr <- fmt.Errorf("docker events: %w", err)
+				return
+			}
+		}
+	}()
+	return out, outErr
+}
+
+func eventFrom(m events.Message) Event {
+	e := Event{
+		Type:     string(m.Type),
+		Action:   string(m.Action),
+		ID:       m.Actor.ID,
+		Name:     m.Actor.Attributes["name"],
+		ExitCode: m.Actor.Attributes["exitCode"],
+		Labels:   make(map[string]string, len(m.Actor.Attributes)),
+		Time:     time.Unix(0, m.TimeNano),
+	}
+	if m.TimeNano == 0 {
+		e.Time = time.Unix(m.Time, 0)
+	}
+	for k, v := range m.Actor.Attributes {
+		if k != "name" && k != "image" && k != "exitCode" {
+			e.Labels[k] = v
+		}
+	}
+	return e
+}
+
+// Stats samples a container once. The engine waits for two of its
+// one-second samples to compute CPU, so a call takes one to two seconds:
+// sample many containers concurrently, never one after another.
+func (d *Docker) Stats(ctx context.Context, id string) (Stats, error) {
+	resp, err := d.cli.ContainerStats(ctx, id, false)
+	if err != nil {
+		return Stats{}, wrap(err, "stats of container %s", id)
+	}
+	defer resp.Body.Close()
+	var s container.StatsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		return Stats{}, fmt.Errorf("stats of container %s: %w", id, err)
+	}
+	return statsFrom(s), nil
+}
+
+func statsFrom(s container.StatsResponse) Stats {
+	out := Stats{
+		MemBytes: int64(memoryUsage(s.MemoryStats)),
+		MemLimit: int64(s.MemoryStats.Limit),
+		Pids:     int64(s.PidsStats.Current),
+		At:       s.Read,
+	}
+	cpuDelta := float64(s.CPUStats.CPUUsage.TotalUsage) - float64(s.PreCPUStats.CPUUsage.TotalUsage)
+	sysDelta := float64(s.CPUStats.SystemUsage) - float64(s.PreCPUStats.SystemUsage)
+	online := float64(s.CPUStats.OnlineCPUs)
+	if online == 0 {
+		online = float64(len(s.CPUStats.CPUUsage.PercpuUsage))
+	}
+	if cpuDelta > 0 && sysDelta > 0 && s.PreCPUStats.SystemUsage > 0 {
+		out.CPUPercent = cpuDelta / sysDelta * online * 100
+	}
+	return out
+}
+
+// memoryUsage leaves out the inactive page cache, which the kernel reclaims
+// before it kills anything (cgroup v1 and v2 name it differently).
+func memoryUsage(m container.MemoryStats) uint64 {
+	if v, ok := m.Stats["total_inactive_file"]; ok && v < m.Usage {
+		return m.Usage - v
+	}
+	if v := m.Stats["inactive_file"]; v < m.Usage {
+		return m.Usage - v
+	}
+	return m.Usage
+}
+
+// LogOptions selects a container's log lines.
+type LogOptions struct {
+	Tail       int // the last lines only; zero or less means all
+	Follow     bool
+	Timestamps bool // prefix each line with its RFC 3339 time
+	Since      time.Time
+}
+
+// Logs returns a container's standard output and error as plain text: the
+// last tail lines (all when tail <= 0), and, with follow, what comes after
+// until ctx ends or the reader is closed.
+func (d *Docker) Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error) {
+	return d.LogsWith(ctx, id, LogOptions{Tail: tail, Follow: follow})
+}
+
+// LogsWith is Logs with all options.
+func (d *Docker) LogsWith(ctx context.Context, id string, opts LogOptions) (io.ReadCloser, error) {
+	o := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: opts.Follow, Timestamps: opts.Timestamps, Tail: "all"}
+	if opts.Tail > 0 {
+		o.Tail = strconv.Itoa(opts.Tail)
+	}
+	if !opts.Since.IsZero() {
+		o.Since = strconv.FormatInt(opts.Since.Unix(), 10)
+	}
+	rc, err := d.cli.ContainerLogs(ctx, id, o)
+	if err != nil {
+		return nil, wrap(err, "logs of container %s", id)
+	}
+	// Tenant containers have no TTY, so the engine multiplexes both streams
+	// with frame headers: strip them.
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := stdcopy.StdCopy(pw, pw, rc)
+		pw.CloseWithError(err)
+	}()
+	return &logReader{PipeReader: pr, body: rc}, nil
+}
+
+// logReader closes the engine's response along with the pipe, which ends
+// the copying goroutine.
+type logReader struct {
+	*io.PipeReader
+	body io.Closer
+}
+
+// Close implements io.Closer.
+func (l *logReader) Close() error {
+	err := l.body.Close()
+	_ = l.PipeReader.Close()
+	return err
+}
