@@ -211,7 +211,7 @@ func stripCookies(h http.Header, names map[string]bool) {
 		for _, part := range parts {
 			part = strings.TrimSpace(part)
 			name, _, _ := strings.Cut(part, "=")
-			if names[name] {
+			if names[strings.TrimSpace(name)] {
 				changed = true
 				continue
 			}
