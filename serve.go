@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"appfactory/catalog"
 	"appfactory/handlers"
 	"appfactory/store"
 	"appfactory/web"
@@ -44,6 +45,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	logger := newLogger(stderr, cfg.LogLevel)
 	slog.SetDefault(logger)
 
+	cat, err := catalog.Load(cfg.Catalog)
+	if err != nil {
+		return err
+	}
+
 	db, err := store.Open(ctx, cfg.DataDir)
 	if err != nil {
 		return err
@@ -56,7 +62,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}()
 
 	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
-	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger}
+	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir}
 	h.Register()
 
 	ln, err := net.Listen("tcp", cfg.Addr)

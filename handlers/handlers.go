@@ -5,6 +5,7 @@ package handlers
 import (
 	"log/slog"
 
+	"appfactory/catalog"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -15,10 +16,26 @@ type Handlers struct {
 	DB     *store.DB
 	Server *web.Server
 	Logger *slog.Logger
+	// Auth tunes sessions and throttles; zero fields take the defaults.
+	Auth AuthConfig
+	// Catalog is what apps are assembled from (the embedded catalog when nil).
+	Catalog *catalog.Catalog
+	// DataDir holds uploaded components (the database's directory when empty).
+	DataDir string
+	// Deployer builds and deploys finished apps; nil until the factory is
+	// installed, when Deploy records the request instead.
+	Deployer Deployer
+
+	sessions *SessionStore
+	hashing  chan struct{}
 }
 
 // Register installs every feature's routes on the server.
 func (h *Handlers) Register() {
 	e := h.Server.Echo()
+	h.registerAccounts(e)
 	e.GET("/", h.home)
+	h.registerApps(e)
+	// Keep last: fills in pages that no feature has registered yet.
+	h.registerFallbacks(e)
 }

@@ -72,6 +72,14 @@ func (d *Docker) Close() error {
 	return d.cli.Close()
 }
 
+// Ping checks that the engine answers.
+func (d *Docker) Ping(ctx context.Context) error {
+	if _, err := d.cli.Ping(ctx); err != nil {
+		return fmt.Errorf("ping docker engine: %w", err)
+	}
+	return nil
+}
+
 // APIVersion is the negotiated Engine API version.
 func (d *Docker) APIVersion() string { return d.api }
 

@@ -34,9 +34,9 @@ func NewBuildContext() *BuildContext {
 // Add puts a file at a relative slash path; a mode of zero means 0644. A
 // later Add of the same path replaces the earlier one.
 func (b *BuildContext) Add(name string, mode int64, data []byte) error {
-	clean := path.Clean(strings.TrimPrefix(name, "./"))
-	if name == "" || path.IsAbs(name) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
-		return fmt.Errorf("build context: path %q is not relative inside the context", name)
+	clean, err := contextPath(name)
+	if err != nil {
+		return err
 	}
 	if mode == 0 {
 		mode = 0o644
@@ -46,6 +46,15 @@ func (b *BuildContext) Add(name string, mode int64, data []byte) error {
 	}
 	b.files[clean] = contextFile{mode: mode, data: data}
 	return nil
+}
+
+// contextPath cleans a relative slash path that stays inside the context.
+func contextPath(name string) (string, error) {
+	clean := path.Clean(name)
+	if name == "" || path.IsAbs(name) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", fmt.Errorf("build context: path %q is not relative inside the context", name)
+	}
+	return clean, nil
 }
 
 // Bytes returns the tar archive of the context.
@@ -59,6 +68,9 @@ func (b *BuildContext) Bytes() ([]byte, error) {
 			dir := strings.Join(part[:i+1], "/") + "/"
 			if dirs[dir] {
 				continue
+			}
+			if _, isFile := b.files[strings.TrimSuffix(dir, "/")]; isFile {
+				return nil, fmt.Errorf("build context: %s is both a file and a directory", strings.TrimSuffix(dir, "/"))
 			}
 			dirs[dir] = true
 			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: dir, Mode: 0o755, ModTime: buildContextTime, Format: tar.FormatPAX}); err != nil {
@@ -90,10 +102,18 @@ func (b *BuildContext) Reader() (io.Reader, error) {
 }
 
 // TarContext builds a context from path -> content, with modes by path
-// (missing ones are 0644), and returns its tar.
+// (missing ones are 0644), and returns its tar. Two names of one path
+// ("a" and "./a") are refused: which one won would depend on map order.
 func TarContext(files map[string][]byte, modes map[string]int64) (io.Reader, error) {
 	b := NewBuildContext()
 	for name, data := range files {
+		clean, err := contextPath(name)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := b.files[clean]; dup {
+			return nil, fmt.Errorf("build context: path %s given twice", clean)
+		}
 		if err := b.Add(name, modes[name], data); err != nil {
 			return nil, err
 		}

@@ -17,9 +17,12 @@ import (
 // Defaults applied by CreateContainer when a spec leaves a limit at zero, so
 // no tenant container ever runs unbounded.
 const (
-	DefaultMemoryBytes int64   = 256 << 20
-	DefaultCPUs        float64 = 1
-	DefaultPidsLimit   int64   = 256
+	// DefaultMemoryBytes is the memory limit (and memory plus swap) of a spec without one.
+	DefaultMemoryBytes int64 = 256 << 20
+	// DefaultCPUs is the CPU limit of a spec without one.
+	DefaultCPUs float64 = 1
+	// DefaultPidsLimit is the process limit of a spec without one.
+	DefaultPidsLimit int64 = 256
 	// TmpfsOptions mounts /tmp, the one writable place outside volumes.
 	TmpfsOptions = "rw,noexec,nosuid,nodev,size=16m"
 	// minMemoryBytes is the engine's own floor for a memory limit.

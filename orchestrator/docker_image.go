@@ -21,6 +21,10 @@ const buildErrorLines = 20
 type BuildError struct {
 	Msg   string   // the engine's error message
 	Lines []string // the last lines of output before the error
+
+	// lastStep is the image of the last step that succeeded: the classic
+	// builder leaves it behind, untagged, when a later step fails.
+	lastStep string
 }
 
 // Error implements error.
@@ -50,6 +54,10 @@ func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []
 		PullParent:  false,
 		Version:     build.BuilderV1,
 	})
+	if cerrdefs.IsInvalidArgument(err) {
+		// A Dockerfile the engine cannot parse is refused before any output.
+		return "", &BuildError{Msg: strings.TrimPrefix(err.Error(), "Error response from daemon: ")}
+	}
 	if err != nil {
 		return "", wrap(err, "build image %v", tags)
 	}
@@ -58,6 +66,7 @@ func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []
 	if err != nil {
 		var be *BuildError
 		if errors.As(err, &be) {
+			d.removeStepImage(context.WithoutCancel(ctx), be.lastStep)
 			return "", err
 		}
 		return "", fmt.Errorf("build image %v: %w", tags, err)
@@ -70,6 +79,20 @@ func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []
 		}
 	}
 	return id, nil
+}
+
+// removeStepImage removes what a failed build left: the image of its last
+// good step, with its untagged parents. A tagged image (a FROM base) is
+// kept, and so is one with children (the cache of another build).
+func (d *Docker) removeStepImage(ctx context.Context, id string) {
+	if id == "" {
+		return
+	}
+	img, err := d.cli.ImageInspect(ctx, id)
+	if err != nil || len(img.RepoTags) > 0 {
+		return
+	}
+	_, _ = d.cli.ImageRemove(ctx, img.ID, image.RemoveOptions{PruneChildren: true})
 }
 
 // buildMessage is one message of the engine's JSON build stream.
@@ -88,14 +111,18 @@ type buildMessage struct {
 // the stream reports an error.
 func readBuildStream(r io.Reader, out func(string)) (string, error) {
 	var (
-		id      string
-		last    []string
-		partial string // stream text after the last newline
+		id       string
+		last     []string
+		partial  string // stream text after the last newline
+		lastStep string
 	)
 	emit := func(line string) {
 		line = strings.TrimRight(line, "\r")
 		if strings.TrimSpace(line) == "" {
 			return
+		}
+		if step, ok := stepImage(line); ok {
+			lastStep = step
 		}
 		if out != nil {
 			out(line)
@@ -142,16 +169,33 @@ func readBuildStream(r io.Reader, out func(string)) (string, error) {
 			if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
 				msg = m.ErrorDetail.Message
 			}
-			return "", &BuildError{Msg: strings.TrimSpace(msg), Lines: last}
+			return "", &BuildError{Msg: strings.TrimSpace(msg), Lines: last, lastStep: lastStep}
 		}
 	}
 	flush()
 	return id, nil
 }
 
-// RemoveImage removes a tag, and the image once no tag is left; an image in
-// use by a container is refused with an error matching ErrConflict. A
-// missing image is already removed.
+// stepImage reads the image id the classic builder prints after each step,
+// as in " ---> 3f1c2a9b8e7d".
+func stepImage(line string) (string, bool) {
+	id, ok := strings.CutPrefix(line, " ---> ")
+	if !ok || len(id) != 12 {
+		return "", false
+	}
+	for _, r := range id {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return "", false
+		}
+	}
+	return id, true
+}
+
+// RemoveImage removes a tag, and the image once no tag is left, with its
+// untagged parents (the build cache of its steps); an image in use by a
+// container is refused with an error matching ErrConflict. A missing image
+// is already removed. A build running at the same time that reuses one of
+// those cached steps can fail on the vanished step image: build again.
 func (d *Docker) RemoveImage(ctx context.Context, ref string) error {
 	_, err := d.cli.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
 	if err == nil || cerrdefs.IsNotFound(err) {

@@ -17,7 +17,8 @@ func (d *Docker) Start(ctx context.Context, id string) error {
 	if err == nil {
 		return nil // the engine answers 304 for a running container, which the client takes as success
 	}
-	if cerrdefs.IsConflict(err) {
+	// The engine refuses to start a paused container; resume it instead.
+	if !cerrdefs.IsNotFound(err) {
 		if c, ierr := d.Inspect(ctx, id); ierr == nil && c.Paused {
 			return d.Unpause(ctx, id)
 		}
@@ -41,7 +42,8 @@ func (d *Docker) Restart(ctx context.Context, id string, timeout time.Duration) 
 // Pause freezes a running container's processes; a paused one is already paused.
 func (d *Docker) Pause(ctx context.Context, id string) error {
 	err := d.cli.ContainerPause(ctx, id)
-	if err != nil && cerrdefs.IsConflict(err) {
+	// The engine reports "already paused" as a plain server error: look.
+	if err != nil && !cerrdefs.IsNotFound(err) {
 		if c, ierr := d.Inspect(ctx, id); ierr == nil && c.Paused {
 			return nil
 		}
@@ -53,7 +55,8 @@ func (d *Docker) Pause(ctx context.Context, id string) error {
 // already unpaused.
 func (d *Docker) Unpause(ctx context.Context, id string) error {
 	err := d.cli.ContainerUnpause(ctx, id)
-	if err != nil && cerrdefs.IsConflict(err) {
+	// The engine reports "not paused" as a plain server error: look.
+	if err != nil && !cerrdefs.IsNotFound(err) {
 		if c, ierr := d.Inspect(ctx, id); ierr == nil && !c.Paused {
 			return nil
 		}

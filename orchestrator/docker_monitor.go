@@ -35,6 +35,10 @@ type Stats struct {
 	MemLimit int64
 	Pids     int64
 	At       time.Time
+	// The raw counters, for CPUPercentBetween two samples.
+	CPUTotalNs uint64 // CPU time used by the container
+	SystemNs   uint64 // CPU time of the host
+	OnlineCPUs int
 }
 
 // Events streams events about containers, networks and volumes carrying all
@@ -106,23 +110,51 @@ func (d *Docker) Stats(ctx context.Context, id string) (Stats, error) {
 	return statsFrom(s), nil
 }
 
+// StatsOneShot samples a container without waiting for the engine's next
+// sample (about a second sooner than Stats), so CPUPercent stays zero:
+// compute it with CPUPercentBetween from two samples.
+func (d *Docker) StatsOneShot(ctx context.Context, id string) (Stats, error) {
+	resp, err := d.cli.ContainerStatsOneShot(ctx, id)
+	if err != nil {
+		return Stats{}, wrap(err, "stats of container %s", id)
+	}
+	defer resp.Body.Close()
+	var s container.StatsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		return Stats{}, fmt.Errorf("stats of container %s: %w", id, err)
+	}
+	return statsFrom(s), nil
+}
+
 func statsFrom(s container.StatsResponse) Stats {
-	out := Stats{
-		MemBytes: int64(memoryUsage(s.MemoryStats)),
-		MemLimit: int64(s.MemoryStats.Limit),
-		Pids:     int64(s.PidsStats.Current),
-		At:       s.Read,
-	}
-	cpuDelta := float64(s.CPUStats.CPUUsage.TotalUsage) - float64(s.PreCPUStats.CPUUsage.TotalUsage)
-	sysDelta := float64(s.CPUStats.SystemUsage) - float64(s.PreCPUStats.SystemUsage)
-	online := float64(s.CPUStats.OnlineCPUs)
+	online := int(s.CPUStats.OnlineCPUs)
 	if online == 0 {
-		online = float64(len(s.CPUStats.CPUUsage.PercpuUsage))
+		online = len(s.CPUStats.CPUUsage.PercpuUsage)
 	}
-	if cpuDelta > 0 && sysDelta > 0 && s.PreCPUStats.SystemUsage > 0 {
-		out.CPUPercent = cpuDelta / sysDelta * online * 100
+	out := Stats{
+		MemBytes:   int64(memoryUsage(s.MemoryStats)),
+		MemLimit:   int64(s.MemoryStats.Limit),
+		Pids:       int64(s.PidsStats.Current),
+		At:         s.Read,
+		CPUTotalNs: s.CPUStats.CPUUsage.TotalUsage,
+		SystemNs:   s.CPUStats.SystemUsage,
+		OnlineCPUs: online,
+	}
+	if s.PreCPUStats.SystemUsage > 0 {
+		out.CPUPercent = CPUPercentBetween(Stats{CPUTotalNs: s.PreCPUStats.CPUUsage.TotalUsage, SystemNs: s.PreCPUStats.SystemUsage}, out)
 	}
 	return out
+}
+
+// CPUPercentBetween is the container's CPU use between two samples, in
+// percent of one CPU; zero when the samples are not in order.
+func CPUPercentBetween(prev, cur Stats) float64 {
+	if cur.CPUTotalNs <= prev.CPUTotalNs || cur.SystemNs <= prev.SystemNs || prev.SystemNs == 0 {
+		return 0
+	}
+	cpu := float64(cur.CPUTotalNs - prev.CPUTotalNs)
+	sys := float64(cur.SystemNs - prev.SystemNs)
+	return cpu / sys * float64(cur.OnlineCPUs) * 100
 }
 
 // memoryUsage leaves out the inactive page cache, which the kernel reclaims

@@ -45,7 +45,8 @@ type Volume struct {
 }
 
 // EnsureNetwork creates the bridge network, or adopts an existing network of
-// the same name and returns its id. A subnet that overlaps another network
+// the same name as it is and returns its id (InspectNetwork shows its
+// subnet and whether it is internal). A subnet that overlaps another network
 // gives an error matching ErrSubnetOverlap, so the caller can pick another.
 func (d *Docker) EnsureNetwork(ctx context.Context, spec NetworkSpec) (string, error) {
 	if spec.Name == "" {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestNetworkEnsureAdoptRemove(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	for _, internal := range []bool{false, true} {
@@ -69,6 +70,7 @@ func TestNetworkEnsureAdoptRemove(t *testing.T) {
 }
 
 func TestEnsureNetworkRejectsBadSpecs(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	for _, tc := range []struct{ name, spec, subnet string }{
 		{"empty name", "", "10.213.0.0/28"},
@@ -91,6 +93,7 @@ func TestEnsureNetworkRejectsBadSpecs(t *testing.T) {
 }
 
 func TestVolumeEnsureRemove(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := context.Background()
 	name := e.volume(t, "vol")

@@ -133,7 +133,10 @@ func (e *testEnv) image(t testing.TB) string {
 		mode int64
 		data []byte
 	}{
-		{"Dockerfile", 0, []byte("FROM scratch\nCOPY --chown=65534:65534 data/ /data/\nCOPY server /server\nEXPOSE 8080\nENTRYPOINT [\"/server\"]\n")},
+		// The first step is the test's own, so no two tests share cached
+		// steps: removing one test's image never pulls a step from under
+		// another test's build.
+		{"Dockerfile", 0, []byte("FROM scratch\nLABEL " + testLabel + "=" + e.id + "\nCOPY --chown=65534:65534 data/ /data/\nCOPY server /server\nEXPOSE 8080\nENTRYPOINT [\"/server\"]\n")},
 		{"data/.keep", 0, nil},
 		{"server", 0o755, bin},
 	} {

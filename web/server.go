@@ -77,6 +77,9 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 // Domain is the portal's host name.
 func (s *Server) Domain() string { return s.opts.Domain }
 
+// TLS reports whether the portal is served over HTTPS (Secure cookies).
+func (s *Server) TLS() bool { return s.opts.TLS }
+
 // SetTenantRouter installs the handler for tenant hosts.
 func (s *Server) SetTenantRouter(h http.Handler) { s.tenants = h }
 

@@ -18,6 +18,15 @@ import (
 const dataFile = "/data/value"
 
 func main() {
+	// "server check" is the image's healthcheck: FROM scratch has no curl.
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		c := &http.Client{Timeout: time.Second}
+		resp, err := c.Get("http://127.0.0.1:8080/healthz")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	addr := ":8080"
 	if a := os.Getenv("ADDR"); a != "" {
 		addr = a
@@ -60,6 +69,14 @@ func main() {
 		}
 		ballast = append(ballast, b)
 		fmt.Fprintln(w, len(ballast)*8, "MiB")
+	})
+	// POST /write?path=P writes a byte to P, to show which paths are writable.
+	mux.HandleFunc("POST /write", func(w http.ResponseWriter, r *http.Request) {
+		if err := os.WriteFile(r.URL.Query().Get("path"), []byte("x"), 0o644); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%d:%d\n", os.Getuid(), os.Getgid())

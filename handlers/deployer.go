@@ -1,0 +1,18 @@
+package handlers
+
+import (
+	"context"
+
+	"appfactory/store"
+)
+
+// Deployer turns a finished app into a running deployment: the factory.
+// Handlers.Deployer is nil until one is installed; the review then shows
+// previews of its own and Deploy records the request.
+type Deployer interface {
+	// Preview returns the Dockerfile and Compose stack a deployment of the
+	// app would use, for the review to show.
+	Preview(ctx context.Context, app *store.App) (dockerfile, compose string, err error)
+	// Deploy starts a deployment of the app for by, returning its tenant id.
+	Deploy(ctx context.Context, app *store.App, by *store.User) (tenantID string, err error)
+}
