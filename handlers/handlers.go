@@ -37,6 +37,7 @@ func (h *Handlers) Register() {
 	e := h.Server.Echo()
 	h.registerAccounts(e)
 	h.registerMonitoring(e)
+	h.registerSales(e)
 	e.GET("/", h.home)
 	h.registerApps(e)
 	// Keep last: fills in pages that no feature has registered yet.

@@ -26,6 +26,8 @@ type Monitoring struct {
 	InUse func() []string
 	// Control carries out the admin's bulk actions.
 	Control tenantControl
+	// Extender lengthens trials from the sales view.
+	Extender trialExtender
 }
 
 // containerLogs is the part of the runtime the log endpoints read.

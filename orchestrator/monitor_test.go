@@ -193,3 +193,16 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestActivityInUse(t *testing.T) {
+	a := NewActivity(nil, nil)
+	end := a.Begin("busy")
+	a.Begin("other")()
+	if got := a.InUse(); !slices.Equal(got, []string{"busy"}) {
+		t.Errorf("in use %v", got)
+	}
+	end()
+	if got := a.InUse(); len(got) != 0 {
+		t.Errorf("in use after the end %v", got)
+	}
+}

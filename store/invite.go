@@ -81,3 +81,14 @@ func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, compa
 	}
 	return db.UserByID(ctx, userID)
 }
+
+// InvitePending reports whether a user was invited and has not yet set a
+// password through an invitation (a used one leaves no pending row).
+func (db *DB) InvitePending(ctx context.Context, userID string) (bool, error) {
+	var n int
+	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM invites WHERE user_id = ? AND used_at IS NULL`, userID)
+	if err != nil {
+		return false, fmt.Errorf("find invite: %w", err)
+	}
+	return n > 0, nil
+}

@@ -63,6 +63,9 @@ type Prospect struct {
 	Requests   int            `db:"requests"`
 	LastActive sql.NullString `db:"last_active"`
 	LastLogin  sql.NullString `db:"last_login"`
+	// Invited is true while the prospect has not set a password through
+	// the invitation a sales person's demo gave them.
+	Invited bool `db:"invited"`
 }
 
 // CreatedAt is when the prospect signed up (or was invited).
@@ -127,7 +130,8 @@ func (db *DB) ListProspects(ctx context.Context, q ProspectQuery) ([]Prospect, e
 			(SELECT COALESCE(SUM(r.requests), 0) FROM tenants t JOIN tenant_requests r ON r.tenant_id = t.id
 				WHERE t.owner_id = u.id AND r.day >= ?2) AS requests,
 			(SELECT MAX(t.last_active_at) FROM tenants t WHERE t.owner_id = u.id) AS last_active,
-			(SELECT MAX(l.at) FROM user_logins l WHERE l.user_id = u.id) AS last_login
+			(SELECT MAX(l.at) FROM user_logins l WHERE l.user_id = u.id) AS last_login,
+			EXISTS (SELECT 1 FROM invites i WHERE i.user_id = u.id AND i.used_at IS NULL) AS invited
 		FROM users u WHERE `+where+`
 	) ORDER BY `+order+` LIMIT ?`, args...)
 	if err != nil {

@@ -94,6 +94,13 @@ func TestProspectsByEngagement(t *testing.T) {
 	if list[1].Email != "signedin@example.com" || list[1].Logins != 3 || list[2].Email != "quiet@example.com" || list[2].Logins != 0 {
 		t.Errorf("order %s, %s", list[1].Email, list[2].Email)
 	}
+	if _, err := db.CreateInvite(ctx, quiet.ID, staff.ID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	list, _ = db.ListProspects(ctx, store.ProspectQuery{Since: now.Add(-7 * 24 * time.Hour)})
+	if !list[2].Invited || list[0].Invited {
+		t.Errorf("invited flags %v %v", list[2].Invited, list[0].Invited)
+	}
 	if !list[2].LastSeen().Equal(now.Add(-30 * 24 * time.Hour)) {
 		t.Errorf("quiet last seen %v", list[2].LastSeen())
 	}
@@ -129,9 +136,15 @@ func TestInvites(t *testing.T) {
 	if got, err := db.InviteUser(ctx, tok); err != nil || got.ID != u.ID {
 		t.Fatalf("invite user %v %v", got, err)
 	}
+	if pending, _ := db.InvitePending(ctx, u.ID); !pending {
+		t.Error("no pending invite before acceptance")
+	}
 	got, err := db.AcceptInvite(ctx, tok, "hash", "Ines", "Acme")
 	if err != nil || got.PasswordHash != "hash" || got.Name != "Ines" || got.Company != "Acme" {
 		t.Fatalf("accept %+v %v", got, err)
+	}
+	if pending, _ := db.InvitePending(ctx, u.ID); pending {
+		t.Error("invite still pending after acceptance")
 	}
 	if _, err := db.AcceptInvite(ctx, tok, "again", "", ""); apperr.Code(err) != apperr.NotFound {
 		t.Errorf("second use: %v", err)

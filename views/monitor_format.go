@@ -76,3 +76,11 @@ func Stamp(t time.Time) string {
 	}
 	return t.UTC().Format("Jan 2 15:04:05")
 }
+
+// plural picks the word for n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
