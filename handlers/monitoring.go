@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"appfactory/apperr"
 	"appfactory/orchestrator"
 	"appfactory/store"
 )
@@ -62,27 +61,16 @@ func (h *Handlers) registerMonitoring(e *echo.Echo) {
 	e.GET("/tenants/:id/logs/stream", h.tenantLogStream)
 
 	api := e.Group("/api/v1", h.APIAuth)
-	api.GET("/tenants/:id/events", h.apiTenantEvents)
 	api.GET("/tenants/:id/logs", h.apiTenantLogs)
 	api.GET("/tenants/:id/stats", h.apiTenantStats)
 	api.GET("/admin/summary", h.apiAdminSummary, h.RequireRole(store.RoleAdmin))
 }
 
 // visibleTenant loads the tenant of the :id parameter if the user may see
-// it: its owner, sales people and admins. Anyone else learns nothing of it.
+// it (its owner, its creator, sales people and admins); to anyone else it
+// is not found.
 func (h *Handlers) visibleTenant(c echo.Context) (*store.Tenant, error) {
-	u := CurrentUser(c)
-	if u == nil {
-		return nil, apperr.New(apperr.Unauthorized, "Sign in first.")
-	}
-	t, err := h.DB.TenantByID(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return nil, err
-	}
-	if t.OwnerID != u.ID && !u.IsStaff() {
-		return nil, apperr.New(apperr.NotFound, "Tenant not found.")
-	}
-	return t, nil
+	return h.tenantFor(c.Request().Context(), CurrentUser(c), c.Param("id"), false)
 }
 
 // activeNow counts the tenants with a request in the last minutes or one

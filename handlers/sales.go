@@ -322,9 +322,14 @@ func (h *Handlers) markTemplate(c echo.Context) error {
 	return web.Redirect(c, "/apps/"+app.ID)
 }
 
-// tenantURL is a tenant's public address, on the host and port the portal
-// was reached at.
+// tenantURL is a tenant's public address: the orchestrator's, or else on
+// the host and port the portal was reached at.
 func (h *Handlers) tenantURL(c echo.Context, slug string) string {
+	if h.Orchestrator != nil {
+		if u := h.Orchestrator.TenantURL(slug); u != "" {
+			return u
+		}
+	}
 	host := c.Request().Host
 	port := ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {

@@ -3,12 +3,10 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"strconv"
-	"time"
+		"time"
 
 	"github.com/labstack/echo/v4"
 
-	"appfactory/apperr"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -104,44 +102,6 @@ func (h *Handlers) tenantEventsPartial(c echo.Context) error {
 		return err
 	}
 	return web.Render(c, http.StatusOK, views.TenantTimelinePanel(v))
-}
-
-// EventJSON is a tenant event in the API.
-type EventJSON struct {
-	ID      int64     `json:"id"`
-	At      time.Time `json:"at"`
-	Kind    string    `json:"kind"`
-	Message string    `json:"message"`
-}
-
-// apiTenantEvents answers a tenant's events, oldest first: ?after=<id>
-// gives only newer ones, ?limit=<n> the last n (at most 1000).
-func (h *Handlers) apiTenantEvents(c echo.Context) error {
-	t, err := h.visibleTenant(c)
-	if err != nil {
-		return err
-	}
-	var after int64
-	if s := c.QueryParam("after"); s != "" {
-		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
-			return apperr.FieldError(apperr.Invalid, "after", "after must be an event id.")
-		}
-	}
-	limit := 1000
-	if s := c.QueryParam("limit"); s != "" {
-		if limit, err = strconv.Atoi(s); err != nil || limit < 1 {
-			return apperr.FieldError(apperr.Invalid, "limit", "limit must be a positive number.")
-		}
-	}
-	events, err := h.DB.ListEvents(c.Request().Context(), t.ID, after, min(limit, 1000))
-	if err != nil {
-		return err
-	}
-	out := make([]EventJSON, 0, len(events))
-	for _, e := range events {
-		out = append(out, EventJSON{ID: e.ID, At: e.At(), Kind: e.Kind, Message: e.Message})
-	}
-	return c.JSON(http.StatusOK, map[string]any{"events": out})
 }
 
 // StatJSON is one resource sample in the API.

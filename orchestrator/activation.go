@@ -84,7 +84,16 @@ func (rt *Router) runFlight(f *flight, route Route) {
 	defer rt.wg.Done()
 	ctx, cancel := context.WithTimeout(rt.base, rt.cfg.ActivationTimeout)
 	defer cancel()
-	err := rt.act.Activate(ctx, route.TenantID)
+	// The activator may finish a start it has begun after ctx ends (a half
+	// started stack helps nobody); the waiting requests do not wait for it.
+	res := make(chan error, 1)
+	go func() { res <- rt.act.Activate(ctx, route.TenantID) }()
+	var err error
+	select {
+	case err = <-res:
+	case <-ctx.Done():
+		err = fmt.Errorf("activate %s: %w", route.Slug, ctx.Err())
+	}
 	if err == nil {
 		if r, ok := rt.routes.Get(route.Slug); !ok || r.State != StateRunning || len(r.Backends) == 0 {
 			err = fmt.Errorf("activate %s: no ready backend after activation", route.Slug)

@@ -261,9 +261,8 @@ func (p *Passivator) pause(ctx context.Context, c store.SleepCandidate, after ti
 // 410 from then on.
 func (p *Passivator) expire(ctx context.Context, c store.SleepCandidate, at time.Time) error {
 	p.logger.Info("trial expired", slog.String("tenant", c.Slug), slog.Time("expires_at", at))
-	if err := p.sleeper.Passivate(ctx, c.ID, "trial expired"); err != nil {
-		return fmt.Errorf("stop expired tenant %s: %w", c.Slug, err)
-	}
+	// Expired first: the stop that follows keeps that state (and the
+	// route answers 410 at once, not the starting page).
 	msg := fmt.Sprintf("The trial expired on %s; it is removed after %s unless extended.",
 		at.UTC().Format("2006-01-02 15:04 UTC"), humanDuration(p.cfg.ExpiredGrace))
 	if err := p.store.SetTenantState(ctx, c.ID, StateExpired, msg); err != nil {
@@ -272,12 +271,22 @@ func (p *Passivator) expire(ctx context.Context, c store.SleepCandidate, at time
 	p.mu.Lock()
 	p.expired[c.ID] = true
 	p.mu.Unlock()
-	if r, ok := p.routes.Get(c.Slug); ok {
-		r.State = StateExpired
+	p.setRouteState(c.Slug, StateExpired)
+	if err := p.sleeper.Passivate(ctx, c.ID, "trial expired"); err != nil {
+		return fmt.Errorf("stop expired tenant %s: %w", c.Slug, err)
+	}
+	// Whatever the stop published, the route of an expired trial says so.
+	p.setRouteState(c.Slug, StateExpired)
+	return nil
+}
+
+// setRouteState publishes a sleeping tenant's state in the route table.
+func (p *Passivator) setRouteState(slug, state string) {
+	if r, ok := p.routes.Get(slug); ok && r.State != state {
+		r.State = state
 		r.Backends = nil
 		p.routes.Set(r)
 	}
-	return nil
 }
 
 // remove deletes a trial whose grace period after expiry has passed.
@@ -315,8 +324,7 @@ func (p *Passivator) Extend(ctx context.Context, tenantID string, days int) (tim
 	p.mu.Unlock()
 	for _, r := range p.routes.All() {
 		if r.TenantID == tenantID {
-			r.State = "passivated"
-			p.routes.Set(r)
+			p.setRouteState(r.Slug, "passivated")
 		}
 	}
 	return until, nil

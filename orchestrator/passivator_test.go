@@ -9,28 +9,6 @@ import (
 	"appfactory/store"
 )
 
-// sleepDB is the real database plus the state writes the passivator uses.
-type sleepDB struct {
-	*store.DB
-}
-
-func (s sleepDB) SetTenantState(ctx context.Context, id, state, message string) error {
-	if _, err := s.W.ExecContext(ctx, `UPDATE tenants SET state = ?, state_message = ? WHERE id = ?`, state, message, id); err != nil {
-		return err
-	}
-	return s.AddEvent(ctx, id, "state", message)
-}
-
-func (s sleepDB) SetDesiredState(ctx context.Context, id, desired string) error {
-	_, err := s.W.ExecContext(ctx, `UPDATE tenants SET desired_state = ? WHERE id = ?`, desired, id)
-	return err
-}
-
-func (s sleepDB) AddEvent(ctx context.Context, tenantID, kind, message string) error {
-	_, err := s.W.ExecContext(ctx, `INSERT INTO events (tenant_id, at, kind, message) VALUES (?, ?, ?, ?)`, tenantID, store.Time(s.Now()), kind, message)
-	return err
-}
-
 func openDB(t *testing.T) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), t.TempDir())
@@ -160,7 +138,7 @@ func newPassivatorFixture(t *testing.T, cfg PassivatorConfig) *passivatorFixture
 			return 0, 0 // production
 		}
 	}
-	f.p = NewPassivator(cfg, f.routes, f.activity, f.sleeper, sleepDB{f.db})
+	f.p = NewPassivator(cfg, f.routes, f.activity, f.sleeper, f.db)
 	return f
 }
 

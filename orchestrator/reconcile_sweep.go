@@ -70,7 +70,7 @@ func (r *Reconciler) looksConverged(t *store.Tenant, cs []Container, networks in
 		return false
 	}
 	want := map[string]string{modeRunning: store.StateRunning, modePaused: store.StatePaused, modePassivated: store.StatePassivated}[mode]
-	if t.State != want {
+	if t.State != want && !(mode == modePassivated && t.State == store.StateExpired) {
 		return false
 	}
 	gen := strconv.FormatInt(t.Generation, 10)

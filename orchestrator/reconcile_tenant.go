@@ -131,6 +131,8 @@ func (p *pass) begin(ctx context.Context, creating bool) error {
 	switch {
 	case t.DesiredState == store.DesiredDeleted:
 		st = store.StateDeleting
+	case t.DesiredState == store.DesiredPassivated && t.State == store.StateExpired:
+		// An expired trial stays expired while it is stopped (passivator.go).
 	case t.DesiredState == store.DesiredPassivated:
 		st = store.StatePassivating
 	case t.Paused:
@@ -186,8 +188,12 @@ func (p *pass) converge(ctx context.Context, st *TenantStack) error {
 		if err := p.stopAll(ctx, st); err != nil {
 			return err
 		}
-		p.r.setRoute(p.t, store.StatePassivated, nil, st.Readiness)
-		return p.finish(ctx, store.StatePassivated, "", n)
+		state, msg := store.StatePassivated, ""
+		if p.t.State == store.StateExpired {
+			state, msg = store.StateExpired, p.t.StateMessage
+		}
+		p.r.setRoute(p.t, state, nil, st.Readiness)
+		return p.finish(ctx, state, msg, n)
 	case modePaused:
 		if err := p.pauseAll(ctx, st); err != nil {
 			return err
