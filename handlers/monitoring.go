@@ -57,7 +57,6 @@ func (h *Handlers) registerMonitoring(e *echo.Echo) {
 	e.GET("/metrics", h.metrics)
 
 	e.GET("/tenants/:id/stats", h.tenantStatsPartial)
-	e.GET("/tenants/:id/events", h.tenantEventsPartial)
 	e.GET("/tenants/:id/logs/stream", h.tenantLogStream)
 
 	api := e.Group("/api/v1", h.APIAuth)

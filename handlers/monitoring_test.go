@@ -74,7 +74,8 @@ func newMonitoringEnv(t *testing.T) *monitoringEnv {
 		t.Fatal(err)
 	}
 	tenant := &store.Tenant{AppID: app.ID, OwnerID: owner.ID, CreatedBy: owner.ID, Slug: "contracts-acme", Title: "Contracts",
-		Platform: "contentapp", Version: "1.0", Environment: "trial", Replicas: 1}
+		Platform: "contentapp", Version: "1.0", Environment: "trial", Replicas: 1,
+		ExpiresAtS: store.NullTime(time.Now().Add(72 * time.Hour))}
 	if err := env.DB.CreateTenant(ctx, tenant, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +115,9 @@ func TestMonitoringPagesByRole(t *testing.T) {
 		{"resources for the owner", owner, "/tenants/" + tid + "/stats", 200, []string{"<svg", "3.5% CPU", "40 MiB"}},
 		{"resources for sales", sales, "/tenants/" + tid + "/stats", 200, []string{"<svg"}},
 		{"resources hidden from others", other, "/tenants/" + tid + "/stats", 404, nil},
-		{"events for the owner", owner, "/tenants/" + tid + "/events", 200, []string{"created", "running"}},
-		{"events hidden from others", other, "/tenants/" + tid + "/events", 404, nil},
+		{"tenant page for the owner", owner, "/tenants/" + tid, 200, []string{"<svg", "CPU use, last 24 hours", "data-log-stream=\"/tenants/" + tid + "/logs/stream\"", "Events"}},
+		{"tenant page lets sales extend", sales, "/tenants/" + tid, 200, []string{"Extend the trial"}},
+		{"tenant page hidden from others", other, "/tenants/" + tid, 404, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -15,9 +15,6 @@ import (
 // statsWindow is how far back the tenant charts and the stats API look.
 const statsWindow = 24 * time.Hour
 
-// timelineLength is how many events the tenant page shows.
-const timelineLength = 200
-
 // tenantResources builds the CPU and memory charts of a tenant.
 func (h *Handlers) tenantResources(ctx context.Context, tenantID string) (views.TenantResources, error) {
 	now := h.DB.Now()
@@ -41,20 +38,6 @@ func (h *Handlers) tenantResources(ctx context.Context, tenantID string) (views.
 		Desc: "Sum over the deployment's running containers, sampled each minute; gaps are times it was stopped."}
 	v.Mem = views.LineChart{Title: "Memory use, last 24 hours", Unit: "MiB", Series: []views.Series{mem}, From: from, To: now,
 		Desc: "Sum over the deployment's running containers, sampled each minute; gaps are times it was stopped."}
-	return v, nil
-}
-
-// tenantTimeline builds the event log of a tenant, newest first.
-func (h *Handlers) tenantTimeline(ctx context.Context, t *store.Tenant) (views.TenantTimeline, error) {
-	events, err := h.DB.ListEvents(ctx, t.ID, 0, timelineLength)
-	if err != nil {
-		return views.TenantTimeline{}, err
-	}
-	v := views.TenantTimeline{TenantID: t.ID, Poll: !t.Settled() || t.DesiredState != t.State}
-	for i := len(events) - 1; i >= 0; i-- {
-		e := events[i]
-		v.Events = append(v.Events, views.TimelineEvent{At: e.At(), Kind: e.Kind, Message: e.Message})
-	}
 	return v, nil
 }
 
@@ -92,18 +75,6 @@ func (h *Handlers) tenantStatsPartial(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.TenantResourcesPanel(v))
 }
 
-func (h *Handlers) tenantEventsPartial(c echo.Context) error {
-	t, err := h.visibleTenant(c)
-	if err != nil {
-		return err
-	}
-	v, err := h.tenantTimeline(c.Request().Context(), t)
-	if err != nil {
-		return err
-	}
-	return web.Render(c, http.StatusOK, views.TenantTimelinePanel(v))
-}
-
 // StatJSON is one resource sample in the API.
 type StatJSON struct {
 	At         time.Time `json:"at"`
@@ -126,4 +97,23 @@ func (h *Handlers) apiTenantStats(c echo.Context) error {
 		out = append(out, StatJSON{At: s.At(), CPUPercent: s.CPUPercent, MemBytes: s.MemBytes})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"stats": out})
+}
+
+// tenantMonitoring is what monitoring adds to a deployment's page: charts,
+// logs while containers exist, and the trial extension for staff.
+func (h *Handlers) tenantMonitoring(ctx context.Context, u *store.User, t *store.Tenant) (*views.TenantMonitoring, error) {
+	res, err := h.tenantResources(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	m := &views.TenantMonitoring{Resources: res}
+	if t.State != store.StateDeleted {
+		logs := h.tenantLogTail(ctx, t.ID)
+		m.Logs = &logs
+	}
+	if u.IsStaff() && !t.ExpiresAt().IsZero() && t.DesiredState != store.DesiredDeleted {
+		m.CanExtend = true
+		m.Remaining = views.Remaining(t.ExpiresAt(), h.DB.Now())
+	}
+	return m, nil
 }

@@ -13,18 +13,14 @@ type TenantResources struct {
 	Now              time.Time
 }
 
-// TenantTimeline is a tenant's event log, newest first.
-type TenantTimeline struct {
-	TenantID string
-	Events   []TimelineEvent
-	// Poll keeps the list refreshing while the tenant is changing.
-	Poll bool
-}
-
-// TimelineEvent is one line of the timeline.
-type TimelineEvent struct {
-	At            time.Time
-	Kind, Message string
+// TenantMonitoring is what monitoring adds to a deployment's page.
+type TenantMonitoring struct {
+	Resources TenantResources
+	// Logs is nil for a deployment whose containers are gone.
+	Logs *TenantLogTail
+	// CanExtend shows staff the trial extension; Remaining is the trial left.
+	CanExtend bool
+	Remaining string
 }
 
 // TenantLogTail is the live log viewer of a tenant's containers.
