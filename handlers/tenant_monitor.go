@@ -3,7 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
-		"time"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
