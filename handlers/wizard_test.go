@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -191,6 +192,20 @@ func TestWizardBackAndForthKeepsValues(t *testing.T) {
 	if a := appOf(t, w, id); a.Environment != "demo" || a.Replicas != 1 || a.Step != 4 {
 		t.Errorf("after back from 5: env %s replicas %d step %d", a.Environment, a.Replicas, a.Step)
 	}
+	// What is saved unvalidated stays within bounds.
+	huge := url.Values{"title": {strings.Repeat("t", 5000)}, "nav": {"back"}}
+	for i := range 50 {
+		huge.Set(fmt.Sprintf("doctypes[%d].name", i), "D")
+	}
+	post(t, w.c, step("4"), huge)
+	if m := appOf(t, w, id).Model(); len(m.Doctypes) != 10 || len(m.Title) != 200 {
+		t.Errorf("unbounded model kept: %d doctypes, title of %d", len(m.Doctypes), len(m.Title))
+	}
+	post(t, w.c, step("2"), url.Values{"components": {"comments", "no-such", "search"}, "nav": {"close"}})
+	post(t, w.c, step("5"), url.Values{"environment": {"moon"}, "replicas": {"1"}, "nav": {"close"}})
+	if a := appOf(t, w, id); strings.Join(a.Components(), ",") != "comments,search" || a.Environment != "demo" {
+		t.Errorf("unknown values kept: %v %s", a.Components(), a.Environment)
+	}
 	// Back cannot slip a deprecated version in.
 	post(t, w.c, step("1"), url.Values{"name": {"Notes"}, "platform": {"contentapp"}, "version": {"0.9"}, "nav": {"close"}})
 	if a := appOf(t, w, id); a.Version != "2.0" || a.Name != "Notes" {
@@ -300,5 +315,33 @@ func TestAppPagesAuthorisation(t *testing.T) {
 	}
 	if n := countRows(t, w.env, "apps"); n != 0 {
 		t.Errorf("apps left: %d", n)
+	}
+}
+
+func TestWizardPartials(t *testing.T) {
+	w := newWorld(t)
+	code, body := get(t, w.c, "/apps/new/versions?platform=contentapp")
+	if code != 200 || !strings.HasPrefix(strings.TrimSpace(body), `<fieldset id="versions"`) || strings.Contains(body, `value="0.9"`) || !strings.Contains(body, `value="1.0"`) {
+		t.Errorf("versions of a new app: %d %.300s", code, body)
+	}
+	if _, body := get(t, w.c, "/apps/new/versions?platform=nope"); !strings.Contains(body, "Choose a platform") {
+		t.Errorf("versions of an unknown platform: %.300s", body)
+	}
+	// An app that already has a deprecated version keeps it on offer.
+	var app struct{ ID string }
+	if code := api(t, w.env, w.token, "POST", "/api/v1/apps", `{"name":"Old","platform":"contentapp","version":"1.0","environment":"trial"}`, &app); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	w.env.DB.W.Exec(`UPDATE apps SET version = '0.9', status = 'draft' WHERE id = ?`, app.ID)
+	if _, body := get(t, w.c, "/apps/"+app.ID+"/wizard/1/versions?platform=contentapp"); !strings.Contains(body, `value="0.9"`) || !strings.Contains(body, "deprecated") {
+		t.Errorf("the app's deprecated version is not offered: %.300s", body)
+	}
+	code, _, _ = post(t, w.c, "/apps/"+app.ID+"/wizard/1", url.Values{"name": {"Old"}, "platform": {"contentapp"}, "version": {"0.9"}, "nav": {"next"}})
+	if code != http.StatusSeeOther {
+		t.Errorf("keeping a deprecated version: %d", code)
+	}
+	code, body = get(t, w.c, "/apps/"+app.ID+"/wizard/5/replicas?environment=production&replicas=4")
+	if code != 200 || !strings.Contains(body, `max="7"`) || !strings.Contains(body, `value="4"`) || !strings.Contains(body, "1 to 7 in Production") {
+		t.Errorf("replicas field: %d %s", code, body)
 	}
 }
