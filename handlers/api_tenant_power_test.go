@@ -32,7 +32,10 @@ func (f *fakePower) record(s string) {
 	}
 }
 
-func (f *fakePower) Activate(_ context.Context, id string) error { f.record("activate:" + id); return nil }
+func (f *fakePower) Activate(_ context.Context, id string) error {
+	f.record("activate:" + id)
+	return nil
+}
 func (f *fakePower) Passivate(_ context.Context, id, _ string) error {
 	f.record("passivate:" + id)
 	return nil
