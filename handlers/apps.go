@@ -86,7 +86,15 @@ func (h *Handlers) appShow(c echo.Context) error {
 	}
 	page := h.Server.PageFor(c, sum.DisplayName())
 	page.Nav = "apps"
-	return web.Render(c, http.StatusOK, views.AppShow(views.AppPage{Page: page, App: sum, Step: a.Step, IsOwner: a.OwnerID == u.ID}))
+	p := views.AppPage{Page: page, App: sum, Step: a.Step, IsOwner: a.OwnerID == u.ID}
+	if !a.IsDraft() {
+		d, err := h.deploymentsView(ctx, u, a)
+		if err != nil {
+			return err
+		}
+		p.Deployments = views.AppDeployments(d)
+	}
+	return web.Render(c, http.StatusOK, views.AppShow(p))
 }
 
 // appEditPage sends a draft to its wizard and a finished app to its page,

@@ -25,6 +25,9 @@ type Handlers struct {
 	// Deployer builds and deploys finished apps; nil until the factory is
 	// installed, when Deploy records the request instead.
 	Deployer Deployer
+	// Orchestrator deletes, restarts and upgrades deployments; nil until
+	// the factory is installed, when the deployment routes answer 503.
+	Orchestrator Orchestrator
 
 	sessions *SessionStore
 	hashing  chan struct{}
@@ -36,6 +39,7 @@ func (h *Handlers) Register() {
 	h.registerAccounts(e)
 	e.GET("/", h.home)
 	h.registerApps(e)
+	h.registerTenants(e)
 	// Keep last: fills in pages that no feature has registered yet.
 	h.registerFallbacks(e)
 }

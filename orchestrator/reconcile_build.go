@@ -158,12 +158,3 @@ func (b *buildLog) run() (stop func()) {
 		<-finished
 	}
 }
-
-// BuildFailureLines is the tail of a failed build's output shown to the user.
-func BuildFailureLines(log string, n int) []string {
-	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return lines
-}
