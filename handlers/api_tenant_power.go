@@ -57,38 +57,27 @@ func (p *Power) Register(e *echo.Echo) {
 }
 
 // controllable loads a tenant the user may start and stop: the owner's,
-// a sales person's own demos, any for admins. Anyone else's is not found.
+// a sales person's own demos, any for admins (as every deployment action).
+// One the user cannot see is not found; one they only see is forbidden.
 func (p *Power) controllable(ctx context.Context, u *store.User, id string) (*store.Tenant, error) {
-	t, err := p.H.DB.TenantByID(ctx, id)
+	t, err := p.H.tenantFor(ctx, u, id, true)
 	if err != nil {
 		return nil, err
 	}
-	if t.DesiredState == store.DesiredDeleted || !canControl(u, t) {
+	if t.DesiredState == store.DesiredDeleted {
 		return nil, apperr.New(apperr.NotFound, "Deployment not found.")
 	}
 	return t, nil
 }
 
-func canControl(u *store.User, t *store.Tenant) bool {
-	switch {
-	case u == nil:
-		return false
-	case u.Role == store.RoleAdmin, t.OwnerID == u.ID:
-		return true
-	case u.Role == store.RoleSales:
-		return t.CreatedBy == u.ID
-	}
-	return false
-}
-
 // extendable loads a trial the user may extend: sales people and admins
 // only; its owner is told so, anyone else finds nothing.
 func (p *Power) extendable(ctx context.Context, u *store.User, id string) (*store.Tenant, error) {
-	t, err := p.H.DB.TenantByID(ctx, id)
+	t, err := p.H.tenantFor(ctx, u, id, false)
 	if err != nil {
 		return nil, err
 	}
-	if t.DesiredState == store.DesiredDeleted || !(u.IsStaff() || canControl(u, t)) {
+	if t.DesiredState == store.DesiredDeleted {
 		return nil, apperr.New(apperr.NotFound, "Deployment not found.")
 	}
 	if !u.IsStaff() {

@@ -19,7 +19,7 @@ import (
 func PowerView(u *store.User, t *store.Tenant, csrf string) views.TenantPowerView {
 	return views.TenantPowerView{
 		ID: t.ID, State: t.State, CSRF: csrf, ExpiresAt: t.ExpiresAt(),
-		CanControl: canControl(u, t) && t.State != store.StateExpired,
+		CanControl: canActOnTenant(u, t) && t.State != store.StateExpired,
 		CanExtend:  u != nil && u.IsStaff() && !t.ExpiresAt().IsZero(),
 	}
 }
