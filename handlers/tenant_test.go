@@ -69,7 +69,9 @@ func (f *fakeOrchestrator) UpgradeVersions(*store.Tenant) []catalog.Version {
 	return []catalog.Version{{Version: "2.0", Label: "ContentApp 2.0"}}
 }
 
-func (f *fakeOrchestrator) TenantURL(slug string) string { return "http://" + slug + ".localhost:8080/" }
+func (f *fakeOrchestrator) TenantURL(slug string) string {
+	return "http://" + slug + ".localhost:8080/"
+}
 
 func newTenantEnv(t *testing.T) (*handlerstest.Env, *fakeOrchestrator) {
 	t.Helper()
