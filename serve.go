@@ -30,6 +30,8 @@ type serveConfig struct {
 	Grace    time.Duration
 	// SubnetPool is where tenant networks take their /28 from.
 	SubnetPool string
+	// Router configures the tenant router and the passivator.
+	Router routerConfig
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -43,6 +45,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.BoolVar(&cfg.TLS, "tls", false, "the portal is served over HTTPS by a front proxy (Secure cookies, HSTS)")
 	fs.DurationVar(&cfg.Grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run on shutdown")
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", orchestrator.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
+	cfg.Router.flags(fs)
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
@@ -80,6 +83,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
 		Deployer: fac.Service, Orchestrator: fac.Service}
 	h.Register()
+	rs := newRouterSide(cfg, db, cat, fac, srv, h, logger)
+	defer rs.Router.Close()
 	abs, _ := filepath.Abs(cfg.DataDir)
 	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
 	if n, _ := countUsers(ctx, db); n == 0 {
@@ -89,6 +94,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
+	rs.run(gctx, g)
 	err = g.Wait()
 	logger.Info("appfactory stopped")
 	return err

@@ -40,6 +40,7 @@ func (h *Handlers) tenantView(ctx context.Context, u *store.User, t *store.Tenan
 		Generation: t.Generation, Created: timeText(t.CreatedAt()), Expires: timeText(t.ExpiresAt()),
 		LastActive: timeText(t.LastActiveAt()), Settled: t.Settled(), CanAct: canActOnTenant(u, t), CSRF: csrf,
 	}
+	v.Power = PowerView(u, t, csrf)
 	if h.Orchestrator != nil {
 		v.URL = h.Orchestrator.TenantURL(t.Slug)
 		for _, ver := range h.Orchestrator.UpgradeVersions(t) {

@@ -33,7 +33,9 @@ type TenantView struct {
 	// progress partial then stops polling.
 	Settled bool
 	// CanAct shows the restart, upgrade and delete buttons.
-	CanAct   bool
+	CanAct bool
+	// Power is the sleep and trial controls (tenant_power.templ).
+	Power    TenantPowerView
 	Versions []UpgradeOption
 	Events   []EventView
 	Build    *BuildView
