@@ -95,7 +95,11 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 	if web.GetHTMX(c).Partial() {
 		return web.Render(c, http.StatusOK, views.TenantProgress(v))
 	}
-	return web.Render(c, http.StatusOK, views.TenantShow(views.TenantPage{Page: page, Tenant: v}))
+	mon, err := h.tenantMonitoring(ctx, u, t)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon}))
 }
 
 // tenantProgress is the partial the page polls while the state changes.

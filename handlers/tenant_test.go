@@ -95,8 +95,8 @@ func readyApp(t *testing.T, db *store.DB, owner *store.User, name string) *store
 	return a
 }
 
-// api sends an API request with a bearer token and decodes the answer.
-func api(t *testing.T, env *handlerstest.Env, token, method, path, body string, out any) int {
+// callAPI sends an API request with a bearer token and decodes the answer.
+func callAPI(t *testing.T, env *handlerstest.Env, token, method, path, body string, out any) int {
 	t.Helper()
 	var rd *bytes.Reader
 	if body != "" {
@@ -133,25 +133,25 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 	app := readyApp(t, env.DB, owner, "Acme")
 
 	var got handlers.TenantJSON
-	if st := api(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "{}", &got); st != http.StatusAccepted {
+	if st := callAPI(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "{}", &got); st != http.StatusAccepted {
 		t.Fatalf("deploy: %d", st)
 	}
 	if got.ID == "" || got.Slug == "" || got.State != store.StatePending || got.URL != "http://"+got.Slug+".localhost:8080/" || got.AppID != app.ID {
 		t.Fatalf("deploy answer %+v", got)
 	}
-	if st := api(t, env, tok["other@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "", nil); st != http.StatusNotFound {
+	if st := callAPI(t, env, tok["other@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "", nil); st != http.StatusNotFound {
 		t.Errorf("another prospect deploying the app: %d", st)
 	}
 	// The environment's limit (2 in the fake) comes back as 422 with its message.
-	api(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "", nil)
+	callAPI(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "", nil)
 	var e web.ErrorBody
-	if st := api(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "", &e); st != http.StatusUnprocessableEntity || !strings.Contains(e.Error.Message, "Delete one") {
+	if st := callAPI(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "", &e); st != http.StatusUnprocessableEntity || !strings.Contains(e.Error.Message, "Delete one") {
 		t.Errorf("beyond the limit: %d %+v", st, e)
 	}
 	draft := readyApp(t, env.DB, owner, "Draft")
 	draft.Status = store.AppDraft
 	env.DB.UpdateApp(context.Background(), draft)
-	if st := api(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+draft.ID+"/deploy", "", nil); st != http.StatusUnprocessableEntity {
+	if st := callAPI(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+draft.ID+"/deploy", "", nil); st != http.StatusUnprocessableEntity {
 		t.Errorf("draft deploy: %d", st)
 	}
 
@@ -165,7 +165,7 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 		var list struct {
 			Tenants []handlers.TenantJSON `json:"tenants"`
 		}
-		if st := api(t, env, tok[tc.who], "GET", "/api/v1/tenants", "", &list); st != tc.status || len(list.Tenants) != tc.count {
+		if st := callAPI(t, env, tok[tc.who], "GET", "/api/v1/tenants", "", &list); st != tc.status || len(list.Tenants) != tc.count {
 			t.Errorf("%s lists %d tenants (%d), want %d", tc.who, len(list.Tenants), st, tc.count)
 		}
 	}
@@ -187,7 +187,7 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 		{"admin@example.com", "DELETE", path, "", 202, "delete " + got.ID + " by admin@example.com"},
 	} {
 		before := fo.last()
-		if st := api(t, env, tok[tc.who], tc.method, tc.path, tc.body, nil); st != tc.status {
+		if st := callAPI(t, env, tok[tc.who], tc.method, tc.path, tc.body, nil); st != tc.status {
 			t.Errorf("%s %s %s: %d, want %d", tc.who, tc.method, tc.path, st, tc.status)
 		}
 		if want := tc.call; want == "" && fo.last() != before || want != "" && fo.last() != want {
@@ -195,7 +195,7 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 		}
 	}
 	var after handlers.TenantJSON
-	api(t, env, tok["owner@example.com"], "GET", path, "", &after)
+	callAPI(t, env, tok["owner@example.com"], "GET", path, "", &after)
 	if after.DesiredState != store.DesiredDeleted {
 		t.Errorf("after delete: %+v", after)
 	}
@@ -205,7 +205,7 @@ func TestTenantAPIWithoutFactory(t *testing.T) {
 	env := handlerstest.NewServer(t)
 	owner := env.CreateUser(t, "owner@example.com", store.RoleProspect)
 	app := readyApp(t, env.DB, owner, "Acme")
-	if st := api(t, env, env.Token(t, owner.ID), "POST", "/api/v1/apps/"+app.ID+"/deploy", "", nil); st != http.StatusServiceUnavailable {
+	if st := callAPI(t, env, env.Token(t, owner.ID), "POST", "/api/v1/apps/"+app.ID+"/deploy", "", nil); st != http.StatusServiceUnavailable {
 		t.Fatalf("deploy without a factory: %d", st)
 	}
 }

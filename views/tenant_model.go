@@ -6,6 +6,8 @@ import "strconv"
 type TenantPage struct {
 	Page   Page
 	Tenant TenantView
+	// Monitoring adds resource charts, the log tail and trial extension.
+	Monitoring *TenantMonitoring
 }
 
 // TenantView is a deployment as its page shows it; the partials that htmx
