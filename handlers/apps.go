@@ -60,6 +60,11 @@ func (h *Handlers) appsIndex(c echo.Context) error {
 			p.Apps.Apps = append(p.Apps.Apps, row)
 		}
 	}
+	mine, err := h.myTenants(c.Request().Context(), c, u)
+	if err != nil {
+		return err
+	}
+	p.Deployments = views.MyTenantsPanel(mine)
 	return web.Render(c, http.StatusOK, views.AppsIndex(p))
 }
 
