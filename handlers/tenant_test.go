@@ -84,7 +84,7 @@ func newTenantEnv(t *testing.T) (*handlerstest.Env, *fakeOrchestrator) {
 }
 
 // readyApp stores a finished app of the user.
-func readyApp(t *testing.T, db *store.DB, owner *store.User, name string) *store.App {
+func readyApp(t testing.TB, db *store.DB, owner *store.User, name string) *store.App {
 	t.Helper()
 	a := &store.App{OwnerID: owner.ID, Name: name, Status: store.AppReady, Platform: "contentapp", Version: "1.0", Environment: "trial", Replicas: 1}
 	a.SetComponents([]string{"comments"})
