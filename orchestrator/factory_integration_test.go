@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -201,7 +202,19 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer e.d.RemoveContainer(context.Background(), id)
+		// The probe restarts on failure (unless-stopped, like every
+		// container of the adapter): remove it until it is gone.
+		defer func() {
+			for i := 0; i < 100; i++ {
+				if err := e.d.RemoveContainer(context.Background(), id); err == nil {
+					if _, err := e.d.Inspect(context.Background(), id); errors.Is(err, ErrNotFound) {
+						return
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Errorf("probe container %s not removed", name)
+		}()
 		if err := e.d.Start(ctx, id); err != nil {
 			t.Fatal(err)
 		}
