@@ -60,6 +60,11 @@ func (h *Handlers) appsIndex(c echo.Context) error {
 			p.Apps.Apps = append(p.Apps.Apps, row)
 		}
 	}
+	d, err := h.userDeployments(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	p.Deployments = views.AppDeployments(d)
 	return web.Render(c, http.StatusOK, views.AppsIndex(p))
 }
 
