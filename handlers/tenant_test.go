@@ -84,7 +84,7 @@ func newTenantEnv(t *testing.T) (*handlerstest.Env, *fakeOrchestrator) {
 }
 
 // readyApp stores a finished app of the user.
-func readyApp(t *testing.T, db *store.DB, owner *store.User, name string) *store.App {
+func readyApp(t testing.TB, db *store.DB, owner *store.User, name string) *store.App {
 	t.Helper()
 	a := &store.App{OwnerID: owner.ID, Name: name, Status: store.AppReady, Platform: "contentapp", Version: "1.0", Environment: "trial", Replicas: 1}
 	a.SetComponents([]string{"comments"})
@@ -254,6 +254,15 @@ func TestTenantPageProgressAndActions(t *testing.T) {
 	appPage := handlerstest.Body(t, c.Get(t, "/apps/"+app.ID))
 	if !strings.Contains(appPage, `href="/tenants/`+tn.ID+`"`) || !strings.Contains(appPage, "running") {
 		t.Errorf("app page lacks the deployment")
+	}
+	if apps := handlerstest.Body(t, c.Get(t, "/apps")); !strings.Contains(apps, `href="/tenants/`+tn.ID+`"`) || !strings.Contains(apps, `href="/apps/`+app.ID+`"`) {
+		t.Errorf("My apps lacks the deployment")
+	}
+	var build struct {
+		Tag, Result, Log string
+	}
+	if st := callAPI(t, env, env.Token(t, c.User.ID), "GET", "/api/v1/tenants/"+tn.ID+"/build", "", &build); st != 200 || build.Tag != "appfactory/tenant-contentapp:abc" || !strings.Contains(build.Log, "Step 2/4") {
+		t.Errorf("build API: %d %+v", st, build)
 	}
 	stranger := env.SignUp(t, "stranger@example.com", store.RoleProspect)
 	if r := stranger.Get(t, "/tenants/"+tn.ID); r.StatusCode != http.StatusNotFound {
