@@ -63,6 +63,9 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 	fmt.Fprintf(os.Stderr, "load: %d connections for %s, direct then through the router...\n", concurrency, duration)
 	direct := load(ctx, "http://"+backend+"/healthz", "", concurrency, time.Second, duration)
 	routed := load(ctx, f.base+"/healthz", f.host, concurrency, time.Second, duration)
+	// One connection: the latency the router adds, with the CPU not saturated.
+	direct1 := load(ctx, "http://"+backend+"/healthz", "", 1, time.Second, duration)
+	routed1 := load(ctx, f.base+"/healthz", f.host, 1, time.Second, duration)
 
 	fmt.Fprintf(os.Stderr, "activation: %d cycles of floor, stop tier and pause tier...\n", cycles)
 	c := client(4)
@@ -94,6 +97,7 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+	signed := func(d time.Duration) string { return fmt.Sprintf("%+.1f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintln(w, "activation (GET /healthz, first byte)\tp50\tp95\ttarget\t")
 	fmt.Fprintf(w, "floor: engine start + readiness, no router\t%s\t%s\t\t\n", ms(percentile(floor, 50)), ms(percentile(floor, 95)))
 	fmt.Fprintf(w, "from passivated, through the router\t%s\t%s\tp50 <= floor + 50 ms (%s)\t\n",
@@ -106,8 +110,15 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 	fmt.Fprintf(w, "through the router\t%.0f\t%s\t%s\t%d\t\n", routed.rps(), ms(percentile(routed.lat, 50)), ms(percentile(routed.lat, 99)), routed.errors)
 	ratio := routed.rps() / direct.rps()
 	added := percentile(routed.lat, 99) - percentile(direct.lat, 99)
-	fmt.Fprintf(w, "router / direct\t%.2fx\t\t+%s\ttarget >= 0.85x (%s), p99 added < 2 ms (%s)\t\n", ratio, ms(added),
+	fmt.Fprintf(w, "router / direct\t%.2fx\t\t%s\ttarget >= 0.85x (%s), p99 added < 2 ms (%s)\t\n", ratio, signed(added),
 		verdict(ratio >= 0.85), verdict(added < 2*time.Millisecond))
+	fmt.Fprintf(w, "one connection: direct\t%.0f\t%s\t%s\t%d\t\n", direct1.rps(), ms(percentile(direct1.lat, 50)), ms(percentile(direct1.lat, 99)), direct1.errors)
+	fmt.Fprintf(w, "one connection: through the router\t%.0f\t%s\t%s\t%d\t\n", routed1.rps(), ms(percentile(routed1.lat, 50)), ms(percentile(routed1.lat, 99)), routed1.errors)
+	fmt.Fprintf(w, "one connection: added by the router\t\t%s\t%s\t\t\n",
+		signed(percentile(routed1.lat, 50)-percentile(direct1.lat, 50)), signed(percentile(routed1.lat, 99)-percentile(direct1.lat, 99)))
+	us := func(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d.Nanoseconds())/1000) }
+	fmt.Fprintf(w, "router CPU per request (c=%d)\t%s\t\t\tload generator alone: %s\t\n", concurrency,
+		us(routed.cpuPerRequest()-direct.cpuPerRequest()), us(direct.cpuPerRequest()))
 	fmt.Fprintln(w, "\t\t\t\t")
 	fmt.Fprintln(w, "herd on a passivated tenant\tserved\tactivations\tmax starts per container\ttook\t")
 	fmt.Fprintf(w, "%d concurrent requests\t%d/%d\t%d\t%d\t%s\t\n", herdSize, ok, herdSize, acts, maxStarts, ms(herdTook))

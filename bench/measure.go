@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"appfactory/orchestrator"
@@ -124,6 +125,23 @@ type loadResult struct {
 	errors   int
 	elapsed  time.Duration
 	lat      []time.Duration
+	// cpu is this process's CPU time during the run: the load generator,
+	// plus the router when the requests go through it.
+	cpu time.Duration
+}
+
+// cpuPerRequest is this process's CPU time per request.
+func (r loadResult) cpuPerRequest() time.Duration {
+	if r.requests == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.requests)
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (r loadResult) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -139,6 +157,7 @@ func load(ctx context.Context, url, host string, concurrency int, warmup, d time
 		var stop atomic.Bool
 		var wg sync.WaitGroup
 		start := time.Now()
+		cpu0 := processCPU()
 		for range concurrency {
 			wg.Add(1)
 			go func() {
@@ -176,6 +195,7 @@ func load(ctx context.Context, url, host string, concurrency int, warmup, d time
 		stop.Store(true)
 		wg.Wait()
 		res.elapsed = time.Since(start)
+		res.cpu = processCPU() - cpu0
 		res.requests = len(res.lat)
 		return res
 	}
