@@ -2,11 +2,11 @@ package orchestrator
 
 import (
 	"io"
-	"syscall"
-	"time"
 	"net/http"
 	"net/http/httptest"
+	"syscall"
 	"testing"
+	"time"
 
 	"appfactory/web"
 )
