@@ -51,6 +51,8 @@ func (u *unpacker) readTarGz(data []byte) error {
 			return u.streamError(err)
 		}
 		switch hdr.Typeflag {
+		case tar.TypeXGlobalHeader:
+			continue // metadata, such as the commit id that git archive records
 		case tar.TypeReg:
 			err = u.addFile(hdr.Name, hdr.Mode, tr)
 		case tar.TypeDir:

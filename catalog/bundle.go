@@ -18,7 +18,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// BundleLimits bound what an uploaded component bundle may hold.
+// BundleLimits bound what an uploaded component bundle may hold. Start from
+// DefaultBundleLimits: a zero MaxArchive, MaxUnpacked or MaxEntries accepts
+// nothing.
 type BundleLimits struct {
 	MaxArchive  int64 // bytes of the archive itself
 	MaxUnpacked int64 // bytes of every file once unpacked
@@ -176,7 +178,7 @@ func (u *unpacker) overBudget() error {
 	if u.budget < u.lim.MaxUnpacked {
 		return tooLarge("The archive unpacks to more than %d times its size: it looks like an archive bomb.", u.lim.MaxRatio)
 	}
-	return tooLarge("Unpacked, the archive holds more than %s; at most %s is accepted.", humanBytes(u.lim.MaxUnpacked), humanBytes(u.lim.MaxUnpacked))
+	return tooLarge("Unpacked, the archive holds more than the %s accepted.", humanBytes(u.lim.MaxUnpacked))
 }
 
 // enter counts an entry and checks its path, returning it cleaned ("" for

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -195,15 +196,7 @@ func (p *Platform) StackFor(version string) string {
 
 // Supports reports whether the component is available on the version.
 func (c *Component) Supports(version string) bool {
-	if len(c.Versions) == 0 {
-		return true
-	}
-	for _, v := range c.Versions {
-		if v == version {
-			return true
-		}
-	}
-	return false
+	return len(c.Versions) == 0 || slices.Contains(c.Versions, version)
 }
 
 // Title returns how users see the version: its label, else platform and version.

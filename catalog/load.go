@@ -122,17 +122,22 @@ func (r *reader) platform(n *yaml.Node, path string) Platform {
 		p.Model = r.modelSchema(v, join(path, "model"))
 	}
 	if v := r.required(f, "stack", n, path); v != nil {
-		p.Stack = r.str(v, join(path, "stack"))
+		if deref(v).Kind == yaml.MappingNode {
+			r.add(v, join(path, "stack"), "write the Compose file as a block of text (stack: |)")
+		} else {
+			p.Stack = r.str(v, join(path, "stack"))
+		}
 		p.stackLine = stackStart(v)
 	}
 	return p
 }
 
 // stackStart is the catalog line just before the stack's first line: a
-// block scalar ("stack: |") starts on the line after its indicator.
+// literal block ("stack: |") starts on the line after its indicator and
+// keeps its lines. Other styles join or escape lines, so no line maps.
 func stackStart(n *yaml.Node) int {
 	n = deref(n)
-	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+	if n.Style&yaml.LiteralStyle != 0 {
 		return n.Line
 	}
 	return 0

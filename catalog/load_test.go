@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -75,7 +76,7 @@ func TestDefaultCatalog(t *testing.T) {
 		t.Fatal("no contentapp platform")
 	}
 	want := map[string]struct {
-		image            string
+		image           string
 		lts, deprecated bool
 	}{
 		"1.0": {"appfactory/contentapp:1.0", true, false},
@@ -197,6 +198,7 @@ func TestParseRefusesBadCatalogs(t *testing.T) {
 		{"missing image", edit(t, "        image: example/app:1\n", ""), "test.yaml:5: platforms[0].versions[0].image: is required"},
 		{"bad image", edit(t, "example/app:1", "Example App"), "test.yaml:6: platforms[0].versions[0].image: \"Example App\" is not an image reference"},
 		{"missing stack", edit(t, "    stack: |\n", "    stack_: |\n"), "test.yaml:12: platforms[0].stack_: unknown key"},
+		{"stack as a mapping", edit(t, "    stack: |\n", "    stack:\n"), "test.yaml:13: platforms[0].stack: write the Compose file as a block of text"},
 		{"bad id", edit(t, "  - id: app\n", "  - id: App_1\n"), "test.yaml:2: platforms[0].id: \"App_1\": use 1 to 40 lowercase"},
 		{"bad duration", edit(t, "    name: Trial\n", "    name: Trial\n    ttl: 7 days\n"), "test.yaml:22: environments[0].ttl: want a duration"},
 		{"negative duration", edit(t, "    name: Trial\n", "    name: Trial\n    idle_timeout: -5m\n"), "test.yaml:22: environments[0].idle_timeout: "},
@@ -288,6 +290,50 @@ func TestParseDurationsAndSizes(t *testing.T) {
 	for _, in := range []string{"", "lots", "1TiB", "-1m", "1e30g", "m"} {
 		if _, err := parseSize(in); err == nil {
 			t.Errorf("parseSize(%q) succeeded", in)
+		}
+	}
+}
+
+// TestCatalogJSON pins the shape that API clients read.
+func TestCatalogJSON(t *testing.T) {
+	data, err := json.Marshal(loadDefault(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Platforms []struct {
+			ID       string `json:"id"`
+			Versions []struct {
+				Version    string `json:"version"`
+				Deprecated bool   `json:"deprecated"`
+			} `json:"versions"`
+			Components []struct {
+				ID string `json:"id"`
+			} `json:"components"`
+			Model ModelSchema `json:"model"`
+		} `json:"platforms"`
+		Environments []map[string]any `json:"environments"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	p := got.Platforms[0]
+	if p.ID != "contentapp" || p.Versions[0].Version != "2.0" || p.Versions[0].Deprecated || p.Components[0].ID != "comments" || p.Model.MaxDoctypes != 10 {
+		t.Errorf("platform JSON %+v", p)
+	}
+	trial := got.Environments[0]
+	if trial["id"] != "trial" || trial["ttl_seconds"] != float64(7*24*3600) || trial["max_replicas"] != float64(1) {
+		t.Errorf("environment JSON %v", trial)
+	}
+	if strings.Contains(string(data), "x-appfactory") {
+		t.Error("the JSON holds stack templates")
+	}
+}
+
+func BenchmarkLoadDefault(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(""); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -118,6 +118,7 @@ func (c *Catalog) ValidateComponents(a Assembly) []*apperr.Error {
 			selected[id] = comp
 		}
 	}
+	clashes := map[[2]string]bool{}
 	for _, id := range a.Components {
 		comp := selected[id]
 		if comp == nil {
@@ -129,7 +130,9 @@ func (c *Catalog) ValidateComponents(a Assembly) []*apperr.Error {
 			}
 		}
 		for _, other := range comp.Conflicts {
-			if selected[other] != nil {
+			pair := [2]string{min(id, other), max(id, other)}
+			if selected[other] != nil && !clashes[pair] {
+				clashes[pair] = true
 				errs = append(errs, unprocessable("components", "%s conflicts with %s: choose one of them.", comp.Name, componentName(p, other)))
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"appfactory/apperr"
 	"appfactory/store"
 )
 
@@ -68,6 +69,7 @@ func (h *Handlers) registerTenantsAPI(e *echo.Echo) {
 	g.GET("/tenants", h.apiListTenants)
 	g.GET("/tenants/:id", h.apiGetTenant)
 	g.GET("/tenants/:id/events", h.apiTenantEvents)
+	g.GET("/tenants/:id/build", h.apiTenantBuild)
 	g.DELETE("/tenants/:id", h.apiDeleteTenant)
 	g.POST("/tenants/:id/restart", h.apiRestartTenant)
 	g.POST("/tenants/:id/upgrade", h.apiUpgradeTenant)
@@ -143,6 +145,35 @@ func (h *Handlers) apiTenantEvents(c echo.Context) error {
 		out[i] = EventJSON{ID: e.ID, At: e.At(), Kind: e.Kind, Message: e.Message}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"events": out})
+}
+
+// BuildJSON is a deployment's latest image build with its output's tail.
+type BuildJSON struct {
+	Tag        string     `json:"tag"`
+	Result     string     `json:"result"`
+	Generation int64      `json:"generation"`
+	StartedAt  time.Time  `json:"started_at"`
+	EndedAt    *time.Time `json:"ended_at"`
+	Log        string     `json:"log"`
+}
+
+// apiTenantBuild is the latest build of a deployment: a failed build's
+// output says what went wrong.
+func (h *Handlers) apiTenantBuild(c echo.Context) error {
+	ctx := c.Request().Context()
+	t, err := h.tenantFor(ctx, CurrentUser(c), c.Param("id"), false)
+	if err != nil {
+		return err
+	}
+	b, err := h.DB.LastBuild(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return apperr.New(apperr.NotFound, "This deployment has no build yet.")
+	}
+	return c.JSON(http.StatusOK, BuildJSON{Tag: b.Tag, Result: b.Result, Generation: b.Generation,
+		StartedAt: b.StartedAt(), EndedAt: optTime(b.EndedAt()), Log: b.Log})
 }
 
 // tenantAction runs one change on a deployment the user may act on and

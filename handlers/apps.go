@@ -60,6 +60,11 @@ func (h *Handlers) appsIndex(c echo.Context) error {
 			p.Apps.Apps = append(p.Apps.Apps, row)
 		}
 	}
+	d, err := h.userDeployments(c.Request().Context(), u)
+	if err != nil {
+		return err
+	}
+	p.Deployments = views.AppDeployments(d)
 	return web.Render(c, http.StatusOK, views.AppsIndex(p))
 }
 
@@ -205,7 +210,8 @@ func appRow(a *store.App) views.AppRow {
 func (h *Handlers) appSummary(ctx context.Context, a *store.App) (views.AppSummary, error) {
 	s := views.AppSummary{ID: a.ID, Name: a.Name, Status: a.Status, Revision: a.Revision, ParentID: a.ParentID.String,
 		Platform: a.Platform, Version: a.Version, Environment: a.Environment, Replicas: a.Replicas,
-		Created: timeText(a.CreatedAt()), Updated: timeText(a.UpdatedAt()), DeployRequested: timeText(a.DeployRequestedAt())}
+		Created: timeText(a.CreatedAt()), Updated: timeText(a.UpdatedAt()), DeployRequested: timeText(a.DeployRequestedAt()),
+		IsTemplate: a.IsTemplate}
 	if p, ok := h.Catalog.Platform(a.Platform); ok {
 		s.Platform = p.Name
 		if v, ok := p.Version(a.Version); ok {

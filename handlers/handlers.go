@@ -18,6 +18,8 @@ type Handlers struct {
 	Logger *slog.Logger
 	// Auth tunes sessions and throttles; zero fields take the defaults.
 	Auth AuthConfig
+	// Monitoring serves the dashboards, tenant logs and stats, and /metrics.
+	Monitoring Monitoring
 	// Catalog is what apps are assembled from (the embedded catalog when nil).
 	Catalog *catalog.Catalog
 	// DataDir holds uploaded components (the database's directory when empty).
@@ -37,6 +39,8 @@ type Handlers struct {
 func (h *Handlers) Register() {
 	e := h.Server.Echo()
 	h.registerAccounts(e)
+	h.registerMonitoring(e)
+	h.registerSales(e)
 	e.GET("/", h.home)
 	h.registerApps(e)
 	h.registerTenants(e)

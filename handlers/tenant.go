@@ -21,6 +21,7 @@ const buildTailLines = 40
 // registerTenants installs the deployment pages and API.
 func (h *Handlers) registerTenants(e *echo.Echo) {
 	g := e.Group("/tenants", h.RequireUser)
+	g.GET("", h.userDeploymentsPartial)
 	g.GET("/:id", h.tenantShow)
 	g.GET("/:id/progress", h.tenantProgress)
 	g.POST("/:id/delete", h.tenantDelete)
@@ -95,7 +96,11 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 	if web.GetHTMX(c).Partial() {
 		return web.Render(c, http.StatusOK, views.TenantProgress(v))
 	}
-	return web.Render(c, http.StatusOK, views.TenantShow(views.TenantPage{Page: page, Tenant: v}))
+	mon, err := h.tenantMonitoring(ctx, u, t)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, http.StatusOK, views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon}))
 }
 
 // tenantProgress is the partial the page polls while the state changes.
@@ -153,22 +158,46 @@ func (h *Handlers) tenantUpgrade(c echo.Context) error {
 
 // deploymentsView lists an app's deployments that the user may see.
 func (h *Handlers) deploymentsView(ctx context.Context, u *store.User, a *store.App) (views.DeploymentsView, error) {
-	d := views.DeploymentsView{AppID: a.ID}
 	ts, err := h.DB.ListTenants(ctx, store.TenantFilter{AppID: a.ID})
 	if err != nil {
-		return d, err
+		return views.DeploymentsView{AppID: a.ID}, err
 	}
+	d := h.deploymentRows(u, ts, map[string]string{a.ID: a.Name})
+	d.AppID = a.ID
+	return d, nil
+}
+
+// userDeployments lists the deployments a user owns or created, for "My apps".
+func (h *Handlers) userDeployments(ctx context.Context, u *store.User) (views.DeploymentsView, error) {
+	ts, err := h.DB.ListTenants(ctx, store.TenantFilter{VisibleTo: u.ID})
+	if err != nil {
+		return views.DeploymentsView{}, err
+	}
+	names := map[string]string{}
+	for _, t := range ts {
+		if _, ok := names[t.AppID]; !ok {
+			names[t.AppID] = "App"
+			if a, err := h.DB.AppByID(ctx, t.AppID); err == nil {
+				names[t.AppID] = a.Name
+			}
+		}
+	}
+	return h.deploymentRows(u, ts, names), nil
+}
+
+// deploymentRows makes the rows of the deployments the user may see.
+func (h *Handlers) deploymentRows(u *store.User, ts []store.Tenant, appNames map[string]string) views.DeploymentsView {
+	var d views.DeploymentsView
 	for i := range ts {
 		t := &ts[i]
 		if !canViewTenant(u, t) {
 			continue
 		}
-		row := views.DeploymentRow{ID: t.ID, Slug: t.Slug, State: t.State, StateMessage: t.StateMessage,
-			Environment: t.Environment, Version: t.Version, Created: timeText(t.CreatedAt()),
-			Serving: t.State == store.StateRunning || t.State == store.StatePaused || t.State == store.StatePassivated}
-		if t.DesiredState == store.DesiredDeleted {
-			row.Serving = false
-		}
+		row := views.DeploymentRow{ID: t.ID, Slug: t.Slug, AppID: t.AppID, AppName: appNames[t.AppID],
+			State: t.State, StateMessage: t.StateMessage, Environment: t.Environment, Version: t.Version,
+			Created: timeText(t.CreatedAt()),
+			Serving: t.DesiredState != store.DesiredDeleted &&
+				(t.State == store.StateRunning || t.State == store.StatePaused || t.State == store.StatePassivated)}
 		if h.Orchestrator != nil {
 			row.URL = h.Orchestrator.TenantURL(t.Slug)
 		}
@@ -177,7 +206,21 @@ func (h *Handlers) deploymentsView(ctx context.Context, u *store.User, a *store.
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	return d, nil
+	return d
+}
+
+// userDeploymentsPartial refreshes the deployments of "My apps"; a browser
+// asking for the page itself is sent there.
+func (h *Handlers) userDeploymentsPartial(c echo.Context) error {
+	if !web.GetHTMX(c).Request {
+		return c.Redirect(http.StatusSeeOther, "/apps#deployments")
+	}
+	d, err := h.userDeployments(c.Request().Context(), CurrentUser(c))
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return web.Render(c, http.StatusOK, views.AppDeployments(d))
 }
 
 // appDeploymentsPartial is the app page's deployments list, polled while a

@@ -165,11 +165,11 @@ func (h *Handlers) wizardSave(c echo.Context) error {
 			return h.saveComponentList(c, &cand)
 		}
 	case views.StepCustom:
-		cand.SetCustomComponents(formList(form, "custom_components"))
 		if perr != nil {
 			st.errs["file"] = apperr.Message(perr)
 			return h.renderStep(c, st, web.Status(apperr.Code(perr)))
 		}
+		cand.SetCustomComponents(formList(form, "custom_components"))
 		done, err := h.wizardUpload(c, st)
 		if done || err != nil {
 			return err
@@ -179,7 +179,7 @@ func (h *Handlers) wizardSave(c echo.Context) error {
 		if op := form.Get("op"); op != "" {
 			p, _ := h.Catalog.Platform(cand.Platform)
 			applyModelOp(&m, op, modelSchemaOf(p))
-			cand.SetModel(m)
+			cand.SetModel(clampModel(m, modelSchemaOf(p)))
 			return h.saveModelEdit(c, st)
 		}
 		cand.SetModel(m)
@@ -210,6 +210,7 @@ func (h *Handlers) wizardSave(c echo.Context) error {
 		}
 		return web.Redirect(c, views.StepURL(cand.ID, cand.Step))
 	case "upload":
+		h.keepLenient(ctx, before, &cand, step)
 		cand.Step = step
 		if err := h.DB.UpdateApp(ctx, &cand); err != nil {
 			return err
@@ -235,21 +236,23 @@ func (h *Handlers) wizardSave(c echo.Context) error {
 	return web.Redirect(c, views.StepURL(cand.ID, cand.Step))
 }
 
-// keepLenient undoes, before a save without validation, the values that
-// would let a draft past a rule unseen: a platform or version that the
-// first step's checks refuse, a replicas count that is not a number, and
-// custom components that are not the owner's.
+// keepLenient tidies a draft before a save without validation, so that it
+// holds nothing a rule would refuse unseen and nothing unbounded: a
+// platform or version that the first step refuses, an unknown
+// environment, a replicas count that is not a number, components the
+// version does not offer, custom components that are not the owner's, and
+// a model beyond the schema's limits are left out or kept as they were.
 func (h *Handlers) keepLenient(ctx context.Context, before, cand *store.App, step int) {
-	if step == views.StepPlatform {
+	cand.Name = clampText(cand.Name, maxTextLength)
+	switch step {
+	case views.StepPlatform:
 		if errs := h.Catalog.ValidatePlatform(assemblyOf(cand), forNewVersion(before, cand.Version)); len(errs) > 0 {
 			cand.Platform, cand.Version = before.Platform, before.Version
 			cand.SetComponents(before.Components())
 		}
-	}
-	if cand.Replicas < 1 {
-		cand.Replicas = before.Replicas
-	}
-	if step == views.StepCustom {
+	case views.StepComponents:
+		h.componentList(cand)
+	case views.StepCustom:
 		if owned, err := h.ownedComponents(ctx, cand); err == nil {
 			ids := make([]string, len(owned))
 			for i, cc := range owned {
@@ -259,6 +262,16 @@ func (h *Handlers) keepLenient(ctx context.Context, before, cand *store.App, ste
 		} else {
 			cand.SetCustomComponents(before.CustomComponents())
 		}
+	case views.StepModel:
+		p, _ := h.Catalog.Platform(cand.Platform)
+		cand.SetModel(clampModel(cand.Model(), modelSchemaOf(p)))
+	case views.StepEnvironment:
+		if _, ok := h.Catalog.Environment(cand.Environment); !ok {
+			cand.Environment = before.Environment
+		}
+	}
+	if cand.Replicas < 1 {
+		cand.Replicas = before.Replicas
 	}
 }
 
@@ -313,7 +326,7 @@ func (h *Handlers) wizardReplicas(c echo.Context) error {
 }
 
 // componentList is step 2's list for an app, whose selection it brings in
-// line with the requirements.
+// line with the version and the requirements.
 func (h *Handlers) componentList(a *store.App) views.ComponentList {
 	list := views.ComponentList{AppID: a.ID}
 	p, ok := h.Catalog.Platform(a.Platform)
@@ -323,14 +336,6 @@ func (h *Handlers) componentList(a *store.App) views.ComponentList {
 	items, effective := componentChoices(p, a.Version, a.Components())
 	list.Items = items
 	if !slices.Equal(effective, a.Components()) {
-		// Keep what was asked for but unknown, so validation can name it.
-		for _, id := range a.Components() {
-			if !slices.Contains(effective, id) {
-				if _, known := p.Component(id); !known {
-					effective = append(effective, id)
-				}
-			}
-		}
 		a.SetComponents(effective)
 	}
 	if errs := h.Catalog.ValidateComponents(assemblyOf(a)); len(errs) > 0 {

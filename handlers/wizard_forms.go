@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"appfactory/catalog"
 	"appfactory/store"
@@ -156,4 +157,44 @@ func formList(form url.Values, key string) []string {
 		}
 	}
 	return out
+}
+
+// maxTextLength bounds what a draft keeps of a text typed in the wizard
+// before it is validated; validation allows less.
+const maxTextLength = 200
+
+// clampText cuts s to n runes.
+func clampText(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// clampModel bounds a model that is saved unvalidated to the schema's
+// limits, so that a draft never grows past what the editor offers.
+func clampModel(m store.AppModel, schema catalog.ModelSchema) store.AppModel {
+	m.Title = clampText(m.Title, maxTextLength)
+	m.Color = clampText(m.Color, 16)
+	if len(m.Doctypes) > schema.MaxDoctypes {
+		m.Doctypes = m.Doctypes[:schema.MaxDoctypes]
+	}
+	for i := range m.Doctypes {
+		d := &m.Doctypes[i]
+		d.Name = clampText(d.Name, maxTextLength)
+		if len(d.Fields) > schema.MaxFields {
+			d.Fields = d.Fields[:schema.MaxFields]
+		}
+		for j := range d.Fields {
+			f := &d.Fields[j]
+			f.Name, f.Type = clampText(f.Name, maxTextLength), clampText(f.Type, 20)
+			if len(f.Choices) > schema.MaxChoices {
+				f.Choices = f.Choices[:schema.MaxChoices]
+			}
+			for k := range f.Choices {
+				f.Choices[k] = clampText(f.Choices[k], maxTextLength)
+			}
+		}
+	}
+	return m
 }

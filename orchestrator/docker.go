@@ -1,5 +1,3 @@
-// Package orchestrator builds, deploys, routes and watches tenant stacks.
-// It is the only package that imports the Docker client.
 package orchestrator
 
 import (

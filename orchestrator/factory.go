@@ -128,6 +128,16 @@ func (f *Factory) Plan(ctx context.Context, in BuildInput) (*BuildPlan, error) {
 	for k, v := range f.Labels {
 		labels[k] = v
 	}
+	// The labels go in as one LABEL line of the Dockerfile, added after
+	// hashing (they hold the hash): one build step, where the engine's
+	// label option makes one step per label.
+	dockerfile += labelLine(labels)
+	if err := bc.Add("Dockerfile", 0, []byte(dockerfile)); err != nil {
+		return nil, err
+	}
+	if tarBytes, err = bc.Bytes(); err != nil {
+		return nil, err
+	}
 	return &BuildPlan{
 		Tag:        ImageTag(in.Platform, sum),
 		Hash:       sum,
@@ -136,6 +146,22 @@ func (f *Factory) Plan(ctx context.Context, in BuildInput) (*BuildPlan, error) {
 		Context:    tarBytes,
 		Labels:     labels,
 	}, nil
+}
+
+// labelLine is a Dockerfile LABEL instruction setting every label.
+func labelLine(labels map[string]string) string {
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("LABEL")
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%s", dockerfileQuote(k), dockerfileQuote(labels[k]))
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // ImageTag is the tag of a tenant image of a platform with a content hash.
@@ -157,7 +183,7 @@ func (f *Factory) Build(ctx context.Context, p *BuildPlan, out func(line string)
 		if _, ok, err := f.rt.ImageID(ctx, p.Tag); err != nil || ok {
 			return nil, err
 		}
-		_, err := f.rt.BuildImage(ctx, bytes.NewReader(p.Context), []string{p.Tag}, p.Labels, out)
+		_, err := f.rt.BuildImage(ctx, bytes.NewReader(p.Context), []string{p.Tag}, nil, out)
 		return nil, err
 	})
 	if shared && out != nil && err == nil {

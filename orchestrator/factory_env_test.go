@@ -217,6 +217,17 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// getQuiet fetches a URL, returning 0 when it cannot connect.
+func getQuiet(url string) (int, error) {
+	c := &http.Client{Timeout: time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
 // webURL is the address of a tenant's first web replica, from the route table.
 func (e *factoryEnv) webURL(t *testing.T, slug string) string {
 	t.Helper()

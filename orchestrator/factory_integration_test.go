@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"os"
@@ -201,7 +202,19 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer e.d.RemoveContainer(context.Background(), id)
+		// The probe restarts on failure (unless-stopped, like every
+		// container of the adapter): remove it until it is gone.
+		defer func() {
+			for i := 0; i < 100; i++ {
+				if err := e.d.RemoveContainer(context.Background(), id); err == nil {
+					if _, err := e.d.Inspect(context.Background(), id); errors.Is(err, ErrNotFound) {
+						return
+					}
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			t.Errorf("probe container %s not removed", name)
+		}()
 		if err := e.d.Start(ctx, id); err != nil {
 			t.Fatal(err)
 		}
@@ -313,5 +326,47 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 			t.Fatalf("orphans still there after 15 s (container err %v, volumes %d)", cerr, len(vs))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestKilledContainerComesBack kills a web container behind the
+// orchestrator's back; it runs again (started by the reconciler's resync
+// or the engine's restart policy) and serves.
+func TestKilledContainerComesBack(t *testing.T) {
+	e := newFactoryEnv(t)
+	ctx := context.Background()
+	tn := e.deploy(t, e.app(t, "Phoenix", "1.0", "trial", 1))
+	name := "af-" + tn.Slug + "-web-1"
+	if err := e.d.cli.ContainerKill(ctx, name, "KILL"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := e.d.Inspect(ctx, name)
+		if err == nil && c.Running {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.fatalWithEvents(t, tn.ID, "the killed container is not running again after 20 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	evs, _ := e.db.ListEvents(ctx, tn.ID, 0, 0)
+	for _, ev := range evs {
+		t.Logf("%s %s", ev.Kind, ev.Message)
+	}
+	if r, ok := e.routes.Get(tn.Slug); !ok || len(r.Backends) != 1 {
+		t.Fatalf("route %+v", r)
+	}
+	// The route may point at the old address until the pass that noticed
+	// the death has run; wait for it to answer.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		r, _ := e.routes.Get(tn.Slug)
+		if status, _ := getQuiet("http://" + r.Backends[0] + "/healthz"); status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.fatalWithEvents(t, tn.ID, "the route does not reach the restarted container")
+		}
 	}
 }

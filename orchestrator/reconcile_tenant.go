@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 
 	"appfactory/store"
 )
@@ -71,6 +72,19 @@ type pass struct {
 	t     *store.Tenant
 	obs   *observed
 	began bool
+
+	mu sync.Mutex
+	// adopted names containers found by name rather than created.
+	adopted map[string]bool
+}
+
+func (p *pass) markAdopted(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.adopted == nil {
+		p.adopted = map[string]bool{}
+	}
+	p.adopted[name] = true
 }
 
 // reconcileTenant compares one tenant's desired and actual state and acts.
@@ -213,74 +227,6 @@ func (p *pass) converge(ctx context.Context, st *TenantStack) error {
 	return p.finish(ctx, store.StateRunning, "", n)
 }
 
-// ensureNetwork creates the tenant network on its subnet; a subnet the
-// engine refuses (a network appfactory did not make overlaps it) is set
-// aside and another one claimed. Networks of the tenant under another name
-// are removed.
-func (p *pass) ensureNetwork(ctx context.Context, st *TenantStack) error {
-	var have bool
-	for _, n := range p.obs.networks {
-		if n.Name == st.Network.Name {
-			have = true
-			continue
-		}
-		if err := p.r.rt.RemoveNetwork(ctx, n.ID); err != nil {
-			return stepFailed(err, "Removing the old network %s failed", n.Name)
-		}
-		p.event(ctx, store.EventObject, "Removed network %s (no longer the tenant's network)", n.Name)
-	}
-	if have {
-		return nil
-	}
-	if err := p.begin(ctx, true); err != nil {
-		return err
-	}
-	for range 8 {
-		subnet, err := p.r.db.ClaimSubnet(ctx, p.t.ID, p.r.opts.Pool.Pick)
-		if err != nil {
-			return stepFailed(err, "No network address range is free")
-		}
-		p.t.Subnet = subnet
-		spec := st.Network
-		spec.Subnet = subnet
-		_, err = p.r.rt.EnsureNetwork(ctx, spec)
-		if errors.Is(err, ErrSubnetOverlap) {
-			p.r.opts.Pool.Block(subnet)
-			if err := p.r.db.ReleaseSubnet(ctx, p.t.ID); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return stepFailed(err, "Creating network %s failed", spec.Name)
-		}
-		p.event(ctx, store.EventObject, "Created network %s (%s)", spec.Name, subnet)
-		p.r.failpoint("after-network")
-		return nil
-	}
-	return stepFailed(errors.New("every subnet tried overlaps another network"), "Creating network %s failed", st.Network.Name)
-}
-
-// ensureVolumes creates the named volumes that are missing. Volumes no
-// longer in the stack are kept: they hold data.
-func (p *pass) ensureVolumes(ctx context.Context, st *TenantStack) error {
-	for _, v := range st.Volumes {
-		if _, ok := p.obs.volumes[v.Name]; ok {
-			continue
-		}
-		if err := p.begin(ctx, true); err != nil {
-			return err
-		}
-		if err := p.r.rt.EnsureVolume(ctx, v); err != nil {
-			return stepFailed(err, "Creating volume %s failed", v.Name)
-		}
-		p.obs.volumes[v.Name] = Volume{Name: v.Name, Labels: v.Labels}
-		p.event(ctx, store.EventObject, "Created volume %s", v.Name)
-		p.r.failpoint("after-volume:" + v.Labels[LabelComposeVolume])
-	}
-	return nil
-}
-
 // replicaName is "web-1" for a container's labels.
 func replicaName(labels map[string]string) string {
 	return labels[LabelService] + "-" + labels[LabelComposeNumber]
@@ -336,156 +282,6 @@ func (p *pass) removeStale(ctx context.Context, st *TenantStack) error {
 		}
 		delete(p.obs.containers, s.c.Name)
 		p.event(ctx, store.EventObject, "Removed container %s (%s)", s.c.Name, s.reason)
-	}
-	return nil
-}
-
-// ensureContainers creates what is missing in dependency order and, unless
-// the tenant is passivated, starts what is not running, waiting for a
-// service to be healthy where a later one depends on that.
-func (p *pass) ensureContainers(ctx context.Context, st *TenantStack, mode string) error {
-	for _, svc := range st.Services {
-		var started []Container
-		for _, spec := range svc.Containers {
-			c, ok := p.obs.containers[spec.Name]
-			created := false
-			if !ok {
-				var err error
-				if c, err = p.create(ctx, spec); err != nil {
-					return err
-				}
-				created = true
-			}
-			if mode == modePassivated {
-				continue
-			}
-			switch {
-			case c.Paused:
-				if mode == modeRunning {
-					if err := p.begin(ctx, false); err != nil {
-						return err
-					}
-					if err := p.r.rt.Unpause(ctx, c.ID); err != nil {
-						return stepFailed(err, "Resuming container %s failed", c.Name)
-					}
-					p.event(ctx, store.EventObject, "Resumed container %s", c.Name)
-				}
-			case c.State == "created" || c.State == "exited" || c.State == "dead" || c.State == "":
-				if err := p.begin(ctx, created); err != nil {
-					return err
-				}
-				if err := p.r.rt.Start(ctx, c.ID); err != nil {
-					return stepFailed(err, "Starting container %s failed", c.Name)
-				}
-				if !created && c.State == "exited" && (p.t.State == store.StateRunning || p.t.State == store.StatePaused) {
-					p.event(ctx, store.EventObject, "Restarted %s after it died (exit code %d)", replicaName(c.Labels), c.ExitCode)
-				} else {
-					p.event(ctx, store.EventObject, "Started container %s", c.Name)
-				}
-				p.r.failpoint("after-start:" + replicaName(spec.Labels))
-				started = append(started, c)
-			}
-		}
-		if svc.WaitHealthy && len(started) > 0 {
-			if err := p.waitHealthy(ctx, started); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// create creates one container. The engine may answer that the name exists
-// although the listing did not show it: that container is adopted if it is
-// this tenant's with the same configuration, replaced if it is this
-// tenant's with another, and refused if it is anyone else's.
-func (p *pass) create(ctx context.Context, spec ContainerSpec) (Container, error) {
-	if err := p.begin(ctx, true); err != nil {
-		return Container{}, err
-	}
-	for attempt := 0; ; attempt++ {
-		id, adopted, err := p.r.rt.CreateContainer(ctx, spec)
-		if err != nil {
-			return Container{}, stepFailed(err, "Creating container %s failed", spec.Name)
-		}
-		if !adopted {
-			p.event(ctx, store.EventObject, "Created container %s", spec.Name)
-			p.r.failpoint("after-container:" + replicaName(spec.Labels))
-			c := Container{ID: id, Name: spec.Name, State: "created", Labels: spec.Labels}
-			p.obs.containers[spec.Name] = c
-			return c, nil
-		}
-		c, err := p.r.rt.Inspect(ctx, id)
-		if err != nil {
-			return Container{}, stepFailed(err, "Inspecting container %s failed", spec.Name)
-		}
-		if c.Labels[LabelTenant] != p.t.ID || c.Labels[LabelInstance] != p.r.opts.InstanceID {
-			return Container{}, stepFailed(fmt.Errorf("container %s belongs to tenant %q of instance %q", spec.Name, c.Labels[LabelTenant], c.Labels[LabelInstance]),
-				"The name %s is taken by another deployment", spec.Name)
-		}
-		if c.Labels[LabelConfigHash] == spec.Labels[LabelConfigHash] || attempt > 0 {
-			p.obs.containers[spec.Name] = c
-			return c, nil
-		}
-		if err := p.r.rt.RemoveContainer(ctx, id); err != nil {
-			return Container{}, stepFailed(err, "Removing container %s failed", spec.Name)
-		}
-	}
-}
-
-// waitHealthy waits until started containers report healthy (those without
-// a health check count as soon as they run).
-func (p *pass) waitHealthy(ctx context.Context, cs []Container) error {
-	ctx, cancel := context.WithTimeout(ctx, p.r.opts.ReadyTimeout)
-	defer cancel()
-	for _, c := range cs {
-		if err := p.r.waitHealthy(ctx, c.ID); err != nil {
-			return stepFailed(err, "%s did not become healthy", c.Name)
-		}
-	}
-	return nil
-}
-
-// stopAll stops running containers, later services first.
-func (p *pass) stopAll(ctx context.Context, st *TenantStack) error {
-	all := st.allContainers()
-	for i := len(all) - 1; i >= 0; i-- {
-		c, ok := p.obs.containers[all[i].Name]
-		if !ok || !(c.Running || c.Paused || c.State == "restarting") {
-			continue
-		}
-		if err := p.begin(ctx, false); err != nil {
-			return err
-		}
-		if c.Paused {
-			// A frozen process cannot handle SIGTERM: thaw it first.
-			if err := p.r.rt.Unpause(ctx, c.ID); err != nil {
-				return stepFailed(err, "Resuming container %s failed", c.Name)
-			}
-		}
-		if err := p.r.rt.Stop(ctx, c.ID, 0); err != nil {
-			return stepFailed(err, "Stopping container %s failed", c.Name)
-		}
-		p.event(ctx, store.EventObject, "Stopped container %s", c.Name)
-	}
-	return nil
-}
-
-// pauseAll freezes running containers, later services first.
-func (p *pass) pauseAll(ctx context.Context, st *TenantStack) error {
-	all := st.allContainers()
-	for i := len(all) - 1; i >= 0; i-- {
-		c, ok := p.obs.containers[all[i].Name]
-		if !ok || c.Paused {
-			continue
-		}
-		if err := p.begin(ctx, false); err != nil {
-			return err
-		}
-		if err := p.r.rt.Pause(ctx, c.ID); err != nil {
-			return stepFailed(err, "Pausing container %s failed", c.Name)
-		}
-		p.event(ctx, store.EventObject, "Paused container %s", c.Name)
 	}
 	return nil
 }

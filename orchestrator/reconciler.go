@@ -134,7 +134,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 		o.Logger = slog.Default()
 	}
 	f := NewFactory(o.Runtime)
-	f.Labels = o.Labels
+	f.Labels = with(o.Labels, map[string]string{LabelInstance: o.InstanceID})
 	return &Reconciler{
 		opts:       o,
 		db:         o.DB,

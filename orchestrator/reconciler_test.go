@@ -92,6 +92,25 @@ func wantCalls(t *testing.T, got []string, want ...string) {
 	}
 }
 
+// wantCallGroups checks calls against groups in order; the calls within a
+// group (made at once) may come in any order.
+func wantCallGroups(t *testing.T, got []string, groups ...[]string) {
+	t.Helper()
+	var want []string
+	i := 0
+	ok := true
+	for _, g := range groups {
+		want = append(want, g...)
+		if i+len(g) > len(got) || !slices.Equal(sortedStrings(got[i:i+len(g)]), sortedStrings(g)) {
+			ok = false
+		}
+		i += len(g)
+	}
+	if !ok || i != len(got) {
+		t.Fatalf("engine calls:\n  %s\nwant (groups unordered):\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
 func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 2)
@@ -103,10 +122,11 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 	if len(calls) == 0 || !strings.HasPrefix(calls[0], "build appfactory/tenant-testapp:") {
 		t.Fatalf("first call %v, want a build", calls)
 	}
-	wantCalls(t, calls[1:],
-		"network-create af-acme", "volume-create af-acme-data",
-		"create af-acme-store-1", "start af-acme-store-1",
-		"create af-acme-web-1", "start af-acme-web-1", "create af-acme-web-2", "start af-acme-web-2")
+	wantCallGroups(t, calls[1:],
+		[]string{"network-create af-acme"}, []string{"volume-create af-acme-data"},
+		[]string{"create af-acme-store-1", "create af-acme-web-1", "create af-acme-web-2"},
+		[]string{"start af-acme-store-1"}, // web depends on store being healthy
+		[]string{"start af-acme-web-1", "start af-acme-web-2"})
 	if got.State != store.StateRunning || got.Image == "" || got.Subnet != "10.250.0.0/28" {
 		t.Fatalf("tenant after deploy: state %s image %q subnet %q", got.State, got.Image, got.Subnet)
 	}
@@ -215,10 +235,10 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls[1:],
-		"remove af-acme-web-2", "remove af-acme-web-1", "remove af-acme-store-1",
-		"create af-acme-store-1", "start af-acme-store-1",
-		"create af-acme-web-1", "start af-acme-web-1", "create af-acme-web-2", "start af-acme-web-2")
+	wantCallGroups(t, calls[1:],
+		[]string{"remove af-acme-web-2"}, []string{"remove af-acme-web-1"}, []string{"remove af-acme-store-1"},
+		[]string{"create af-acme-store-1", "create af-acme-web-1", "create af-acme-web-2"},
+		[]string{"start af-acme-store-1"}, []string{"start af-acme-web-1", "start af-acme-web-2"})
 	got := e.tenant(t, tn.ID)
 	if got.Image == oldImage || got.Generation != 2 || got.State != store.StateRunning {
 		t.Fatalf("after upgrade: %+v", got)
@@ -269,7 +289,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.takeCalls(), "start af-acme-store-1", "start af-acme-web-1", "start af-acme-web-2")
+	wantCallGroups(t, e.rt.takeCalls(), []string{"start af-acme-store-1"}, []string{"start af-acme-web-1", "start af-acme-web-2"})
 	if r, _ := e.routes.Get("acme"); r.State != store.StateRunning || len(r.Backends) != 2 {
 		t.Fatalf("route %+v", r)
 	}
@@ -290,7 +310,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.takeCalls(), "unpause af-acme-store-1", "unpause af-acme-web-1", "unpause af-acme-web-2")
+	wantCallGroups(t, e.rt.takeCalls(), []string{"unpause af-acme-store-1"}, []string{"unpause af-acme-web-1", "unpause af-acme-web-2"})
 	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Paused {
 		t.Fatalf("after activate: %s paused=%v", got.State, got.Paused)
 	}

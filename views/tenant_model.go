@@ -6,6 +6,8 @@ import "strconv"
 type TenantPage struct {
 	Page   Page
 	Tenant TenantView
+	// Monitoring adds resource charts, the log tail and trial extension.
+	Monitoring *TenantMonitoring
 }
 
 // TenantView is a deployment as its page shows it; the partials that htmx
@@ -87,7 +89,8 @@ func (t TenantView) ReplicasText() string {
 	return strconv.Itoa(t.Replicas) + " replicas"
 }
 
-// DeploymentsView lists an app's deployments on its page.
+// DeploymentsView lists deployments: an app's on its page, or all of a
+// user's on "My apps" (AppID empty, each row naming its app).
 type DeploymentsView struct {
 	AppID string
 	Rows  []DeploymentRow
@@ -95,10 +98,15 @@ type DeploymentsView struct {
 	Poll bool
 }
 
+// ShowApp reports whether rows name their app (the list of all apps).
+func (d DeploymentsView) ShowApp() bool { return d.AppID == "" }
+
 // DeploymentRow is one deployment in a list.
 type DeploymentRow struct {
 	ID           string
 	Slug         string
+	AppID        string
+	AppName      string
 	State        string
 	StateMessage string
 	URL          string
@@ -108,5 +116,10 @@ type DeploymentRow struct {
 	Serving      bool
 }
 
-// DeploymentsURL is the address of the deployments partial of an app.
-func (d DeploymentsView) DeploymentsURL() string { return "/apps/" + d.AppID + "/deployments" }
+// DeploymentsURL is the address of the partial that refreshes the list.
+func (d DeploymentsView) DeploymentsURL() string {
+	if d.AppID == "" {
+		return "/tenants"
+	}
+	return "/apps/" + d.AppID + "/deployments"
+}
