@@ -64,6 +64,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"action"}),
 	}
 	reg.MustRegister(m.activations, m.activationSeconds, m.builds, m.proxyRequests, m.reconcileSeconds, m.containerEvents)
+	// Every build result is present from the start, at zero, so that rates
+	// over them are defined before the first build.
+	for _, r := range []string{"success", "failure", "cached", "canceled", "other"} {
+		m.builds.WithLabelValues(r)
+	}
 	return m
 }
 
@@ -130,7 +135,7 @@ func (m *Metrics) ContainerEvent(action string) {
 // TenantStates are the actual states the tenants gauge always reports, so
 // that a state without tenants shows as zero rather than disappearing.
 var TenantStates = []string{"pending", "building", "deploying", "running", "paused", "passivating",
-	"passivated", "activating", "failed", "expired", "deleted"}
+	"passivated", "activating", "failed", "expired", "deleting", "deleted"}
 
 // tenantCollector counts tenants by state at scrape time.
 type tenantCollector struct {
