@@ -207,6 +207,7 @@ type statusWriter struct {
 	code int
 }
 
+// WriteHeader keeps the final status (a 1xx may come first).
 func (s *statusWriter) WriteHeader(code int) {
 	if s.code == 0 || s.code < 200 {
 		s.code = code
@@ -214,6 +215,7 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// Write counts an implicit 200.
 func (s *statusWriter) Write(b []byte) (int, error) {
 	if s.code == 0 {
 		s.code = http.StatusOK
@@ -235,6 +237,7 @@ type observedActivations struct {
 	next activationRecorder
 }
 
+// RecordActivation observes the duration, then records it.
 func (o *observedActivations) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error {
 	o.m.ObserveActivation(took)
 	if o.next == nil {
