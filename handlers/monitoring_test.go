@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
@@ -300,5 +303,79 @@ func TestMyTenantsOnAppsPage(t *testing.T) {
 	}
 	if resp := e.Visitor(t).Get(t, "/apps/deployments"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("visitor: %d", resp.StatusCode)
+	}
+}
+
+// TestAdminDashboardAt10000Tenants renders the dashboard and its table
+// partial over 10,000 tenants (with a day of host samples and activations)
+// and logs how long each takes.
+func TestAdminDashboardAt10000Tenants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 10,000 tenants")
+	}
+	env := handlerstest.NewServer(t)
+	admin := env.SignUp(t, "admin@example.com", store.RoleAdmin)
+	now := env.DB.Now()
+	states := []string{"running", "passivated", "passivated", "paused", "failed"}
+	err := env.DB.Tx(context.Background(), func(tx *sqlx.Tx) error {
+		for i := range 2000 {
+			ts := store.Time(now.Add(-time.Duration(i) * time.Minute))
+			if _, err := tx.Exec(`INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'P', 'x', ?, ?)`,
+				fmt.Sprintf("u%05d", i), fmt.Sprintf("p%05d@example.com", i), ts, ts); err != nil {
+				return err
+			}
+		}
+		for i := range 10000 {
+			ts := store.Time(now.Add(-time.Duration(i) * time.Minute))
+			owner := fmt.Sprintf("u%05d", i%2000)
+			if _, err := tx.Exec(`INSERT INTO apps (id, owner_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
+				fmt.Sprintf("a%05d", i), owner, fmt.Sprintf("App %d", i), ts, ts); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO tenants (id, app_id, owner_id, created_by, slug, platform, version, environment, replicas,
+				desired_state, state, created_at, updated_at, last_active_at) VALUES (?, ?, ?, ?, ?, 'contentapp', '1.0', 'trial', 1, 'running', ?, ?, ?, ?)`,
+				fmt.Sprintf("t%05d", i), fmt.Sprintf("a%05d", i), owner, owner, fmt.Sprintf("tenant-%05d", i), states[i%len(states)], ts, ts, ts); err != nil {
+				return err
+			}
+		}
+		for m := range 24 * 60 {
+			at := store.Time(now.Add(-time.Duration(m) * time.Minute))
+			if _, err := tx.Exec(`INSERT INTO host_samples (at, running, passivated, total) VALUES (?, 4000, 4000, 10000)`, at); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO activations (tenant_id, at, seconds) VALUES ('t00001', ?, 0.4)`, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, path string
+		htmx       bool
+	}{
+		{"whole dashboard", "/admin", false},
+		{"table, filtered", "/admin?state=failed&sort=active", true},
+		{"table, searched", "/admin?q=tenant-0999", true},
+		{"table, last page", "/admin?page=200", true},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, env.URL+c.path, nil)
+		if c.htmx {
+			req.Header.Set("HX-Request", "true")
+			req.Header.Set("HX-Target", "tenant-table")
+		}
+		start := time.Now()
+		resp := admin.Do(t, req)
+		body := handlerstest.Body(t, resp)
+		took := time.Since(start)
+		if resp.StatusCode != 200 || !strings.Contains(body, "tenant-") {
+			t.Fatalf("%s: %d", c.name, resp.StatusCode)
+		}
+		if took > 2*time.Second {
+			t.Errorf("%s took %v", c.name, took)
+		}
+		t.Logf("%s: %v (%d KiB)", c.name, took.Round(time.Millisecond), len(body)>>10)
 	}
 }
