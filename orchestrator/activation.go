@@ -87,7 +87,11 @@ func (rt *Router) runFlight(f *flight, route Route) {
 	// The activator may finish a start it has begun after ctx ends (a half
 	// started stack helps nobody); the waiting requests do not wait for it.
 	res := make(chan error, 1)
-	go func() { res <- rt.act.Activate(ctx, route.TenantID) }()
+	start := rt.act.Activate
+	if rs, ok := rt.act.(resumer); ok && route.State == StatePaused {
+		start = rs.Resume
+	}
+	go func() { res <- start(ctx, route.TenantID) }()
 	var err error
 	select {
 	case err = <-res:

@@ -32,7 +32,7 @@ type proxied struct {
 	// restart of the host or of the engine) rather than fail.
 	mayActivate bool
 	body        *heldBody
-	w           http.ResponseWriter
+	gate        flushGate
 }
 
 type proxiedKey struct{}
@@ -71,8 +71,9 @@ func newProxy(rt *Router) *proxy {
 
 // serve proxies one request to a route's backends.
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request, route Route, mayActivate bool) {
-	pr := &proxied{route: route, mayActivate: mayActivate, w: w}
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), proxiedKey{}, pr)))
+	pr := &proxied{route: route, mayActivate: mayActivate}
+	pr.gate.ResponseWriter = w
+	p.rp.ServeHTTP(&pr.gate, r.WithContext(context.WithValue(r.Context(), proxiedKey{}, pr)))
 }
 
 // rewrite builds the outgoing request. The ReverseProxy has already removed
@@ -135,8 +136,9 @@ type backendsDownError struct{ err error }
 func (e *backendsDownError) Error() string { return "no backend answered: " + e.err.Error() }
 func (e *backendsDownError) Unwrap() error { return e.err }
 
-func (p *proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+func (p *proxy) errorHandler(gw http.ResponseWriter, r *http.Request, err error) {
 	st := r.Context().Value(proxiedKey{}).(*proxied)
+	w := st.gate.ResponseWriter
 	pages := p.rt.cfg.Pages
 	var down *backendsDownError
 	switch {
@@ -244,3 +246,43 @@ func (b *bufferPool) Get() []byte {
 }
 
 func (b *bufferPool) Put(buf []byte) { b.pool.Put(&buf) }
+
+// flushGate passes the proxy's flushes on (FlushInterval -1: every write
+// reaches the client at once) except the one that would send a response's
+// headers alone when its length is known: the headers then leave with the
+// first bytes of the body, in one write instead of two. Streams (no
+// length, server-sent events) get their headers at once.
+type flushGate struct {
+	http.ResponseWriter
+	pending bool // written since the last flush
+	stream  bool
+}
+
+// WriteHeader notes whether the response is a stream.
+func (g *flushGate) WriteHeader(code int) {
+	if code >= 200 && g.Header().Get("Content-Length") == "" {
+		g.stream = true
+	}
+	g.ResponseWriter.WriteHeader(code)
+}
+
+func (g *flushGate) Write(b []byte) (int, error) {
+	g.pending = true
+	return g.ResponseWriter.Write(b)
+}
+
+// FlushError flushes unless only the headers of a sized response are waiting.
+func (g *flushGate) FlushError() error {
+	if !g.pending && !g.stream {
+		return nil
+	}
+	g.pending = false
+	return http.NewResponseController(g.ResponseWriter).Flush()
+}
+
+// Flush implements http.Flusher.
+func (g *flushGate) Flush() { _ = g.FlushError() }
+
+// Unwrap gives the ResponseController (hijacking for WebSockets, deadlines)
+// the server's writer.
+func (g *flushGate) Unwrap() http.ResponseWriter { return g.ResponseWriter }

@@ -15,6 +15,11 @@ type activator interface {
 	Activate(ctx context.Context, tenantID string) error
 }
 
+// resumer wakes a paused tenant faster than a full activation.
+type resumer interface {
+	Resume(ctx context.Context, tenantID string) error
+}
+
 // activationRecorder keeps the duration of each activation for the charts.
 type activationRecorder interface {
 	RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error

@@ -27,11 +27,22 @@ func (c *countingActivator) Activate(ctx context.Context, id string) error {
 	return c.inner.Activate(ctx, id)
 }
 
+// countingResumer also passes the pause tier's fast path on.
+type countingResumer struct {
+	countingActivator
+	resumes atomic.Int64
+}
+
+func (c *countingResumer) Resume(ctx context.Context, id string) error {
+	c.resumes.Add(1)
+	return c.inner.(resumer).Resume(ctx, id)
+}
+
 // liveRouter is the router, activity and passivator over a real reconciler
 // and engine, served on a loopback listener.
 type liveRouter struct {
 	*factoryEnv
-	act      *countingActivator
+	act      *countingResumer
 	activity *Activity
 	router   *Router
 	srv      *httptest.Server
@@ -40,7 +51,7 @@ type liveRouter struct {
 func newLiveRouter(t *testing.T) *liveRouter {
 	t.Helper()
 	e := newFactoryEnv(t)
-	lr := &liveRouter{factoryEnv: e, act: &countingActivator{inner: e.r}}
+	lr := &liveRouter{factoryEnv: e, act: &countingResumer{countingActivator: countingActivator{inner: e.r}}}
 	lr.activity = NewActivity(e.db, nil)
 	lr.router = NewRouter(RouterConfig{
 		Slug:              func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
@@ -221,6 +232,17 @@ func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
 	}
 	t.Logf("resume from pause to first answer: %s", time.Since(start))
 	lr.waitState(t, tn.ID, store.StateRunning, 10*time.Second)
+	if lr.act.resumes.Load() != 1 || lr.act.calls.Load() != 0 {
+		t.Errorf("resumes %d, activations %d: want the fast path once", lr.act.resumes.Load(), lr.act.calls.Load())
+	}
+	if cs, _ := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID}, false); len(cs) != 2 || cs[0].Paused || cs[1].Paused {
+		t.Errorf("containers after resume: %+v", cs)
+	}
+	// The next reconcile passes find it converged: it stays running.
+	time.Sleep(1500 * time.Millisecond)
+	if got, _ := lr.db.TenantByID(ctx, tn.ID); got.State != store.StateRunning || got.Paused {
+		t.Errorf("after reconcile passes: state %s paused %v", got.State, got.Paused)
+	}
 
 	// The web container stops behind the reconciler's back (an engine
 	// restart): the route still says running; a request starts it again.
