@@ -72,18 +72,25 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	fac, err := newFactory(ctx, cfg, db, cat, ln.Addr(), logger)
+	reg, metrics, err := newMetrics(db, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	fac, err := newFactory(ctx, cfg, db, cat, ln.Addr(), metrics, logger)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer fac.Docker.Close()
+	mon := newMonitoring(db, cat, fac, reg, metrics, logger)
 
 	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
-		Deployer: fac.Service, Orchestrator: fac.Service}
+		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac)}
 	h.Register()
-	rs := newRouterSide(cfg, db, cat, fac, srv, h, logger)
+	rs := newRouterSide(cfg, db, cat, fac, srv, h, metrics, logger)
+	h.Monitoring.Extender, h.Monitoring.InUse = rs.Passivator, rs.Activity.InUse
 	defer rs.Router.Close()
 	abs, _ := filepath.Abs(cfg.DataDir)
 	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
@@ -94,6 +101,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
+	mon.run(gctx, g)
 	rs.run(gctx, g)
 	err = g.Wait()
 	logger.Info("appfactory stopped")

@@ -27,7 +27,7 @@ type factory struct {
 
 // newFactory connects to the Docker engine (failing clearly when none
 // answers) and wires the orchestrator for this data directory.
-func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog.Catalog, addr net.Addr, logger *slog.Logger) (*factory, error) {
+func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog.Catalog, addr net.Addr, metrics *orchestrator.Metrics, logger *slog.Logger) (*factory, error) {
 	pool, err := orchestrator.NewSubnetPool(cfg.SubnetPool)
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: dataDir, PublicURL: publicURL, SecretKey: key}
 	r, err := orchestrator.NewReconciler(orchestrator.ReconcilerOptions{
-		DB: db, Runtime: d, Blueprints: bp, Routes: routes, Pool: pool, InstanceID: instance, Logger: logger,
+		DB: db, Runtime: d, Blueprints: bp, Routes: routes, Pool: pool, InstanceID: instance, Metrics: metrics, Logger: logger,
 	})
 	if err != nil {
 		d.Close()

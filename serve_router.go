@@ -71,7 +71,7 @@ type routerSide struct {
 // newRouterSide wires the router and the passivator over the factory's
 // route table and reconciler, installs the router for tenant hosts and the
 // sleep controls in the portal.
-func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, logger *slog.Logger) *routerSide {
+func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *orchestrator.Metrics, logger *slog.Logger) *routerSide {
 	activity := orchestrator.NewActivity(db, logger)
 	rt := orchestrator.NewRouter(orchestrator.RouterConfig{
 		Slug:              func(host string) (string, bool) { return web.TenantSlug(host, cfg.Domain) },
@@ -80,10 +80,10 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 		ActivationTimeout: cfg.Router.ActivationTimeout,
 		Pages:             orchestrator.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Static:            web.TenantStatic(),
-		Activations:       db,
+		Activations:       metrics.ObservingActivations(db),
 		Logger:            logger.With(slog.String("component", "router")),
 	}, fac.Routes, fac.Reconciler, activity)
-	srv.SetTenantRouter(rt)
+	srv.SetTenantRouter(metrics.CountResponses(rt))
 
 	pas := orchestrator.NewPassivator(orchestrator.PassivatorConfig{
 		Policy: func(env string) (time.Duration, time.Duration) {

@@ -60,11 +60,11 @@ func (h *Handlers) appsIndex(c echo.Context) error {
 			p.Apps.Apps = append(p.Apps.Apps, row)
 		}
 	}
-	d, err := h.userDeployments(c.Request().Context(), u)
+	mine, err := h.myTenants(c.Request().Context(), c, u)
 	if err != nil {
 		return err
 	}
-	p.Deployments = views.AppDeployments(d)
+	p.Deployments = views.MyTenantsPanel(mine)
 	return web.Render(c, http.StatusOK, views.AppsIndex(p))
 }
 

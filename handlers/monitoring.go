@@ -58,6 +58,7 @@ func (h *Handlers) registerMonitoring(e *echo.Echo) {
 
 	e.GET("/tenants/:id/stats", h.tenantStatsPartial)
 	e.GET("/tenants/:id/logs/stream", h.tenantLogStream)
+	e.GET("/apps/deployments", h.myTenantsPartial, h.RequireUser)
 
 	api := e.Group("/api/v1", h.APIAuth)
 	api.GET("/tenants/:id/logs", h.apiTenantLogs)

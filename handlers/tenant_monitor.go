@@ -100,8 +100,8 @@ func (h *Handlers) apiTenantStats(c echo.Context) error {
 }
 
 // tenantMonitoring is what monitoring adds to a deployment's page: charts,
-// logs while containers exist, and the trial extension for staff.
-func (h *Handlers) tenantMonitoring(ctx context.Context, u *store.User, t *store.Tenant) (*views.TenantMonitoring, error) {
+// and logs while containers exist.
+func (h *Handlers) tenantMonitoring(ctx context.Context, t *store.Tenant) (*views.TenantMonitoring, error) {
 	res, err := h.tenantResources(ctx, t.ID)
 	if err != nil {
 		return nil, err
@@ -110,10 +110,6 @@ func (h *Handlers) tenantMonitoring(ctx context.Context, u *store.User, t *store
 	if t.State != store.StateDeleted {
 		logs := h.tenantLogTail(ctx, t.ID)
 		m.Logs = &logs
-	}
-	if u.IsStaff() && !t.ExpiresAt().IsZero() && t.DesiredState != store.DesiredDeleted {
-		m.CanExtend = true
-		m.Remaining = views.Remaining(t.ExpiresAt(), h.DB.Now())
 	}
 	return m, nil
 }

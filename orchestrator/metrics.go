@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -174,4 +175,65 @@ func (c *tenantCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), s)
 		}
 	}
+}
+
+// CountResponses wraps the tenant router so that every answer on a tenant
+// host is counted by status code. The wrapper unwraps for
+// http.ResponseController, so flushing and WebSocket upgrades still reach
+// the server's writer.
+func (m *Metrics) CountResponses(next http.Handler) http.Handler {
+	if m == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		code := sw.code
+		if code == 0 {
+			code = http.StatusOK
+		}
+		m.ProxyRequest(code)
+	})
+}
+
+// statusWriter remembers the first status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.code == 0 || s.code < 200 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap is for http.ResponseController.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// ObservingActivations records activations in next and observes their
+// duration, for the router's RouterConfig.Activations.
+func (m *Metrics) ObservingActivations(next activationRecorder) activationRecorder {
+	return &observedActivations{m: m, next: next}
+}
+
+type observedActivations struct {
+	m    *Metrics
+	next activationRecorder
+}
+
+func (o *observedActivations) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error {
+	o.m.ObserveActivation(took)
+	if o.next == nil {
+		return nil
+	}
+	return o.next.RecordActivation(ctx, tenantID, at, took)
 }

@@ -134,3 +134,44 @@ func TestTenantCollectorError(t *testing.T) {
 		t.Errorf("gather error = %v", err)
 	}
 }
+
+func TestCountResponsesAndActivations(t *testing.T) {
+	reg := NewRegistry()
+	m := NewMetrics(reg)
+	h := m.CountResponses(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/missing":
+			http.NotFound(w, r)
+		case "/stream":
+			w.Write([]byte("a"))
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("flush through the wrapper: %v", err)
+			}
+		}
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, p := range []string{"/", "/missing", "/stream", "/missing"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	rec := m.ObservingActivations(nil)
+	if err := rec.RecordActivation(context.Background(), "t", time.Now(), 700*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	_, body := scrape(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	for _, want := range []string{`appfactory_proxy_requests_total{code="200"} 2`, `appfactory_proxy_requests_total{code="404"} 2`,
+		"appfactory_activations_total 1", `appfactory_activation_seconds_bucket{le="1"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in\n%s", want, body)
+		}
+	}
+	var none *Metrics
+	fs := http.FileServer(http.Dir("."))
+	if none.CountResponses(fs) != fs {
+		t.Error("nil metrics wrap the handler")
+	}
+}

@@ -46,6 +46,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 			_ = p.r.db.AppendBuildLog(ctx, id, "Image "+plan.Tag+" already exists for this exact assembly: reused, nothing to build.\n")
 			_ = p.r.db.FinishBuild(ctx, id, store.BuildReused)
 		}
+		p.r.opts.Metrics.BuildDone(store.BuildReused)
 		p.event(ctx, store.EventBuild, "Reused image %s (an identical assembly was built before)", plan.Tag)
 		return nil
 	}
@@ -69,6 +70,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 	stop()
 	if err != nil {
 		_ = p.r.db.FinishBuild(ctx, buildID, store.BuildFailed)
+		p.r.opts.Metrics.BuildDone(store.BuildFailed)
 		var be *BuildError
 		if errors.As(err, &be) {
 			_ = p.r.db.AppendBuildLog(ctx, buildID, "ERROR: "+be.Msg+"\n")
@@ -82,6 +84,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 		result = store.BuildReused
 	}
 	_ = p.r.db.FinishBuild(ctx, buildID, result)
+	p.r.opts.Metrics.BuildDone(result)
 	if err := p.r.db.SetTenantImage(ctx, t.ID, plan.Tag); err != nil {
 		return err
 	}

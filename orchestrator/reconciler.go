@@ -73,8 +73,10 @@ type ReconcilerOptions struct {
 	// the reconciler there.
 	Failpoint func(name string)
 	// Ready probes a URL until it answers (default WaitReady).
-	Ready  func(ctx context.Context, url string) error
-	Logger *slog.Logger
+	Ready func(ctx context.Context, url string) error
+	// Metrics counts builds and times passes (optional).
+	Metrics *Metrics
+	Logger  *slog.Logger
 }
 
 // Reconciler keeps Docker in step with the tenants table: the database holds
@@ -253,6 +255,7 @@ func (r *Reconciler) reconcileNow(ctx context.Context, id string) (err error) {
 	}
 	start := time.Now()
 	err = r.reconcileTenant(ctx, t)
+	r.opts.Metrics.ObserveReconcile(time.Since(start))
 	if err != nil {
 		if ctx.Err() == nil {
 			r.recordFailure(ctx, id, err)

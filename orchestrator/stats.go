@@ -79,17 +79,20 @@ func (s *Sampler) defaults() {
 	}
 }
 
-// Run samples at every interval until ctx ends. A pass that fails is
-// logged and the next one tried on time.
+// Run samples at once (so that the charts have a point from the start),
+// then at the start of every interval until ctx ends. A pass that fails
+// is logged and the next one tried on time.
 func (s *Sampler) Run(ctx context.Context) error {
 	s.defaults()
-	for {
-		now := s.Now()
-		wait := now.Truncate(s.Interval).Add(s.Interval).Sub(now)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
+	for first := true; ; first = false {
+		if !first {
+			now := s.Now()
+			wait := now.Truncate(s.Interval).Add(s.Interval).Sub(now)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
 		}
 		res, err := s.SampleOnce(ctx)
 		if ctx.Err() != nil {

@@ -55,12 +55,14 @@ type BarChart struct {
 
 // Chart geometry, in SVG user units; the SVG scales to its container.
 const (
-	chartW      = 640
-	chartH      = 220
-	chartLeft   = 52
-	chartRight  = 14
+	chartW      = 480
+	chartH      = 210
+	chartLeft   = 46
+	chartRight  = 12
 	chartTop    = 30
-	chartBottom = 30
+	chartBottom = 26
+	// charW is the width of a label character, for laying out the legend.
+	charW = 7
 )
 
 // seriesColors are presentation attributes (not styles), so the charts
@@ -229,10 +231,11 @@ func (c LineChart) layout() lineGeom {
 	g := lineGeom{XTicks: xTicks(from, to), YTicks: yTicks(top, step, c.format), Empty: n == 0}
 	x := func(t time.Time) float64 { return chartLeft + float64(t.Sub(from))/float64(to.Sub(from))*plotW() }
 	y := func(v float64) float64 { return chartTop + plotH() - math.Max(v, 0)/top*plotH() }
-	legendX := float64(chartLeft)
+	// The legend follows the unit, which stands above the y axis.
+	legendX := math.Max(chartLeft, 4+charW*float64(len(c.Unit))+16)
 	for i, s := range c.Series {
 		l := chartLine{Name: s.Name, Color: seriesColors[i%len(seriesColors)], LegendX: legendX}
-		legendX += 24 + 7*float64(len(s.Name))
+		legendX += 26 + charW*float64(len(s.Name))
 		gap := typicalGap(s.Points) * 5 / 2
 		var b strings.Builder
 		for j, p := range s.Points {
@@ -279,7 +282,7 @@ func (c BarChart) layout() barGeom {
 		return g
 	}
 	slot := plotW() / float64(len(c.Bars))
-	every := int(math.Ceil(40 / slot)) // a label needs about 40 units
+	every := int(math.Ceil(34 / slot)) // a label needs about 34 units
 	for i, b := range c.Bars {
 		h := math.Max(b.V, 0) / top * plotH()
 		r := barRect{X: chartLeft + float64(i)*slot + slot*0.15, W: slot * 0.7, Y: chartTop + plotH() - h, H: h, Hint: b.Hint}

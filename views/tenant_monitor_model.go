@@ -18,9 +18,6 @@ type TenantMonitoring struct {
 	Resources TenantResources
 	// Logs is nil for a deployment whose containers are gone.
 	Logs *TenantLogTail
-	// CanExtend shows staff the trial extension; Remaining is the trial left.
-	CanExtend bool
-	Remaining string
 }
 
 // TenantLogTail is the live log viewer of a tenant's containers.
