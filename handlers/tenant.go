@@ -21,7 +21,6 @@ const buildTailLines = 40
 // registerTenants installs the deployment pages and API.
 func (h *Handlers) registerTenants(e *echo.Echo) {
 	g := e.Group("/tenants", h.RequireUser)
-	g.GET("", h.userDeploymentsPartial)
 	g.GET("/:id", h.tenantShow)
 	g.GET("/:id/progress", h.tenantProgress)
 	g.POST("/:id/delete", h.tenantDelete)
@@ -167,24 +166,6 @@ func (h *Handlers) deploymentsView(ctx context.Context, u *store.User, a *store.
 	return d, nil
 }
 
-// userDeployments lists the deployments a user owns or created, for "My apps".
-func (h *Handlers) userDeployments(ctx context.Context, u *store.User) (views.DeploymentsView, error) {
-	ts, err := h.DB.ListTenants(ctx, store.TenantFilter{VisibleTo: u.ID})
-	if err != nil {
-		return views.DeploymentsView{}, err
-	}
-	names := map[string]string{}
-	for _, t := range ts {
-		if _, ok := names[t.AppID]; !ok {
-			names[t.AppID] = "App"
-			if a, err := h.DB.AppByID(ctx, t.AppID); err == nil {
-				names[t.AppID] = a.Name
-			}
-		}
-	}
-	return h.deploymentRows(u, ts, names), nil
-}
-
 // deploymentRows makes the rows of the deployments the user may see.
 func (h *Handlers) deploymentRows(u *store.User, ts []store.Tenant, appNames map[string]string) views.DeploymentsView {
 	var d views.DeploymentsView
@@ -207,20 +188,6 @@ func (h *Handlers) deploymentRows(u *store.User, ts []store.Tenant, appNames map
 		d.Rows = append(d.Rows, row)
 	}
 	return d
-}
-
-// userDeploymentsPartial refreshes the deployments of "My apps"; a browser
-// asking for the page itself is sent there.
-func (h *Handlers) userDeploymentsPartial(c echo.Context) error {
-	if !web.GetHTMX(c).Request {
-		return c.Redirect(http.StatusSeeOther, "/apps#deployments")
-	}
-	d, err := h.userDeployments(c.Request().Context(), CurrentUser(c))
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return web.Render(c, http.StatusOK, views.AppDeployments(d))
 }
 
 // appDeploymentsPartial is the app page's deployments list, polled while a
