@@ -50,7 +50,6 @@ func (p *Power) Register(e *echo.Echo) {
 	t := e.Group("/tenants", p.H.RequireUser)
 	t.POST("/:id/passivate", p.passivateForm)
 	t.POST("/:id/activate", p.activateForm)
-	t.POST("/:id/extend", p.extendForm)
 	a := e.Group("/admin/environments", p.H.RequireRole(store.RoleAdmin))
 	a.GET("", p.environmentsPage)
 	a.POST("/:id", p.environmentForm)

@@ -229,11 +229,6 @@ func TestPortalPowerForms(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Fatalf("another prospect's activate form: %d", resp.StatusCode)
 	}
-	resp = pe.seller.PostForm(t, "/tenants/"+pe.expiredID+"/extend", url.Values{"days": {"5"}})
-	handlerstest.Body(t, resp)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("extend form: %d", resp.StatusCode)
-	}
 	resp = pe.admin.Get(t, "/admin/environments")
 	page := handlerstest.Body(t, resp)
 	if resp.StatusCode != 200 || !strings.Contains(page, "Pause tier") || !strings.Contains(page, `action="/admin/environments/trial"`) {

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -18,9 +17,8 @@ import (
 // signed-in user.
 func PowerView(u *store.User, t *store.Tenant, csrf string) views.TenantPowerView {
 	return views.TenantPowerView{
-		ID: t.ID, State: t.State, CSRF: csrf, ExpiresAt: t.ExpiresAt(),
+		ID: t.ID, State: t.State, CSRF: csrf,
 		CanControl: canActOnTenant(u, t) && t.State != store.StateExpired,
-		CanExtend:  u != nil && u.IsStaff() && !t.ExpiresAt().IsZero(),
 	}
 }
 
@@ -63,29 +61,6 @@ func (p *Power) activateForm(c echo.Context) error {
 	}
 	p.background(c, "activate", t.ID, func(ctx context.Context) error { return p.Tenants.Activate(ctx, t.ID) })
 	if err := p.H.Flash(c, "Starting "+t.Slug+"…"); err != nil {
-		return err
-	}
-	return web.Redirect(c, tenantPage(t.ID))
-}
-
-func (p *Power) extendForm(c echo.Context) error {
-	ctx := c.Request().Context()
-	t, err := p.extendable(ctx, CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	days, err := strconv.Atoi(c.FormValue("days"))
-	if err != nil {
-		return apperr.FieldError(apperr.Invalid, "days", "Extend by a whole number of days.")
-	}
-	if err := validDays(days); err != nil {
-		return err
-	}
-	until, err := p.Trials.Extend(ctx, t.ID, days)
-	if err != nil {
-		return err
-	}
-	if err := p.H.Flash(c, fmt.Sprintf("Trial extended to %s.", until.UTC().Format("2006-01-02 15:04 UTC"))); err != nil {
 		return err
 	}
 	return web.Redirect(c, tenantPage(t.ID))
