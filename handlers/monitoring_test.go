@@ -119,7 +119,7 @@ func TestMonitoringPagesByRole(t *testing.T) {
 		{"resources for sales", sales, "/tenants/" + tid + "/stats", 200, []string{"<svg"}},
 		{"resources hidden from others", other, "/tenants/" + tid + "/stats", 404, nil},
 		{"tenant page for the owner", owner, "/tenants/" + tid, 200, []string{"<svg", "CPU use, last 24 hours", "data-log-stream=\"/tenants/" + tid + "/logs/stream\"", "Events"}},
-		{"tenant page for sales", sales, "/tenants/" + tid, 200, []string{"<svg"}},
+		{"tenant page lets sales extend", sales, "/tenants/" + tid, 200, []string{"<svg", "Extend the trial", "left)"}},
 		{"tenant page hidden from others", other, "/tenants/" + tid, 404, nil},
 	}
 	for _, c := range cases {
@@ -135,6 +135,26 @@ func TestMonitoringPagesByRole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTrialExtensionOnTheTenantPage(t *testing.T) {
+	e := newMonitoringEnv(t)
+	ext := &fakeExtender{}
+	e.Handlers.Monitoring.Extender = ext
+	owner := e.Visitor(t)
+	owner.Login(t, "owner@example.com", handlerstest.Password)
+	if body := handlerstest.Body(t, owner.Get(t, "/tenants/"+e.tenant.ID)); strings.Contains(body, "Extend the trial") || !strings.Contains(body, "Trial: ends") {
+		t.Error("the owner is offered the extension, or not told when the trial ends")
+	}
+	if resp := owner.PostForm(t, "/sales/tenants/"+e.tenant.ID+"/extend", url.Values{"days": {"7"}}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("owner extending: %d", resp.StatusCode)
+	}
+	sales := e.SignUp(t, "sales@example.com", store.RoleSales)
+	resp := sales.PostForm(t, "/sales/tenants/"+e.tenant.ID+"/extend", url.Values{"days": {"7"}, "back": {"tenant"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/tenants/"+e.tenant.ID || len(ext.calls) != 1 {
+		t.Errorf("extend from the tenant page: %d %s %v", resp.StatusCode, resp.Header.Get("Location"), ext.calls)
 	}
 }
 

@@ -264,6 +264,10 @@ func (h *Handlers) extendTrial(c echo.Context) error {
 	if err := h.Flash(c, fmt.Sprintf("The trial of %s now ends %s.", t.Slug, until.UTC().Format("Jan 2, 2006 15:04 UTC"))); err != nil {
 		return err
 	}
+	// The tenant page's form comes back to the tenant page.
+	if c.FormValue("back") == "tenant" {
+		return web.Redirect(c, "/tenants/"+t.ID)
+	}
 	return web.Redirect(c, "/sales")
 }
 

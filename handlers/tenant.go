@@ -95,7 +95,7 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 	if web.GetHTMX(c).Partial() {
 		return web.Render(c, http.StatusOK, views.TenantProgress(v))
 	}
-	mon, err := h.tenantMonitoring(ctx, t)
+	mon, err := h.tenantMonitoring(ctx, u, t)
 	if err != nil {
 		return err
 	}

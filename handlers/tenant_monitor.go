@@ -99,9 +99,9 @@ func (h *Handlers) apiTenantStats(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"stats": out})
 }
 
-// tenantMonitoring is what monitoring adds to a deployment's page: charts,
-// and logs while containers exist.
-func (h *Handlers) tenantMonitoring(ctx context.Context, t *store.Tenant) (*views.TenantMonitoring, error) {
+// tenantMonitoring is what monitoring adds to a deployment's page: the
+// trial's end (extensible by staff), charts, and logs while containers exist.
+func (h *Handlers) tenantMonitoring(ctx context.Context, u *store.User, t *store.Tenant) (*views.TenantMonitoring, error) {
 	res, err := h.tenantResources(ctx, t.ID)
 	if err != nil {
 		return nil, err
@@ -110,6 +110,11 @@ func (h *Handlers) tenantMonitoring(ctx context.Context, t *store.Tenant) (*view
 	if t.State != store.StateDeleted {
 		logs := h.tenantLogTail(ctx, t.ID)
 		m.Logs = &logs
+	}
+	if exp := t.ExpiresAt(); !exp.IsZero() && t.DesiredState != store.DesiredDeleted {
+		now := h.DB.Now()
+		m.Trial = "ends " + exp.UTC().Format("Jan 2, 2006 15:04 UTC") + " (" + views.Remaining(exp, now) + ")"
+		m.CanExtend = u.IsStaff()
 	}
 	return m, nil
 }

@@ -18,6 +18,10 @@ type TenantMonitoring struct {
 	Resources TenantResources
 	// Logs is nil for a deployment whose containers are gone.
 	Logs *TenantLogTail
+	// Trial says when the trial ends ("" without one); CanExtend shows
+	// staff the extension.
+	Trial     string
+	CanExtend bool
 }
 
 // TenantLogTail is the live log viewer of a tenant's containers.

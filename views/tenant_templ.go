@@ -127,7 +127,7 @@ func TenantShow(p TenantPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Monitoring != nil {
-				templ_7745c5c3_Err = TenantMonitoringPanels(*p.Monitoring).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = TenantMonitoringPanels(p.Tenant.ID, p.Page.CSRF, *p.Monitoring).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
