@@ -7,7 +7,7 @@ ADDR ?= :8080
 GOFILES := $(shell find . -name '*.go' -not -path './node_modules/*' -not -name '*_test.go' 2>/dev/null)
 TEMPLS := $(shell find views -name '*.templ')
 
-.PHONY: all build run test setup vendor templ images check fmt vet bench clean
+.PHONY: all build run test setup vendor templ images check fmt vet bench bench-router clean
 
 all: build
 
@@ -53,6 +53,10 @@ check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 	$(GO) tool templ generate >/dev/null && git diff --exit-code -- '*_templ.go'
+
+## bench-router: the tenant router's figures (activation, proxy overhead, herd) against the engine
+bench-router: build
+	$(GO) run ./bench
 
 ## bench: the benchmarks whose figures go into issue notes
 bench: build

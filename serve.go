@@ -14,6 +14,7 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/handlers"
+	"appfactory/orchestrator"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -27,6 +28,10 @@ type serveConfig struct {
 	LogLevel string
 	TLS      bool
 	Grace    time.Duration
+	// SubnetPool is where tenant networks take their /28 from.
+	SubnetPool string
+	// Router configures the tenant router and the passivator.
+	Router routerConfig
 }
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -39,6 +44,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&cfg.TLS, "tls", false, "the portal is served over HTTPS by a front proxy (Secure cookies, HSTS)")
 	fs.DurationVar(&cfg.Grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run on shutdown")
+	fs.StringVar(&cfg.SubnetPool, "subnet-pool", orchestrator.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
+	cfg.Router.flags(fs)
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
@@ -61,14 +68,30 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		logger.Info("database closed")
 	}()
 
-	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
-	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir}
-	h.Register()
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	reg, metrics, err := newMetrics(db, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	fac, err := newFactory(ctx, cfg, db, cat, ln.Addr(), metrics, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer fac.Docker.Close()
+	mon := newMonitoring(db, cat, fac, reg, metrics, logger)
+
+	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
+	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
+		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac)}
+	h.Register()
+	rs := newRouterSide(cfg, db, cat, fac, srv, h, metrics, logger)
+	h.Monitoring.Extender, h.Monitoring.InUse = rs.Passivator, rs.Activity.InUse
+	defer rs.Router.Close()
 	abs, _ := filepath.Abs(cfg.DataDir)
 	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
 	if n, _ := countUsers(ctx, db); n == 0 {
@@ -77,6 +100,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
+	g.Go(func() error { return fac.Reconciler.Run(gctx) })
+	mon.run(gctx, g)
+	rs.run(gctx, g)
 	err = g.Wait()
 	logger.Info("appfactory stopped")
 	return err

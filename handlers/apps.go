@@ -60,6 +60,11 @@ func (h *Handlers) appsIndex(c echo.Context) error {
 			p.Apps.Apps = append(p.Apps.Apps, row)
 		}
 	}
+	mine, err := h.myTenants(c.Request().Context(), c, u)
+	if err != nil {
+		return err
+	}
+	p.Deployments = views.MyTenantsPanel(mine)
 	return web.Render(c, http.StatusOK, views.AppsIndex(p))
 }
 
@@ -86,7 +91,15 @@ func (h *Handlers) appShow(c echo.Context) error {
 	}
 	page := h.Server.PageFor(c, sum.DisplayName())
 	page.Nav = "apps"
-	return web.Render(c, http.StatusOK, views.AppShow(views.AppPage{Page: page, App: sum, Step: a.Step, IsOwner: a.OwnerID == u.ID}))
+	p := views.AppPage{Page: page, App: sum, Step: a.Step, IsOwner: a.OwnerID == u.ID}
+	if !a.IsDraft() {
+		d, err := h.deploymentsView(ctx, u, a)
+		if err != nil {
+			return err
+		}
+		p.Deployments = views.AppDeployments(d)
+	}
+	return web.Render(c, http.StatusOK, views.AppShow(p))
 }
 
 // appEditPage sends a draft to its wizard and a finished app to its page,
@@ -197,7 +210,8 @@ func appRow(a *store.App) views.AppRow {
 func (h *Handlers) appSummary(ctx context.Context, a *store.App) (views.AppSummary, error) {
 	s := views.AppSummary{ID: a.ID, Name: a.Name, Status: a.Status, Revision: a.Revision, ParentID: a.ParentID.String,
 		Platform: a.Platform, Version: a.Version, Environment: a.Environment, Replicas: a.Replicas,
-		Created: timeText(a.CreatedAt()), Updated: timeText(a.UpdatedAt()), DeployRequested: timeText(a.DeployRequestedAt())}
+		Created: timeText(a.CreatedAt()), Updated: timeText(a.UpdatedAt()), DeployRequested: timeText(a.DeployRequestedAt()),
+		IsTemplate: a.IsTemplate}
 	if p, ok := h.Catalog.Platform(a.Platform); ok {
 		s.Platform = p.Name
 		if v, ok := p.Version(a.Version); ok {

@@ -18,6 +18,8 @@ type Handlers struct {
 	Logger *slog.Logger
 	// Auth tunes sessions and throttles; zero fields take the defaults.
 	Auth AuthConfig
+	// Monitoring serves the dashboards, tenant logs and stats, and /metrics.
+	Monitoring Monitoring
 	// Catalog is what apps are assembled from (the embedded catalog when nil).
 	Catalog *catalog.Catalog
 	// DataDir holds uploaded components (the database's directory when empty).
@@ -25,6 +27,9 @@ type Handlers struct {
 	// Deployer builds and deploys finished apps; nil until the factory is
 	// installed, when Deploy records the request instead.
 	Deployer Deployer
+	// Orchestrator deletes, restarts and upgrades deployments; nil until
+	// the factory is installed, when the deployment routes answer 503.
+	Orchestrator Orchestrator
 
 	sessions *SessionStore
 	hashing  chan struct{}
@@ -34,8 +39,11 @@ type Handlers struct {
 func (h *Handlers) Register() {
 	e := h.Server.Echo()
 	h.registerAccounts(e)
+	h.registerMonitoring(e)
+	h.registerSales(e)
 	e.GET("/", h.home)
 	h.registerApps(e)
+	h.registerTenants(e)
 	// Keep last: fills in pages that no feature has registered yet.
 	h.registerFallbacks(e)
 }

@@ -42,4 +42,36 @@
     };
     setTimeout(tick, 150);
   }
+  // A live log tail (data-log-stream) follows its container selector with
+  // an EventSource; the server ends a stream with an "end" event, after
+  // which the viewer stays closed until asked to reconnect.
+  var maxLogLines = 1000;
+  document.querySelectorAll("[data-log-stream]").forEach(function (box) {
+    var out = box.querySelector("[data-log-output]");
+    var status = box.querySelector("[data-log-status]");
+    var select = box.querySelector("[data-log-select]");
+    var restart = box.querySelector("[data-log-restart]");
+    var es = null;
+    var say = function (msg) { if (status) { status.textContent = msg; } };
+    var open = function () {
+      if (es) { es.close(); }
+      out.textContent = "";
+      var url = box.getAttribute("data-log-stream") + "?tail=" + encodeURIComponent(box.getAttribute("data-log-tail") || "200");
+      if (select && select.value) { url += "&service=" + encodeURIComponent(select.value); }
+      say("Connecting…");
+      es = new EventSource(url);
+      es.onopen = function () { say("Following the logs live."); };
+      es.onmessage = function (ev) {
+        var atBottom = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
+        out.appendChild(document.createTextNode(ev.data + "\n"));
+        while (out.childNodes.length > maxLogLines) { out.removeChild(out.firstChild); }
+        if (atBottom) { out.scrollTop = out.scrollHeight; }
+      };
+      es.addEventListener("end", function () { es.close(); es = null; say("The containers are stopped: no more lines."); });
+      es.onerror = function () { if (es) { es.close(); es = null; } say("Disconnected. Press Reconnect to follow again."); };
+    };
+    if (select) { select.addEventListener("change", open); }
+    if (restart) { restart.addEventListener("click", open); }
+    open();
+  });
 })();

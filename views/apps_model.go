@@ -87,6 +87,8 @@ type AppSummary struct {
 	Replicas         int
 	Created, Updated string
 	DeployRequested  string
+	// IsTemplate marks a demo template (staff mark it on the app page).
+	IsTemplate bool
 }
 
 // DisplayName is the name with its revision when there is more than one.

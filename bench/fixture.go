@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"appfactory/catalog"
+	"appfactory/orchestrator"
+	"appfactory/store"
+	"appfactory/web"
+)
+
+// fixture is one tenant of the sample platform deployed by the real
+// reconciler on the real engine, with the router in front of it on a
+// loopback listener, as `appfactory serve` wires them.
+type fixture struct {
+	id     string
+	dir    string
+	db     *store.DB
+	docker *orchestrator.Docker
+	routes *orchestrator.Routes
+	rec    *orchestrator.Reconciler
+	svc    *orchestrator.Service
+	user   *store.User
+	tenant *store.Tenant
+	act    *countingActivator
+	router *orchestrator.Router
+	srv    *http.Server
+	// base is the router's address, like http://127.0.0.1:PORT.
+	base string
+	host string
+	// webPort is the routed service's port.
+	webPort string
+	labels  map[string]string
+	stop    func()
+}
+
+// countingActivator counts the activations that reach the reconciler.
+type countingActivator struct {
+	inner interface {
+		Activate(ctx context.Context, tenantID string) error
+	}
+	calls atomic.Int64
+}
+
+func (c *countingActivator) Activate(ctx context.Context, id string) error {
+	c.calls.Add(1)
+	return c.inner.Activate(ctx, id)
+}
+
+func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	f := &fixture{id: hex.EncodeToString(b)}
+	f.labels = map[string]string{"appfactory.test": "1", "appfactory.bench": f.id}
+	var err error
+	if f.dir, err = os.MkdirTemp("", "appfactory-bench-"); err != nil {
+		return nil, err
+	}
+	if f.db, err = store.Open(ctx, f.dir); err != nil {
+		return f, err
+	}
+	cat, err := catalog.Load("")
+	if err != nil {
+		return f, err
+	}
+	if f.docker, err = orchestrator.NewDocker(ctx); err != nil {
+		return f, fmt.Errorf("docker engine: %w", err)
+	}
+	n, _ := rand.Int(rand.Reader, big.NewInt(256))
+	pool, err := orchestrator.NewSubnetPool(fmt.Sprintf("10.216.%d.0/24", n.Int64()))
+	if err != nil {
+		return f, err
+	}
+	f.routes = orchestrator.NewRoutes()
+	publicURL := func(slug string) string { return "http://" + slug + ".localhost/" }
+	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: filepath.Join(f.dir, "data"), PublicURL: publicURL, SecretKey: []byte("bench-" + f.id)}
+	// A long resync: the floor measurement starts and stops containers
+	// itself, and a pass in the middle would disturb it.
+	f.rec, err = orchestrator.NewReconciler(orchestrator.ReconcilerOptions{
+		DB: f.db, Runtime: f.docker, Blueprints: bp, Routes: f.routes, Pool: pool,
+		InstanceID: "bench-" + f.id, Labels: f.labels, Resync: time.Hour, Logger: logger,
+	})
+	if err != nil {
+		return f, err
+	}
+	f.svc = &orchestrator.Service{DB: f.db, Catalog: cat, Blueprints: bp, Factory: f.rec.Factory(), Reconciler: f.rec,
+		Routes: f.routes, PublicURL: publicURL, Logger: logger}
+	rctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.rec.Run(rctx)
+	}()
+	f.stop = func() { cancel(); <-done }
+
+	f.act = &countingActivator{inner: f.rec}
+	f.router = orchestrator.NewRouter(orchestrator.RouterConfig{
+		Slug:   func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
+		Pages:  orchestrator.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Logger: logger,
+	}, f.routes, f.act, orchestrator.NewActivity(nil, logger))
+	// The portal's server with its host dispatch, as serve runs it.
+	ws := web.New(web.Options{Domain: "localhost", Logger: logger})
+	ws.SetTenantRouter(f.router)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return f, err
+	}
+	f.base = "http://" + ln.Addr().String()
+	f.srv = &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go f.srv.Serve(ln)
+	return f, f.deploy(ctx, cat)
+}
+
+func (f *fixture) deploy(ctx context.Context, cat *catalog.Catalog) error {
+	f.user = &store.User{Email: "bench-" + f.id + "@example.com", Name: "Bench", PasswordHash: "x", Role: store.RoleAdmin}
+	if err := f.db.CreateUser(ctx, f.user); err != nil {
+		return err
+	}
+	p := cat.Platforms[0]
+	a := &store.App{OwnerID: f.user.ID, Name: "Bench", Status: store.AppReady, Platform: p.ID,
+		Version: p.Versions[0].Version, Environment: "trial", Replicas: 1}
+	a.SetComponents([]string{})
+	a.SetModel(store.AppModel{Title: "Bench Docs " + f.id, Color: "#225588", Doctypes: []store.ModelDoctype{
+		{Name: "Note", Fields: []store.ModelField{{Name: "body", Type: "text"}}},
+	}})
+	if err := f.db.CreateApp(ctx, a); err != nil {
+		return err
+	}
+	t, err := f.svc.DeployApp(ctx, a, f.user)
+	if err != nil {
+		return err
+	}
+	f.host = t.Slug + ".localhost"
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		if f.tenant, err = f.db.TenantByID(ctx, t.ID); err != nil {
+			return err
+		}
+		if f.tenant.State == store.StateRunning {
+			return nil
+		}
+		if f.tenant.State == store.StateFailed || time.Now().After(deadline) {
+			return fmt.Errorf("tenant %s is %s: %s", t.Slug, f.tenant.State, f.tenant.StateMessage)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// containers returns the tenant's containers in start order: the store
+// first (web depends on it), then the web replicas.
+func (f *fixture) containers(ctx context.Context) ([]orchestrator.Container, error) {
+	cs, err := f.docker.ListContainers(ctx, map[string]string{orchestrator.LabelTenant: f.tenant.ID}, true)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		return cs[i].Labels[orchestrator.LabelService] == "store" && cs[j].Labels[orchestrator.LabelService] != "store"
+	})
+	return cs, nil
+}
+
+// webBackend is the address of the running web replica on the tenant network.
+func (f *fixture) webBackend() (string, error) {
+	r, ok := f.routes.Get(f.tenant.Slug)
+	if !ok || len(r.Backends) == 0 {
+		return "", fmt.Errorf("no backend routed for %s", f.tenant.Slug)
+	}
+	return r.Backends[0], nil
+}
+
+// close removes the tenant, every object carrying the bench's labels and
+// the image built for it, whatever happened before.
+func (f *fixture) close(logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if f.srv != nil {
+		f.srv.Close()
+	}
+	if f.router != nil {
+		f.router.Close()
+	}
+	if f.tenant != nil && f.svc != nil {
+		if err := f.svc.Delete(ctx, f.tenant, f.user); err == nil {
+			for i := 0; i < 600; i++ {
+				if _, ok := f.routes.Get(f.tenant.Slug); !ok {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	if f.stop != nil {
+		f.stop()
+	}
+	if f.docker != nil {
+		only := map[string]string{"appfactory.bench": f.id}
+		cs, _ := f.docker.ListContainers(ctx, only, true)
+		for _, c := range cs {
+			_ = f.docker.RemoveContainer(ctx, c.ID)
+		}
+		ns, _ := f.docker.ListNetworks(ctx, only)
+		for _, n := range ns {
+			_ = f.docker.RemoveNetwork(ctx, n.ID)
+		}
+		vs, _ := f.docker.ListVolumes(ctx, only)
+		for _, v := range vs {
+			_ = f.docker.RemoveVolume(ctx, v.Name)
+		}
+		if f.db != nil {
+			var tags []string
+			_ = f.db.R.Select(&tags, `SELECT DISTINCT tag FROM builds UNION SELECT image FROM tenants WHERE image != ''`)
+			for _, tag := range tags {
+				if err := f.docker.RemoveImage(ctx, tag); err != nil {
+					logger.Warn("remove bench image", slog.String("tag", tag), slog.Any("err", err))
+				}
+			}
+		}
+		f.docker.Close()
+	}
+	if f.db != nil {
+		f.db.Close()
+	}
+	if f.dir != "" {
+		os.RemoveAll(f.dir)
+	}
+}

@@ -1,0 +1,133 @@
+// Command bench measures the tenant router against the real engine: the
+// cost of activation from the stop and the pause tiers beside the raw floor
+// of starting the same containers, the proxy's overhead on a running tenant,
+// and a herd of concurrent requests on a sleeping one. It deploys one
+// tenant of the sample platform (make images first), prints a table, and
+// removes everything it made.
+//
+//	go run ./bench [-cycles 20] [-concurrency 64] [-duration 5s] [-herd 200]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	cycles := flag.Int("cycles", 20, "activation cycles of each kind")
+	concurrency := flag.Int("concurrency", 64, "concurrent connections of the load generator")
+	duration := flag.Duration("duration", 5*time.Second, "length of each load run (after a 1 s warm-up)")
+	herdSize := flag.Int("herd", 200, "concurrent requests on a passivated tenant")
+	verbose := flag.Bool("v", false, "log what the orchestrator does")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var logw io.Writer = io.Discard
+	if *verbose {
+		logw = os.Stderr
+	}
+	logger := slog.New(slog.NewTextHandler(logw, nil))
+	if err := run(ctx, logger, *cycles, *concurrency, *duration, *herdSize); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, duration time.Duration, herdSize int) error {
+	fmt.Fprintln(os.Stderr, "deploying a tenant of the sample platform...")
+	f, err := newFixture(ctx, logger)
+	defer func() {
+		fmt.Fprintln(os.Stderr, "removing the tenant...")
+		f.close(logger)
+	}()
+	if err != nil {
+		return err
+	}
+	backend, err := f.webBackend()
+	if err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(backend)
+	f.webPort = port
+
+	// Proxy overhead first, on the freshly deployed tenant.
+	fmt.Fprintf(os.Stderr, "load: %d connections for %s, direct then through the router...\n", concurrency, duration)
+	direct := load(ctx, "http://"+backend+"/healthz", "", concurrency, time.Second, duration)
+	routed := load(ctx, f.base+"/healthz", f.host, concurrency, time.Second, duration)
+	// One connection: the latency the router adds, with the CPU not saturated.
+	direct1 := load(ctx, "http://"+backend+"/healthz", "", 1, time.Second, duration)
+	routed1 := load(ctx, f.base+"/healthz", f.host, 1, time.Second, duration)
+
+	fmt.Fprintf(os.Stderr, "activation: %d cycles of floor, stop tier and pause tier...\n", cycles)
+	c := client(4)
+	var floor, stopTier, pauseTier []time.Duration
+	for i := 0; i < cycles; i++ {
+		if err := f.rec.Passivate(ctx, f.tenant.ID, "bench"); err != nil {
+			return err
+		}
+		d, err := f.floorCycle(ctx)
+		if err != nil {
+			return fmt.Errorf("floor cycle %d: %w", i, err)
+		}
+		floor = append(floor, d)
+		if d, err = f.activationCycle(ctx, c); err != nil {
+			return fmt.Errorf("activation cycle %d: %w", i, err)
+		}
+		stopTier = append(stopTier, d)
+		if d, err = f.pauseCycle(ctx, c); err != nil {
+			return fmt.Errorf("pause cycle %d: %w", i, err)
+		}
+		pauseTier = append(pauseTier, d)
+	}
+
+	fmt.Fprintf(os.Stderr, "herd: %d concurrent requests on a passivated tenant...\n", herdSize)
+	ok, acts, maxStarts, herdTook, err := f.herd(ctx, herdSize)
+	if err != nil {
+		return err
+	}
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+	signed := func(d time.Duration) string { return fmt.Sprintf("%+.1f ms", float64(d.Microseconds())/1000) }
+	fmt.Fprintln(w, "activation (GET /healthz, first byte)\tp50\tp95\ttarget\t")
+	fmt.Fprintf(w, "floor: engine start + readiness, no router\t%s\t%s\t\t\n", ms(percentile(floor, 50)), ms(percentile(floor, 95)))
+	fmt.Fprintf(w, "from passivated, through the router\t%s\t%s\tp50 <= floor + 50 ms (%s)\t\n",
+		ms(percentile(stopTier, 50)), ms(percentile(stopTier, 95)), verdict(percentile(stopTier, 50) <= percentile(floor, 50)+50*time.Millisecond))
+	fmt.Fprintf(w, "from paused, through the router\t%s\t%s\tp50 < 50 ms (%s)\t\n",
+		ms(percentile(pauseTier, 50)), ms(percentile(pauseTier, 95)), verdict(percentile(pauseTier, 50) < 50*time.Millisecond))
+	fmt.Fprintln(w, "\t\t\t\t")
+	fmt.Fprintf(w, "proxy (c=%d, %s)\treq/s\tp50\tp99\terrors\t\n", concurrency, duration)
+	fmt.Fprintf(w, "direct to the container\t%.0f\t%s\t%s\t%d\t\n", direct.rps(), ms(percentile(direct.lat, 50)), ms(percentile(direct.lat, 99)), direct.errors)
+	fmt.Fprintf(w, "through the router\t%.0f\t%s\t%s\t%d\t\n", routed.rps(), ms(percentile(routed.lat, 50)), ms(percentile(routed.lat, 99)), routed.errors)
+	ratio := routed.rps() / direct.rps()
+	added := percentile(routed.lat, 99) - percentile(direct.lat, 99)
+	fmt.Fprintf(w, "router / direct\t%.2fx\t\t%s\ttarget >= 0.85x (%s), p99 added < 2 ms (%s)\t\n", ratio, signed(added),
+		verdict(ratio >= 0.85), verdict(added < 2*time.Millisecond))
+	fmt.Fprintf(w, "one connection: direct\t%.0f\t%s\t%s\t%d\t\n", direct1.rps(), ms(percentile(direct1.lat, 50)), ms(percentile(direct1.lat, 99)), direct1.errors)
+	fmt.Fprintf(w, "one connection: through the router\t%.0f\t%s\t%s\t%d\t\n", routed1.rps(), ms(percentile(routed1.lat, 50)), ms(percentile(routed1.lat, 99)), routed1.errors)
+	fmt.Fprintf(w, "one connection: added by the router\t\t%s\t%s\t\t\n",
+		signed(percentile(routed1.lat, 50)-percentile(direct1.lat, 50)), signed(percentile(routed1.lat, 99)-percentile(direct1.lat, 99)))
+	us := func(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d.Nanoseconds())/1000) }
+	fmt.Fprintf(w, "router CPU per request (c=%d)\t%s\t\t\tload generator alone: %s\t\n", concurrency,
+		us(routed.cpuPerRequest()-direct.cpuPerRequest()), us(direct.cpuPerRequest()))
+	fmt.Fprintln(w, "\t\t\t\t")
+	fmt.Fprintln(w, "herd on a passivated tenant\tserved\tactivations\tmax starts per container\ttook\t")
+	fmt.Fprintf(w, "%d concurrent requests\t%d/%d\t%d\t%d\t%s\t\n", herdSize, ok, herdSize, acts, maxStarts, ms(herdTook))
+	return w.Flush()
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "missed"
+}

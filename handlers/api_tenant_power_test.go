@@ -1,0 +1,247 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"appfactory/catalog"
+	"appfactory/handlers"
+	"appfactory/handlers/handlerstest"
+	"appfactory/store"
+)
+
+// fakePower records the starts and stops asked for.
+type fakePower struct {
+	mu    sync.Mutex
+	calls []string
+	done  chan string
+}
+
+func (f *fakePower) record(s string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, s)
+	f.mu.Unlock()
+	if f.done != nil {
+		f.done <- s
+	}
+}
+
+func (f *fakePower) Activate(_ context.Context, id string) error {
+	f.record("activate:" + id)
+	return nil
+}
+func (f *fakePower) Passivate(_ context.Context, id, _ string) error {
+	f.record("passivate:" + id)
+	return nil
+}
+
+type fakeTrials struct{ db *store.DB }
+
+func (f fakeTrials) Extend(ctx context.Context, id string, days int) (time.Time, error) {
+	until, _, err := f.db.ExtendTenant(ctx, id, days)
+	return until, err
+}
+
+type powerEnv struct {
+	*handlerstest.Env
+	power                         *fakePower
+	owner, other, seller, admin   *handlerstest.Client
+	otherSeller                   *handlerstest.Client
+	tenantID, demoID, expiredID   string
+	ownerTok, otherTok, sellerTok string
+	adminTok, otherSellerTok      string
+}
+
+func newPowerEnv(t *testing.T) *powerEnv {
+	t.Helper()
+	pe := &powerEnv{power: &fakePower{done: make(chan string, 16)}}
+	cat, err := catalog.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pe.Env = handlerstest.NewServer(t, func(h *handlers.Handlers) {
+		h.Catalog = cat
+	})
+	p := &handlers.Power{H: pe.Handlers, Tenants: pe.power, Trials: fakeTrials{pe.DB}, Catalog: cat}
+	p.Register(pe.Web.Echo())
+	pe.owner = pe.SignUp(t, "owner@example.com", store.RoleProspect)
+	pe.other = pe.SignUp(t, "other@example.com", store.RoleProspect)
+	pe.seller = pe.SignUp(t, "seller@example.com", store.RoleSales)
+	pe.otherSeller = pe.SignUp(t, "seller2@example.com", store.RoleSales)
+	pe.admin = pe.SignUp(t, "admin@example.com", store.RoleAdmin)
+	pe.ownerTok, pe.otherTok = pe.Token(t, pe.owner.User.ID), pe.Token(t, pe.other.User.ID)
+	pe.sellerTok, pe.otherSellerTok, pe.adminTok = pe.Token(t, pe.seller.User.ID), pe.Token(t, pe.otherSeller.User.ID), pe.Token(t, pe.admin.User.ID)
+	future := time.Now().Add(48 * time.Hour)
+	pe.tenantID = pe.insertTenant(t, "own1", pe.owner.User.ID, pe.owner.User.ID, "running", future)
+	pe.demoID = pe.insertTenant(t, "demo1", pe.owner.User.ID, pe.seller.User.ID, "passivated", future)
+	pe.expiredID = pe.insertTenant(t, "exp1", pe.owner.User.ID, pe.owner.User.ID, store.StateExpired, time.Now().Add(-time.Hour))
+	return pe
+}
+
+func (pe *powerEnv) insertTenant(t *testing.T, slug, owner, by, state string, expires time.Time) string {
+	t.Helper()
+	now := store.Time(time.Now())
+	id := store.NewID()
+	ctx := context.Background()
+	if _, err := pe.DB.W.ExecContext(ctx, `INSERT INTO apps (id, owner_id, name, status, created_at, updated_at) VALUES (?, ?, 'App', 'ready', ?, ?)`, id, owner, now, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pe.DB.W.ExecContext(ctx, `INSERT INTO tenants (id, app_id, owner_id, created_by, slug, platform, version, environment, replicas, desired_state, state, created_at, updated_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, 'contentapp', '1', 'trial', 1, 'running', ?, ?, ?, ?)`, id, id, owner, by, slug, state, now, now, store.NullTime(expires)); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (pe *powerEnv) api(t *testing.T, method, path, token, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, pe.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, handlerstest.Body(t, resp)
+}
+
+func TestAPITenantPowerAuthorization(t *testing.T) {
+	pe := newPowerEnv(t)
+	tests := []struct {
+		name, path, token string
+		status            int
+	}{
+		{"owner passivates", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.ownerTok, 200},
+		{"owner activates", "/api/v1/tenants/" + pe.tenantID + "/activate", pe.ownerTok, 200},
+		{"admin passivates", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.adminTok, 200},
+		{"another prospect", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.otherTok, 404},
+		{"a seller, not their demo", "/api/v1/tenants/" + pe.tenantID + "/activate", pe.sellerTok, 403},
+		{"the seller of the demo", "/api/v1/tenants/" + pe.demoID + "/activate", pe.sellerTok, 200},
+		{"the prospect of the demo", "/api/v1/tenants/" + pe.demoID + "/passivate", pe.ownerTok, 200},
+		{"another seller's demo", "/api/v1/tenants/" + pe.demoID + "/activate", pe.otherSellerTok, 403},
+		{"unknown tenant", "/api/v1/tenants/nope/activate", pe.adminTok, 404},
+		{"expired trial not started", "/api/v1/tenants/" + pe.expiredID + "/activate", pe.ownerTok, 409},
+		{"no token", "/api/v1/tenants/" + pe.tenantID + "/activate", "", 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(pe.power.calls)
+			resp, body := pe.api(t, http.MethodPost, tc.path, tc.token, "")
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+			called := len(pe.power.calls) > before
+			if called != (tc.status == 200) {
+				t.Errorf("reconciler called: %v, with status %d", called, resp.StatusCode)
+			}
+			if tc.status == 200 {
+				var out handlers.PowerJSON
+				if err := json.Unmarshal([]byte(body), &out); err != nil || out.ID == "" || out.State == "" {
+					t.Errorf("answer %s (%v)", body, err)
+				}
+			}
+		})
+	}
+}
+
+func TestAPIExtendTrial(t *testing.T) {
+	pe := newPowerEnv(t)
+	path := "/api/v1/tenants/" + pe.expiredID + "/extend"
+	for _, tc := range []struct {
+		name, token, body string
+		status            int
+	}{
+		{"owner may not", pe.ownerTok, `{"days":7}`, 403},
+		{"other prospect finds nothing", pe.otherTok, `{"days":7}`, 404},
+		{"zero days", pe.sellerTok, `{"days":0}`, 400},
+		{"unknown field", pe.sellerTok, `{"days":7,"x":1}`, 400},
+		{"sales extends", pe.sellerTok, `{"days":7}`, 200},
+		{"admin extends", pe.adminTok, `{"days":3}`, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := pe.api(t, http.MethodPost, path, tc.token, tc.body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+		})
+	}
+	tn, err := pe.DB.TenantByID(context.Background(), pe.expiredID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Now().Add(10 * 24 * time.Hour); tn.ExpiresAt().Sub(want).Abs() > time.Minute {
+		t.Errorf("expires %s, want about %s (7 + 3 days from now)", tn.ExpiresAt(), want)
+	}
+}
+
+func TestAPIAdminEnvironmentPause(t *testing.T) {
+	pe := newPowerEnv(t)
+	resp, body := pe.api(t, http.MethodPut, "/api/v1/admin/environments/trial", pe.sellerTok, `{"pause_enabled":false}`)
+	if resp.StatusCode != 403 {
+		t.Fatalf("sales: %d %s", resp.StatusCode, body)
+	}
+	resp, body = pe.api(t, http.MethodPut, "/api/v1/admin/environments/nope", pe.adminTok, `{"pause_enabled":false}`)
+	if resp.StatusCode != 404 {
+		t.Fatalf("unknown environment: %d %s", resp.StatusCode, body)
+	}
+	resp, body = pe.api(t, http.MethodPut, "/api/v1/admin/environments/trial", pe.adminTok, `{}`)
+	if resp.StatusCode != 400 {
+		t.Fatalf("no setting: %d %s", resp.StatusCode, body)
+	}
+	resp, body = pe.api(t, http.MethodPut, "/api/v1/admin/environments/trial", pe.adminTok, `{"pause_enabled":false}`)
+	var env handlers.EnvironmentJSON
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &env) != nil || env.ID != "trial" || env.PauseEnabled {
+		t.Fatalf("turn off: %d %s", resp.StatusCode, body)
+	}
+	settings, _ := pe.DB.EnvSettings(context.Background())
+	if s, ok := settings["trial"]; !ok || s.PauseEnabled {
+		t.Fatalf("stored %+v", settings)
+	}
+	resp, body = pe.api(t, http.MethodGet, "/api/v1/admin/environments", pe.adminTok, "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"environments":[`) {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestPortalPowerForms(t *testing.T) {
+	pe := newPowerEnv(t)
+	resp := pe.owner.PostForm(t, "/tenants/"+pe.tenantID+"/passivate", url.Values{})
+	handlerstest.Body(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/tenants/"+pe.tenantID {
+		t.Fatalf("passivate form: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	select {
+	case got := <-pe.power.done:
+		if got != "passivate:"+pe.tenantID {
+			t.Fatalf("called %s", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stop asked for from the portal never ran")
+	}
+	resp = pe.other.PostForm(t, "/tenants/"+pe.tenantID+"/activate", url.Values{})
+	handlerstest.Body(t, resp)
+	if resp.StatusCode != 404 {
+		t.Fatalf("another prospect's activate form: %d", resp.StatusCode)
+	}
+	resp = pe.admin.Get(t, "/admin/environments")
+	page := handlerstest.Body(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(page, "Pause tier") || !strings.Contains(page, `action="/admin/environments/trial"`) {
+		t.Fatalf("environments page: %d\n%s", resp.StatusCode, page)
+	}
+	resp = pe.admin.PostForm(t, "/admin/environments/trial", url.Values{"pause_enabled": {"false"}})
+	handlerstest.Body(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("environment form: %d", resp.StatusCode)
+	}
+	resp = pe.seller.Get(t, "/admin/environments")
+	handlerstest.Body(t, resp)
+	if resp.StatusCode != 403 {
+		t.Fatalf("sales on the environments page: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,348 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"appfactory/apperr"
+	"appfactory/store"
+	"appfactory/views"
+	"appfactory/web"
+)
+
+// demoEnvironment is where demos for prospects run.
+const demoEnvironment = "demo"
+
+// inviteTTL is how long an invitation link of a new prospect works.
+const inviteTTL = 14 * 24 * time.Hour
+
+// engagementWindow is the period of the sign-ins and requests the sales view counts.
+const engagementWindow = 7 * 24 * time.Hour
+
+// trialExtender lengthens a tenant's trial.
+type trialExtender interface {
+	Extend(ctx context.Context, tenantID string, days int) (time.Time, error)
+}
+
+// registerSales installs the sales view, demos, invitations and templates.
+func (h *Handlers) registerSales(e *echo.Echo) {
+	e.GET("/sales", h.salesPage)
+	e.POST("/sales/demos", h.createDemo)
+	e.POST("/sales/tenants/:id/extend", h.extendTrial)
+	e.POST("/sales/prospects/:id/invite", h.reinvite)
+	e.POST("/apps/:id/template", h.markTemplate)
+	e.GET("/invite/:token", h.invitePage)
+	e.POST("/invite/:token", h.acceptInvite)
+}
+
+// salesView loads the templates and the prospects of the request's query.
+func (h *Handlers) salesView(c echo.Context) (views.SalesPage, error) {
+	ctx := c.Request().Context()
+	var v views.SalesPage
+	tpls, err := h.DB.TemplateApps(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, a := range tpls {
+		v.Templates = append(v.Templates, views.TemplateRow{ID: a.ID, Name: a.Name, Platform: a.Platform, Version: a.Version, Environment: a.Environment})
+	}
+	v.Prospects, err = h.prospectList(c)
+	return v, err
+}
+
+// prospectList ranks the prospects and lists their deployments.
+func (h *Handlers) prospectList(c echo.Context) (views.ProspectList, error) {
+	ctx := c.Request().Context()
+	now := h.DB.Now()
+	l := views.ProspectList{Search: c.QueryParam("q"), Sort: c.QueryParam("sort"), Now: now, CSRF: CSRFToken(c)}
+	if l.Sort == "" {
+		l.Sort = store.ProspectsEngaged
+	}
+	ps, err := h.DB.ListProspects(ctx, store.ProspectQuery{Search: l.Search, Sort: l.Sort, Since: now.Add(-engagementWindow)})
+	if err != nil {
+		return l, err
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	tenants, err := h.DB.ProspectTenants(ctx, ids)
+	if err != nil {
+		return l, err
+	}
+	byOwner := map[string][]views.ProspectTenant{}
+	for _, t := range tenants {
+		byOwner[t.OwnerID] = append(byOwner[t.OwnerID], views.ProspectTenant{ID: t.ID, Slug: t.Slug, URL: h.tenantURL(c, t.Slug),
+			AppName: t.AppName, State: t.State, Environment: t.Environment, Expires: t.ExpiresAt()})
+	}
+	for _, p := range ps {
+		l.Rows = append(l.Rows, views.ProspectRow{ID: p.ID, Name: p.Name, Email: p.Email, Company: p.Company,
+			Created: p.CreatedAt(), LastSeen: p.LastSeen(), Apps: p.Apps, Logins: p.Logins, Requests: p.Requests,
+			Invited: p.Invited, Tenants: byOwner[p.ID]})
+	}
+	return l, nil
+}
+
+func (h *Handlers) renderSales(c echo.Context, status int, v views.SalesPage) error {
+	p := h.Server.PageFor(c, "Sales")
+	p.Nav = "sales"
+	return web.Render(c, status, views.SalesView(p, v))
+}
+
+func (h *Handlers) salesPage(c echo.Context) error {
+	if hx := web.GetHTMX(c); hx.Partial() && hx.Target == "prospects" {
+		l, err := h.prospectList(c)
+		if err != nil {
+			return err
+		}
+		return web.Render(c, http.StatusOK, views.ProspectsTable(l))
+	}
+	v, err := h.salesView(c)
+	if err != nil {
+		return err
+	}
+	return h.renderSales(c, http.StatusOK, v)
+}
+
+// createDemo copies a template into an app of the prospect (making the
+// prospect's account if need be), deploys it on the demo environment on
+// behalf of the sales person, and shows the link to share.
+func (h *Handlers) createDemo(c echo.Context) error {
+	ctx := c.Request().Context()
+	seller := CurrentUser(c)
+	f := views.DemoForm{TemplateID: c.FormValue("template"), Email: c.FormValue("email"), Name: c.FormValue("name"), Company: c.FormValue("company")}
+	fail := func(err error) error {
+		v, verr := h.salesView(c)
+		if verr != nil {
+			return verr
+		}
+		if err != nil {
+			if apperr.Code(err) == apperr.Internal {
+				return err
+			}
+			f.Apply(err)
+		}
+		v.Demo = f
+		status := http.StatusUnprocessableEntity
+		if err != nil {
+			status = web.Status(apperr.Code(err))
+		}
+		return h.renderSales(c, status, v)
+	}
+	if !f.Validate() {
+		return fail(nil)
+	}
+	tpl, err := h.DB.AppByID(ctx, f.TemplateID)
+	if err != nil || !tpl.IsTemplate {
+		return fail(apperr.FieldError(apperr.Unprocessable, "template", "Pick one of the templates."))
+	}
+	if h.Deployer == nil {
+		return fail(apperr.New(apperr.Unavailable, "Deployments are not available on this server."))
+	}
+	prospect, created, err := h.prospectAccount(ctx, f)
+	if err != nil {
+		return fail(err)
+	}
+	app, err := h.DB.CopyTemplate(ctx, tpl, prospect.ID, demoName(tpl.Name, f.Company))
+	if err != nil {
+		return err
+	}
+	if err := h.fitDemoEnvironment(ctx, app); err != nil {
+		return err
+	}
+	tenantID, err := h.Deployer.Deploy(ctx, app, seller)
+	if err != nil {
+		if derr := h.DB.DeleteApp(ctx, app.ID, prospect.ID); derr != nil {
+			h.Logger.Warn("remove demo app after a failed deploy", slog.String("app", app.ID), slog.Any("err", derr))
+		}
+		return fail(err)
+	}
+	t, err := h.DB.TenantByID(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	res := &views.DemoResult{ProspectEmail: prospect.Email, TenantID: t.ID, Slug: t.Slug, URL: h.tenantURL(c, t.Slug)}
+	if created {
+		tok, err := h.DB.CreateInvite(ctx, prospect.ID, seller.ID, inviteTTL)
+		if err != nil {
+			return err
+		}
+		res.InviteURL = portalBase(c) + "/invite/" + tok
+	}
+	h.Logger.Info("demo created", slog.String("tenant", t.ID), slog.String("prospect", prospect.ID),
+		slog.Bool("new_account", created), slog.String("by", seller.ID))
+	v, err := h.salesView(c)
+	if err != nil {
+		return err
+	}
+	v.Result = res
+	return h.renderSales(c, http.StatusCreated, v)
+}
+
+// prospectAccount finds the prospect by email, or makes a prospect account
+// whose password is random and never shown: nobody can sign in to it until
+// the prospect sets a password through the invitation link.
+func (h *Handlers) prospectAccount(ctx context.Context, f views.DemoForm) (*store.User, bool, error) {
+	u, err := h.DB.UserByEmail(ctx, f.Email)
+	if err == nil {
+		return u, false, nil
+	}
+	if apperr.Code(err) != apperr.NotFound {
+		return nil, false, err
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, false, err
+	}
+	hash, err := h.hashPassword(ctx, base64.RawURLEncoding.EncodeToString(secret))
+	if err != nil {
+		return nil, false, err
+	}
+	name := f.Name
+	if name == "" {
+		name, _, _ = strings.Cut(f.Email, "@")
+	}
+	u = &store.User{Email: f.Email, Name: name, Company: f.Company, PasswordHash: hash, Role: store.RoleProspect}
+	if err := h.DB.CreateUser(ctx, u); err != nil {
+		return nil, false, err
+	}
+	return u, true, nil
+}
+
+// fitDemoEnvironment moves a demo's app to the demo environment (when the
+// catalog has one) within its replica limit.
+func (h *Handlers) fitDemoEnvironment(ctx context.Context, app *store.App) error {
+	if h.Catalog == nil {
+		return nil
+	}
+	env, ok := h.Catalog.Environment(demoEnvironment)
+	if !ok {
+		return nil
+	}
+	app.Environment = env.ID
+	if env.MaxReplicas > 0 {
+		app.Replicas = min(max(app.Replicas, 1), env.MaxReplicas)
+	}
+	return h.DB.UpdateApp(ctx, app)
+}
+
+// demoName names a demo's app after its template and the prospect's company.
+func demoName(template, company string) string {
+	if company == "" {
+		return template
+	}
+	return template + " " + company
+}
+
+func (h *Handlers) extendTrial(c echo.Context) error {
+	ctx := c.Request().Context()
+	days, err := strconv.Atoi(c.FormValue("days"))
+	if err != nil || days < 1 || days > 365 {
+		return apperr.FieldError(apperr.Invalid, "days", "Extend by 1 to 365 days.")
+	}
+	t, err := h.DB.TenantByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if h.Monitoring.Extender == nil {
+		return apperr.New(apperr.Unavailable, "Trials cannot be extended on this server.")
+	}
+	until, err := h.Monitoring.Extender.Extend(ctx, t.ID, days)
+	if err != nil {
+		return err
+	}
+	h.Logger.Info("trial extended", slog.String("tenant", t.ID), slog.Int("days", days), slog.String("by", CurrentUser(c).ID))
+	if err := h.Flash(c, fmt.Sprintf("The trial of %s now ends %s.", t.Slug, until.UTC().Format("Jan 2, 2006 15:04 UTC"))); err != nil {
+		return err
+	}
+	// The tenant page's form comes back to the tenant page.
+	if c.FormValue("back") == "tenant" {
+		return web.Redirect(c, "/tenants/"+t.ID)
+	}
+	return web.Redirect(c, "/sales")
+}
+
+// reinvite makes a new invitation link for a prospect who has not yet set
+// a password; an account in use is never given one (it would hand it over).
+func (h *Handlers) reinvite(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := h.DB.UserByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	pending, err := h.DB.InvitePending(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if !pending || u.Role != store.RoleProspect {
+		return apperr.New(apperr.Conflict, "%s already set a password: they can sign in.", u.Email)
+	}
+	tok, err := h.DB.CreateInvite(ctx, u.ID, CurrentUser(c).ID, inviteTTL)
+	if err != nil {
+		return err
+	}
+	v, err := h.salesView(c)
+	if err != nil {
+		return err
+	}
+	v.Prospects.Invite = &views.InviteLink{Email: u.Email, URL: portalBase(c) + "/invite/" + tok}
+	return h.renderSales(c, http.StatusOK, v)
+}
+
+// markTemplate lets staff mark a finished app as a demo template, or unmark it.
+func (h *Handlers) markTemplate(c echo.Context) error {
+	u := CurrentUser(c)
+	if !u.IsStaff() {
+		return apperr.New(apperr.Forbidden, "Only sales people and admins choose demo templates.")
+	}
+	ctx := c.Request().Context()
+	app, err := h.DB.AppByID(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	on := c.FormValue("template") != "0"
+	if on && app.IsDraft() {
+		return apperr.New(apperr.Unprocessable, "Finish the app before making it a template.")
+	}
+	if err := h.DB.SetAppTemplate(ctx, app.ID, on); err != nil {
+		return err
+	}
+	msg := app.Name + " is a demo template now."
+	if !on {
+		msg = app.Name + " is no longer a demo template."
+	}
+	if err := h.Flash(c, msg); err != nil {
+		return err
+	}
+	return web.Redirect(c, "/apps/"+app.ID)
+}
+
+// tenantURL is a tenant's public address: the orchestrator's, or else on
+// the host and port the portal was reached at.
+func (h *Handlers) tenantURL(c echo.Context, slug string) string {
+	if h.Orchestrator != nil {
+		if u := h.Orchestrator.TenantURL(slug); u != "" {
+			return u
+		}
+	}
+	host := c.Request().Host
+	port := ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		port = host[i:]
+	}
+	return c.Scheme() + "://" + slug + "." + h.Server.Domain() + port + "/"
+}
+
+// portalBase is the portal's own origin, for links to send by mail.
+func portalBase(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host
+}

@@ -1,0 +1,158 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"appfactory/apperr"
+	"appfactory/catalog"
+	"appfactory/store"
+)
+
+// Assembly is what a tenant's image is built from, copied from its app at
+// deploy time (tenants.assembly): editing the app later never changes what
+// a rebuild of the tenant gives. Platform and version are tenant columns.
+type Assembly struct {
+	Components []string        `json:"components"`
+	Custom     []CustomRef     `json:"custom_components"`
+	Model      json.RawMessage `json:"model"`
+}
+
+// CustomRef names an uploaded custom component by its content hash.
+type CustomRef struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+	Format  string `json:"format"`
+}
+
+// ParseAssembly reads a tenant's assembly column.
+func ParseAssembly(s string) (Assembly, error) {
+	var a Assembly
+	if err := json.Unmarshal([]byte(s), &a); err != nil {
+		return a, fmt.Errorf("tenant assembly: %w", err)
+	}
+	return a, nil
+}
+
+// CatalogBlueprints makes tenants from the catalog: the platform version's
+// image and stack template, the components' environment and files, the
+// uploaded bundles stored under DataDir.
+type CatalogBlueprints struct {
+	Catalog *catalog.Catalog
+	// DataDir holds the uploaded bundles (components/<sha[:2]>/<sha>.<format>).
+	DataDir string
+	// PublicURL is the address of a tenant, like http://acme.localhost:8080.
+	PublicURL func(slug string) string
+	// SecretKey derives each tenant's ${SECRET}: the same for a tenant
+	// across restarts and upgrades, different between tenants.
+	SecretKey []byte
+}
+
+// platformVersion looks up a tenant's platform and version in the catalog.
+func (b *CatalogBlueprints) platformVersion(t *store.Tenant) (*catalog.Platform, *catalog.Version, error) {
+	p, ok := b.Catalog.Platform(t.Platform)
+	if !ok {
+		return nil, nil, apperr.New(apperr.Unprocessable, "The platform %q is no longer in the catalog.", t.Platform)
+	}
+	v, ok := p.Version(t.Version)
+	if !ok {
+		return nil, nil, apperr.New(apperr.Unprocessable, "Version %s of %s is no longer in the catalog.", t.Version, p.Name)
+	}
+	return p, v, nil
+}
+
+// BuildInput implements Blueprints.
+func (b *CatalogBlueprints) BuildInput(_ context.Context, t *store.Tenant) (BuildInput, error) {
+	p, v, err := b.platformVersion(t)
+	if err != nil {
+		return BuildInput{}, err
+	}
+	a, err := ParseAssembly(t.Assembly)
+	if err != nil {
+		return BuildInput{}, err
+	}
+	in := BuildInput{AppID: t.AppID, Platform: p.ID, Version: v.Version, BaseImage: v.Image, Model: a.Model}
+	for _, id := range a.Components {
+		c, ok := p.Component(id)
+		if !ok {
+			return BuildInput{}, apperr.New(apperr.Unprocessable, "The component %q is no longer in the catalog.", id)
+		}
+		if !c.Supports(v.Version) {
+			return BuildInput{}, apperr.New(apperr.Unprocessable, "The component %s is not available on version %s.", c.Name, v.Version)
+		}
+		in.Components = append(in.Components, ComponentInput{ID: c.ID, Env: c.Env, Files: c.Files})
+	}
+	for _, ref := range a.Custom {
+		ci, err := b.customInput(ref)
+		if err != nil {
+			return BuildInput{}, err
+		}
+		in.Custom = append(in.Custom, ci)
+	}
+	return in, nil
+}
+
+// customInput reads and checks an uploaded bundle again: the stored archive
+// is unpacked into the component's files in memory.
+func (b *CatalogBlueprints) customInput(ref CustomRef) (CustomInput, error) {
+	if len(ref.SHA256) < 2 {
+		return CustomInput{}, fmt.Errorf("custom component %s: no content hash", ref.Name)
+	}
+	path := store.ComponentBlobPath(b.DataDir, ref.SHA256, ref.Format)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return CustomInput{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is missing from the data directory; upload it again.", ref.Name)
+	}
+	bundle, err := catalog.ReadBundle(ref.Name+"."+ref.Format, data, catalog.DefaultBundleLimits())
+	if err != nil {
+		return CustomInput{}, fmt.Errorf("custom component %s: %w", ref.Name, err)
+	}
+	ci := CustomInput{Name: ref.Name}
+	for _, f := range bundle.Files {
+		ci.Files = append(ci.Files, CustomFile{Path: f.Path, Mode: f.Mode, Data: f.Data})
+	}
+	return ci, nil
+}
+
+// Stack implements Blueprints: the version's template interpolated with the
+// tenant's values and loaded with compose-go, then made the tenant's own.
+func (b *CatalogBlueprints) Stack(ctx context.Context, t *store.Tenant, sp StackParams) (*TenantStack, error) {
+	p, v, err := b.platformVersion(t)
+	if err != nil {
+		return nil, err
+	}
+	e, ok := b.Catalog.Environment(t.Environment)
+	if !ok {
+		return nil, apperr.New(apperr.Unprocessable, "The environment %q is no longer in the catalog.", t.Environment)
+	}
+	public := ""
+	if b.PublicURL != nil {
+		public = b.PublicURL(t.Slug)
+	}
+	vars := catalog.StackParams{
+		Tenant: t.ID, Slug: t.Slug, Image: t.Image, Platform: p.ID, Version: v.Version, Env: e.ID,
+		Replicas: t.Replicas, MemoryBytes: e.MemoryBytes, CPUs: e.CPUs, PidsLimit: e.PidsLimit,
+		PublicURL: public, Secret: b.secret(t.ID),
+	}.Vars()
+	st, err := catalog.LoadStack(ctx, p.ID+" "+v.Version, p.StackFor(v.Version), vars)
+	if err != nil {
+		return nil, err
+	}
+	sp.Limits = Limits{MemoryBytes: e.MemoryBytes, CPUs: e.CPUs, PidsLimit: e.PidsLimit}
+	sp.RouteService, sp.RoutePort, sp.Readiness = st.Route.Service, st.Route.Port, st.Readiness
+	return NewTenantStack(st.Project, st.ServiceOrder(), sp)
+}
+
+// secret is the tenant's ${SECRET}: an HMAC of its id.
+func (b *CatalogBlueprints) secret(tenantID string) string {
+	m := hmac.New(sha256.New, b.SecretKey)
+	m.Write([]byte(tenantID))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}

@@ -1,0 +1,311 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"appfactory/store"
+	"appfactory/web"
+)
+
+// countingActivator counts the activations that reach the reconciler.
+type countingActivator struct {
+	inner activator
+	calls atomic.Int64
+}
+
+func (c *countingActivator) Activate(ctx context.Context, id string) error {
+	c.calls.Add(1)
+	return c.inner.Activate(ctx, id)
+}
+
+// countingResumer also passes the pause tier's fast path on.
+type countingResumer struct {
+	countingActivator
+	resumes atomic.Int64
+}
+
+func (c *countingResumer) Resume(ctx context.Context, id string) error {
+	c.resumes.Add(1)
+	return c.inner.(resumer).Resume(ctx, id)
+}
+
+// liveRouter is the router, activity and passivator over a real reconciler
+// and engine, served on a loopback listener.
+type liveRouter struct {
+	*factoryEnv
+	act      *countingResumer
+	activity *Activity
+	router   *Router
+	srv      *httptest.Server
+}
+
+func newLiveRouter(t *testing.T) *liveRouter {
+	t.Helper()
+	e := newFactoryEnv(t)
+	lr := &liveRouter{factoryEnv: e, act: &countingResumer{countingActivator: countingActivator{inner: e.r}}}
+	lr.activity = NewActivity(e.db, nil)
+	lr.router = NewRouter(RouterConfig{
+		Slug:              func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
+		Pages:             Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Static:            web.TenantStatic(),
+		ActivationTimeout: 30 * time.Second,
+		Activations:       e.db,
+	}, e.routes, lr.act, lr.activity)
+	lr.srv = httptest.NewServer(lr.router)
+	t.Cleanup(func() {
+		lr.srv.Close()
+		lr.router.Close()
+	})
+	return lr
+}
+
+// startPassivator runs a passivator with a short idle timeout until the test ends.
+func (lr *liveRouter) startPassivator(t *testing.T, idle time.Duration) *Passivator {
+	t.Helper()
+	p := NewPassivator(PassivatorConfig{
+		Policy:        func(string) (time.Duration, time.Duration) { return time.Hour, 0 },
+		IdleOverride:  idle,
+		PauseOverride: 0,
+		Interval:      100 * time.Millisecond,
+	}, lr.routes, lr.activity, lr.r, lr.db)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = p.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return p
+}
+
+func (lr *liveRouter) request(t *testing.T, slug, path, accept string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, lr.srv.URL+path, nil)
+	req.Host = slug + ".localhost:8080"
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	c := &http.Client{Timeout: 60 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s%s: %v", slug, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// starts counts the engine's container start events of a tenant by name.
+func (lr *liveRouter) watchStarts(t *testing.T, tenantID string) (stop func() map[string]int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	evs, _ := lr.d.Events(ctx, map[string]string{LabelTenant: tenantID})
+	counts := map[string]int{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range evs {
+			if ev.Type == "container" && ev.Action == "start" {
+				counts[ev.Name]++
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the event stream is open
+	return func() map[string]int {
+		time.Sleep(300 * time.Millisecond) // late events arrive
+		cancel()
+		<-done
+		return counts
+	}
+}
+
+func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
+	lr := newLiveRouter(t)
+	tn := lr.deploy(t, lr.app(t, "Sleepy", "1.0", "trial", 1))
+	title := "Sleepy Docs " + lr.id
+	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
+		t.Fatalf("running tenant through the router: %d", code)
+	}
+	if code, _ := lr.request(t, "nobody", "/", ""); code != 404 {
+		t.Fatalf("unknown host: %d", code)
+	}
+
+	lr.startPassivator(t, time.Second)
+	lr.waitState(t, tn.ID, store.StatePassivated, 20*time.Second)
+	if cs, _ := lr.d.ListContainers(context.Background(), map[string]string{LabelTenant: tn.ID}, false); len(cs) != 0 {
+		t.Fatalf("%d containers still run after passivation", len(cs))
+	}
+
+	// A herd on the sleeping tenant: every request served, one start each.
+	stop := lr.watchStarts(t, tn.ID)
+	const herd = 50
+	var wg sync.WaitGroup
+	codes := make(chan int, herd)
+	start := time.Now()
+	for range herd {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, _ := lr.request(t, tn.Slug, "/healthz", "application/json")
+			codes <- code
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(codes)
+	for c := range codes {
+		if c != 200 {
+			t.Fatalf("herd request got %d", c)
+		}
+	}
+	counts := stop()
+	if lr.act.calls.Load() != 1 {
+		t.Errorf("herd of %d: %d activations, want 1", herd, lr.act.calls.Load())
+	}
+	for name, n := range counts {
+		if n != 1 {
+			t.Errorf("container %s started %d times", name, n)
+		}
+	}
+	if len(counts) != 2 {
+		t.Errorf("started containers %v, want store and web once each", counts)
+	}
+	t.Logf("herd of %d on a passivated tenant served in %s", herd, took)
+
+	// A browser gets the starting page, which follows progress to the app.
+	lr.waitState(t, tn.ID, store.StatePassivated, 20*time.Second)
+	code, page := lr.request(t, tn.Slug, "/", "text/html")
+	if code != http.StatusServiceUnavailable || !strings.Contains(page, "Starting "+title) {
+		t.Fatalf("browser on a sleeping tenant: %d %.300s", code, page)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := lr.request(t, tn.Slug, "/__appfactory/status", "application/json")
+		var st Status
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatalf("status %q: %v", body, err)
+		}
+		if st.Failed {
+			t.Fatalf("activation failed: %+v", st)
+		}
+		if st.Ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready: %+v", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
+		t.Fatalf("after the starting page: %d", code)
+	}
+	var n int
+	lr.db.R.Get(&n, `SELECT COUNT(*) FROM activations WHERE tenant_id = ?`, tn.ID)
+	if n < 2 {
+		t.Errorf("%d activations recorded, want 2", n)
+	}
+}
+
+func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
+	lr := newLiveRouter(t)
+	tn := lr.deploy(t, lr.app(t, "Paws", "1.0", "trial", 1))
+	ctx := context.Background()
+
+	if err := lr.r.Pause(ctx, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := lr.routes.Get(tn.Slug); r.State != store.StatePaused {
+		t.Fatalf("route after pause: %+v", r)
+	}
+	start := time.Now()
+	if code, _ := lr.request(t, tn.Slug, "/healthz", ""); code != 200 {
+		t.Fatalf("paused tenant: %d", code)
+	}
+	t.Logf("resume from pause to first answer: %s", time.Since(start))
+	lr.waitState(t, tn.ID, store.StateRunning, 10*time.Second)
+	if lr.act.resumes.Load() != 1 || lr.act.calls.Load() != 0 {
+		t.Errorf("resumes %d, activations %d: want the fast path once", lr.act.resumes.Load(), lr.act.calls.Load())
+	}
+	if cs, _ := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID}, false); len(cs) != 2 || cs[0].Paused || cs[1].Paused {
+		t.Errorf("containers after resume: %+v", cs)
+	}
+	// The next reconcile passes find it converged: it stays running.
+	time.Sleep(1500 * time.Millisecond)
+	if got, _ := lr.db.TenantByID(ctx, tn.ID); got.State != store.StateRunning || got.Paused {
+		t.Errorf("after reconcile passes: state %s paused %v", got.State, got.Paused)
+	}
+
+	// The web container stops behind the reconciler's back (an engine
+	// restart): the route still says running; a request starts it again.
+	r, _ := lr.routes.Get(tn.Slug)
+	cs, _ := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID, LabelService: "web"}, true)
+	for _, c := range cs {
+		if err := lr.d.Stop(ctx, c.ID, time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _ := lr.request(t, tn.Slug, "/healthz", ""); code != 200 {
+		t.Fatalf("after its containers were stopped: %d (route was %+v)", code, r)
+	}
+}
+
+func TestLiveRouterExpiryAndDeletion(t *testing.T) {
+	lr := newLiveRouter(t)
+	tn := lr.deploy(t, lr.app(t, "Brief", "1.0", "trial", 1))
+	ctx := context.Background()
+	if _, err := lr.db.W.Exec(`UPDATE tenants SET expires_at = ? WHERE id = ?`, store.Time(time.Now().Add(-time.Minute)), tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	p := lr.startPassivator(t, time.Hour)
+	lr.waitState(t, tn.ID, store.StateExpired, 20*time.Second)
+	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != http.StatusGone || !strings.Contains(body, "trial") {
+		t.Fatalf("expired tenant: %d", code)
+	}
+	// Reconcile passes (every 500 ms here) leave it expired and stopped.
+	time.Sleep(2 * time.Second)
+	got, _ := lr.db.TenantByID(ctx, tn.ID)
+	if got.State != store.StateExpired {
+		t.Fatalf("state after reconcile passes: %s", got.State)
+	}
+	if cs, _ := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID}, false); len(cs) != 0 {
+		t.Fatalf("%d containers of an expired trial run", len(cs))
+	}
+	if lr.act.calls.Load() != 0 {
+		t.Fatal("an expired trial was started")
+	}
+
+	// Extended: the next request starts it.
+	if _, err := p.Extend(ctx, tn.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := lr.request(t, tn.Slug, "/healthz", ""); code != 200 {
+		t.Fatalf("extended trial: %d", code)
+	}
+
+	// Deleted: its host is unknown once the reconciler has removed it.
+	if err := lr.svc.Delete(ctx, got, lr.user); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, ok := lr.routes.Get(tn.Slug); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("route still there 30 s after delete")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _ := lr.request(t, tn.Slug, "/", ""); code != 404 {
+		t.Fatalf("deleted tenant: %d", code)
+	}
+}

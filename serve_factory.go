@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"appfactory/catalog"
+	"appfactory/orchestrator"
+	"appfactory/store"
+)
+
+// factory is the orchestrator side of serve: the engine adapter, the route
+// table, the reconciler and the service the handlers call.
+type factory struct {
+	Docker     *orchestrator.Docker
+	Routes     *orchestrator.Routes
+	Reconciler *orchestrator.Reconciler
+	Service    *orchestrator.Service
+	InstanceID string
+}
+
+// newFactory connects to the Docker engine (failing clearly when none
+// answers) and wires the orchestrator for this data directory.
+func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog.Catalog, addr net.Addr, metrics *orchestrator.Metrics, logger *slog.Logger) (*factory, error) {
+	pool, err := orchestrator.NewSubnetPool(cfg.SubnetPool)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	d, err := orchestrator.NewDocker(pctx)
+	if err != nil {
+		return nil, fmt.Errorf("no Docker engine answers (%w): start dockerd, or point DOCKER_HOST at one", err)
+	}
+	instance, err := db.InstanceID(ctx)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("instance id: %w", err)
+	}
+	key, err := stackSecretKey(ctx, db)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	publicURL := tenantURLFunc(cfg, addr)
+	routes := orchestrator.NewRoutes()
+	dataDir, _ := filepath.Abs(cfg.DataDir)
+	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: dataDir, PublicURL: publicURL, SecretKey: key}
+	r, err := orchestrator.NewReconciler(orchestrator.ReconcilerOptions{
+		DB: db, Runtime: d, Blueprints: bp, Routes: routes, Pool: pool, InstanceID: instance, Metrics: metrics, Logger: logger,
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	svc := &orchestrator.Service{
+		DB: db, Catalog: cat, Blueprints: bp, Factory: r.Factory(), Reconciler: r, Routes: routes,
+		PublicURL: publicURL, Logger: logger,
+	}
+	logger.Info("docker engine", slog.String("api", d.APIVersion()), slog.String("instance", instance), slog.String("subnet_pool", pool.String()))
+	return &factory{Docker: d, Routes: routes, Reconciler: r, Service: svc, InstanceID: instance}, nil
+}
+
+// tenantURLFunc gives a tenant's address: http://<slug>.<domain>:<port>/,
+// without the port when it is the scheme's own.
+func tenantURLFunc(cfg serveConfig, addr net.Addr) func(slug string) string {
+	scheme, port := "http", ""
+	if _, p, err := net.SplitHostPort(addr.String()); err == nil && p != "80" {
+		port = ":" + p
+	}
+	if cfg.TLS {
+		// Behind a TLS front proxy the listener's port is not the public one.
+		scheme, port = "https", ""
+	}
+	return func(slug string) string {
+		return scheme + "://" + slug + "." + cfg.Domain + port + "/"
+	}
+}
+
+// stackSecretKey is the key each tenant's ${SECRET} is derived from, made
+// once per data directory.
+func stackSecretKey(ctx context.Context, db *store.DB) ([]byte, error) {
+	v, err := db.Meta(ctx, "stack_secret_key")
+	if err != nil {
+		return nil, fmt.Errorf("read stack secret key: %w", err)
+	}
+	if v == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		v = hex.EncodeToString(b)
+		if err := db.SetMeta(ctx, "stack_secret_key", v); err != nil {
+			return nil, fmt.Errorf("write stack secret key: %w", err)
+		}
+	}
+	return hex.DecodeString(v)
+}

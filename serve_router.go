@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"time"
+
+	"appfactory/catalog"
+	"appfactory/handlers"
+	"appfactory/orchestrator"
+	"appfactory/store"
+	"appfactory/web"
+)
+
+// routerConfig is the configuration of the tenant router and the passivator.
+type routerConfig struct {
+	IdleTimeout       time.Duration
+	PauseAfter        optDuration
+	ExpiredGrace      time.Duration
+	ActivationTimeout time.Duration
+	SessionCookie     string
+}
+
+func (c *routerConfig) flags(fs *flag.FlagSet) {
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 0, "stop tenants idle this long, in every environment that sleeps (default: each environment's own)")
+	fs.Var(&c.PauseAfter, "pause-after", "pause tenants idle this long before stopping them, in every environment that sleeps; 0 turns pausing off (default: each environment's own)")
+	fs.DurationVar(&c.ExpiredGrace, "expired-grace", 7*24*time.Hour, "how long an expired trial is kept, stopped, before it is removed")
+	fs.DurationVar(&c.ActivationTimeout, "activation-timeout", 60*time.Second, "how long a request waits for a sleeping tenant to start")
+	fs.StringVar(&c.SessionCookie, "session-cookie", handlers.SessionCookie, "name of the portal's session cookie, never forwarded to tenants")
+}
+
+// optDuration is a duration flag that may be left unset.
+type optDuration struct {
+	d   time.Duration
+	set bool
+}
+
+func (o *optDuration) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return o.d.String()
+}
+
+func (o *optDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	o.d, o.set = d, true
+	return nil
+}
+
+// value is the duration, or -1 when unset.
+func (o optDuration) value() time.Duration {
+	if !o.set {
+		return -1
+	}
+	return o.d
+}
+
+// routerSide is the tenant side of serve: the router on the portal's
+// listener, activity tracking and the passivator.
+type routerSide struct {
+	Router     *orchestrator.Router
+	Activity   *orchestrator.Activity
+	Passivator *orchestrator.Passivator
+}
+
+// newRouterSide wires the router and the passivator over the factory's
+// route table and reconciler, installs the router for tenant hosts and the
+// sleep controls in the portal.
+func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *orchestrator.Metrics, logger *slog.Logger) *routerSide {
+	activity := orchestrator.NewActivity(db, logger)
+	rt := orchestrator.NewRouter(orchestrator.RouterConfig{
+		Slug:              func(host string) (string, bool) { return web.TenantSlug(host, cfg.Domain) },
+		StripCookies:      []string{cfg.Router.SessionCookie},
+		TLS:               cfg.TLS,
+		ActivationTimeout: cfg.Router.ActivationTimeout,
+		Pages:             orchestrator.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Static:            web.TenantStatic(),
+		Activations:       metrics.ObservingActivations(db),
+		Logger:            logger.With(slog.String("component", "router")),
+	}, fac.Routes, fac.Reconciler, activity)
+	srv.SetTenantRouter(metrics.CountResponses(rt))
+
+	pas := orchestrator.NewPassivator(orchestrator.PassivatorConfig{
+		Policy: func(env string) (time.Duration, time.Duration) {
+			if e, ok := cat.Environment(env); ok {
+				return e.IdleTimeout, e.PauseAfter
+			}
+			return 0, 0
+		},
+		IdleOverride:  cfg.Router.IdleTimeout,
+		PauseOverride: cfg.Router.PauseAfter.value(),
+		ExpiredGrace:  cfg.Router.ExpiredGrace,
+		Logger:        logger.With(slog.String("component", "passivator")),
+	}, fac.Routes, activity, fac.Reconciler, db)
+
+	power := &handlers.Power{H: h, Tenants: fac.Reconciler, Trials: pas, Catalog: cat}
+	power.Register(srv.Echo())
+	return &routerSide{Router: rt, Activity: activity, Passivator: pas}
+}
+
+// run runs the activity flush and the passivator until ctx ends.
+func (r *routerSide) run(ctx context.Context, g interface{ Go(func() error) }) {
+	g.Go(func() error { return r.Activity.Run(ctx, 5*time.Second) })
+	g.Go(func() error { return r.Passivator.Run(ctx) })
+}

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// TenantActivity is one tenant's activity since the last flush: its latest
+// request and how many requests it served on Day (YYYY-MM-DD, UTC).
+type TenantActivity struct {
+	TenantID   string
+	LastActive time.Time
+	Day        string
+	Requests   int64
+}
+
+// RecordActivity writes a batch of activity in one transaction: the
+// router counts requests in memory and flushes them every few seconds, so
+// no request writes to the database.
+func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		for _, a := range batch {
+			if !a.LastActive.IsZero() {
+				// Text order is time order, so MAX keeps the latest.
+				if _, err := tx.ExecContext(ctx, `UPDATE tenants SET last_active_at = MAX(COALESCE(last_active_at, ''), ?) WHERE id = ?`,
+					Time(a.LastActive), a.TenantID); err != nil {
+					return fmt.Errorf("record activity of %s: %w", a.TenantID, err)
+				}
+			}
+			if a.Requests > 0 {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_requests (tenant_id, day, requests) VALUES (?, ?, ?)
+					ON CONFLICT (tenant_id, day) DO UPDATE SET requests = requests + excluded.requests`,
+					a.TenantID, a.Day, a.Requests); err != nil {
+					return fmt.Errorf("count requests of %s: %w", a.TenantID, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// TenantRequests returns a tenant's request count of one day.
+func (db *DB) TenantRequests(ctx context.Context, tenantID, day string) (int64, error) {
+	var n int64
+	err := db.R.GetContext(ctx, &n, `SELECT COALESCE(SUM(requests), 0) FROM tenant_requests WHERE tenant_id = ? AND day = ?`, tenantID, day)
+	return n, err
+}
+
+// RecordActivation stores how long one activation took, from the request
+// that asked for it to the routed service answering.
+func (db *DB) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error {
+	_, err := db.W.ExecContext(ctx, `INSERT INTO activations (tenant_id, at, seconds) VALUES (?, ?, ?)`,
+		tenantID, Time(at), took.Seconds())
+	if err != nil {
+		return fmt.Errorf("record activation of %s: %w", tenantID, err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Results of a build.
+const (
+	BuildRunning = "running"
+	BuildOK      = "ok"
+	BuildReused  = "reused"
+	BuildFailed  = "failed"
+)
+
+// maxBuildLog is how much of a build's output is kept: the tail, which holds
+// the failing step when there is one.
+const maxBuildLog = 64 << 10
+
+// Build is an image build for a tenant, with the tail of its output.
+type Build struct {
+	ID         int64          `db:"id"`
+	TenantID   string         `db:"tenant_id"`
+	Tag        string         `db:"tag"`
+	Result     string         `db:"result"`
+	Log        string         `db:"log"`
+	Generation int64          `db:"generation"`
+	StartedAtS string         `db:"started_at"`
+	EndedAtS   sql.NullString `db:"ended_at"`
+}
+
+// StartedAt is when the build began.
+func (b *Build) StartedAt() time.Time { return ParseTime(b.StartedAtS) }
+
+// EndedAt is when the build ended; zero while it runs.
+func (b *Build) EndedAt() time.Time { return ParseTime(b.EndedAtS.String) }
+
+// StartBuild records a build beginning and returns its id.
+func (db *DB) StartBuild(ctx context.Context, tenantID, tag string, generation int64) (int64, error) {
+	res, err := db.W.ExecContext(ctx, `INSERT INTO builds (tenant_id, tag, result, log, generation, started_at) VALUES (?, ?, 'running', '', ?, ?)`,
+		tenantID, tag, generation, Time(db.Now()))
+	if err != nil {
+		return 0, fmt.Errorf("start build: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// AppendBuildLog adds output to a build, keeping the last 64 KiB.
+func (db *DB) AppendBuildLog(ctx context.Context, id int64, text string) error {
+	if text == "" {
+		return nil
+	}
+	_, err := db.W.ExecContext(ctx, `UPDATE builds SET log = substr(log || ?, -?) WHERE id = ?`, text, maxBuildLog, id)
+	if err != nil {
+		return fmt.Errorf("append build log: %w", err)
+	}
+	return nil
+}
+
+// FinishBuild records a build's result (ok, reused or failed).
+func (db *DB) FinishBuild(ctx context.Context, id int64, result string) error {
+	_, err := db.W.ExecContext(ctx, `UPDATE builds SET result = ?, ended_at = ? WHERE id = ?`, result, Time(db.Now()), id)
+	if err != nil {
+		return fmt.Errorf("finish build: %w", err)
+	}
+	return nil
+}
+
+// LastBuild returns the tenant's latest build; nil when it has none.
+func (db *DB) LastBuild(ctx context.Context, tenantID string) (*Build, error) {
+	var b Build
+	err := db.R.GetContext(ctx, &b, `SELECT id, tenant_id, tag, result, log, generation, started_at, ended_at FROM builds WHERE tenant_id = ? ORDER BY id DESC LIMIT 1`, tenantID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("last build: %w", err)
+	}
+	return &b, nil
+}
+
+// InterruptBuilds marks the builds a stopped process left running as
+// failed; the reconciler builds again where the image is still needed.
+func (db *DB) InterruptBuilds(ctx context.Context) (int, error) {
+	res, err := db.W.ExecContext(ctx, `UPDATE builds SET result = 'failed', log = log || ?, ended_at = ? WHERE result = 'running'`,
+		"\n(interrupted: appfactory stopped during the build)\n", Time(db.Now()))
+	if err != nil {
+		return 0, fmt.Errorf("interrupt builds: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"appfactory/apperr"
+)
+
+// CreateInvite makes a one-time invitation for a user to set a password,
+// valid for ttl, and returns its token (stored only as a hash). Earlier
+// unused invitations of the user stop working.
+func (db *DB) CreateInvite(ctx context.Context, userID, createdBy string, ttl time.Duration) (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	now := db.Now()
+	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ? AND used_at IS NULL`, userID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO invites (token_hash, user_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			hashToken(token), userID, createdBy, Time(now), Time(now.Add(ttl)))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create invite: %w", err)
+	}
+	return token, nil
+}
+
+// inviteGone is what any unusable invitation answers: unknown, used or
+// expired look the same.
+func inviteGone() error {
+	return apperr.New(apperr.NotFound, "This invitation link is not valid any more. Ask your contact for a new one, or sign in.")
+}
+
+// InviteUser returns the user a valid, unused invitation is for.
+func (db *DB) InviteUser(ctx context.Context, token string) (*User, error) {
+	var userID string
+	err := db.R.GetContext(ctx, &userID, `SELECT user_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
+		hashToken(token), Time(db.Now()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, inviteGone()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find invite: %w", err)
+	}
+	return db.UserByID(ctx, userID)
+}
+
+// AcceptInvite uses an invitation once: it sets the user's password hash,
+// name and company, and returns the user.
+func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, company string) (*User, error) {
+	var userID string
+	now := Time(db.Now())
+	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &userID, `UPDATE invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
+			now, hashToken(token), now)
+		if errors.Is(err, sql.ErrNoRows) {
+			return inviteGone()
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, name = ?, company = ?, updated_at = ? WHERE id = ?`,
+			passwordHash, name, company, now, userID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.UserByID(ctx, userID)
+}
+
+// InvitePending reports whether a user was invited and has not yet set a
+// password through an invitation (a used one leaves no pending row).
+func (db *DB) InvitePending(ctx context.Context, userID string) (bool, error) {
+	var n int
+	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM invites WHERE user_id = ? AND used_at IS NULL`, userID)
+	if err != nil {
+		return false, fmt.Errorf("find invite: %w", err)
+	}
+	return n > 0, nil
+}

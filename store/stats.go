@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// TenantStat is one resource sample of a tenant: the sum over its running
+// containers at one minute.
+type TenantStat struct {
+	TenantID   string  `db:"tenant_id" json:"-"`
+	AtS        string  `db:"at" json:"at"`
+	CPUPercent float64 `db:"cpu_percent" json:"cpu_percent"`
+	MemBytes   int64   `db:"mem_bytes" json:"mem_bytes"`
+}
+
+// At is when the sample was taken.
+func (s *TenantStat) At() time.Time { return ParseTime(s.AtS) }
+
+// AddTenantStats stores samples taken at one time; a second sample of the
+// same tenant and time replaces the first.
+func (db *DB) AddTenantStats(ctx context.Context, at time.Time, stats []TenantStat) error {
+	if len(stats) == 0 {
+		return nil
+	}
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		for _, s := range stats {
+			_, err := tx.ExecContext(ctx, `INSERT INTO tenant_stats (tenant_id, at, cpu_percent, mem_bytes) VALUES (?, ?, ?, ?)
+				ON CONFLICT (tenant_id, at) DO UPDATE SET cpu_percent = excluded.cpu_percent, mem_bytes = excluded.mem_bytes`,
+				s.TenantID, Time(at), s.CPUPercent, s.MemBytes)
+			if err != nil {
+				return fmt.Errorf("add tenant stats: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// PruneTenantStats deletes samples taken before a time and says how many went.
+func (db *DB) PruneTenantStats(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.W.ExecContext(ctx, `DELETE FROM tenant_stats WHERE at < ?`, Time(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune tenant stats: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// TenantStats returns a tenant's samples since a time, oldest first.
+func (db *DB) TenantStats(ctx context.Context, tenantID string, since time.Time) ([]TenantStat, error) {
+	out := []TenantStat{}
+	err := db.R.SelectContext(ctx, &out, `SELECT tenant_id, at, cpu_percent, mem_bytes FROM tenant_stats
+		WHERE tenant_id = ? AND at >= ? ORDER BY at`, tenantID, Time(since))
+	if err != nil {
+		return nil, fmt.Errorf("tenant stats: %w", err)
+	}
+	return out, nil
+}
+
+// HostSample counts the tenants at one time, for the admin charts.
+type HostSample struct {
+	AtS        string `db:"at"`
+	Running    int    `db:"running"`
+	Passivated int    `db:"passivated"`
+	Total      int    `db:"total"`
+}
+
+// At is when the sample was taken.
+func (s *HostSample) At() time.Time { return ParseTime(s.AtS) }
+
+// SampleHost counts running (and paused), passivated and all live tenants
+// and stores the counts as the host sample of time at.
+func (db *DB) SampleHost(ctx context.Context, at time.Time) (HostSample, error) {
+	counts, err := db.TenantStateCounts(ctx)
+	if err != nil {
+		return HostSample{}, err
+	}
+	s := HostSample{AtS: Time(at), Running: counts["running"] + counts["paused"], Passivated: counts["passivated"]}
+	for state, n := range counts {
+		if state != "deleted" {
+			s.Total += n
+		}
+	}
+	_, err = db.W.ExecContext(ctx, `INSERT INTO host_samples (at, running, passivated, total) VALUES (?, ?, ?, ?)
+		ON CONFLICT (at) DO UPDATE SET running = excluded.running, passivated = excluded.passivated, total = excluded.total`,
+		s.AtS, s.Running, s.Passivated, s.Total)
+	if err != nil {
+		return HostSample{}, fmt.Errorf("add host sample: %w", err)
+	}
+	return s, nil
+}
+
+// HostSamples returns the host samples since a time, oldest first.
+func (db *DB) HostSamples(ctx context.Context, since time.Time) ([]HostSample, error) {
+	out := []HostSample{}
+	err := db.R.SelectContext(ctx, &out, `SELECT at, running, passivated, total FROM host_samples WHERE at >= ? ORDER BY at`, Time(since))
+	if err != nil {
+		return nil, fmt.Errorf("host samples: %w", err)
+	}
+	return out, nil
+}
+
+// PruneHostSamples deletes host samples taken before a time.
+func (db *DB) PruneHostSamples(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.W.ExecContext(ctx, `DELETE FROM host_samples WHERE at < ?`, Time(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune host samples: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// HourlyActivations is what happened to activations in one hour.
+type HourlyActivations struct {
+	Hour  time.Time
+	Count int
+	// P50 is the median activation time in seconds.
+	P50 float64
+}
+
+// ActivationsByHour groups the activations since a time by hour (UTC),
+// with their count and median duration; hours without any are present
+// with zeros, so a chart shows the gaps.
+func (db *DB) ActivationsByHour(ctx context.Context, since, until time.Time) ([]HourlyActivations, error) {
+	var rows []struct {
+		At      string  `db:"at"`
+		Seconds float64 `db:"seconds"`
+	}
+	err := db.R.SelectContext(ctx, &rows, `SELECT at, seconds FROM activations WHERE at >= ? AND at < ? ORDER BY at`, Time(since), Time(until))
+	if err != nil {
+		return nil, fmt.Errorf("activations: %w", err)
+	}
+	byHour := map[time.Time][]float64{}
+	for _, r := range rows {
+		h := ParseTime(r.At).Truncate(time.Hour)
+		byHour[h] = append(byHour[h], r.Seconds)
+	}
+	var out []HourlyActivations
+	for h := since.UTC().Truncate(time.Hour); h.Before(until); h = h.Add(time.Hour) {
+		secs := byHour[h]
+		out = append(out, HourlyActivations{Hour: h, Count: len(secs), P50: median(secs)})
+	}
+	return out, nil
+}
+
+// median of xs (which it sorts); zero for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}

@@ -1,0 +1,370 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"appfactory/apperr"
+)
+
+// Desired states of a tenant, written by users and the passivator.
+const (
+	DesiredRunning    = "running"
+	DesiredPassivated = "passivated"
+	DesiredDeleted    = "deleted"
+)
+
+// Actual states of a tenant, written by the reconciler (and the passivator
+// for expiry).
+const (
+	StatePending     = "pending"
+	StateBuilding    = "building"
+	StateDeploying   = "deploying"
+	StateRunning     = "running"
+	StatePaused      = "paused"
+	StatePassivating = "passivating"
+	StatePassivated  = "passivated"
+	StateActivating  = "activating"
+	StateDeleting    = "deleting"
+	StateFailed      = "failed"
+	StateExpired     = "expired"
+	StateDeleted     = "deleted"
+)
+
+// ErrSlugTaken is returned by CreateTenant when another tenant holds the slug.
+var ErrSlugTaken = errors.New("slug taken")
+
+// Tenant is one deployment of an app: desired state (written by users),
+// actual state (written by the reconciler) and what the stack is made from.
+type Tenant struct {
+	ID          string `db:"id"`
+	AppID       string `db:"app_id"`
+	OwnerID     string `db:"owner_id"`
+	CreatedBy   string `db:"created_by"`
+	Slug        string `db:"slug"`
+	Title       string `db:"title"`
+	Platform    string `db:"platform"`
+	Version     string `db:"version"`
+	Environment string `db:"environment"`
+	Replicas    int    `db:"replicas"`
+	// Image is the tag of the tenant's built image; empty until built (and
+	// again after an upgrade asks for a rebuild).
+	Image string `db:"image"`
+	// Subnet is the tenant network's IPv4 prefix from the pool; empty until allocated.
+	Subnet       string `db:"subnet"`
+	DesiredState string `db:"desired_state"`
+	State        string `db:"state"`
+	StateMessage string `db:"state_message"`
+	// Generation changes whenever the containers must be replaced.
+	Generation int64 `db:"generation"`
+	// Failures counts reconcile attempts failed in a row.
+	Failures int `db:"failures"`
+	// Paused asks for frozen containers while DesiredState is running.
+	Paused bool `db:"paused"`
+	// Assembly is the JSON of what the image is built from (see orchestrator.Assembly).
+	Assembly      string         `db:"assembly"`
+	CreatedAtS    string         `db:"created_at"`
+	UpdatedAtS    string         `db:"updated_at"`
+	ExpiresAtS    sql.NullString `db:"expires_at"`
+	LastActiveAtS sql.NullString `db:"last_active_at"`
+	DeletedAtS    sql.NullString `db:"deleted_at"`
+}
+
+// CreatedAt is when the tenant was created.
+func (t *Tenant) CreatedAt() time.Time { return ParseTime(t.CreatedAtS) }
+
+// UpdatedAt is when the row last changed.
+func (t *Tenant) UpdatedAt() time.Time { return ParseTime(t.UpdatedAtS) }
+
+// ExpiresAt is when the tenant expires; zero for never.
+func (t *Tenant) ExpiresAt() time.Time { return ParseTime(t.ExpiresAtS.String) }
+
+// LastActiveAt is the last proxied request; zero for none yet.
+func (t *Tenant) LastActiveAt() time.Time { return ParseTime(t.LastActiveAtS.String) }
+
+// DeletedAt is when deletion was asked for; zero if it was not.
+func (t *Tenant) DeletedAt() time.Time { return ParseTime(t.DeletedAtS.String) }
+
+// Cleaned reports whether the tenant is deleted and its Docker objects gone.
+func (t *Tenant) Cleaned() bool { return t.DesiredState == DesiredDeleted && t.State == StateDeleted }
+
+// Settled reports whether the tenant's state no longer changes by itself:
+// polling pages stop at a settled state.
+func (t *Tenant) Settled() bool {
+	switch t.State {
+	case StateRunning, StatePaused, StatePassivated, StateFailed, StateExpired, StateDeleted:
+		return true
+	}
+	return false
+}
+
+const tenantColumns = `id, app_id, owner_id, created_by, slug, title, platform, version, environment,
+	replicas, image, subnet, desired_state, state, state_message, generation, failures, paused,
+	assembly, created_at, updated_at, expires_at, last_active_at, deleted_at`
+
+// CreateTenant inserts t (ID and times are filled in when empty) and records
+// its first event. maxPerOwner > 0 refuses a tenant beyond that many live
+// tenants of the owner in the same environment. A taken slug gives an error
+// matching ErrSlugTaken, so the caller can try the next candidate.
+func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) error {
+	now := db.Now()
+	if t.ID == "" {
+		t.ID = NewID()
+	}
+	if t.State == "" {
+		t.State = StatePending
+	}
+	if t.DesiredState == "" {
+		t.DesiredState = DesiredRunning
+	}
+	if t.Generation == 0 {
+		t.Generation = 1
+	}
+	if t.Assembly == "" {
+		t.Assembly = "{}"
+	}
+	t.CreatedAtS, t.UpdatedAtS = Time(now), Time(now)
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		if maxPerOwner > 0 {
+			var n int
+			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE owner_id = ? AND environment = ? AND desired_state != 'deleted'`, t.OwnerID, t.Environment); err != nil {
+				return fmt.Errorf("count tenants: %w", err)
+			}
+			if n >= maxPerOwner {
+				return apperr.New(apperr.Unprocessable, "You already have %d %s deployment(s), the most this environment allows. Delete one before deploying another.", n, t.Environment)
+			}
+		}
+		_, err := tx.NamedExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES (
+			:id, :app_id, :owner_id, :created_by, :slug, :title, :platform, :version, :environment,
+			:replicas, :image, :subnet, :desired_state, :state, :state_message, :generation, :failures, :paused,
+			:assembly, :created_at, :updated_at, :expires_at, :last_active_at, :deleted_at)`, t)
+		if IsUniqueViolation(err) {
+			return fmt.Errorf("create tenant %s: %w", t.Slug, ErrSlugTaken)
+		}
+		if err != nil {
+			return fmt.Errorf("create tenant: %w", err)
+		}
+		return addEvent(ctx, tx, t.ID, now, EventState, fmt.Sprintf("Deployment %s created (%s %s, %s, %d replica(s))", t.Slug, t.Platform, t.Version, t.Environment, t.Replicas))
+	})
+}
+
+// TenantByID returns a tenant, deleted ones included.
+func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
+	var t Tenant
+	err := db.R.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id)
+	if err != nil {
+		return nil, NotFound(err, "Deployment")
+	}
+	return &t, nil
+}
+
+// TenantBySlug returns the tenant holding a slug, deleted ones included.
+func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
+	var t Tenant
+	err := db.R.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE slug = ?`, slug)
+	if err != nil {
+		return nil, NotFound(err, "Deployment")
+	}
+	return &t, nil
+}
+
+// SlugExists reports whether any tenant, deleted or not, holds the slug.
+func (db *DB) SlugExists(ctx context.Context, slug string) (bool, error) {
+	var n int
+	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE slug = ?`, slug)
+	return n > 0, err
+}
+
+// TenantFilter selects tenants for ListTenants; zero fields select all.
+type TenantFilter struct {
+	OwnerID string
+	// VisibleTo selects the tenants a user owns or created.
+	VisibleTo string
+	AppID     string
+	// IncludeDeleted also lists tenants whose deletion is complete.
+	IncludeDeleted bool
+	Limit          int
+}
+
+// ListTenants lists tenants, newest first.
+func (db *DB) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error) {
+	var where []string
+	var args []any
+	if f.OwnerID != "" {
+		where = append(where, "owner_id = ?")
+		args = append(args, f.OwnerID)
+	}
+	if f.VisibleTo != "" {
+		where = append(where, "(owner_id = ? OR created_by = ?)")
+		args = append(args, f.VisibleTo, f.VisibleTo)
+	}
+	if f.AppID != "" {
+		where = append(where, "app_id = ?")
+		args = append(args, f.AppID)
+	}
+	if !f.IncludeDeleted {
+		where = append(where, "NOT (desired_state = 'deleted' AND state = 'deleted')")
+	}
+	q := `SELECT ` + tenantColumns + ` FROM tenants`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, id"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	var out []Tenant
+	if err := db.R.SelectContext(ctx, &out, q, args...); err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	return out, nil
+}
+
+// TenantsForReconcile lists every tenant the reconciler still has work or
+// watch over: all but those deleted and cleaned up.
+func (db *DB) TenantsForReconcile(ctx context.Context) ([]Tenant, error) {
+	var out []Tenant
+	err := db.R.SelectContext(ctx, &out, `SELECT `+tenantColumns+` FROM tenants
+		WHERE desired_state != 'deleted' OR state != 'deleted' ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("tenants for reconcile: %w", err)
+	}
+	return out, nil
+}
+
+// SetTenantState writes the actual state and its message and records the
+// transition as an event. Writing the state and message a tenant already
+// has changes nothing and records nothing.
+func (db *DB) SetTenantState(ctx context.Context, id, state, message string) error {
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		var cur struct {
+			State   string `db:"state"`
+			Message string `db:"state_message"`
+		}
+		if err := tx.GetContext(ctx, &cur, `SELECT state, state_message FROM tenants WHERE id = ?`, id); err != nil {
+			return NotFound(err, "Deployment")
+		}
+		if cur.State == state && cur.Message == message {
+			return nil
+		}
+		now := db.Now()
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET state = ?, state_message = ?, updated_at = ? WHERE id = ?`, state, message, Time(now), id); err != nil {
+			return fmt.Errorf("set tenant state: %w", err)
+		}
+		ev := state
+		if cur.State != state {
+			ev = cur.State + " → " + state
+		}
+		if message != "" {
+			ev += ": " + message
+		}
+		return addEvent(ctx, tx, id, now, EventState, ev)
+	})
+}
+
+// SetDesiredState writes what the tenant should be (running, passivated or
+// deleted) and records it. Asking for deletion stamps deleted_at and clears
+// the pause flag.
+func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
+	switch desired {
+	case DesiredRunning, DesiredPassivated, DesiredDeleted:
+	default:
+		return fmt.Errorf("set desired state: unknown state %q", desired)
+	}
+	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+		var cur string
+		if err := tx.GetContext(ctx, &cur, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
+			return NotFound(err, "Deployment")
+		}
+		if cur == desired {
+			return nil
+		}
+		if cur == DesiredDeleted {
+			return apperr.New(apperr.Conflict, "This deployment is deleted.")
+		}
+		now := db.Now()
+		q := `UPDATE tenants SET desired_state = ?, failures = 0, updated_at = ? WHERE id = ?`
+		if desired == DesiredDeleted {
+			q = `UPDATE tenants SET desired_state = ?, failures = 0, paused = 0, updated_at = ?, deleted_at = ? WHERE id = ?`
+			if _, err := tx.ExecContext(ctx, q, desired, Time(now), Time(now), id); err != nil {
+				return fmt.Errorf("set desired state: %w", err)
+			}
+		} else if _, err := tx.ExecContext(ctx, q, desired, Time(now), id); err != nil {
+			return fmt.Errorf("set desired state: %w", err)
+		}
+		return addEvent(ctx, tx, id, now, EventDesired, "Desired state set to "+desired)
+	})
+}
+
+// SetTenantPaused writes the sleep-tier flag.
+func (db *DB) SetTenantPaused(ctx context.Context, id string, paused bool) error {
+	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET paused = ?, updated_at = ? WHERE id = ?`, paused, Time(db.Now()), id)
+	if err != nil {
+		return fmt.Errorf("set tenant paused: %w", err)
+	}
+	return nil
+}
+
+// SetTenantImage records the tag of the tenant's built image.
+func (db *DB) SetTenantImage(ctx context.Context, id, image string) error {
+	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET image = ?, updated_at = ? WHERE id = ?`, image, Time(db.Now()), id)
+	if err != nil {
+		return fmt.Errorf("set tenant image: %w", err)
+	}
+	return nil
+}
+
+// SetTenantFailures records how many reconcile attempts failed in a row.
+func (db *DB) SetTenantFailures(ctx context.Context, id string, n int) error {
+	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET failures = ? WHERE id = ? AND failures != ?`, n, id, n)
+	if err != nil {
+		return fmt.Errorf("set tenant failures: %w", err)
+	}
+	return nil
+}
+
+// BumpGeneration asks for the tenant's containers to be replaced: on a new
+// version (rebuilding the image) when version is not empty, else on the same
+// image. The reason is recorded as an event.
+func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (int64, error) {
+	var gen int64
+	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+		var desired string
+		if err := tx.GetContext(ctx, &desired, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
+			return NotFound(err, "Deployment")
+		}
+		if desired == DesiredDeleted {
+			return apperr.New(apperr.Conflict, "This deployment is deleted.")
+		}
+		now := db.Now()
+		var err error
+		if version != "" {
+			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, version = ?, image = '', failures = 0, updated_at = ? WHERE id = ?`, version, Time(now), id)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, failures = 0, updated_at = ? WHERE id = ?`, Time(now), id)
+		}
+		if err != nil {
+			return fmt.Errorf("bump generation: %w", err)
+		}
+		if err := tx.GetContext(ctx, &gen, `SELECT generation FROM tenants WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, id, now, EventDesired, fmt.Sprintf("%s (generation %d)", reason, gen))
+	})
+	return gen, err
+}
+
+// TouchTenant stamps last_active_at (the router batches these).
+func (db *DB) TouchTenant(ctx context.Context, id string, at time.Time) error {
+	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET last_active_at = ? WHERE id = ? AND (last_active_at IS NULL OR last_active_at < ?)`, Time(at), id, Time(at))
+	if err != nil {
+		return fmt.Errorf("touch tenant: %w", err)
+	}
+	return nil
+}
