@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -28,6 +29,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "length of each load run (after a 1 s warm-up)")
 	herdSize := flag.Int("herd", 200, "concurrent requests on a passivated tenant")
 	verbose := flag.Bool("v", false, "log what the orchestrator does")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the routed load run to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -36,13 +38,13 @@ func main() {
 		logw = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logw, nil))
-	if err := run(ctx, logger, *cycles, *concurrency, *duration, *herdSize); err != nil {
+	if err := run(ctx, logger, *cycles, *concurrency, *duration, *herdSize, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, duration time.Duration, herdSize int) error {
+func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, duration time.Duration, herdSize int, cpuProfile string) error {
 	fmt.Fprintln(os.Stderr, "deploying a tenant of the sample platform...")
 	f, err := newFixture(ctx, logger)
 	defer func() {
@@ -62,7 +64,12 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 	// Proxy overhead first, on the freshly deployed tenant.
 	fmt.Fprintf(os.Stderr, "load: %d connections for %s, direct then through the router...\n", concurrency, duration)
 	direct := load(ctx, "http://"+backend+"/healthz", "", concurrency, time.Second, duration)
+	stopProfile, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
 	routed := load(ctx, f.base+"/healthz", f.host, concurrency, time.Second, duration)
+	stopProfile()
 	// One connection: the latency the router adds, with the CPU not saturated.
 	direct1 := load(ctx, "http://"+backend+"/healthz", "", 1, time.Second, duration)
 	routed1 := load(ctx, f.base+"/healthz", f.host, 1, time.Second, duration)
@@ -130,4 +137,21 @@ func verdict(ok bool) string {
 		return "met"
 	}
 	return "missed"
+}
+
+// startCPUProfile profiles the process (router and load generator alike)
+// into path until the returned function is called; "" profiles nothing.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
 }
