@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,8 +21,8 @@ func TestHomePage(t *testing.T) {
 	if !strings.Contains(log, "appfactory is up at http://localhost:"+itoa(s.Port)+"/") {
 		t.Errorf("the first run does not print the portal's address:\n%s", tail(log, 15))
 	}
-	hint := regexp.MustCompile(`(?m)^\s+(bin/appfactory admin create .*)$`).FindStringSubmatch(log)
-	if hint == nil || !strings.Contains(hint[1], "--data-dir "+s.DataDir) {
+	hint := regexp.MustCompile(`(?m)^No admin exists yet\. Create the first one with:\n\s+(\S+ admin create .*)$`).FindStringSubmatch(log)
+	if hint == nil || !strings.HasPrefix(hint[1], filepath.Join(root, "bin", "appfactory")+" ") || !strings.Contains(hint[1], "--data-dir "+s.DataDir) {
 		t.Fatalf("no admin create command for this data directory in the first run's output:\n%s", tail(log, 15))
 	}
 	cmdline := strings.NewReplacer("you@example.com", "first-admin@example.com", "'<a long password>'", "'"+passphrase+"'").Replace(hint[1])
