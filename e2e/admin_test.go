@@ -106,9 +106,7 @@ func TestAdminDashboardJourney(t *testing.T) {
 	if n, _ := row(beta.Slug).Count(); n != 0 {
 		t.Error("the deleted tenant is still listed")
 	}
-	if left := labelledObjects("appfactory.tenant=" + beta.ID); left != "" {
-		t.Errorf("the deleted tenant left Docker objects: %s", left)
-	}
+	waitNoObjects(t, "appfactory.tenant="+beta.ID, 10*time.Second)
 	noConsoleErrors(t, errs)
 }
 

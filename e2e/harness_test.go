@@ -66,8 +66,12 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer browser.Close()
-	defer portal.stop()
-	return m.Run()
+	code := m.Run()
+	if err := portal.stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		code = 1
+	}
+	return code
 }
 
 // buildBinary builds bin/appfactory from the tree under test, so the suite

@@ -154,15 +154,23 @@ func (p *sharedServer) get(t *testing.T) *Server {
 	return p.s
 }
 
-// stop ends the shared server, if one was started.
-func (p *sharedServer) stop() {
-	if p.s != nil {
-		p.s.stop()
-		removeInstanceObjects(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }, p.s.Instance)
+// stop ends the shared server, if one was started, and removes its
+// instance's Docker objects; it reports any that remain.
+func (p *sharedServer) stop() error {
+	defer func() {
+		if p.dir != "" {
+			os.RemoveAll(p.dir)
+		}
+	}()
+	if p.s == nil {
+		return nil
 	}
-	if p.dir != "" {
-		os.RemoveAll(p.dir)
+	p.s.stop()
+	removeInstanceObjects(func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }, p.s.Instance)
+	if left := labelledObjects("appfactory.instance=" + p.s.Instance); left != "" {
+		return fmt.Errorf("Docker objects of the shared server's instance %s left behind: %s", p.s.Instance, left)
 	}
+	return nil
 }
 
 // runCLI runs an appfactory subcommand against a server's data directory.
@@ -205,6 +213,24 @@ func labelledObjects(label string) string {
 		}
 	}
 	return strings.Join(left, ", ")
+}
+
+// waitNoObjects waits until no container, network or volume carries the
+// label, and fails the test if some still do after within.
+func waitNoObjects(t *testing.T, label string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		left := labelledObjects(label)
+		if left == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("Docker objects labelled %s still there after %s: %s", label, within, left)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // dockerIDs lists the objects of a kind (container, network, volume) that
