@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"time"
@@ -20,14 +21,10 @@ func (r *Reconciler) resync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ns, err := r.rt.ListNetworks(ctx, only)
-	if err != nil {
-		return err
-	}
-	vs, err := r.rt.ListVolumes(ctx, only)
-	if err != nil {
-		return err
-	}
+	// A network or volume listing that fails (the engine is busy) still
+	// lets the containers be checked; only the sweep waits for next time.
+	ns, nerr := r.rt.ListNetworks(ctx, only)
+	vs, verr := r.rt.ListVolumes(ctx, only)
 	ts, err := r.db.TenantsForReconcile(ctx)
 	if err != nil {
 		return err
@@ -49,11 +46,18 @@ func (r *Reconciler) resync(ctx context.Context) error {
 		r.mu.Lock()
 		waiting := now.Before(r.notBefore[t.ID])
 		r.mu.Unlock()
-		if !waiting && !r.looksConverged(t, byTenant[t.ID], networks[t.ID]) {
+		nets := networks[t.ID]
+		if nerr != nil {
+			nets = 1 // unknown: judged by the containers alone
+		}
+		if !waiting && !r.looksConverged(t, byTenant[t.ID], nets) {
 			queue = append(queue, t.ID)
 		}
 	}
 	r.queue.add(queue...)
+	if nerr != nil || verr != nil {
+		return errors.Join(nerr, verr)
+	}
 	r.sweepOrphans(ctx, live, cs, ns, vs, now)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"appfactory/store"
 )
@@ -219,9 +220,17 @@ func (p *pass) converge(ctx context.Context, st *TenantStack) error {
 		p.r.setRoute(p.t, store.StatePaused, backends, st.Readiness)
 		return p.finish(ctx, store.StatePaused, "", n)
 	}
-	backends, err := p.backends(ctx, st, true)
+	// A pass that changed nothing of a running tenant whose route already
+	// holds these addresses has nothing to probe.
+	backends, err := p.backends(ctx, st, false)
 	if err != nil {
 		return err
+	}
+	route, ok := p.r.routes.Get(p.t.Slug)
+	if p.began || p.t.State != store.StateRunning || !ok || route.State != store.StateRunning || !slices.Equal(route.Backends, backends) {
+		if backends, err = p.backends(ctx, st, true); err != nil {
+			return err
+		}
 	}
 	p.r.setRoute(p.t, store.StateRunning, backends, st.Readiness)
 	return p.finish(ctx, store.StateRunning, "", n)
@@ -315,7 +324,7 @@ func (p *pass) backends(ctx context.Context, st *TenantStack, probe bool) ([]str
 			}
 			addr := ip + ":" + strconv.Itoa(st.RoutePort)
 			if probe {
-				if err := p.r.opts.Ready(ctx, "http://"+addr+st.Readiness); err != nil {
+				if err := p.r.probe(ctx, c.ID, "http://"+addr+st.Readiness); err != nil {
 					errs[i] = stepFailed(err, "%s did not answer %s within %s", spec.Name, st.Readiness, p.r.opts.ReadyTimeout)
 					return
 				}
@@ -330,6 +339,39 @@ func (p *pass) backends(ctx context.Context, st *TenantStack, probe bool) ([]str
 		return nil, err
 	}
 	return out, nil
+}
+
+// probeWatch is how often a container is checked while its readiness is
+// probed: one that stops meanwhile ends the probe at once, rather than
+// holding the pass (and its tenant) until the timeout.
+const probeWatch = 200 * time.Millisecond
+
+// probe waits until url answers, giving up as soon as the container stops
+// running.
+func (r *Reconciler) probe(ctx context.Context, containerID, url string) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		t := time.NewTicker(probeWatch)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				c, err := r.rt.Inspect(ctx, containerID)
+				if err == nil && !c.Running {
+					cancel(fmt.Errorf("the container stopped (%s, exit code %d)", c.State, c.ExitCode))
+					return
+				}
+			}
+		}
+	}()
+	err := r.opts.Ready(ctx, url)
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		return cause
+	}
+	return err
 }
 
 // forget drops what the reconciler remembers of a tenant.

@@ -503,3 +503,21 @@ func TestBackoff(t *testing.T) {
 		t.Error("permanent")
 	}
 }
+
+func TestReadinessProbeEndsWhenContainerStops(t *testing.T) {
+	e := newFakeEnv(t)
+	tn := seedTenant(t, e.db, "acme", 1)
+	e.r.opts.Ready = func(ctx context.Context, _ string) error {
+		e.rt.kill("af-acme-web-1", 1) // dies while being probed
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	start := time.Now()
+	_, err := e.pass(t, tn.ID)
+	if err == nil || !strings.Contains(err.Error(), "the container stopped") {
+		t.Fatalf("pass: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the probe held the pass %s after the container stopped", took)
+	}
+}
