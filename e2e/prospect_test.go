@@ -69,7 +69,7 @@ func TestProspectJourney(t *testing.T) {
 		t.Errorf("events did not come in live: %d at first, %d when running", eventsAtFirst, n)
 	}
 	expectVisible(t, progress.Locator("#build-h ~ p .badge"), "the build's result")
-	t.Logf("deployment page: %s at first, running later, %d events", first, eventsAtFirst)
+	t.Logf("deployment page of %s: %s at first, running later, %d events", id, first, eventsAtFirst)
 
 	// Open the tenant from its page (a new tab): title, colour, model and
 	// components, the uploaded one by name.
@@ -136,7 +136,6 @@ func TestProspectJourney(t *testing.T) {
 	}
 	waitForState(t, page, "running", 30*time.Second)
 	noConsoleErrors(t, errs)
-	_ = id
 }
 
 // waitForState reloads a deployment page until its state badge shows state.
