@@ -7,7 +7,7 @@ ADDR ?= :8080
 GOFILES := $(shell find . -name '*.go' -not -path './node_modules/*' -not -name '*_test.go' 2>/dev/null)
 TEMPLS := $(shell find views -name '*.templ')
 
-.PHONY: all build run test setup vendor templ images check fmt vet bench bench-router clean
+.PHONY: all build run test e2e screenshots setup vendor templ images check fmt vet bench bench-router clean
 
 all: build
 
@@ -29,7 +29,7 @@ templ:
 	$(GO) tool templ generate
 
 bin/appfactory: $(GOFILES) $(TEMPLS) static/vendor/htmx.min.js go.mod go.sum $(shell find static migrations catalog -type f -not -name '*.go' 2>/dev/null)
-	$(GO) tool templ generate >/dev/null
+	$(GO) tool templ generate -log-level warn
 	CGO_ENABLED=0 $(GO) build -trimpath -o $@ .
 
 ## images: the sample platform's images (appfactory/contentapp:<version>)
@@ -47,6 +47,16 @@ run: setup build
 test: setup build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 14m ./...
+
+## e2e: the browser journeys alone (real Chromium, real Docker)
+e2e: setup build
+	$(GO) test -count=1 -v ./e2e/
+
+## screenshots: the README's pictures, taken by the browser journeys, into docs/
+screenshots: setup build
+	$(GO) test -count=1 -run 'TestProspectJourney|TestAdminDashboardJourney' ./e2e/
+	mkdir -p docs
+	cp e2e/artifacts/screenshots/wizard.png e2e/artifacts/screenshots/admin-dashboard.png docs/
 
 ## check: formatting, vet and generated files are up to date
 check:

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -34,8 +36,8 @@ type serveConfig struct {
 	Router routerConfig
 }
 
-func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
-	var cfg serveConfig
+// serveFlags defines the flags of `appfactory serve` over cfg.
+func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&cfg.Addr, "addr", ":8080", "listen address of the portal and the tenant router")
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "directory of the database, uploaded components and build cache")
@@ -46,7 +48,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run on shutdown")
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", orchestrator.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
 	cfg.Router.flags(fs)
-	if err := parseWithEnv(fs, args); err != nil {
+	return fs
+}
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	var cfg serveConfig
+	if err := parseWithEnv(serveFlags(&cfg, stderr), args); err != nil {
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
@@ -94,9 +101,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer rs.Router.Close()
 	abs, _ := filepath.Abs(cfg.DataDir)
 	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
-	if n, _ := countUsers(ctx, db); n == 0 {
-		fmt.Fprintf(os.Stderr, "\nappfactory is up at %s\nNo account exists yet. Create the first admin with:\n  bin/appfactory admin create --data-dir %s --email you@example.com --password '<a long password>'\n\n", portalURL(cfg.Domain, ln.Addr()), cfg.DataDir)
+	admins, err := countAdmins(ctx, db)
+	if err != nil {
+		logger.Warn("count admins", slog.Any("err", err))
+		admins = -1
 	}
+	startBanner(stderr, portalURL(cfg.Domain, ln.Addr()), cfg.DataDir, admins)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
@@ -114,8 +124,31 @@ func portalURL(domain string, addr net.Addr) string {
 	return fmt.Sprintf("http://%s:%s/", domain, port)
 }
 
-func countUsers(ctx context.Context, db *store.DB) (int, error) {
+// countAdmins counts the accounts that can open the admin pages.
+func countAdmins(ctx context.Context, db *store.DB) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM users`)
+	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM users WHERE role = ?`, store.RoleAdmin)
 	return n, err
+}
+
+// startBanner tells whoever started the portal where to open it and, while
+// no admin exists, the command (runnable as printed) that makes the first.
+func startBanner(w io.Writer, url, dataDir string, admins int) {
+	fmt.Fprintf(w, "\nappfactory is up at %s\n", url)
+	if admins == 0 {
+		fmt.Fprintf(w, "No admin exists yet. Create the first one with:\n  %s admin create --data-dir %s --email you@example.com --password '<a long password>'\n",
+			shellQuote(os.Args[0]), shellQuote(dataDir))
+	}
+	fmt.Fprintln(w)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// path characters.
+func shellQuote(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@=,", r)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }

@@ -11,20 +11,13 @@ import (
 // TestAccountsJourney signs up, signs out and signs in again in Chromium,
 // through the htmx forms, with no console error (strict CSP).
 func TestAccountsJourney(t *testing.T) {
-	s := startServer(t)
+	s := portal.get(t)
 	page := newPage(t)
-	var consoleErrors []string
-	page.OnConsole(func(m playwright.ConsoleMessage) {
-		// The forms answer 422 and 401 on purpose; Chromium reports any 4xx
-		// load as an error, which is not what is looked for here.
-		if m.Type() == "error" && !expectedStatus.MatchString(m.Text()) {
-			consoleErrors = append(consoleErrors, m.Text())
-		}
-	})
-	const email, pw = "pat@example.com", "a fine long passphrase"
-	if _, err := page.Goto(s.URL + "/"); err != nil {
-		t.Fatal(err)
-	}
+	// The forms answer 422 and 401 on purpose; Chromium reports any 4xx
+	// load as an error, which is not what is looked for here.
+	errs := consoleErrors(page, expectedStatus)
+	const email, pw = "pat@example.com", passphrase
+	goTo(t, page, s.URL+"/")
 	if err := page.GetByRole("link", playwright.PageGetByRoleOptions{Name: "Start a free trial"}).First().Click(); err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +45,7 @@ func TestAccountsJourney(t *testing.T) {
 	// Sign out.
 	click(t, page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Sign out"}))
 	expectVisible(t, page.GetByRole("link", playwright.PageGetByRoleOptions{Name: "Sign in"}), "sign-in link after sign-out")
-	if _, err := page.Goto(s.URL + "/account"); err != nil {
-		t.Fatal(err)
-	}
+	goTo(t, page, s.URL+"/account")
 	if !strings.Contains(page.URL(), "/login?next=%2Faccount") {
 		t.Fatalf("signed-out visitor of /account is at %s", page.URL())
 	}
@@ -88,23 +79,7 @@ func TestAccountsJourney(t *testing.T) {
 	if !found {
 		t.Error("no session cookie in the browser")
 	}
-	if len(consoleErrors) > 0 {
-		t.Errorf("console errors (CSP?): %v", consoleErrors)
-	}
+	noConsoleErrors(t, errs)
 }
 
 var expectedStatus = regexp.MustCompile(`^Failed to load resource: the server responded with a status of (401|422) `)
-
-func fill(t *testing.T, loc playwright.Locator, value string) {
-	t.Helper()
-	if err := loc.Fill(value); err != nil {
-		t.Fatalf("fill: %v", err)
-	}
-}
-
-func click(t *testing.T, loc playwright.Locator) {
-	t.Helper()
-	if err := loc.Click(); err != nil {
-		t.Fatalf("click: %v", err)
-	}
-}

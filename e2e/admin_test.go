@@ -1,173 +1,135 @@
 package e2e
 
 import (
-	"fmt"
-	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	playwright "github.com/mxschmitt/playwright-go"
+
+	"appfactory/store"
 )
 
-// adminAPI creates the first admin of a server and returns an API client
-// with the admin's token.
-func adminAPI(t *testing.T, s *Server, email, pw string) apiClient {
-	t.Helper()
-	runCLI(t, s, "admin", "create", "--email", email, "--password", pw)
-	out := strings.TrimSpace(runCLI(t, s, "token", "create", "--email", email))
-	return apiClient{base: s.URL, token: out[strings.LastIndex(out, "\n")+1:]}
-}
-
-// deployedTenant is a tenant made through the API.
-type deployedTenant struct {
-	AppID, ID, Slug, Title string
-}
-
-// createApp stores a finished app of the catalog's first platform whose
-// model title is unique to the test run.
-func createApp(t *testing.T, api apiClient, name, env string) (appID, title string) {
-	t.Helper()
-	var catalog struct {
-		Platforms []struct {
-			ID       string `json:"id"`
-			Versions []struct {
-				Version string `json:"version"`
-			} `json:"versions"`
-		} `json:"platforms"`
-	}
-	if code := api.call(t, http.MethodGet, "/api/v1/catalog", nil, &catalog); code != 200 || len(catalog.Platforms) == 0 {
-		t.Fatalf("catalog: %d", code)
-	}
-	p := catalog.Platforms[0]
-	title = fmt.Sprintf("%s Docs %d", name, time.Now().UnixNano()%1000000)
-	var app struct {
-		ID string `json:"id"`
-	}
-	code := api.call(t, http.MethodPost, "/api/v1/apps", map[string]any{
-		"name": name, "platform": p.ID, "version": p.Versions[0].Version, "components": []string{},
-		"environment": env, "replicas": 1,
-		"model": map[string]any{"title": title, "doctypes": []any{map[string]any{"name": "Note", "fields": []any{map[string]any{"name": "body", "type": "text"}}}}},
-	}, &app)
-	if code != 201 && code != 200 || app.ID == "" {
-		t.Fatalf("create app %s: %d", name, code)
-	}
-	return app.ID, title
-}
-
-// deployApp creates and deploys an app through the API; it does not wait.
-func deployApp(t *testing.T, api apiClient, name, env string) deployedTenant {
-	t.Helper()
-	appID, title := createApp(t, api, name, env)
-	var tenant struct {
-		ID   string `json:"id"`
-		Slug string `json:"slug"`
-	}
-	if code := api.call(t, http.MethodPost, "/api/v1/apps/"+appID+"/deploy", map[string]any{}, &tenant); tenant.ID == "" {
-		t.Fatalf("deploy %s: %d", name, code)
-	}
-	return deployedTenant{AppID: appID, ID: tenant.ID, Slug: tenant.Slug, Title: title}
-}
-
-// signIn signs a browser page in through the sign-in form.
-func signIn(t *testing.T, page playwright.Page, s *Server, email, pw string) {
-	t.Helper()
-	if _, err := page.Goto(s.URL + "/login"); err != nil {
-		t.Fatal(err)
-	}
-	fill(t, page.GetByLabel("Email", playwright.PageGetByLabelOptions{Exact: playwright.Bool(true)}), email)
-	fill(t, page.GetByLabel("Password", playwright.PageGetByLabelOptions{Exact: playwright.Bool(true)}), pw)
-	click(t, page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Sign in"}).Last())
-	if err := page.WaitForURL(regexp.MustCompile(`/apps$`)); err != nil {
-		t.Fatalf("sign in as %s: %v", email, err)
-	}
-}
-
-// consoleErrors collects the page's console errors (a CSP violation shows
-// there), leaving out the statuses a test provokes on purpose.
-func consoleErrors(page playwright.Page, allowed *regexp.Regexp) *[]string {
-	var errs []string
-	page.OnConsole(func(m playwright.ConsoleMessage) {
-		if m.Type() == "error" && (allowed == nil || !allowed.MatchString(m.Text())) {
-			errs = append(errs, m.Text()+" ("+m.Location().URL+")")
-		}
-	})
-	return &errs
-}
-
-// TestAdminDashboardJourney: an admin sees every tenant with the charts,
-// narrows the table by typing (the table alone is re-rendered), passivates
-// a tenant from it, and follows another one's logs live.
+// TestAdminDashboardJourney: an admin (made with the CLI, as the README
+// says) finds a prospect's tenant on the dashboard by searching, sees its
+// events, charts and live logs, passivates it, deletes another prospect's
+// tenant, and sees the counts change; the deleted tenant's Docker objects
+// are gone.
 func TestAdminDashboardJourney(t *testing.T) {
 	s := startServer(t)
-	const email, pw = "admin@example.com", "a fine long passphrase"
-	api := adminAPI(t, s, email, pw)
-	alpha := deployApp(t, api, "Alpha", "trial")
-	beta := deployApp(t, api, "Beta", "trial")
-	api.waitTenantState(t, alpha.ID, "running", 2*time.Minute)
-	api.waitTenantState(t, beta.ID, "running", 2*time.Minute)
+	const email = "admin@example.com"
+	admin := adminAPI(t, s, email, passphrase)
+	createUser(t, s, "pam@example.com", "Pam Prospect", store.RoleProspect)
+	createUser(t, s, "otto@example.com", "Otto Other", store.RoleProspect)
+	alpha := deployApp(t, tokenAPI(t, s, "pam@example.com"), "Alpha", "trial")
+	beta := deployApp(t, tokenAPI(t, s, "otto@example.com"), "Beta", "trial")
+	admin.waitTenantState(t, alpha.ID, "running", 2*time.Minute)
+	admin.waitTenantState(t, beta.ID, "running", 2*time.Minute)
 
 	page := newPage(t)
+	acceptDialogs(page)
 	errs := consoleErrors(page, nil)
-	signIn(t, page, s, email, pw)
-	if _, err := page.Goto(s.URL + "/admin"); err != nil {
-		t.Fatal(err)
-	}
+	signIn(t, page, s, email, passphrase)
+	goTo(t, page, s.URL+"/admin")
 	rows := page.Locator("#tenant-table tbody tr")
+	row := func(slug string) playwright.Locator {
+		return rows.Filter(playwright.LocatorFilterOptions{HasText: slug})
+	}
 	expectVisible(t, page.Locator("svg.chart"), "a chart")
-	expectVisible(t, rows.Filter(playwright.LocatorFilterOptions{HasText: alpha.Slug}), "alpha's row")
-	expectVisible(t, rows.Filter(playwright.LocatorFilterOptions{HasText: beta.Slug}), "beta's row")
+	expectVisible(t, row(alpha.Slug), "alpha's row")
+	expectVisible(t, row(beta.Slug), "beta's row")
+	expectCounts(t, page, map[string]string{"tenants": "2", "running": "2"})
 
-	// Typing narrows the table in place: the charts stay, the address follows.
-	fill(t, page.Locator("#tenant-filters input[name=q]"), alpha.Slug)
-	if err := rows.Filter(playwright.LocatorFilterOptions{HasText: beta.Slug}).WaitFor(playwright.LocatorWaitForOptions{State: playwright.WaitForSelectorStateDetached}); err != nil {
+	// Typing the prospect's email narrows the table in place: the charts
+	// stay, the address follows.
+	fill(t, page.Locator("#tenant-filters input[name=q]"), "pam@example.com")
+	if err := row(beta.Slug).WaitFor(playwright.LocatorWaitForOptions{State: playwright.WaitForSelectorStateDetached}); err != nil {
 		t.Fatalf("beta still listed after the search: %v", err)
 	}
 	if n, _ := rows.Count(); n != 1 {
 		t.Fatalf("%d rows after the search, want 1", n)
 	}
-	if !strings.Contains(page.URL(), "q="+alpha.Slug) {
+	if !strings.Contains(page.URL(), "q=pam%40example.com") {
 		t.Errorf("address %s does not keep the search", page.URL())
 	}
 	if n, _ := page.Locator("svg.chart").Count(); n < 3 {
 		t.Errorf("%d charts after the partial swap, want 3", n)
 	}
 	// A state filter that matches nothing empties the table.
-	if _, err := page.Locator("#tenant-filters select[name=state]").SelectOption(playwright.SelectOptionValues{Values: &[]string{"failed"}}); err != nil {
-		t.Fatal(err)
+	selectState := func(state string) {
+		t.Helper()
+		if _, err := page.Locator("#tenant-filters select[name=state]").SelectOption(playwright.SelectOptionValues{Values: &[]string{state}}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	selectState("failed")
 	expectVisible(t, page.GetByText("No tenant matches."), "empty result")
-	if _, err := page.Locator("#tenant-filters select[name=state]").SelectOption(playwright.SelectOptionValues{Values: &[]string{""}}); err != nil {
-		t.Fatal(err)
-	}
-	expectVisible(t, rows.Filter(playwright.LocatorFilterOptions{HasText: alpha.Slug}), "alpha again")
+	selectState("")
+	expectVisible(t, row(alpha.Slug), "alpha again")
 
-	// Passivate alpha from the table.
-	if err := page.GetByLabel("Select " + alpha.Slug).Check(); err != nil {
-		t.Fatal(err)
-	}
-	click(t, page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Passivate selected"}))
-	expectVisible(t, page.GetByText("1 tenant passivated."), "confirmation")
-	api.waitTenantState(t, alpha.ID, "passivated", time.Minute)
-	var b struct {
-		State string `json:"state"`
-	}
-	api.call(t, http.MethodGet, "/api/v1/tenants/"+beta.ID, nil, &b)
-	if b.State != "running" {
-		t.Errorf("beta is %s, want running", b.State)
-	}
-
-	// Beta's page follows its containers' logs live, and shows its charts.
-	if _, err := page.Goto(s.URL + "/tenants/" + beta.ID); err != nil {
-		t.Fatal(err)
-	}
+	// Alpha's page: its events, its charts and its containers' logs live.
+	click(t, row(alpha.Slug).GetByRole("link", playwright.LocatorGetByRoleOptions{Name: alpha.Slug}))
+	expectVisible(t, page.Locator("#tenant-progress .event"), "alpha's events")
+	expectVisible(t, page.Locator("#tenant-resources svg.chart").First(), "resource chart")
 	expectVisible(t, page.GetByText("Following the logs live."), "live log status")
 	if err := page.Locator("[data-log-output]").Filter(playwright.LocatorFilterOptions{HasText: " | "}).WaitFor(); err != nil {
 		t.Errorf("no log line in the viewer: %v", err)
 	}
-	expectVisible(t, page.Locator("#tenant-resources svg.chart").First(), "resource chart")
-	if len(*errs) > 0 {
-		t.Errorf("console errors: %v", *errs)
+
+	// Back to the search; passivate alpha from the table.
+	if _, err := page.GoBack(); err != nil {
+		t.Fatal(err)
+	}
+	expectVisible(t, row(alpha.Slug), "alpha's row after Back")
+	if err := page.GetByLabel("Select " + alpha.Slug).Check(); err != nil {
+		t.Fatal(err)
+	}
+	click(t, button(page, "Passivate selected"))
+	expectVisible(t, page.GetByText("1 tenant passivated."), "confirmation")
+	admin.waitTenantState(t, alpha.ID, "passivated", time.Minute)
+	if b := admin.tenant(t, beta.ID); b.State != "running" {
+		t.Errorf("beta is %s, want running", b.State)
+	}
+	goTo(t, page, s.URL+"/admin")
+	expectCounts(t, page, map[string]string{"tenants": "2", "running": "1", "passivated": "1"})
+	screenshot(t, page, "admin-dashboard")
+
+	// Delete beta (the portal asks first); the counts follow.
+	if err := page.GetByLabel("Select " + beta.Slug).Check(); err != nil {
+		t.Fatal(err)
+	}
+	click(t, button(page, "Delete selected"))
+	expectVisible(t, page.GetByText("1 tenant deleted."), "confirmation")
+	admin.waitTenantState(t, beta.ID, "deleted", time.Minute)
+	goTo(t, page, s.URL+"/admin")
+	expectCounts(t, page, map[string]string{"tenants": "1", "passivated": "1", "running": "0"})
+	if n, _ := row(beta.Slug).Count(); n != 0 {
+		t.Error("the deleted tenant is still listed")
+	}
+	waitNoObjects(t, "appfactory.tenant="+beta.ID, 10*time.Second)
+	noConsoleErrors(t, errs)
+}
+
+// expectCounts checks the dashboard's figures: "tenants" is the live
+// total, any other key a state's count ("0" when the state has no card).
+func expectCounts(t *testing.T, page playwright.Page, want map[string]string) {
+	t.Helper()
+	stats := page.Locator(`section[aria-label="Tenants by state"] .stat`)
+	for key, n := range want {
+		var card playwright.Locator
+		if key == "tenants" {
+			card = stats.Filter(playwright.LocatorFilterOptions{Has: page.Locator(".label", playwright.PageLocatorOptions{HasText: "tenants"})}).First()
+		} else {
+			card = stats.Filter(playwright.LocatorFilterOptions{Has: page.Locator(".badge." + key)})
+		}
+		if c, _ := card.Count(); c == 0 {
+			if n != "0" {
+				t.Errorf("no %s figure on the dashboard, want %s", key, n)
+			}
+			continue
+		}
+		if got, _ := card.Locator(".value").TextContent(); strings.TrimSpace(got) != n {
+			t.Errorf("dashboard shows %s %s, want %s", strings.TrimSpace(got), key, n)
+		}
 	}
 }

@@ -12,12 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	playwright "github.com/mxschmitt/playwright-go"
-
-	"appfactory/store"
 )
 
 // driverVersion is the playwright-core version that playwright-go expects;
@@ -28,6 +27,10 @@ var (
 	root    string // the repository
 	pw      *playwright.Playwright
 	browser playwright.Browser
+	// portal is the server the journeys share that deploy nothing.
+	portal sharedServer
+	// contexts numbers each test's browser contexts.
+	contexts counter
 )
 
 func TestMain(m *testing.M) {
@@ -63,7 +66,12 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer browser.Close()
-	return m.Run()
+	code := m.Run()
+	if err := portal.stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		code = 1
+	}
+	return code
 }
 
 // buildBinary builds bin/appfactory from the tree under test, so the suite
@@ -104,121 +112,9 @@ func assembleDriver() (string, error) {
 	return dir, nil
 }
 
-// Server is an `appfactory serve` process of one test.
-type Server struct {
-	URL     string // http://localhost:PORT
-	Port    int
-	DataDir string
-	Log     string
-}
-
-// TenantURL is the address of a tenant by slug.
-func (s *Server) TenantURL(slug string) string {
-	return fmt.Sprintf("http://%s.localhost:%d/", slug, s.Port)
-}
-
-// startServer runs appfactory on a free port with a fresh data directory
-// and stops it (and removes the tenants' Docker objects) when the test ends.
-func startServer(t *testing.T, extra ...string) *Server {
-	t.Helper()
-	data := t.TempDir()
-	port := freePort(t)
-	s := &Server{URL: fmt.Sprintf("http://localhost:%d", port), Port: port, DataDir: data, Log: filepath.Join(data, "serve.log")}
-	logf, err := os.Create(s.Log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append([]string{"serve", "--addr", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", data, "--domain", "localhost"}, extra...)
-	cmd := exec.Command(filepath.Join(root, "bin", "appfactory"), args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		removeTenantObjects(t, data)
-		if t.Failed() {
-			b, _ := os.ReadFile(s.Log)
-			t.Logf("server log (last lines):\n%s", tail(string(b), 40))
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if r, err := http.Get(s.URL + "/healthz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				return s
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(s.Log)
-	t.Fatalf("appfactory did not answer /healthz: %s", tail(string(b), 20))
-	return nil
-}
-
-// runCLI runs an appfactory subcommand against a server's data directory.
-func runCLI(t *testing.T, s *Server, args ...string) string {
-	t.Helper()
-	args = append(args, "--data-dir", s.DataDir)
-	out, err := exec.Command(filepath.Join(root, "bin", "appfactory"), args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("appfactory %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-// removeTenantObjects removes every Docker object labelled for this data
-// directory's instance, even when the server did not.
-func removeTenantObjects(t *testing.T, data string) {
-	t.Helper()
-	db, err := store.Open(context.Background(), data)
-	if err != nil {
-		t.Logf("cleanup: open store: %v", err)
-		return
-	}
-	id, err := db.InstanceID(context.Background())
-	db.Close()
-	if err != nil || id == "" {
-		return
-	}
-	label := "label=appfactory.instance=" + id
-	sh := func(args ...string) string {
-		out, _ := exec.Command("docker", args...).Output()
-		return strings.TrimSpace(string(out))
-	}
-	if ids := sh("ps", "-aq", "--filter", label); ids != "" {
-		exec.Command("docker", append([]string{"rm", "-f"}, strings.Fields(ids)...)...).Run()
-	}
-	if ids := sh("network", "ls", "-q", "--filter", label); ids != "" {
-		exec.Command("docker", append([]string{"network", "rm"}, strings.Fields(ids)...)...).Run()
-	}
-	if ids := sh("volume", "ls", "-q", "--filter", label); ids != "" {
-		exec.Command("docker", append([]string{"volume", "rm", "-f"}, strings.Fields(ids)...)...).Run()
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// newPage opens a fresh browser context and page; when the test fails, a
-// screenshot and the page's HTML are saved under e2e/artifacts/ and named.
+// newPage opens a fresh browser context and page. When the test fails,
+// every page of the context (tabs the journey opened too) leaves a
+// screenshot and its HTML under e2e/artifacts/, named in the test output.
 func newPage(t *testing.T) playwright.Page {
 	t.Helper()
 	bctx, err := browser.NewContext(playwright.BrowserNewContextOptions{
@@ -231,28 +127,63 @@ func newPage(t *testing.T) playwright.Page {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page.SetDefaultTimeout(15000)
+	bctx.SetDefaultTimeout(15000)
+	n := contexts.next(t.Name())
 	t.Cleanup(func() {
 		if t.Failed() {
-			saveArtifacts(t, page)
+			for i, p := range bctx.Pages() {
+				saveArtifacts(t, p, fmt.Sprintf("%d.%d", n, i+1))
+			}
 		}
 		bctx.Close()
 	})
 	return page
 }
 
+// counter numbers the browser contexts of each test, for artifact names.
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counter) next(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[key]++
+	return c.n[key]
+}
+
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
-func saveArtifacts(t *testing.T, page playwright.Page) {
+// artifactsDir is the git-ignored folder of failure artifacts and screenshots.
+func artifactsDir() string { return filepath.Join(root, "e2e", "artifacts") }
+
+// saveArtifacts saves a page as <test>-<context>.<page>.png and .html.
+func saveArtifacts(t *testing.T, page playwright.Page, n string) {
 	t.Helper()
-	dir := filepath.Join(root, "e2e", "artifacts")
+	dir := artifactsDir()
 	os.MkdirAll(dir, 0o755)
-	base := filepath.Join(dir, unsafeName.ReplaceAllString(t.Name(), "_"))
+	base := filepath.Join(dir, unsafeName.ReplaceAllString(t.Name(), "_")+"-"+n)
 	if _, err := page.Screenshot(playwright.PageScreenshotOptions{Path: playwright.String(base + ".png"), FullPage: playwright.Bool(true)}); err == nil {
 		t.Logf("screenshot: %s.png", base)
 	}
 	if html, err := page.Content(); err == nil && os.WriteFile(base+".html", []byte(html), 0o644) == nil {
 		t.Logf("page HTML: %s.html (at %s)", base, page.URL())
+	}
+}
+
+// screenshot saves the whole page as e2e/artifacts/screenshots/<name>.png
+// for the README (`make screenshots` copies them into docs/).
+func screenshot(t *testing.T, page playwright.Page, name string) {
+	t.Helper()
+	dir := filepath.Join(artifactsDir(), "screenshots")
+	os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, name+".png")
+	if _, err := page.Screenshot(playwright.PageScreenshotOptions{Path: playwright.String(path), FullPage: playwright.Bool(true)}); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
 	}
 }
 
@@ -270,6 +201,34 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitHealthy waits for the server's /healthz, or for it to exit.
+func waitHealthy(s *Server, exited <-chan struct{}) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, err := http.Get(s.URL + "/healthz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return nil
+			}
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("appfactory exited")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("appfactory did not answer /healthz in 20s")
 }
 
 // ctx is a test-bounded context.

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,58 +8,35 @@ import (
 
 	playwright "github.com/mxschmitt/playwright-go"
 
-	"appfactory/password"
 	"appfactory/store"
 )
 
-// createStaff adds a user of a role straight in the server's database (no
-// command makes sales people; admins promote them in the portal).
-func createStaff(t *testing.T, s *Server, email, role, pw string) {
-	t.Helper()
-	db, err := store.Open(context.Background(), s.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	hash, err := password.Hash(pw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateUser(context.Background(), &store.User{Email: email, Name: "Sam Seller", PasswordHash: hash, Role: role}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestSalesDemoJourney: a sales person marks an app as a template, creates
 // a demo of it for a prospect who has no account, opens the shared link
-// as the prospect would, and the prospect then takes the account over with
-// the invitation link and finds the demo under their apps.
+// as the prospect would, extends the demo's trial by a week, and the
+// prospect then takes the account over with the invitation link and finds
+// the demo under their apps.
 func TestSalesDemoJourney(t *testing.T) {
 	s := startServer(t)
-	const pw = "a fine long passphrase"
-	api := adminAPI(t, s, "admin@example.com", pw)
-	appID, title := createApp(t, api, "Contracts", "trial")
-	createStaff(t, s, "sam@example.com", store.RoleSales, pw)
+	admin := adminAPI(t, s, "admin@example.com", passphrase)
+	appID, title := createApp(t, admin, "Contracts", "trial")
+	createUser(t, s, "sam@example.com", "Sam Seller", store.RoleSales)
 
 	page := newPage(t)
 	errs := consoleErrors(page, nil)
-	signIn(t, page, s, "sam@example.com", pw)
-	if _, err := page.Goto(s.URL + "/apps/" + appID); err != nil {
-		t.Fatal(err)
-	}
-	click(t, page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Mark as template"}))
+	signIn(t, page, s, "sam@example.com", passphrase)
+	goTo(t, page, s.URL+"/apps/"+appID)
+	click(t, button(page, "Mark as template"))
 	expectVisible(t, page.GetByText("is a demo template now"), "template confirmation")
 
-	if _, err := page.Goto(s.URL + "/sales"); err != nil {
-		t.Fatal(err)
-	}
+	goTo(t, page, s.URL+"/sales")
 	if _, err := page.Locator("#demo-template").SelectOption(playwright.SelectOptionValues{Values: &[]string{appID}}); err != nil {
 		t.Fatal(err)
 	}
 	fill(t, page.GetByLabel("Prospect's email"), "lead@example.com")
 	fill(t, page.GetByLabel("Prospect's name"), "Lea Lead")
 	fill(t, page.GetByLabel("Company"), "Lead Corp")
-	click(t, page.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Create the demo"}))
+	click(t, button(page, "Create the demo"))
 	expectVisible(t, page.GetByText("Demo created for lead@example.com"), "demo result")
 	link, err := page.Locator("#demo-link").GetAttribute("href")
 	if err != nil || !strings.HasPrefix(link, "http://") || !strings.Contains(link, ".localhost:") {
@@ -72,36 +48,45 @@ func TestSalesDemoJourney(t *testing.T) {
 	if err != nil || !strings.Contains(invite, "/invite/") {
 		t.Fatalf("invitation link %q (%v)", invite, err)
 	}
-	api.waitTenantState(t, tenantID, "running", 2*time.Minute)
+	admin.waitTenantState(t, tenantID, "running", 2*time.Minute)
 
 	// The prospect opens the shared link: no account needed to use the demo.
 	prospect := newPage(t)
-	if _, err := prospect.Goto(link); err != nil {
-		t.Fatal(err)
-	}
+	goTo(t, prospect, link)
 	expectVisible(t, prospect.GetByText(title), "the demo app")
 
-	// The invitation makes the account theirs; the demo is among their deployments.
-	if _, err := prospect.Goto(strings.TrimSpace(invite)); err != nil {
-		t.Fatal(err)
-	}
-	fill(t, prospect.GetByLabel("Password"), "another fine passphrase")
-	click(t, prospect.GetByRole("button", playwright.PageGetByRoleOptions{Name: "Set my password"}))
-	if err := prospect.WaitForURL(regexp.MustCompile(`/apps$`)); err != nil {
-		t.Fatalf("no landing on /apps: %v", err)
-	}
-	expectVisible(t, prospect.Locator("#my-tenants [data-state=running]"), "the running demo under My apps")
-
-	// The sales view lists the prospect with the demo.
-	if _, err := page.Goto(s.URL + "/sales"); err != nil {
-		t.Fatal(err)
-	}
+	// The sales view lists the prospect with the demo; extending its trial
+	// by a week moves the expiry by a week.
+	goTo(t, page, s.URL+"/sales")
 	row := page.Locator("#prospects tr").Filter(playwright.LocatorFilterOptions{HasText: "lead@example.com"})
 	expectVisible(t, row, "the prospect's row")
 	if txt, _ := row.TextContent(); !strings.Contains(txt, "Lead Corp") || !strings.Contains(txt, "days") {
 		t.Errorf("prospect row: %q", txt)
 	}
-	if len(*errs) > 0 {
-		t.Errorf("console errors: %v", *errs)
+	before := admin.tenant(t, tenantID).ExpiresAt
+	if before == nil {
+		t.Fatal("the demo has no expiry")
 	}
+	slug := admin.tenant(t, tenantID).Slug
+	if _, err := row.GetByLabel("Extend " + slug + " by").SelectOption(playwright.SelectOptionValues{Values: &[]string{"7"}}); err != nil {
+		t.Fatal(err)
+	}
+	click(t, row.GetByRole("button", playwright.LocatorGetByRoleOptions{Name: "Extend"}))
+	expectVisible(t, page.GetByText("The trial of "+slug+" now ends"), "extension notice")
+	after := admin.tenant(t, tenantID).ExpiresAt
+	if moved := after.Sub(*before); moved < 7*24*time.Hour-time.Minute || moved > 7*24*time.Hour+time.Minute {
+		t.Errorf("expiry moved by %s (from %s to %s), want 7 days", moved, before, after)
+	}
+	// The new end is on the notice as the day it falls on.
+	expectVisible(t, page.GetByText(after.UTC().Format("Jan 2, 2006")), "the new end date")
+
+	// The invitation makes the account theirs; the demo is among their deployments.
+	goTo(t, prospect, strings.TrimSpace(invite))
+	fill(t, prospect.GetByLabel("Password"), "another fine passphrase")
+	click(t, button(prospect, "Set my password"))
+	if err := prospect.WaitForURL(regexp.MustCompile(`/apps$`)); err != nil {
+		t.Fatalf("no landing on /apps: %v", err)
+	}
+	expectVisible(t, prospect.Locator("#my-tenants [data-state=running]"), "the running demo under My apps")
+	noConsoleErrors(t, errs)
 }
