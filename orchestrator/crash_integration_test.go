@@ -82,7 +82,7 @@ func TestCrashInjectionConverges(t *testing.T) {
 		t.Run(tc.op+"/"+tc.point, func(t *testing.T) {
 			e := newFactoryEnv(t)
 			ctx := context.Background()
-			app := e.app(t, "Crash", "1.0", "demo", 2)
+			app := e.app(t, "Crash "+e.id, "1.0", "demo", 2) // a slug of its own: names are engine-wide
 			var tn *store.Tenant
 			if tc.op != "deploy" {
 				tn = e.deploy(t, app)

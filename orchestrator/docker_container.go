@@ -138,7 +138,8 @@ func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConf
 		if !path.IsAbs(v.Target) || path.Clean(v.Target) == "/" {
 			return nil, nil, nil, fmt.Errorf("volume %s: target %q is not an absolute path below /", v.Name, v.Target)
 		}
-		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: v.Name, Target: path.Clean(v.Target), ReadOnly: v.ReadOnly})
+		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: v.Name, Target: path.Clean(v.Target), ReadOnly: v.ReadOnly,
+			VolumeOptions: &mount.VolumeOptions{Labels: ownerLabels(spec.Labels)}})
 	}
 
 	cfg := &container.Config{
@@ -193,4 +194,22 @@ func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConf
 		}}
 	}
 	return cfg, host, netcfg, nil
+}
+
+// ownerLabels are the labels of a container that say whose it is. A volume
+// the engine creates for a mount (when it was removed, or not yet made, as
+// the container is created) gets them, so the orphan sweep still finds it.
+func ownerLabels(labels map[string]string) map[string]string {
+	out := make(map[string]string)
+	for _, k := range []string{"appfactory.tenant", "appfactory.instance", "com.docker.compose.project"} {
+		if v, ok := labels[k]; ok {
+			out[k] = v
+		}
+	}
+	for k, v := range labels {
+		if strings.HasPrefix(k, "appfactory.test") {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -303,3 +303,26 @@ func httpGet(t testing.TB, url string) string {
 	}
 	return string(body)
 }
+
+// A volume the engine makes for a mount, because it was not made first (or
+// was removed meanwhile), carries the container's ownership labels, so the
+// orphan sweep still finds it.
+func TestVolumeMadeForMountIsLabelled(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	ctx := context.Background()
+	image := e.image(t)
+	netName, _, _ := e.network(t, "net", true)
+	vol := e.name("made-by-mount")
+	t.Cleanup(func() { _ = e.d.RemoveVolume(context.Background(), vol) })
+	spec := serverSpec(e.name("store-1"), image, netName, vol)
+	spec.Labels = map[string]string{"appfactory.tenant": "t-" + e.id, "appfactory.instance": "i-" + e.id}
+	e.container(t, spec)
+	vs, err := e.d.ListVolumes(ctx, map[string]string{"appfactory.instance": "i-" + e.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 1 || vs[0].Name != vol || vs[0].Labels["appfactory.tenant"] != "t-"+e.id || vs[0].Labels[testLabel] != e.id {
+		t.Fatalf("volumes of the instance: %+v, want %s with the container's labels", vs, vol)
+	}
+}
