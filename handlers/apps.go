@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -53,7 +54,7 @@ func (h *Handlers) appsIndex(c echo.Context) error {
 	page.Nav = "apps"
 	p := views.AppsPage{Page: page, Apps: views.AppsListData{CSRF: page.CSRF}}
 	for i := range apps {
-		row := appRow(&apps[i])
+		row := h.appRow(&apps[i])
 		if apps[i].IsDraft() {
 			p.Drafts = append(p.Drafts, row)
 		} else {
@@ -200,10 +201,18 @@ func (h *Handlers) appDeploy(c echo.Context) error {
 	return web.Redirect(c, "/tenants/"+tenantID)
 }
 
-// appRow is an app as lists show it.
-func appRow(a *store.App) views.AppRow {
-	return views.AppRow{ID: a.ID, Name: a.Name, Status: a.Status, Revision: a.Revision, Platform: a.Platform + " " + a.Version,
-		Environment: a.Environment, Updated: timeText(a.UpdatedAt()), Step: a.Step}
+// appRow is an app as lists show it, with the catalog's names for its
+// platform and environment (the ids where the catalog no longer has them).
+func (h *Handlers) appRow(a *store.App) views.AppRow {
+	platform, env := a.Platform, a.Environment
+	if p, ok := h.Catalog.Platform(a.Platform); ok {
+		platform = p.Name
+	}
+	if e, ok := h.Catalog.Environment(a.Environment); ok {
+		env = e.Name
+	}
+	return views.AppRow{ID: a.ID, Name: a.Name, Status: a.Status, Revision: a.Revision, Platform: strings.TrimSpace(platform + " " + a.Version),
+		Environment: env, Updated: timeText(a.UpdatedAt()), Step: a.Step}
 }
 
 // appSummary is the whole assembly of an app in words.

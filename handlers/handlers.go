@@ -44,6 +44,4 @@ func (h *Handlers) Register() {
 	e.GET("/", h.home)
 	h.registerApps(e)
 	h.registerTenants(e)
-	// Keep last: fills in pages that no feature has registered yet.
-	h.registerFallbacks(e)
 }

@@ -87,7 +87,7 @@ func (h *Handlers) platformStep(ctx context.Context, w views.Wizard, st *stepSta
 	s.Versions.Error = st.errs["version"]
 	if st.isNew {
 		if d, err := h.DB.LatestDraft(ctx, a.OwnerID); err == nil && d != nil {
-			row := appRow(d)
+			row := h.appRow(d)
 			s.Resume = &row
 		}
 	}

@@ -345,3 +345,26 @@ func TestWizardPartials(t *testing.T) {
 		t.Errorf("replicas field: %d %s", code, body)
 	}
 }
+
+// TestAppListsUseCatalogNames: lists show the catalog's names, not its ids,
+// and the environment step counts replicas in good English.
+func TestAppListsUseCatalogNames(t *testing.T) {
+	w := newWorld(t)
+	id := startDraft(t, w, "Contracts")
+	code, body := get(t, w.c, "/apps")
+	if code != 200 {
+		t.Fatalf("GET /apps: %d", code)
+	}
+	mustContain(t, body, "<td>ContentApp 2.0</td>")
+	if strings.Contains(body, "<td>contentapp") {
+		t.Error("the drafts list shows the platform's id")
+	}
+	code, body = get(t, w.c, "/apps/"+id+"/wizard/5")
+	if code != 200 {
+		t.Fatalf("environment step: %d", code)
+	}
+	mustContain(t, body, "up to 1 replica</span>", "up to 7 replicas</span>")
+	if strings.Contains(body, "up to 1 replicas") {
+		t.Error(`the environment step says "up to 1 replicas"`)
+	}
+}
