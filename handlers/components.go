@@ -31,19 +31,29 @@ const (
 )
 
 // limitBody caps the request body: reading past n fails, and the parse that
-// reads it reports too_large.
+// reads it reports too_large. A body announced as larger is not read at
+// all, but the handler still runs, so that it can show the refusal where
+// the person is (the wizard's upload step) rather than on an error page.
 func limitBody(n int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.ContentLength > n {
-				return tooLargeUpload()
+				r.Body = tooLargeBody{limit: n}
+				return next(c)
 			}
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, n)
 			return next(c)
 		}
 	}
 }
+
+// tooLargeBody stands in for a body announced as larger than its limit:
+// every read fails as http.MaxBytesReader's would.
+type tooLargeBody struct{ limit int64 }
+
+func (b tooLargeBody) Read([]byte) (int, error) { return 0, &http.MaxBytesError{Limit: b.limit} }
+func (b tooLargeBody) Close() error             { return nil }
 
 func tooLargeUpload() error {
 	return apperr.FieldError(apperr.TooLarge, "file", "The upload is larger than %s.", bytesText(maxUploadBytes))

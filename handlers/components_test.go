@@ -135,6 +135,9 @@ func TestWizardUploadLimits(t *testing.T) {
 	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than 20 MiB") {
 		t.Errorf("oversize wizard upload: %d", code)
 	}
+	// The refusal is shown on the step, beside the file field, not on an
+	// error page that loses the wizard.
+	mustContain(t, body, "Step 3 of 6", `name="file"`, `id="wizard-form"`)
 	// A file chosen with Next is uploaded too, then the wizard moves on.
 	code, body = upload(t, w, "/apps/"+id+"/wizard/3", [][2]string{{"nav", "next"}}, "zip.zip", zipOf(t, goodBundle("zipped")))
 	if code != http.StatusSeeOther {

@@ -13,7 +13,7 @@ import templruntime "github.com/a-h/templ/runtime"
 // scripts. responseHandling also swaps the answers that re-render a form
 // with its errors (401, 403, 409, 422, 429), which htmx drops by default.
 const htmxConfig = `{"allowEval":false,"includeIndicatorStyles":false,"allowScriptTags":false,"historyCacheSize":0,"selfRequestsOnly":true,` +
-	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"40[139]|42[29]","swap":true,"error":false},{"code":"[45]..","swap":false,"error":true}]}`
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"40[139]|41[3]|42[29]","swap":true,"error":false},{"code":"[45]..","swap":false,"error":true}]}`
 
 // Layout is the shell of every portal page.
 func Layout(p Page) templ.Component {
