@@ -128,6 +128,15 @@ func TestChangePassword(t *testing.T) {
 		t.Errorf("the other session survived: %d", resp.StatusCode)
 	}
 	env.Visitor(t).Login(t, "pat@example.com", "another fine passphrase")
+	// A refused form stays at the address it was posted to; opening that
+	// address again leads back to the account page.
+	for _, path := range []string{"/account/password", "/account/tokens"} {
+		resp := c.Get(t, path)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account" {
+			t.Errorf("GET %s: %d to %q", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
 }
 
 func TestEndOwnSession(t *testing.T) {

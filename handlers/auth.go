@@ -87,6 +87,11 @@ func (h *Handlers) registerAccounts(e *echo.Echo) {
 	acct.GET("", h.accountPage)
 	acct.POST("/password", h.changePassword)
 	acct.POST("/tokens", h.createToken)
+	// A refused form is shown at the address it was posted to; going back
+	// to that address (or reloading it later) lands on the account page.
+	toAccount := func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/account") }
+	acct.GET("/password", toAccount)
+	acct.GET("/tokens", toAccount)
 	acct.POST("/tokens/:id/delete", h.deleteToken)
 	acct.POST("/sessions/:id/delete", h.endSession)
 
