@@ -50,13 +50,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return cmdServe(ctx, args[1:], stderr)
 	case "admin":
+		const u = "usage: appfactory admin create --email E --password P [--name N]\n(\"appfactory admin create --help\" lists the flags)"
+		if len(args) >= 2 && isHelp(args[1]) {
+			fmt.Fprintln(stdout, u)
+			return nil
+		}
 		if len(args) < 2 || args[1] != "create" {
-			return fmt.Errorf("usage: appfactory admin create --email E --password P [--name N]")
+			return errors.New(u)
 		}
 		return cmdAdminCreate(ctx, args[2:], stdout, stderr)
 	case "token":
+		const u = "usage: appfactory token create --email E [--name N]\n(\"appfactory token create --help\" lists the flags)"
+		if len(args) >= 2 && isHelp(args[1]) {
+			fmt.Fprintln(stdout, u)
+			return nil
+		}
 		if len(args) < 2 || args[1] != "create" {
-			return fmt.Errorf("usage: appfactory token create --email E [--name N]")
+			return errors.New(u)
 		}
 		return cmdTokenCreate(ctx, args[2:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -65,6 +75,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// isHelp reports whether a command-line word asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
