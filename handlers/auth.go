@@ -81,6 +81,7 @@ func (h *Handlers) registerAccounts(e *echo.Echo) {
 	e.GET("/login", h.loginPage)
 	e.POST("/login", h.login)
 	e.POST("/logout", h.logout)
+	e.GET("/logout", h.logoutPage)
 	e.POST("/logout/everywhere", h.logoutEverywhere, h.RequireUser)
 
 	acct := e.Group("/account", h.RequireUser)

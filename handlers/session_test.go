@@ -60,13 +60,24 @@ func TestSignOutEndsSessionOnServer(t *testing.T) {
 	if resp := replay(t, env, "/account", id); resp.StatusCode != 200 {
 		t.Fatalf("before sign-out: %d", resp.StatusCode)
 	}
-	resp := c.PostForm(t, "/logout", nil)
+	// Opening /logout signs nobody out: it offers the button that does.
+	resp := c.Get(t, "/logout")
+	if body := handlerstest.Body(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `action="/logout"`) || !strings.Contains(body, `name="csrf_token"`) {
+		t.Fatalf("GET /logout: %d", resp.StatusCode)
+	}
+	if resp := replay(t, env, "/account", id); resp.StatusCode != 200 {
+		t.Fatalf("GET /logout ended the session: %d", resp.StatusCode)
+	}
+	resp = c.PostForm(t, "/logout", nil)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("logout: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if resp := replay(t, env, "/account", id); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the cookie still works after sign-out: %d", resp.StatusCode)
+	}
+	if resp := c.Get(t, "/logout"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Errorf("GET /logout signed out: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
 

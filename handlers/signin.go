@@ -227,6 +227,15 @@ func (h *Handlers) logout(c echo.Context) error {
 	return web.Redirect(c, "/")
 }
 
+// logoutPage answers a typed or bookmarked /logout: a visitor goes home, a
+// signed-in person gets a button that signs out.
+func (h *Handlers) logoutPage(c echo.Context) error {
+	if CurrentUser(c) == nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	return web.Render(c, http.StatusOK, views.LogoutPage(h.Server.PageFor(c, "Sign out")))
+}
+
 func (h *Handlers) logoutEverywhere(c echo.Context) error {
 	u := CurrentUser(c)
 	if err := h.DB.DeleteUserSessions(c.Request().Context(), u.ID, ""); err != nil {
