@@ -43,7 +43,14 @@ func dsn(path string, write bool) string {
 	} else {
 		q += "&_pragma=query_only(1)"
 	}
-	return "file:" + path + "?" + q
+	return "file:" + uriPath(path) + "?" + q
+}
+
+// uriPath escapes what a SQLite URI filename would otherwise read as the
+// start of its query or fragment, so that a data directory may hold any
+// character: SQLite decodes %HH in the path.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // Open opens (creating if need be) the database in dataDir and migrates it.

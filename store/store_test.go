@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"appfactory/store"
@@ -59,5 +61,39 @@ func TestReadPoolIsReadOnly(t *testing.T) {
 	db := openTest(t)
 	if _, err := db.R.Exec(`INSERT INTO meta (key, value) VALUES ('x', 'y')`); err == nil {
 		t.Fatal("write through the read pool succeeded")
+	}
+}
+
+// TestOpenInAnyDirectory: the database lands in the data directory whatever
+// characters its name holds, including those a SQLite URI gives a meaning.
+func TestOpenInAnyDirectory(t *testing.T) {
+	for _, name := range []string{"plain", "with space", "what?ever", "hash#tag", "per%20cent", "quote's"} {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			dir := filepath.Join(parent, name)
+			db, err := store.Open(context.Background(), dir)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			defer db.Close()
+			if _, err := db.W.Exec(`INSERT INTO meta (key, value) VALUES ('probe', 'x')`); err != nil {
+				t.Fatal(err)
+			}
+			var v string
+			if err := db.R.Get(&v, `SELECT value FROM meta WHERE key = 'probe'`); err != nil || v != "x" {
+				t.Fatalf("the readers do not see the writer's database: %q %v", v, err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "appfactory.db")); err != nil {
+				t.Errorf("no database in the data directory: %v", err)
+			}
+			entries, _ := os.ReadDir(parent)
+			if len(entries) != 1 {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Errorf("files beside the data directory: %v", names)
+			}
+		})
 	}
 }
