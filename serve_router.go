@@ -66,6 +66,8 @@ type routerSide struct {
 	Router     *orchestrator.Router
 	Activity   *orchestrator.Activity
 	Passivator *orchestrator.Passivator
+	// Power runs the portal's starts and stops in the background.
+	Power *handlers.Power
 }
 
 // newRouterSide wires the router and the passivator over the factory's
@@ -100,11 +102,17 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 
 	power := &handlers.Power{H: h, Tenants: fac.Reconciler, Trials: pas, Catalog: cat}
 	power.Register(srv.Echo())
-	return &routerSide{Router: rt, Activity: activity, Passivator: pas}
+	return &routerSide{Router: rt, Activity: activity, Passivator: pas, Power: power}
 }
 
-// run runs the activity flush and the passivator until ctx ends.
+// run runs the activity flush and the passivator until ctx ends; then
+// the starts and stops asked for from the portal are cancelled and awaited.
 func (r *routerSide) run(ctx context.Context, g interface{ Go(func() error) }) {
 	g.Go(func() error { return r.Activity.Run(ctx, 5*time.Second) })
 	g.Go(func() error { return r.Passivator.Run(ctx) })
+	g.Go(func() error {
+		<-ctx.Done()
+		r.Power.Stop()
+		return nil
+	})
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -33,6 +34,22 @@ type Power struct {
 	// Timeout bounds a start or stop asked for from the portal, which
 	// goes on after the redirect (default 2 minutes).
 	Timeout time.Duration
+
+	// work tracks the starts and stops still running after their request;
+	// stopping cancels them, so that Stop can wait for them to end.
+	work     sync.WaitGroup
+	stopping context.Context
+	stop     context.CancelFunc
+}
+
+// Stop cancels the starts and stops asked for from the portal that are
+// still running, and waits for them to end: serve calls it on shutdown,
+// before the database closes under them.
+func (p *Power) Stop() {
+	if p.stop != nil {
+		p.stop()
+	}
+	p.work.Wait()
 }
 
 // Register installs the API and portal routes.
@@ -40,6 +57,7 @@ func (p *Power) Register(e *echo.Echo) {
 	if p.Timeout <= 0 {
 		p.Timeout = 2 * time.Minute
 	}
+	p.stopping, p.stop = context.WithCancel(context.Background())
 	api := e.Group("/api/v1", p.H.APIAuth)
 	api.POST("/tenants/:id/passivate", p.apiPassivate)
 	api.POST("/tenants/:id/activate", p.apiActivate)

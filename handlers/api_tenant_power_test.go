@@ -21,6 +21,8 @@ type fakePower struct {
 	mu    sync.Mutex
 	calls []string
 	done  chan string
+	// hold makes Passivate wait for its context to end, like a slow stop.
+	hold bool
 }
 
 func (f *fakePower) record(s string) {
@@ -36,7 +38,12 @@ func (f *fakePower) Activate(_ context.Context, id string) error {
 	f.record("activate:" + id)
 	return nil
 }
-func (f *fakePower) Passivate(_ context.Context, id, _ string) error {
+func (f *fakePower) Passivate(ctx context.Context, id, _ string) error {
+	if f.hold {
+		<-ctx.Done()
+		f.record("cancelled:" + id)
+		return ctx.Err()
+	}
 	f.record("passivate:" + id)
 	return nil
 }
@@ -51,6 +58,7 @@ func (f fakeTrials) Extend(ctx context.Context, id string, days int) (time.Time,
 type powerEnv struct {
 	*handlerstest.Env
 	power                         *fakePower
+	handlers                      *handlers.Power
 	owner, other, seller, admin   *handlerstest.Client
 	otherSeller                   *handlerstest.Client
 	tenantID, demoID, expiredID   string
@@ -70,6 +78,7 @@ func newPowerEnv(t *testing.T) *powerEnv {
 	})
 	p := &handlers.Power{H: pe.Handlers, Tenants: pe.power, Trials: fakeTrials{pe.DB}, Catalog: cat}
 	p.Register(pe.Web.Echo())
+	pe.handlers = p
 	pe.owner = pe.SignUp(t, "owner@example.com", store.RoleProspect)
 	pe.other = pe.SignUp(t, "other@example.com", store.RoleProspect)
 	pe.seller = pe.SignUp(t, "seller@example.com", store.RoleSales)
@@ -243,5 +252,33 @@ func TestPortalPowerForms(t *testing.T) {
 	handlerstest.Body(t, resp)
 	if resp.StatusCode != 403 {
 		t.Fatalf("sales on the environments page: %d", resp.StatusCode)
+	}
+}
+
+// TestPowerStopEndsBackgroundWork: a stop asked for from the portal goes on
+// after its request, but shutdown cancels it and waits for it to end, so
+// that nothing uses the database after it closes.
+func TestPowerStopEndsBackgroundWork(t *testing.T) {
+	pe := newPowerEnv(t)
+	pe.power.hold = true
+	resp := pe.owner.PostForm(t, "/tenants/"+pe.tenantID+"/passivate", url.Values{})
+	handlerstest.Body(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("passivate form: %d", resp.StatusCode)
+	}
+	stopped := make(chan struct{})
+	go func() { pe.handlers.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not end the background stop")
+	}
+	select {
+	case got := <-pe.power.done:
+		if got != "cancelled:"+pe.tenantID {
+			t.Fatalf("called %s", got)
+		}
+	default:
+		t.Fatal("Stop returned before the background stop ended")
 	}
 }

@@ -28,7 +28,11 @@ func tenantPage(id string) string { return "/tenants/" + id }
 // follows its progress, so the request does not wait for it.
 func (p *Power) background(c echo.Context, what, id string, fn func(ctx context.Context) error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), p.Timeout)
+	unhook := context.AfterFunc(p.stopping, cancel)
+	p.work.Add(1)
 	go func() {
+		defer p.work.Done()
+		defer unhook()
 		defer cancel()
 		if err := fn(ctx); err != nil {
 			p.H.Logger.Warn(what+" from the portal failed", "tenant", id, "err", err)
