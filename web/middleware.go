@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,7 +29,12 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.opts.TLS {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		if c.Request().Method != http.MethodGet || c.Request().URL.Path != "/" {
+		switch path := c.Request().URL.Path; {
+		case strings.HasPrefix(path, "/static/"):
+			// Static files change only with a new binary; a short cache
+			// spares every page view a download of htmx and the CSS.
+			h.Set("Cache-Control", "public, max-age=300")
+		case c.Request().Method != http.MethodGet || path != "/":
 			h.Set("Cache-Control", "no-store")
 		}
 		return next(c)

@@ -126,3 +126,20 @@ func TestCrossSitePostRefused(t *testing.T) {
 		t.Errorf("cross-site POST: %d, handler called %v", resp.StatusCode, called)
 	}
 }
+
+func TestCacheControl(t *testing.T) {
+	s := web.New(web.Options{Domain: "localhost"})
+	s.Echo().GET("/page", func(c echoContext) error { return c.String(200, "private") })
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	for path, want := range map[string]string{"/static/app.css": "public, max-age=300", "/page": "no-store"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || got != want {
+			t.Errorf("GET %s: %d, Cache-Control %q, want %q", path, resp.StatusCode, got, want)
+		}
+	}
+}
