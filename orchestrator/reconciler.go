@@ -230,11 +230,24 @@ func (r *Reconciler) worker(ctx context.Context) {
 // outcome: failures are counted, retried with backoff, and shown as the
 // failed state once they persist.
 func (r *Reconciler) reconcileNow(ctx context.Context, id string) (err error) {
+	return r.reconcileWith(ctx, id, nil)
+}
+
+// reconcileWith is reconcileNow with a change of the desired state made
+// under the tenant's lock first (prep), so that an Activate and a Passivate
+// racing each other each run the pass of their own wish: the last one to
+// take the lock decides, and its pass acts on it.
+func (r *Reconciler) reconcileWith(ctx context.Context, id string, prep func(context.Context) error) (err error) {
 	unlock, err := r.locks.lock(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if prep != nil {
+		if err := prep(ctx); err != nil {
+			return err
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if ctx.Err() != nil {
