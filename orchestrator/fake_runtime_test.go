@@ -27,6 +27,10 @@ type fakeRuntime struct {
 	fail map[string]int
 	// overlap makes EnsureNetwork refuse these subnets.
 	overlap map[string]bool
+	// noAddr makes the next inspections of a running container show no
+	// address yet, as many times as the value says (the engine may answer
+	// so just after a start).
+	noAddr map[string]int
 	// buildErr makes BuildImage fail.
 	buildErr error
 	nextID   int
@@ -45,6 +49,7 @@ func newFakeRuntime() *fakeRuntime {
 		images:     map[string]string{},
 		fail:       map[string]int{},
 		overlap:    map[string]bool{},
+		noAddr:     map[string]int{},
 	}
 }
 
@@ -330,6 +335,10 @@ func (f *fakeRuntime) Inspect(_ context.Context, id string) (Container, error) {
 	}
 	out := c.Container
 	out.IPs = maps.Clone(c.IPs)
+	if f.noAddr[c.Name] > 0 && c.Running {
+		f.noAddr[c.Name]--
+		out.IPs = map[string]string{}
+	}
 	return out, nil
 }
 

@@ -222,6 +222,24 @@ func TestReconcileRestartsDeadContainer(t *testing.T) {
 	}
 }
 
+// Just after a start (or a restart of appfactory while the engine was
+// still starting a container) a running container may show no address on
+// its network yet: the pass waits for it rather than failing.
+func TestReconcileWaitsForAddressOfStartedContainer(t *testing.T) {
+	e := newFakeEnv(t)
+	tn := seedTenant(t, e.db, "acme", 1)
+	e.rt.noAddr["af-acme-web-1"] = 3
+	if _, err := e.pass(t, tn.ID); err != nil {
+		t.Fatalf("pass failed while the address was coming: %v", err)
+	}
+	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Failures != 0 {
+		t.Errorf("state %s, failures %d", got.State, got.Failures)
+	}
+	if r, _ := e.routes.Get("acme"); len(r.Backends) != 1 || r.Backends[0] == "" {
+		t.Errorf("route %+v", r)
+	}
+}
+
 func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 2)
