@@ -208,6 +208,23 @@ func (f *fakeRuntime) ListVolumes(_ context.Context, labels map[string]string) (
 	return out, nil
 }
 
+// RemoveImage refuses, as the engine does, an image a container was
+// created from.
+func (f *fakeRuntime) RemoveImage(_ context.Context, ref string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("image-remove %s", ref); err != nil {
+		return err
+	}
+	for _, c := range f.containers {
+		if c.Image == ref {
+			return fmt.Errorf("remove image %s: %w", ref, ErrConflict)
+		}
+	}
+	delete(f.images, ref)
+	return nil
+}
+
 func (f *fakeRuntime) CreateContainer(_ context.Context, spec ContainerSpec) (string, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

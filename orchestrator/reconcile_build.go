@@ -21,6 +21,7 @@ const buildLogFlush = 250 * time.Millisecond
 func (p *pass) ensureImage(ctx context.Context) error {
 	t := p.t
 	if t.Image != "" {
+		p.holdImage(t.Image)
 		if _, ok, err := p.r.rt.ImageID(ctx, t.Image); err != nil {
 			return stepFailed(err, "Looking up image %s failed", t.Image)
 		} else if ok {
@@ -35,6 +36,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 	if err != nil {
 		return stepFailed(err, "Preparing the image build failed")
 	}
+	p.holdImage(plan.Tag)
 	if _, ok, err := p.r.rt.ImageID(ctx, plan.Tag); err != nil {
 		return stepFailed(err, "Looking up image %s failed", plan.Tag)
 	} else if ok {

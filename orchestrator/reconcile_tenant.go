@@ -77,6 +77,9 @@ type pass struct {
 	mu sync.Mutex
 	// adopted names containers found by name rather than created.
 	adopted map[string]bool
+	// held are the image tags this pass keeps from removal; dropped those
+	// it stopped using, removed after the pass if nobody uses them.
+	held, dropped []string
 }
 
 func (p *pass) markAdopted(name string) {
@@ -100,6 +103,10 @@ func (r *Reconciler) reconcileTenant(ctx context.Context, t *store.Tenant) error
 		return stepFailed(err, "Reading the deployment's containers failed")
 	}
 	p := &pass{r: r, t: t, obs: obs}
+	defer func() {
+		r.images.release(p.held)
+		r.removeUnusedImages(ctx, p.dropped)
+	}()
 	if t.DesiredState == store.DesiredDeleted {
 		return p.teardown(ctx)
 	}
@@ -290,6 +297,7 @@ func (p *pass) removeStale(ctx context.Context, st *TenantStack) error {
 			return stepFailed(err, "Removing container %s failed", s.c.Name)
 		}
 		delete(p.obs.containers, s.c.Name)
+		p.dropImage(s.c.Image)
 		p.event(ctx, store.EventObject, "Removed container %s (%s)", s.c.Name, s.reason)
 	}
 	return nil

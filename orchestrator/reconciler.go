@@ -31,6 +31,7 @@ type Runtime interface {
 	Pause(ctx context.Context, id string) error
 	Unpause(ctx context.Context, id string) error
 	RemoveContainer(ctx context.Context, id string) error
+	RemoveImage(ctx context.Context, ref string) error
 	Inspect(ctx context.Context, id string) (Container, error)
 	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]Container, error)
 }
@@ -92,6 +93,7 @@ type Reconciler struct {
 	log     *slog.Logger
 	queue   *workQueue
 	locks   *keyedMutex
+	images  *imageHolds
 
 	mu sync.Mutex
 	// notBefore holds back periodic retries of a failing tenant (backoff).
@@ -148,6 +150,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 		locks:      newKeyedMutex(),
 		notBefore:  map[string]time.Time{},
 		converged:  map[string]convergedState{},
+		images:     newImageHolds(),
 		orphanSeen: map[string]time.Time{},
 	}, nil
 }

@@ -256,7 +256,11 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 	wantCallGroups(t, calls[1:],
 		[]string{"remove af-acme-web-2"}, []string{"remove af-acme-web-1"}, []string{"remove af-acme-store-1"},
 		[]string{"create af-acme-store-1", "create af-acme-web-1", "create af-acme-web-2"},
-		[]string{"start af-acme-store-1"}, []string{"start af-acme-web-1", "start af-acme-web-2"})
+		[]string{"start af-acme-store-1"}, []string{"start af-acme-web-1", "start af-acme-web-2"},
+		[]string{"image-remove " + oldImage})
+	if _, ok := e.rt.images[oldImage]; ok {
+		t.Errorf("image %s of no tenant kept after the upgrade", oldImage)
+	}
 	got := e.tenant(t, tn.ID)
 	if got.Image == oldImage || got.Generation != 2 || got.State != store.StateRunning {
 		t.Fatalf("after upgrade: %+v", got)
@@ -347,7 +351,8 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls, "remove af-acme-web-2", "remove af-acme-web-1", "remove af-acme-store-1", "volume-remove af-acme-data", "network-remove af-acme")
+	wantCalls(t, calls, "remove af-acme-web-2", "remove af-acme-web-1", "remove af-acme-store-1", "volume-remove af-acme-data", "network-remove af-acme",
+		"image-remove "+e.tenant(t, tn.ID).Image)
 	cs, ns, vs := e.rt.names()
 	if !slices.Equal(cs, []string{"af-other-store-1", "af-other-web-1"}) || !slices.Equal(ns, []string{"af-other"}) || !slices.Equal(vs, []string{"af-other-data"}) {
 		t.Fatalf("left: %v %v %v", cs, ns, vs)
@@ -363,6 +368,61 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	e.pass(t, tn3.ID)
 	if got := e.tenant(t, tn3.ID); got.Subnet != "10.250.0.0/28" {
 		t.Errorf("subnet not reused: %s", got.Subnet)
+	}
+}
+
+// An image is removed when its last tenant stops using it, and only then:
+// two tenants of one assembly share it, and a pass that is about to use an
+// image holds it from removal.
+func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
+	ctx := context.Background()
+	e := newFakeEnv(t)
+	a := seedTenant(t, e.db, "acme", 1)
+	b := seedTenant(t, e.db, "beta", 1)
+	if _, err := e.db.W.ExecContext(ctx, `UPDATE tenants SET assembly = ? WHERE id = ?`, a.Assembly, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.pass(t, a.ID)
+	e.pass(t, b.ID)
+	shared := e.tenant(t, a.ID).Image
+	if e.tenant(t, b.ID).Image != shared {
+		t.Fatalf("one assembly, two images: %s, %s", shared, e.tenant(t, b.ID).Image)
+	}
+	exists := func() bool { _, ok := e.rt.images[shared]; return ok }
+
+	// A held image (a pass of another tenant about to create its
+	// containers) is not removed, even with no tenant recording it.
+	e.r.images.hold(shared)
+	e.r.removeUnusedImages(ctx, []string{shared, "appfactory/testapp:1.0"})
+	e.r.images.release([]string{shared})
+	if !exists() {
+		t.Fatal("held image removed")
+	}
+
+	e.bp.base = "appfactory/testapp:2.0"
+	if _, err := e.db.BumpGeneration(ctx, a.ID, "2.0", "Upgrade to 2.0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pass(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !exists() {
+		t.Fatal("image removed while another tenant uses it")
+	}
+	if err := e.db.SetDesiredState(ctx, b.ID, store.DesiredDeleted); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := e.pass(t, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists() || !slices.Contains(calls, "image-remove "+shared) {
+		t.Errorf("image of no tenant left after its last tenant was deleted: %v", calls)
+	}
+	for _, base := range []string{"appfactory/testapp:1.0", "appfactory/testapp:2.0"} {
+		if _, ok := e.rt.images[base]; !ok {
+			t.Errorf("platform image %s removed", base)
+		}
 	}
 }
 
