@@ -31,6 +31,8 @@ type fakeRuntime struct {
 	// address yet, as many times as the value says (the engine may answer
 	// so just after a start).
 	noAddr map[string]int
+	// stopGate, when set, holds every Stop until it is closed.
+	stopGate chan struct{}
 	// buildErr makes BuildImage fail.
 	buildErr error
 	nextID   int
@@ -292,6 +294,12 @@ func (f *fakeRuntime) addr(network string) string {
 }
 
 func (f *fakeRuntime) Stop(_ context.Context, id string, _ time.Duration) error {
+	f.mu.Lock()
+	gate := f.stopGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.byID(id)

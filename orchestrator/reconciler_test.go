@@ -290,6 +290,39 @@ func TestReconcileChangedTemplateReplacesOnlyChangedService(t *testing.T) {
 	wantCalls(t, calls, "remove af-acme-web-1", "create af-acme-web-1", "start af-acme-web-1")
 }
 
+// An Activate that waits for a passivation under way, and a second
+// Passivate that arrives while both wait, never leave Activate's pass
+// acting on the other's wish: whichever order they take the tenant in,
+// Activate's own pass starts the tenant.
+func TestReconcileActivateAndPassivateRacing(t *testing.T) {
+	e := newFakeEnv(t)
+	ctx := context.Background()
+	tn := seedTenant(t, e.db, "acme", 1)
+	e.pass(t, tn.ID)
+	e.rt.takeCalls()
+	gate := make(chan struct{})
+	e.rt.mu.Lock()
+	e.rt.stopGate = gate
+	e.rt.mu.Unlock()
+	errs := make(chan error, 3)
+	go func() { errs <- e.r.Passivate(ctx, tn.ID, "idle") }()
+	time.Sleep(50 * time.Millisecond) // the first passivation holds the tenant, stopping
+	go func() { errs <- e.r.Activate(ctx, tn.ID) }()
+	time.Sleep(50 * time.Millisecond)
+	go func() { errs <- e.r.Passivate(ctx, tn.ID, "idle") }()
+	time.Sleep(50 * time.Millisecond)
+	close(gate)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := e.rt.takeCalls()
+	if !slices.Contains(calls, "start af-acme-web-1") {
+		t.Errorf("Activate returned without starting the tenant: %v", calls)
+	}
+}
+
 func TestReconcilePassivateActivatePause(t *testing.T) {
 	e := newFakeEnv(t)
 	ctx := context.Background()
