@@ -207,6 +207,12 @@ func (p *pass) converge(ctx context.Context, st *TenantStack) error {
 	n := len(st.allContainers())
 	switch mode {
 	case modePassivated:
+		// However the stop was asked for (the passivator, a button), new
+		// requests wait for the next activation rather than reach
+		// replicas that are stopping.
+		if r, ok := p.r.routes.Get(p.t.Slug); ok && (r.State == store.StateRunning || r.State == store.StatePaused) {
+			p.r.setRoute(p.t, store.StatePassivating, nil, st.Readiness)
+		}
 		if err := p.stopAll(ctx, st); err != nil {
 			return err
 		}

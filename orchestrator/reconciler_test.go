@@ -330,10 +330,17 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	e.pass(t, tn.ID)
 
 	e.rt.takeCalls()
+	var routeStates []string
+	e.routes.Subscribe(func(r Route, _ bool) { routeStates = append(routeStates, r.State) })
 	if err := e.r.Passivate(ctx, tn.ID, "idle for 15 minutes"); err != nil {
 		t.Fatal(err)
 	}
 	wantCalls(t, e.rt.takeCalls(), "stop af-acme-web-2", "stop af-acme-web-1", "stop af-acme-store-1")
+	// Out of service before the first stop, so no request reaches a
+	// stopping replica.
+	if !slices.Equal(routeStates, []string{store.StatePassivating, store.StatePassivated}) {
+		t.Errorf("route states while passivating: %v", routeStates)
+	}
 	if got := e.tenant(t, tn.ID); got.State != store.StatePassivated {
 		t.Fatalf("state %s", got.State)
 	}
