@@ -68,7 +68,9 @@ func (p *pass) ensureImage(ctx context.Context) error {
 	bl := &buildLog{r: p.r, ctx: ctx, buildID: buildID, tenantID: t.ID}
 	stop := bl.run()
 	_ = p.r.db.AppendBuildLog(ctx, buildID, "Dockerfile:\n"+indent(plan.Dockerfile)+"\n")
+	p.r.images.builds.RLock()
 	reused, err := p.r.factory.Build(ctx, plan, bl.line)
+	p.r.images.builds.RUnlock()
 	stop()
 	if err != nil {
 		_ = p.r.db.FinishBuild(ctx, buildID, store.BuildFailed)

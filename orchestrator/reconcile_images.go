@@ -19,6 +19,10 @@ const tenantImagePrefix = "appfactory/tenant-"
 type imageHolds struct {
 	mu   sync.Mutex // held across the engine's removal call
 	held map[string]int
+	// builds is read-locked by every build and locked by a removal: the
+	// engine removes an image with its untagged parents, the cached steps
+	// a build running at the same time may be reusing.
+	builds sync.RWMutex
 }
 
 func newImageHolds() *imageHolds { return &imageHolds{held: map[string]int{}} }
@@ -87,7 +91,10 @@ func (r *Reconciler) removeUnusedImage(ctx context.Context, ref string) {
 	if err != nil || n > 0 {
 		return
 	}
-	if err := r.rt.RemoveImage(ctx, ref); err != nil {
+	r.images.builds.Lock()
+	err = r.rt.RemoveImage(ctx, ref)
+	r.images.builds.Unlock()
+	if err != nil {
 		if !errors.Is(err, ErrConflict) {
 			r.log.Warn("remove unused image", slog.String("image", ref), slog.Any("err", err))
 		}
