@@ -226,3 +226,20 @@ func TestExpiredTenantIsNotStarted(t *testing.T) {
 		t.Error("an expired tenant was started")
 	}
 }
+
+// A route the passivator has taken out of service (it is stopping the
+// tenant) holds requests for the activation that follows, rather than
+// proxying them to replicas about to stop.
+func TestActivationOfRouteBeingPassivated(t *testing.T) {
+	f := newRouterFixture(t, RouterConfig{})
+	f.act.delay = 30 * time.Millisecond
+	f.act.backends = []string{addr(newBackend(t, "fresh"))}
+	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: statePassivating})
+	code, e := f.getEcho(t, "acme.example.test", map[string]string{"Accept": "application/json"})
+	if code != http.StatusOK || e.Name != "fresh" {
+		t.Fatalf("request during passivation: %d from %q", code, e.Name)
+	}
+	if n := f.act.calls.Load(); n != 1 {
+		t.Errorf("activations %d, want 1", n)
+	}
+}

@@ -304,13 +304,17 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 	if cs, ns, vs := e.objects(t, tn.ID); len(cs)+len(ns)+len(vs) != 0 {
 		t.Fatalf("left behind: %d containers, %d networks, %d volumes", len(cs), len(ns), len(vs))
 	}
+	// Its image went with its last tenant.
+	if _, ok, err := e.d.ImageID(ctx, tn.Image); err != nil || ok {
+		t.Errorf("image %s of no tenant left behind (err %v)", tn.Image, err)
+	}
 
 	labels := e.with(map[string]string{LabelTenant: "no-such-tenant", LabelInstance: e.instance})
 	vol := e.name("orphan")
 	if err := e.d.EnsureVolume(ctx, VolumeSpec{Name: vol, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := e.d.CreateContainer(ctx, ContainerSpec{Name: e.name("orphan"), Image: tn.Image, Labels: labels,
+	id, _, err := e.d.CreateContainer(ctx, ContainerSpec{Name: e.name("orphan"), Image: platformImages[0], Labels: labels,
 		Volumes: []VolumeMount{{Name: vol, Target: "/data"}}})
 	if err != nil {
 		t.Fatal(err)

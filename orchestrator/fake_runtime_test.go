@@ -27,6 +27,12 @@ type fakeRuntime struct {
 	fail map[string]int
 	// overlap makes EnsureNetwork refuse these subnets.
 	overlap map[string]bool
+	// noAddr makes the next inspections of a running container show no
+	// address yet, as many times as the value says (the engine may answer
+	// so just after a start).
+	noAddr map[string]int
+	// stopGate, when set, holds every Stop until it is closed.
+	stopGate chan struct{}
 	// buildErr makes BuildImage fail.
 	buildErr error
 	nextID   int
@@ -45,6 +51,7 @@ func newFakeRuntime() *fakeRuntime {
 		images:     map[string]string{},
 		fail:       map[string]int{},
 		overlap:    map[string]bool{},
+		noAddr:     map[string]int{},
 	}
 }
 
@@ -203,6 +210,23 @@ func (f *fakeRuntime) ListVolumes(_ context.Context, labels map[string]string) (
 	return out, nil
 }
 
+// RemoveImage refuses, as the engine does, an image a container was
+// created from.
+func (f *fakeRuntime) RemoveImage(_ context.Context, ref string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("image-remove %s", ref); err != nil {
+		return err
+	}
+	for _, c := range f.containers {
+		if c.Image == ref {
+			return fmt.Errorf("remove image %s: %w", ref, ErrConflict)
+		}
+	}
+	delete(f.images, ref)
+	return nil
+}
+
 func (f *fakeRuntime) CreateContainer(_ context.Context, spec ContainerSpec) (string, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -271,6 +295,12 @@ func (f *fakeRuntime) addr(network string) string {
 
 func (f *fakeRuntime) Stop(_ context.Context, id string, _ time.Duration) error {
 	f.mu.Lock()
+	gate := f.stopGate
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.byID(id)
 	if c == nil {
@@ -330,6 +360,10 @@ func (f *fakeRuntime) Inspect(_ context.Context, id string) (Container, error) {
 	}
 	out := c.Container
 	out.IPs = maps.Clone(c.IPs)
+	if f.noAddr[c.Name] > 0 && c.Running {
+		f.noAddr[c.Name]--
+		out.IPs = map[string]string{}
+	}
 	return out, nil
 }
 

@@ -245,8 +245,52 @@ func (p *Passivator) passivate(ctx context.Context, c store.SleepCandidate, idle
 	if d := p.activity.Idle(c.ID, p.cfg.Now(), p.started); d < idle {
 		return nil
 	}
+	// Out of service first, then a last look: a request that began before
+	// the route changed keeps the tenant awake; one that begins after sees
+	// the route stopping and waits for the activation that follows the stop
+	// (router.go), instead of being cut off by it.
+	before, ok := p.takeOutOfService(c.Slug)
+	if !ok {
+		return nil
+	}
+	if d := p.activity.Idle(c.ID, p.cfg.Now(), p.started); d < idle {
+		p.putBackInService(before)
+		return nil
+	}
 	p.logger.Info("passivating idle tenant", slog.String("tenant", c.Slug), slog.Duration("idle_timeout", idle))
-	return p.sleeper.Passivate(ctx, c.ID, fmt.Sprintf("idle for %s", idle))
+	if err := p.sleeper.Passivate(ctx, c.ID, fmt.Sprintf("idle for %s", idle)); err != nil {
+		p.putBackInService(before)
+		return err
+	}
+	return nil
+}
+
+// takeOutOfService marks a running tenant's route as passivating, with no
+// backends, and returns the route it replaced; false when the route is not
+// running (anymore).
+func (p *Passivator) takeOutOfService(slug string) (Route, bool) {
+	var before Route
+	changed := p.routes.Update(slug, func(r Route) (Route, bool) {
+		if r.State != StateRunning && r.State != StatePaused {
+			return r, false
+		}
+		before = r
+		r.State = statePassivating
+		r.Backends = nil
+		return r, true
+	})
+	return before, changed
+}
+
+// putBackInService restores a route taken out of service, unless something
+// else has published a route for the tenant since.
+func (p *Passivator) putBackInService(before Route) {
+	p.routes.Update(before.Slug, func(r Route) (Route, bool) {
+		if r.State != statePassivating || r.Generation != before.Generation || r.TenantID != before.TenantID {
+			return r, false
+		}
+		return before, true
+	})
 }
 
 func (p *Passivator) pause(ctx context.Context, c store.SleepCandidate, after time.Duration) error {

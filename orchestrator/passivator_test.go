@@ -42,6 +42,8 @@ type fakeSleeper struct {
 	routes *Routes
 	mu     sync.Mutex
 	calls  []string // "passivate:<id>", "pause:<id>", "wake:<id>"
+	// onPassivate, when set, runs first in Passivate; its error is returned.
+	onPassivate func(id string) error
 }
 
 func (f *fakeSleeper) record(s string) {
@@ -64,6 +66,11 @@ func (f *fakeSleeper) setState(id, state string) {
 
 func (f *fakeSleeper) Passivate(_ context.Context, id, _ string) error {
 	f.record("passivate:" + id)
+	if f.onPassivate != nil {
+		if err := f.onPassivate(id); err != nil {
+			return err
+		}
+	}
 	f.setState(id, "passivated")
 	return nil
 }

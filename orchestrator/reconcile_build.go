@@ -21,6 +21,7 @@ const buildLogFlush = 250 * time.Millisecond
 func (p *pass) ensureImage(ctx context.Context) error {
 	t := p.t
 	if t.Image != "" {
+		p.holdImage(t.Image)
 		if _, ok, err := p.r.rt.ImageID(ctx, t.Image); err != nil {
 			return stepFailed(err, "Looking up image %s failed", t.Image)
 		} else if ok {
@@ -35,6 +36,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 	if err != nil {
 		return stepFailed(err, "Preparing the image build failed")
 	}
+	p.holdImage(plan.Tag)
 	if _, ok, err := p.r.rt.ImageID(ctx, plan.Tag); err != nil {
 		return stepFailed(err, "Looking up image %s failed", plan.Tag)
 	} else if ok {
@@ -66,7 +68,9 @@ func (p *pass) ensureImage(ctx context.Context) error {
 	bl := &buildLog{r: p.r, ctx: ctx, buildID: buildID, tenantID: t.ID}
 	stop := bl.run()
 	_ = p.r.db.AppendBuildLog(ctx, buildID, "Dockerfile:\n"+indent(plan.Dockerfile)+"\n")
+	p.r.images.builds.RLock()
 	reused, err := p.r.factory.Build(ctx, plan, bl.line)
+	p.r.images.builds.RUnlock()
 	stop()
 	if err != nil {
 		_ = p.r.db.FinishBuild(ctx, buildID, store.BuildFailed)

@@ -29,8 +29,10 @@ func (p *pass) teardown(ctx context.Context) error {
 		if err := p.r.rt.RemoveContainer(ctx, c.ID); err != nil {
 			return stepFailed(err, "Removing container %s failed", c.Name)
 		}
+		p.dropImage(c.Image)
 		p.event(ctx, store.EventObject, "Removed container %s", c.Name)
 	}
+	p.dropImage(t.Image)
 	if len(p.obs.volumes) > 0 {
 		p.r.failpoint("before-remove-volume")
 	}

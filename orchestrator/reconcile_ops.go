@@ -19,75 +19,80 @@ const healthPoll = 50 * time.Millisecond
 // table. It returns once the tenant serves, or the error that stopped it.
 // Concurrent calls for one tenant are serialised.
 func (r *Reconciler) Activate(ctx context.Context, tenantID string) error {
-	t, err := r.db.TenantByID(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	if t.DesiredState == store.DesiredDeleted {
-		return apperr.New(apperr.NotFound, "Deployment not found.")
-	}
-	if t.DesiredState != store.DesiredRunning {
-		if err := r.db.SetDesiredState(ctx, tenantID, store.DesiredRunning); err != nil {
+	return r.passNow(ctx, tenantID, func(ctx context.Context) error {
+		t, err := r.db.TenantByID(ctx, tenantID)
+		if err != nil {
 			return err
 		}
-	}
-	if t.Paused {
-		if err := r.db.SetTenantPaused(ctx, tenantID, false); err != nil {
-			return err
+		if t.DesiredState == store.DesiredDeleted {
+			return apperr.New(apperr.NotFound, "Deployment not found.")
 		}
-	}
-	return r.passNow(ctx, tenantID)
+		if t.DesiredState != store.DesiredRunning {
+			if err := r.db.SetDesiredState(ctx, tenantID, store.DesiredRunning); err != nil {
+				return err
+			}
+		}
+		if t.Paused {
+			if err := r.db.SetTenantPaused(ctx, tenantID, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Passivate stops a tenant's containers gracefully, keeping its volumes and
 // network; its host then answers with the starting page until Activate.
 func (r *Reconciler) Passivate(ctx context.Context, tenantID, reason string) error {
-	t, err := r.db.TenantByID(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	if t.DesiredState == store.DesiredDeleted {
-		return apperr.New(apperr.NotFound, "Deployment not found.")
-	}
-	if t.DesiredState != store.DesiredPassivated {
-		if err := r.db.SetDesiredState(ctx, tenantID, store.DesiredPassivated); err != nil {
+	return r.passNow(ctx, tenantID, func(ctx context.Context) error {
+		t, err := r.db.TenantByID(ctx, tenantID)
+		if err != nil {
 			return err
 		}
-		if reason != "" {
-			r.event(ctx, tenantID, store.EventDesired, "Passivating: %s", reason)
+		if t.DesiredState == store.DesiredDeleted {
+			return apperr.New(apperr.NotFound, "Deployment not found.")
 		}
-	}
-	return r.passNow(ctx, tenantID)
+		if t.DesiredState != store.DesiredPassivated {
+			if err := r.db.SetDesiredState(ctx, tenantID, store.DesiredPassivated); err != nil {
+				return err
+			}
+			if reason != "" {
+				r.event(ctx, tenantID, store.EventDesired, "Passivating: %s", reason)
+			}
+		}
+		return nil
+	})
 }
 
 // Pause freezes a running tenant's containers (the sleep tier): state and
 // route "paused", backends kept; Activate resumes them.
 func (r *Reconciler) Pause(ctx context.Context, tenantID string) error {
-	t, err := r.db.TenantByID(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	if t.DesiredState != store.DesiredRunning {
-		return apperr.New(apperr.Conflict, "Only a running deployment can be paused.")
-	}
-	if !t.Paused {
-		if err := r.db.SetTenantPaused(ctx, tenantID, true); err != nil {
+	return r.passNow(ctx, tenantID, func(ctx context.Context) error {
+		t, err := r.db.TenantByID(ctx, tenantID)
+		if err != nil {
 			return err
 		}
-	}
-	return r.passNow(ctx, tenantID)
+		if t.DesiredState != store.DesiredRunning {
+			return apperr.New(apperr.Conflict, "Only a running deployment can be paused.")
+		}
+		if !t.Paused {
+			return r.db.SetTenantPaused(ctx, tenantID, true)
+		}
+		return nil
+	})
 }
 
-// passNow runs a pass for one tenant in the caller's goroutine. The pass
-// itself is not cut short by the caller going away (a start half done
-// helps nobody), but is bounded in time.
-func (r *Reconciler) passNow(ctx context.Context, tenantID string) error {
+// passNow changes a tenant's wish (prep) and runs a pass for it in the
+// caller's goroutine, both under the tenant's lock. The pass itself is not
+// cut short by the caller going away (a start half done helps nobody), but
+// is bounded in time.
+func (r *Reconciler) passNow(ctx context.Context, tenantID string, prep func(context.Context) error) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*r.opts.ReadyTimeout+time.Minute)
 	defer cancel()
 	r.mu.Lock()
 	delete(r.notBefore, tenantID)
 	r.mu.Unlock()
-	if err := r.reconcileNow(pctx, tenantID); err != nil {
+	if err := r.reconcileWith(pctx, tenantID, prep); err != nil {
 		return fmt.Errorf("reconcile tenant %s: %w", tenantID, err)
 	}
 	return nil

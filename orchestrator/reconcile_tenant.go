@@ -77,6 +77,9 @@ type pass struct {
 	mu sync.Mutex
 	// adopted names containers found by name rather than created.
 	adopted map[string]bool
+	// held are the image tags this pass keeps from removal; dropped those
+	// it stopped using, removed after the pass if nobody uses them.
+	held, dropped []string
 }
 
 func (p *pass) markAdopted(name string) {
@@ -100,6 +103,10 @@ func (r *Reconciler) reconcileTenant(ctx context.Context, t *store.Tenant) error
 		return stepFailed(err, "Reading the deployment's containers failed")
 	}
 	p := &pass{r: r, t: t, obs: obs}
+	defer func() {
+		r.images.release(p.held)
+		r.removeUnusedImages(ctx, p.dropped)
+	}()
 	if t.DesiredState == store.DesiredDeleted {
 		return p.teardown(ctx)
 	}
@@ -200,6 +207,12 @@ func (p *pass) converge(ctx context.Context, st *TenantStack) error {
 	n := len(st.allContainers())
 	switch mode {
 	case modePassivated:
+		// However the stop was asked for (the passivator, a button), new
+		// requests wait for the next activation rather than reach
+		// replicas that are stopping.
+		if r, ok := p.r.routes.Get(p.t.Slug); ok && (r.State == store.StateRunning || r.State == store.StatePaused) {
+			p.r.setRoute(p.t, store.StatePassivating, nil, st.Readiness)
+		}
 		if err := p.stopAll(ctx, st); err != nil {
 			return err
 		}
@@ -290,6 +303,7 @@ func (p *pass) removeStale(ctx context.Context, st *TenantStack) error {
 			return stepFailed(err, "Removing container %s failed", s.c.Name)
 		}
 		delete(p.obs.containers, s.c.Name)
+		p.dropImage(s.c.Image)
 		p.event(ctx, store.EventObject, "Removed container %s (%s)", s.c.Name, s.reason)
 	}
 	return nil
@@ -312,14 +326,9 @@ func (p *pass) backends(ctx context.Context, st *TenantStack, probe bool) ([]str
 	for i, spec := range routed {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			c, err := p.r.rt.Inspect(ctx, spec.Name)
+			c, ip, err := p.r.address(ctx, spec.Name, st.Network.Name)
 			if err != nil {
-				errs[i] = stepFailed(err, "Inspecting container %s failed", spec.Name)
-				return
-			}
-			ip := c.IPs[st.Network.Name]
-			if ip == "" {
-				errs[i] = stepFailed(fmt.Errorf("no address on %s: %v", st.Network.Name, c.IPs), "Container %s has no address on its network", spec.Name)
+				errs[i] = err
 				return
 			}
 			addr := ip + ":" + strconv.Itoa(st.RoutePort)
@@ -339,6 +348,36 @@ func (p *pass) backends(ctx context.Context, st *TenantStack, probe bool) ([]str
 		return nil, err
 	}
 	return out, nil
+}
+
+// addressPoll is how often a running container without an address yet is
+// inspected again.
+const addressPoll = 20 * time.Millisecond
+
+// address inspects a container for its address on the tenant network. A
+// container that has just been started (or whose start the engine is still
+// completing after appfactory itself was killed) may not have one yet: it
+// is inspected again while it runs, until ctx ends.
+func (r *Reconciler) address(ctx context.Context, name, network string) (Container, string, error) {
+	for {
+		c, err := r.rt.Inspect(ctx, name)
+		if err != nil {
+			return c, "", stepFailed(err, "Inspecting container %s failed", name)
+		}
+		if ip := c.IPs[network]; ip != "" {
+			return c, ip, nil
+		}
+		if !c.Running && !c.Paused && c.State != "restarting" {
+			return c, "", stepFailed(fmt.Errorf("no address on %s: %v (%s)", network, c.IPs, c.State), "Container %s has no address on its network", name)
+		}
+		t := time.NewTimer(addressPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return c, "", stepFailed(fmt.Errorf("no address on %s: %v: %w", network, c.IPs, ctx.Err()), "Container %s has no address on its network", name)
+		case <-t.C:
+		}
+	}
 }
 
 // probeWatch is how often a container is checked while its readiness is

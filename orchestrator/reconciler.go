@@ -31,6 +31,7 @@ type Runtime interface {
 	Pause(ctx context.Context, id string) error
 	Unpause(ctx context.Context, id string) error
 	RemoveContainer(ctx context.Context, id string) error
+	RemoveImage(ctx context.Context, ref string) error
 	Inspect(ctx context.Context, id string) (Container, error)
 	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]Container, error)
 }
@@ -92,6 +93,7 @@ type Reconciler struct {
 	log     *slog.Logger
 	queue   *workQueue
 	locks   *keyedMutex
+	images  *imageHolds
 
 	mu sync.Mutex
 	// notBefore holds back periodic retries of a failing tenant (backoff).
@@ -148,6 +150,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 		locks:      newKeyedMutex(),
 		notBefore:  map[string]time.Time{},
 		converged:  map[string]convergedState{},
+		images:     newImageHolds(),
 		orphanSeen: map[string]time.Time{},
 	}, nil
 }
@@ -230,11 +233,24 @@ func (r *Reconciler) worker(ctx context.Context) {
 // outcome: failures are counted, retried with backoff, and shown as the
 // failed state once they persist.
 func (r *Reconciler) reconcileNow(ctx context.Context, id string) (err error) {
+	return r.reconcileWith(ctx, id, nil)
+}
+
+// reconcileWith is reconcileNow with a change of the desired state made
+// under the tenant's lock first (prep), so that an Activate and a Passivate
+// racing each other each run the pass of their own wish: the last one to
+// take the lock decides, and its pass acts on it.
+func (r *Reconciler) reconcileWith(ctx context.Context, id string, prep func(context.Context) error) (err error) {
 	unlock, err := r.locks.lock(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if prep != nil {
+		if err := prep(ctx); err != nil {
+			return err
+		}
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if ctx.Err() != nil {

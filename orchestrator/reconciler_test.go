@@ -222,6 +222,24 @@ func TestReconcileRestartsDeadContainer(t *testing.T) {
 	}
 }
 
+// Just after a start (or a restart of appfactory while the engine was
+// still starting a container) a running container may show no address on
+// its network yet: the pass waits for it rather than failing.
+func TestReconcileWaitsForAddressOfStartedContainer(t *testing.T) {
+	e := newFakeEnv(t)
+	tn := seedTenant(t, e.db, "acme", 1)
+	e.rt.noAddr["af-acme-web-1"] = 3
+	if _, err := e.pass(t, tn.ID); err != nil {
+		t.Fatalf("pass failed while the address was coming: %v", err)
+	}
+	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Failures != 0 {
+		t.Errorf("state %s, failures %d", got.State, got.Failures)
+	}
+	if r, _ := e.routes.Get("acme"); len(r.Backends) != 1 || r.Backends[0] == "" {
+		t.Errorf("route %+v", r)
+	}
+}
+
 func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 2)
@@ -238,7 +256,11 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 	wantCallGroups(t, calls[1:],
 		[]string{"remove af-acme-web-2"}, []string{"remove af-acme-web-1"}, []string{"remove af-acme-store-1"},
 		[]string{"create af-acme-store-1", "create af-acme-web-1", "create af-acme-web-2"},
-		[]string{"start af-acme-store-1"}, []string{"start af-acme-web-1", "start af-acme-web-2"})
+		[]string{"start af-acme-store-1"}, []string{"start af-acme-web-1", "start af-acme-web-2"},
+		[]string{"image-remove " + oldImage})
+	if _, ok := e.rt.images[oldImage]; ok {
+		t.Errorf("image %s of no tenant kept after the upgrade", oldImage)
+	}
 	got := e.tenant(t, tn.ID)
 	if got.Image == oldImage || got.Generation != 2 || got.State != store.StateRunning {
 		t.Fatalf("after upgrade: %+v", got)
@@ -268,6 +290,39 @@ func TestReconcileChangedTemplateReplacesOnlyChangedService(t *testing.T) {
 	wantCalls(t, calls, "remove af-acme-web-1", "create af-acme-web-1", "start af-acme-web-1")
 }
 
+// An Activate that waits for a passivation under way, and a second
+// Passivate that arrives while both wait, never leave Activate's pass
+// acting on the other's wish: whichever order they take the tenant in,
+// Activate's own pass starts the tenant.
+func TestReconcileActivateAndPassivateRacing(t *testing.T) {
+	e := newFakeEnv(t)
+	ctx := context.Background()
+	tn := seedTenant(t, e.db, "acme", 1)
+	e.pass(t, tn.ID)
+	e.rt.takeCalls()
+	gate := make(chan struct{})
+	e.rt.mu.Lock()
+	e.rt.stopGate = gate
+	e.rt.mu.Unlock()
+	errs := make(chan error, 3)
+	go func() { errs <- e.r.Passivate(ctx, tn.ID, "idle") }()
+	time.Sleep(50 * time.Millisecond) // the first passivation holds the tenant, stopping
+	go func() { errs <- e.r.Activate(ctx, tn.ID) }()
+	time.Sleep(50 * time.Millisecond)
+	go func() { errs <- e.r.Passivate(ctx, tn.ID, "idle") }()
+	time.Sleep(50 * time.Millisecond)
+	close(gate)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := e.rt.takeCalls()
+	if !slices.Contains(calls, "start af-acme-web-1") {
+		t.Errorf("Activate returned without starting the tenant: %v", calls)
+	}
+}
+
 func TestReconcilePassivateActivatePause(t *testing.T) {
 	e := newFakeEnv(t)
 	ctx := context.Background()
@@ -275,10 +330,17 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	e.pass(t, tn.ID)
 
 	e.rt.takeCalls()
+	var routeStates []string
+	e.routes.Subscribe(func(r Route, _ bool) { routeStates = append(routeStates, r.State) })
 	if err := e.r.Passivate(ctx, tn.ID, "idle for 15 minutes"); err != nil {
 		t.Fatal(err)
 	}
 	wantCalls(t, e.rt.takeCalls(), "stop af-acme-web-2", "stop af-acme-web-1", "stop af-acme-store-1")
+	// Out of service before the first stop, so no request reaches a
+	// stopping replica.
+	if !slices.Equal(routeStates, []string{store.StatePassivating, store.StatePassivated}) {
+		t.Errorf("route states while passivating: %v", routeStates)
+	}
 	if got := e.tenant(t, tn.ID); got.State != store.StatePassivated {
 		t.Fatalf("state %s", got.State)
 	}
@@ -329,7 +391,8 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls, "remove af-acme-web-2", "remove af-acme-web-1", "remove af-acme-store-1", "volume-remove af-acme-data", "network-remove af-acme")
+	wantCalls(t, calls, "remove af-acme-web-2", "remove af-acme-web-1", "remove af-acme-store-1", "volume-remove af-acme-data", "network-remove af-acme",
+		"image-remove "+e.tenant(t, tn.ID).Image)
 	cs, ns, vs := e.rt.names()
 	if !slices.Equal(cs, []string{"af-other-store-1", "af-other-web-1"}) || !slices.Equal(ns, []string{"af-other"}) || !slices.Equal(vs, []string{"af-other-data"}) {
 		t.Fatalf("left: %v %v %v", cs, ns, vs)
@@ -345,6 +408,61 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	e.pass(t, tn3.ID)
 	if got := e.tenant(t, tn3.ID); got.Subnet != "10.250.0.0/28" {
 		t.Errorf("subnet not reused: %s", got.Subnet)
+	}
+}
+
+// An image is removed when its last tenant stops using it, and only then:
+// two tenants of one assembly share it, and a pass that is about to use an
+// image holds it from removal.
+func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
+	ctx := context.Background()
+	e := newFakeEnv(t)
+	a := seedTenant(t, e.db, "acme", 1)
+	b := seedTenant(t, e.db, "beta", 1)
+	if _, err := e.db.W.ExecContext(ctx, `UPDATE tenants SET assembly = ? WHERE id = ?`, a.Assembly, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.pass(t, a.ID)
+	e.pass(t, b.ID)
+	shared := e.tenant(t, a.ID).Image
+	if e.tenant(t, b.ID).Image != shared {
+		t.Fatalf("one assembly, two images: %s, %s", shared, e.tenant(t, b.ID).Image)
+	}
+	exists := func() bool { _, ok := e.rt.images[shared]; return ok }
+
+	// A held image (a pass of another tenant about to create its
+	// containers) is not removed, even with no tenant recording it.
+	e.r.images.hold(shared)
+	e.r.removeUnusedImages(ctx, []string{shared, "appfactory/testapp:1.0"})
+	e.r.images.release([]string{shared})
+	if !exists() {
+		t.Fatal("held image removed")
+	}
+
+	e.bp.base = "appfactory/testapp:2.0"
+	if _, err := e.db.BumpGeneration(ctx, a.ID, "2.0", "Upgrade to 2.0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pass(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !exists() {
+		t.Fatal("image removed while another tenant uses it")
+	}
+	if err := e.db.SetDesiredState(ctx, b.ID, store.DesiredDeleted); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := e.pass(t, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists() || !slices.Contains(calls, "image-remove "+shared) {
+		t.Errorf("image of no tenant left after its last tenant was deleted: %v", calls)
+	}
+	for _, base := range []string{"appfactory/testapp:1.0", "appfactory/testapp:2.0"} {
+		if _, ok := e.rt.images[base]; !ok {
+			t.Errorf("platform image %s removed", base)
+		}
 	}
 }
 

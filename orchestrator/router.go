@@ -33,6 +33,9 @@ const (
 	statePending  = "pending"
 	stateBuilding = "building"
 	stateDeploy   = "deploying"
+	// statePassivating is a route the passivator has taken out of service
+	// while it stops the tenant.
+	statePassivating = "passivating"
 )
 
 // reservedPrefix is the path on every tenant host that the router answers
@@ -182,6 +185,14 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	end := rt.activity.Begin(route.TenantID)
 	defer end()
+	// Read again now that the request counts as in flight: the passivator
+	// takes a route out of service before it looks at the tenant's requests
+	// one last time, so a request either holds the tenant awake or sees the
+	// route stopping and waits for its activation, never reaching a backend
+	// that is being stopped.
+	if again, ok := rt.routes.Get(slug); ok && again.TenantID == route.TenantID {
+		route = again
+	}
 	switch {
 	case route.State == StateRunning && len(route.Backends) > 0:
 		rt.proxy.serve(w, r, route, true)

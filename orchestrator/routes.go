@@ -58,6 +58,30 @@ func (t *Routes) Set(r Route) {
 	}
 }
 
+// Update replaces a slug's route with fn's result when fn says so, all
+// under the table's lock: a change made only if the route is still the one
+// fn saw. It reports whether the route was replaced.
+func (t *Routes) Update(slug string, fn func(r Route) (Route, bool)) bool {
+	t.mu.Lock()
+	r, ok := t.bySlug[slug]
+	if !ok {
+		t.mu.Unlock()
+		return false
+	}
+	next, change := fn(r)
+	if !change {
+		t.mu.Unlock()
+		return false
+	}
+	t.bySlug[slug] = next
+	subs := t.subs
+	t.mu.Unlock()
+	for _, f := range subs {
+		f(next, true)
+	}
+	return true
+}
+
 // Delete removes a tenant's route: its host answers 404 from then on.
 func (t *Routes) Delete(slug string) {
 	t.mu.Lock()

@@ -320,6 +320,17 @@ func (db *DB) SetTenantImage(ctx context.Context, id, image string) error {
 	return nil
 }
 
+// ImageUsers counts the tenants that still use an image: every tenant not
+// both deleted and cleaned up whose recorded image is ref.
+func (db *DB) ImageUsers(ctx context.Context, ref string) (int, error) {
+	var n int
+	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE image = ? AND NOT (desired_state = ? AND state = ?)`, ref, DesiredDeleted, StateDeleted)
+	if err != nil {
+		return 0, fmt.Errorf("count image users: %w", err)
+	}
+	return n, nil
+}
+
 // SetTenantFailures records how many reconcile attempts failed in a row.
 func (db *DB) SetTenantFailures(ctx context.Context, id string, n int) error {
 	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET failures = ? WHERE id = ? AND failures != ?`, n, id, n)
