@@ -201,6 +201,11 @@ func removeInstanceObjects(logf func(format string, args ...any), instance strin
 			logf("cleanup: docker %s: %v: %s", strings.Join(args, " "), err, out)
 		}
 	}
+	// The tenant images this instance built; one still used elsewhere is
+	// refused by the engine and stays.
+	if ids := dockerIDs("image", "appfactory.instance="+instance); len(ids) > 0 {
+		_ = exec.Command("docker", append([]string{"image", "rm"}, ids...)...).Run()
+	}
 }
 
 // labelledObjects lists the containers, networks and volumes carrying the
@@ -234,11 +239,14 @@ func waitNoObjects(t *testing.T, label string, within time.Duration) {
 }
 
 // dockerIDs lists the objects of a kind (container, network, volume) that
-// carry the label, through the docker command.
+// carry the label, through the docker command (image too).
 func dockerIDs(kind, label string) []string {
 	args := []string{kind, "ls", "-q", "--filter", "label=" + label}
-	if kind == "container" {
+	switch kind {
+	case "container":
 		args = []string{"ps", "-aq", "--filter", "label=" + label}
+	case "image":
+		args = []string{"images", "-q", "--filter", "label=" + label}
 	}
 	out, _ := exec.Command("docker", args...).Output()
 	return strings.Fields(string(out))
