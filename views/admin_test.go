@@ -1,0 +1,27 @@
+package views
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCapacityCardCountsInWords(t *testing.T) {
+	cases := []struct {
+		name                string
+		containers, tenants int
+		want                string
+	}{
+		{"one of each", 1, 1, ">container of 1 running tenant<"},
+		{"several containers, one tenant", 2, 1, ">containers of 1 running tenant<"},
+		{"none", 0, 0, ">containers of 0 running tenants<"},
+		{"many", 6, 3, ">containers of 3 running tenants<"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			html := render(t, capacityCard(CapacityView{Known: true, HostMemBytes: 1 << 30, HostCPUs: 2, RunningContainers: tc.containers, RunningTenants: tc.tenants}))
+			if !strings.Contains(html, tc.want) {
+				t.Errorf("want %q in\n%s", tc.want, html)
+			}
+		})
+	}
+}
