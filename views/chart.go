@@ -277,7 +277,9 @@ func (c BarChart) layout() barGeom {
 		max = math.Max(max, b.V)
 	}
 	top, step := niceMax(max)
-	g := barGeom{YTicks: yTicks(top, step, c.format), Empty: len(c.Bars) == 0}
+	// Bars that are all zero (no activation in a day, say) draw nothing:
+	// the chart says so rather than show a blank frame.
+	g := barGeom{YTicks: yTicks(top, step, c.format), Empty: max <= 0}
 	if len(c.Bars) == 0 {
 		return g
 	}

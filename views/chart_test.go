@@ -100,6 +100,15 @@ func TestBarChart(t *testing.T) {
 	if !strings.Contains(empty, "No data yet") {
 		t.Error("empty bar chart says nothing")
 	}
+	zeros := make([]Bar, 24)
+	for h := range zeros {
+		zeros[h] = Bar{Label: time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC).Format("15h")}
+	}
+	quiet := render(t, BarChartSVG(BarChart{Title: "Quiet day", Unit: "activations", Bars: zeros}))
+	wellFormed(t, quiet)
+	if !strings.Contains(quiet, "No data yet") || !strings.Contains(quiet, ">00h</text>") {
+		t.Errorf("a day of zeros does not say so with its hours:\n%s", quiet)
+	}
 }
 
 func TestNiceMax(t *testing.T) {
