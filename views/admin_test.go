@@ -25,3 +25,12 @@ func TestCapacityCardCountsInWords(t *testing.T) {
 		})
 	}
 }
+
+func TestAdminDashboardSaysWhatActiveMeans(t *testing.T) {
+	html := render(t, AdminDashboardPage(Page{Title: "Tenants"}, AdminDashboard{Live: 4, ActiveNow: 1}))
+	for _, want := range []string{">25%<", "active now: 1 of 4 used in the last 5 min"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("want %q in the dashboard", want)
+		}
+	}
+}
