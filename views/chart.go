@@ -77,8 +77,11 @@ type chartTick struct {
 
 // chartLine is one drawn series.
 type chartLine struct {
-	Name    string
-	Color   string
+	Name  string
+	Color string
+	// Dash is the stroke-dasharray of every other series, so that lines
+	// that run together stay apart and the legend does not rely on colour.
+	Dash    string
 	Path    string
 	Dots    []chartDot
 	LegendX float64
@@ -235,6 +238,9 @@ func (c LineChart) layout() lineGeom {
 	legendX := math.Max(chartLeft, 4+charW*float64(len(c.Unit))+16)
 	for i, s := range c.Series {
 		l := chartLine{Name: s.Name, Color: seriesColors[i%len(seriesColors)], LegendX: legendX}
+		if i%2 == 1 {
+			l.Dash = "6 3"
+		}
 		legendX += 26 + charW*float64(len(s.Name))
 		gap := typicalGap(s.Points) * 5 / 2
 		var b strings.Builder

@@ -122,3 +122,16 @@ func TestNiceMax(t *testing.T) {
 		}
 	}
 }
+
+func TestSecondSeriesIsDashed(t *testing.T) {
+	base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	pts := []Point{{At: base, V: 1}, {At: base.Add(time.Minute), V: 1}}
+	out := render(t, LineChartSVG(LineChart{Title: "Same counts", Series: []Series{{Name: "running", Points: pts}, {Name: "passivated", Points: pts}}}))
+	wellFormed(t, out)
+	if n := strings.Count(out, `stroke-dasharray="6 3"`); n != 2 {
+		t.Errorf("%d dashed strokes, want 2 (the second line and its legend):\n%s", n, out)
+	}
+	if strings.Contains(out, `stroke-dasharray=""`) {
+		t.Error("an empty dash array on the first series")
+	}
+}
