@@ -34,15 +34,3 @@ func TestAdminDashboardSaysWhatActiveMeans(t *testing.T) {
 		}
 	}
 }
-
-func TestTenantActionsNameNoDirectionForAVersionChange(t *testing.T) {
-	html := render(t, TenantActions(TenantView{ID: "t1", Versions: []UpgradeOption{{Version: "1.0", Label: "ContentApp 1.0 LTS"}}}))
-	for _, want := range []string{">Change version</button>", "ContentApp 1.0 LTS", "Move this deployment to the chosen version?"} {
-		if !strings.Contains(html, want) {
-			t.Errorf("want %q in\n%s", want, html)
-		}
-	}
-	if strings.Contains(html, ">Upgrade<") {
-		t.Error("a move to an older version is called an upgrade")
-	}
-}
