@@ -125,7 +125,8 @@ func (h *Handlers) dashboardCharts(ctx context.Context, d *views.AdminDashboard,
 	d.Latency = views.BarChart{Title: "Median activation time per hour, last 24 hours", Unit: "seconds"}
 	total := 0
 	for _, hr := range hours {
-		label := hr.Hour.Format("15h")
+		// Hours read as the line chart's times do.
+		label := hr.Hour.Format("15:04")
 		total += hr.Count
 		d.Activity.Bars = append(d.Activity.Bars, views.Bar{Label: label, V: float64(hr.Count)})
 		d.Latency.Bars = append(d.Latency.Bars, views.Bar{Label: label, V: hr.P50,

@@ -290,7 +290,17 @@ func (c BarChart) layout() barGeom {
 		return g
 	}
 	slot := plotW() / float64(len(c.Bars))
-	every := int(math.Ceil(34 / slot)) // a label needs about 34 units
+	// A label needs its characters' width and a little room either side.
+	widest := 0
+	for _, b := range c.Bars {
+		if len(b.Label) > widest {
+			widest = len(b.Label)
+		}
+	}
+	every := int(math.Ceil(float64(charW*widest+10) / slot))
+	if every < 1 {
+		every = 1
+	}
 	for i, b := range c.Bars {
 		h := math.Max(b.V, 0) / top * plotH()
 		r := barRect{X: chartLeft + float64(i)*slot + slot*0.15, W: slot * 0.7, Y: chartTop + plotH() - h, H: h, Hint: b.Hint}

@@ -135,3 +135,28 @@ func TestSecondSeriesIsDashed(t *testing.T) {
 		t.Error("an empty dash array on the first series")
 	}
 }
+
+func TestBarLabelsNeverOverlap(t *testing.T) {
+	for _, format := range []string{"15h", "15:04", "Jan 2 15:04"} {
+		t.Run(format, func(t *testing.T) {
+			var bars []Bar
+			for h := range 24 {
+				bars = append(bars, Bar{Label: time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC).Format(format), V: 1})
+			}
+			prev, n := -1e9, 0
+			for _, b := range (BarChart{Bars: bars}).layout().Bars {
+				if b.Label == "" {
+					continue
+				}
+				if b.LabelX-prev < float64(charW*len(b.Label)) {
+					t.Errorf("label %q at %.1f overlaps the one at %.1f", b.Label, b.LabelX, prev)
+				}
+				prev = b.LabelX
+				n++
+			}
+			if n < 3 {
+				t.Errorf("only %d labels", n)
+			}
+		})
+	}
+}
