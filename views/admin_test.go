@@ -3,6 +3,7 @@ package views
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCapacityCardCountsInWords(t *testing.T) {
@@ -31,6 +32,22 @@ func TestAdminDashboardSaysWhatActiveMeans(t *testing.T) {
 	for _, want := range []string{">25%<", "active now: 1 of 4 used in the last 5 min"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("want %q in the dashboard", want)
+		}
+	}
+}
+
+func TestUserDatesReadLikeTheOthers(t *testing.T) {
+	cases := []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 5, 9, 7, 0, 0, time.UTC), "5 Nov 2026 09:07 UTC"},
+		{time.Date(2026, 11, 5, 23, 30, 0, 0, time.FixedZone("x", -3600)), "6 Nov 2026 00:30 UTC"},
+		{time.Time{}, "never"},
+	}
+	for _, c := range cases {
+		if got := when(c.in); got != c.want {
+			t.Errorf("when(%v) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
