@@ -321,6 +321,26 @@ func TestMonitoringAPI(t *testing.T) {
 			t.Errorf("sales session: %d", resp.StatusCode)
 		}
 	})
+	t.Run("metrics refused to a browser with a page", func(t *testing.T) {
+		sales := e.Visitor(t)
+		sales.Login(t, "sales@example.com", handlerstest.Password)
+		for _, c := range []struct {
+			name   string
+			client *handlerstest.Client
+			status int
+		}{
+			{"sales", sales, 403},
+			{"nobody", e.Visitor(t), 401},
+		} {
+			req, _ := http.NewRequest(http.MethodGet, e.URL+"/metrics", nil)
+			req.Header.Set("Accept", "text/html,application/xhtml+xml")
+			resp := c.client.Do(t, req)
+			body := handlerstest.Body(t, resp)
+			if resp.StatusCode != c.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || strings.Contains(body, `{"error"`) {
+				t.Errorf("%s: %d %s\n%.300s", c.name, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+		}
+	})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
