@@ -108,6 +108,31 @@ func TestAdminDashboardJourney(t *testing.T) {
 	}
 	waitNoObjects(t, "appfactory.tenant="+beta.ID, 10*time.Second)
 	noConsoleErrors(t, errs)
+
+	// What the dashboard showed, an operator's scraper reads too.
+	fams, body := admin.scrapeMetrics(t)
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		min    float64
+	}{
+		{"appfactory_tenants", map[string]string{"state": "passivated"}, 1},
+		{"appfactory_builds_total", nil, 2},
+		{"appfactory_reconcile_seconds", nil, 2},
+		{"appfactory_activations_total", nil, 0},
+		{"appfactory_activation_seconds", nil, 0},
+		{"appfactory_proxy_requests_total", nil, 0},
+		{"go_goroutines", nil, 1},
+	} {
+		if got := metricSum(fams, c.name, c.labels); got < c.min {
+			t.Errorf("/metrics: %s%v = %v, want at least %v", c.name, c.labels, got, c.min)
+		}
+	}
+	for _, slug := range []string{alpha.Slug, beta.Slug} {
+		if strings.Contains(body, `"`+slug+`"`) {
+			t.Errorf("/metrics names the tenant %s in a label", slug)
+		}
+	}
 }
 
 // expectCounts checks the dashboard's figures: "tenants" is the live

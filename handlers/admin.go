@@ -109,8 +109,13 @@ func (h *Handlers) dashboardCharts(ctx context.Context, d *views.AdminDashboard,
 		running.Points = append(running.Points, views.Point{At: s.At(), V: float64(s.Running)})
 		passivated.Points = append(passivated.Points, views.Point{At: s.At(), V: float64(s.Passivated)})
 	}
+	// The lines end at the counts the cards above show, not at the last
+	// sample (up to a minute old, or none yet on a fresh server).
+	nowRunning, nowPassivated := counts[store.StateRunning]+counts[store.StatePaused], counts[store.StatePassivated]
+	running.Points = append(running.Points, views.Point{At: now, V: float64(nowRunning)})
+	passivated.Points = append(passivated.Points, views.Point{At: now, V: float64(nowPassivated)})
 	d.Tenancy = views.LineChart{Title: "Running and passivated tenants, last 24 hours", Unit: "tenants",
-		Desc:   fmt.Sprintf("Sampled each minute; now %d running and %d passivated.", counts[store.StateRunning]+counts[store.StatePaused], counts[store.StatePassivated]),
+		Desc:   fmt.Sprintf("Sampled each minute; now %d running and %d passivated.", nowRunning, nowPassivated),
 		Series: []views.Series{running, passivated}, From: since, To: now}
 	hours, err := h.DB.ActivationsByHour(ctx, since.Add(time.Hour), now)
 	if err != nil {
@@ -120,7 +125,8 @@ func (h *Handlers) dashboardCharts(ctx context.Context, d *views.AdminDashboard,
 	d.Latency = views.BarChart{Title: "Median activation time per hour, last 24 hours", Unit: "seconds"}
 	total := 0
 	for _, hr := range hours {
-		label := hr.Hour.Format("15h")
+		// Hours read as the line chart's times do.
+		label := hr.Hour.Format("15:04")
 		total += hr.Count
 		d.Activity.Bars = append(d.Activity.Bars, views.Bar{Label: label, V: float64(hr.Count)})
 		d.Latency.Bars = append(d.Latency.Bars, views.Bar{Label: label, V: hr.P50,

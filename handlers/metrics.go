@@ -19,10 +19,19 @@ func (h *Handlers) metrics(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A scraper is answered in JSON; a person who followed a link in a
+	// browser gets the portal's own error page.
+	browser := web.WantsHTML(c.Request())
 	if u == nil {
+		if browser {
+			return apperr.New(apperr.Unauthorized, "Sign in as an admin, or scrape with an admin's API token.")
+		}
 		return apiUnauthorized(c, "Sign in with an admin's API token: Authorization: Bearer <token>.")
 	}
 	if u.Role != store.RoleAdmin {
+		if browser {
+			return apperr.New(apperr.Forbidden, "Metrics are for admins.")
+		}
 		return c.JSON(http.StatusForbidden, web.ErrorBody{Error: web.ErrorDetail{Code: apperr.Forbidden, Message: "Metrics are for admins."}})
 	}
 	if h.Monitoring.Metrics == nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,6 +136,27 @@ func TestMonitoringPagesByRole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTenancyChartEndsAtTheCurrentCounts: the running and passivated lines
+// end at the counts the cards show, even when the last sample is older
+// than the latest change.
+func TestTenancyChartEndsAtTheCurrentCounts(t *testing.T) {
+	e := newMonitoringEnv(t)
+	admin := e.SignUp(t, "admin@example.com", store.RoleAdmin)
+	if err := e.DB.SetTenantState(context.Background(), e.tenant.ID, store.StatePassivated, "idle"); err != nil {
+		t.Fatal(err)
+	}
+	body := handlerstest.Body(t, admin.Get(t, "/admin"))
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`<title>running [A-Z][a-z]{2} \d+ \d\d:\d\d: 1 tenants</title>`),    // the sample
+		regexp.MustCompile(`<title>passivated [A-Z][a-z]{2} \d+ \d\d:\d\d: 1 tenants</title>`), // now
+		regexp.MustCompile(`now 0 running and 1 passivated`),
+	} {
+		if !want.MatchString(body) {
+			t.Errorf("dashboard lacks %s", want)
+		}
 	}
 }
 
@@ -297,6 +319,26 @@ func TestMonitoringAPI(t *testing.T) {
 		sales.Login(t, "sales@example.com", handlerstest.Password)
 		if resp := sales.Get(t, "/metrics"); resp.StatusCode != 403 {
 			t.Errorf("sales session: %d", resp.StatusCode)
+		}
+	})
+	t.Run("metrics refused to a browser with a page", func(t *testing.T) {
+		sales := e.Visitor(t)
+		sales.Login(t, "sales@example.com", handlerstest.Password)
+		for _, c := range []struct {
+			name   string
+			client *handlerstest.Client
+			status int
+		}{
+			{"sales", sales, 403},
+			{"nobody", e.Visitor(t), 401},
+		} {
+			req, _ := http.NewRequest(http.MethodGet, e.URL+"/metrics", nil)
+			req.Header.Set("Accept", "text/html,application/xhtml+xml")
+			resp := c.client.Do(t, req)
+			body := handlerstest.Body(t, resp)
+			if resp.StatusCode != c.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || strings.Contains(body, `{"error"`) {
+				t.Errorf("%s: %d %s\n%.300s", c.name, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
 		}
 	})
 }

@@ -69,6 +69,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{"success", "failure", "cached", "canceled", "other"} {
 		m.builds.WithLabelValues(r)
 	}
+	// Likewise the codes the router itself answers with, so that the family
+	// is in the first scrape, before any tenant was visited.
+	for _, c := range []string{"200", "404", "502", "503", "504"} {
+		m.proxyRequests.WithLabelValues(c)
+	}
 	return m
 }
 

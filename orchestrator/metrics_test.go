@@ -124,6 +124,25 @@ func TestMetricsParseAndCount(t *testing.T) {
 	}
 }
 
+// TestMetricsFamiliesBeforeTraffic: a scrape of a server that has served
+// nothing yet already holds every family operators look for.
+func TestMetricsFamiliesBeforeTraffic(t *testing.T) {
+	reg := NewRegistry()
+	NewMetrics(reg)
+	if err := RegisterTenantStates(reg, func(context.Context) (map[string]int, error) { return map[string]int{}, nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	fams, _ := scrape(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	for _, name := range []string{"appfactory_tenants", "appfactory_activations_total", "appfactory_activation_seconds",
+		"appfactory_builds_total", "appfactory_proxy_requests_total", "appfactory_reconcile_seconds", "go_goroutines"} {
+		t.Run(name, func(t *testing.T) {
+			if f, ok := fams[name]; !ok || len(f.Metric) == 0 {
+				t.Errorf("no %s before any traffic", name)
+			}
+		})
+	}
+}
+
 func TestTenantCollectorError(t *testing.T) {
 	reg := NewRegistry()
 	if err := RegisterTenantStates(reg, func(context.Context) (map[string]int, error) { return nil, errors.New("db down") }, nil); err != nil {

@@ -529,7 +529,8 @@ func when(t time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	return t.UTC().Format("2006-01-02 15:04 UTC")
+	// The same form as the dates of apps and deployments elsewhere.
+	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }
 
 var _ = templruntime.GeneratedTemplate

@@ -77,8 +77,11 @@ type chartTick struct {
 
 // chartLine is one drawn series.
 type chartLine struct {
-	Name    string
-	Color   string
+	Name  string
+	Color string
+	// Dash is the stroke-dasharray of every other series, so that lines
+	// that run together stay apart and the legend does not rely on colour.
+	Dash    string
 	Path    string
 	Dots    []chartDot
 	LegendX float64
@@ -235,6 +238,9 @@ func (c LineChart) layout() lineGeom {
 	legendX := math.Max(chartLeft, 4+charW*float64(len(c.Unit))+16)
 	for i, s := range c.Series {
 		l := chartLine{Name: s.Name, Color: seriesColors[i%len(seriesColors)], LegendX: legendX}
+		if i%2 == 1 {
+			l.Dash = "6 3"
+		}
 		legendX += 26 + charW*float64(len(s.Name))
 		gap := typicalGap(s.Points) * 5 / 2
 		var b strings.Builder
@@ -277,12 +283,24 @@ func (c BarChart) layout() barGeom {
 		max = math.Max(max, b.V)
 	}
 	top, step := niceMax(max)
-	g := barGeom{YTicks: yTicks(top, step, c.format), Empty: len(c.Bars) == 0}
+	// Bars that are all zero (no activation in a day, say) draw nothing:
+	// the chart says so rather than show a blank frame.
+	g := barGeom{YTicks: yTicks(top, step, c.format), Empty: max <= 0}
 	if len(c.Bars) == 0 {
 		return g
 	}
 	slot := plotW() / float64(len(c.Bars))
-	every := int(math.Ceil(34 / slot)) // a label needs about 34 units
+	// A label needs its characters' width and a little room either side.
+	widest := 0
+	for _, b := range c.Bars {
+		if len(b.Label) > widest {
+			widest = len(b.Label)
+		}
+	}
+	every := int(math.Ceil(float64(charW*widest+10) / slot))
+	if every < 1 {
+		every = 1
+	}
 	for i, b := range c.Bars {
 		h := math.Max(b.V, 0) / top * plotH()
 		r := barRect{X: chartLeft + float64(i)*slot + slot*0.15, W: slot * 0.7, Y: chartTop + plotH() - h, H: h, Hint: b.Hint}

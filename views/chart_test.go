@@ -100,6 +100,15 @@ func TestBarChart(t *testing.T) {
 	if !strings.Contains(empty, "No data yet") {
 		t.Error("empty bar chart says nothing")
 	}
+	zeros := make([]Bar, 24)
+	for h := range zeros {
+		zeros[h] = Bar{Label: time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC).Format("15h")}
+	}
+	quiet := render(t, BarChartSVG(BarChart{Title: "Quiet day", Unit: "activations", Bars: zeros}))
+	wellFormed(t, quiet)
+	if !strings.Contains(quiet, "No data yet") || !strings.Contains(quiet, ">00h</text>") {
+		t.Errorf("a day of zeros does not say so with its hours:\n%s", quiet)
+	}
 }
 
 func TestNiceMax(t *testing.T) {
@@ -111,5 +120,43 @@ func TestNiceMax(t *testing.T) {
 		if top < c.in || step <= 0 || top/step > 5.0001 || (c.top != 0 && (top != c.top || step != c.step)) {
 			t.Errorf("niceMax(%v) = %v, %v; want %v, %v", c.in, top, step, c.top, c.step)
 		}
+	}
+}
+
+func TestSecondSeriesIsDashed(t *testing.T) {
+	base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	pts := []Point{{At: base, V: 1}, {At: base.Add(time.Minute), V: 1}}
+	out := render(t, LineChartSVG(LineChart{Title: "Same counts", Series: []Series{{Name: "running", Points: pts}, {Name: "passivated", Points: pts}}}))
+	wellFormed(t, out)
+	if n := strings.Count(out, `stroke-dasharray="6 3"`); n != 2 {
+		t.Errorf("%d dashed strokes, want 2 (the second line and its legend):\n%s", n, out)
+	}
+	if strings.Contains(out, `stroke-dasharray=""`) {
+		t.Error("an empty dash array on the first series")
+	}
+}
+
+func TestBarLabelsNeverOverlap(t *testing.T) {
+	for _, format := range []string{"15h", "15:04", "Jan 2 15:04"} {
+		t.Run(format, func(t *testing.T) {
+			var bars []Bar
+			for h := range 24 {
+				bars = append(bars, Bar{Label: time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC).Format(format), V: 1})
+			}
+			prev, n := -1e9, 0
+			for _, b := range (BarChart{Bars: bars}).layout().Bars {
+				if b.Label == "" {
+					continue
+				}
+				if b.LabelX-prev < float64(charW*len(b.Label)) {
+					t.Errorf("label %q at %.1f overlaps the one at %.1f", b.Label, b.LabelX, prev)
+				}
+				prev = b.LabelX
+				n++
+			}
+			if n < 3 {
+				t.Errorf("only %d labels", n)
+			}
+		})
 	}
 }

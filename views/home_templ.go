@@ -44,12 +44,12 @@ func Home(p Page) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.User == nil {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p><a class=\"button big\" href=\"/signup\">Start a free trial</a> <a href=\"/login\">or sign in</a></p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"row\"><a class=\"button big\" href=\"/signup\">Start a free trial</a> <a href=\"/login\">or sign in</a></p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p><a class=\"button big\" href=\"/apps/new\">Build a new app</a> <a href=\"/apps\">or open your apps</a></p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p class=\"row\"><a class=\"button big\" href=\"/apps/new\">Build a new app</a> <a href=\"/apps\">or open your apps</a></p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
