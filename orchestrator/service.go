@@ -97,7 +97,7 @@ func (s *Service) DeployApp(ctx context.Context, app *store.App, by *store.User)
 	}
 	replicas := max(app.Replicas, 1)
 	if e.MaxReplicas > 0 && replicas > e.MaxReplicas {
-		return nil, apperr.New(apperr.Unprocessable, "The %s environment runs at most %d replica(s); this app asks for %d.", e.Name, e.MaxReplicas, replicas)
+		return nil, apperr.New(apperr.Unprocessable, "The %s environment runs at most %d of each service; this app asks for %d replicas.", e.Name, e.MaxReplicas, replicas)
 	}
 	a, err := s.assemble(ctx, app)
 	if err != nil {

@@ -150,7 +150,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) erro
 		if err != nil {
 			return fmt.Errorf("create tenant: %w", err)
 		}
-		return addEvent(ctx, tx, t.ID, now, EventState, fmt.Sprintf("Deployment %s created (%s %s, %s, %d replica(s))", t.Slug, t.Platform, t.Version, t.Environment, t.Replicas))
+		return addEvent(ctx, tx, t.ID, now, EventState, fmt.Sprintf("Deployment %s created (%s %s, %s, %s)", t.Slug, t.Platform, t.Version, t.Environment, replicasText(t.Replicas)))
 	})
 }
 
@@ -378,4 +378,12 @@ func (db *DB) TouchTenant(ctx context.Context, id string, at time.Time) error {
 		return fmt.Errorf("touch tenant: %w", err)
 	}
 	return nil
+}
+
+// replicasText says "1 replica" or "n replicas".
+func replicasText(n int) string {
+	if n == 1 {
+		return "1 replica"
+	}
+	return fmt.Sprintf("%d replicas", n)
 }
