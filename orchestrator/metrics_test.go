@@ -175,6 +175,9 @@ func TestCountResponsesAndActivations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Read to the end: a streamed body ends only once the handler (and
+		// the count after it) has returned.
+		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 	rec := m.ObservingActivations(nil)
