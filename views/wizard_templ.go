@@ -633,7 +633,7 @@ func PlatformStepPage(s PlatformStep) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "\" hx-trigger=\"change\" hx-include=\"this\" hx-target=\"#versions\" hx-swap=\"outerHTML\"><legend>Platform</legend> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "\" hx-trigger=\"change\" hx-sync=\"this:replace\" hx-include=\"this\" hx-target=\"#versions\" hx-swap=\"outerHTML\"><legend>Platform</legend> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -992,7 +992,7 @@ func ComponentChoices(l ComponentList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "\" hx-trigger=\"change\" hx-target=\"this\" hx-swap=\"outerHTML\"><legend>Components</legend> ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "\" hx-trigger=\"change\" hx-sync=\"this:replace\" hx-target=\"this\" hx-swap=\"outerHTML\"><legend>Components</legend> ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2358,7 +2358,7 @@ func EnvironmentStepPage(s EnvironmentStep) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 184, "\" hx-trigger=\"change\" hx-include=\"#wizard-form [name='environment'], #wizard-form [name='replicas']\" hx-target=\"#replicas-field\" hx-swap=\"outerHTML\"><legend>Environment</legend> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 184, "\" hx-trigger=\"change\" hx-sync=\"this:replace\" hx-include=\"#wizard-form [name='environment'], #wizard-form [name='replicas']\" hx-target=\"#replicas-field\" hx-swap=\"outerHTML\"><legend>Environment</legend> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
