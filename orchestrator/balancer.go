@@ -27,6 +27,7 @@ type pool struct {
 	slug      string
 	next      atomic.Uint64
 	down      []atomic.Bool
+	fails     []atomic.Int32  // consecutive failed readiness probes
 	ctx       context.Context // ends when the pool is replaced
 	cancel    context.CancelFunc
 }
@@ -75,7 +76,7 @@ func newPool(route Route) *pool {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &pool{gen: route.Generation, addrs: addrs, readiness: route.Readiness, slug: route.Slug,
-		down: make([]atomic.Bool, len(addrs)), ctx: ctx, cancel: cancel}
+		down: make([]atomic.Bool, len(addrs)), fails: make([]atomic.Int32, len(addrs)), ctx: ctx, cancel: cancel}
 }
 
 func (p *pool) serves(route Route) bool {
@@ -107,18 +108,15 @@ func (p *pool) pick(tried uint64) (int, string, bool) {
 	return 0, "", false
 }
 
-// markDown takes a backend out of the rotation and probes its readiness
-// path until it answers again (or the pool is replaced).
+// markDown takes a backend out of the rotation (it refused a dial, or failed
+// its readiness checks) and probes its readiness path until it answers
+// again (or the pool is replaced).
 func (p *pool) markDown(rt *Router, i int, cause error) {
 	if !p.down[i].CompareAndSwap(false, true) {
 		return
 	}
 	rt.logger.Warn("backend taken out of rotation", slog.String("tenant", p.slug), slog.String("backend", p.addrs[i]), slog.Any("err", cause))
-	path := p.readiness
-	if path == "" {
-		path = "/"
-	}
-	url := "http://" + p.addrs[i] + path
+	url := "http://" + p.addrs[i] + readinessPath(p.readiness)
 	rt.wg.Add(1)
 	go func() {
 		defer rt.wg.Done()

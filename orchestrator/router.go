@@ -78,7 +78,14 @@ type RouterConfig struct {
 	// ReprobeInterval is how often a backend taken out after a failed dial
 	// is probed again (default 1 s).
 	ReprobeInterval time.Duration
-	Pages           Pages
+	// HealthInterval is how often the readiness path of every backend of a
+	// running route is checked (default 2 s); HealthTimeout bounds one
+	// check (default 500 ms); a backend is taken out after HealthFailures
+	// failed checks in a row (default 2).
+	HealthInterval time.Duration
+	HealthTimeout  time.Duration
+	HealthFailures int
+	Pages          Pages
 	// Static serves the portal's static files on tenant hosts under
 	// /__appfactory/static/ (the prefix already stripped).
 	Static http.Handler
@@ -111,6 +118,15 @@ func (c *RouterConfig) defaults() {
 	}
 	if c.ReprobeInterval <= 0 {
 		c.ReprobeInterval = time.Second
+	}
+	if c.HealthInterval <= 0 {
+		c.HealthInterval = 2 * time.Second
+	}
+	if c.HealthTimeout <= 0 {
+		c.HealthTimeout = 500 * time.Millisecond
+	}
+	if c.HealthFailures <= 0 {
+		c.HealthFailures = 2
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -156,10 +172,12 @@ func NewRouter(cfg RouterConfig, routes *Routes, act activator, activity *Activi
 			rt.flights.forget(r.TenantID)
 		}
 	})
+	rt.wg.Add(1)
+	go rt.checkHealth()
 	return rt
 }
 
-// Close stops activations and re-probes in progress and closes idle
+// Close stops activations, health checks and re-probes in progress and closes idle
 // connections to the backends.
 func (rt *Router) Close() {
 	rt.stop()
