@@ -114,7 +114,10 @@ func (rt *Router) judge(checks []*healthCheck) {
 	for _, c := range checks {
 		if c.err == nil {
 			c.pool.fails[c.i].Store(0)
-			healthy[c.pool]++
+			// One taken out by a failed dial since its probe no longer counts.
+			if !c.pool.down[c.i].Load() {
+				healthy[c.pool]++
+			}
 		}
 	}
 	for _, c := range checks {

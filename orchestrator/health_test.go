@@ -9,14 +9,28 @@ import (
 	"time"
 )
 
-// newReadinessBackend starts a real replica whose /healthz answers 503 while
-// sick is set; every other path echoes its name.
-func newReadinessBackend(t *testing.T, name string, sick *atomic.Bool) *httptest.Server {
+// Readiness failures a test backend can show.
+const (
+	healthOK    = iota
+	health503   // /healthz answers 503
+	healthHangs // /healthz accepts the request and never answers
+)
+
+// newReadinessBackend starts a real replica whose /healthz fails as sick
+// says; every other path echoes its name.
+func newReadinessBackend(t *testing.T, name string, sick *atomic.Int32) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
-			if sick.Load() {
+			switch sick.Load() {
+			case health503:
 				http.Error(w, "not ready", http.StatusServiceUnavailable)
+				return
+			case healthHangs:
+				select {
+				case <-r.Context().Done():
+				case <-time.After(5 * time.Second):
+				}
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)
@@ -50,33 +64,44 @@ func (f *routerFixture) spread(t *testing.T, n int) map[string]int {
 }
 
 func TestRouterHealthTakesOutReplicaFailingReadiness(t *testing.T) {
-	f := newRouterFixture(t, fastHealth())
-	var sickA, sickB atomic.Bool
-	a, b := newReadinessBackend(t, "a", &sickA), newReadinessBackend(t, "b", &sickB)
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
-	if seen := f.spread(t, 10); seen["a"] != 5 || seen["b"] != 5 {
-		t.Fatalf("healthy replicas: round robin gave %v", seen)
+	tests := []struct {
+		name    string
+		failure int32
+	}{
+		{"answers 503", health503},
+		{"no answer in time", healthHangs},
 	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRouterFixture(t, fastHealth())
+			var sickA, sickB atomic.Int32
+			a, b := newReadinessBackend(t, "a", &sickA), newReadinessBackend(t, "b", &sickB)
+			f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
+			if seen := f.spread(t, 10); seen["a"] != 5 || seen["b"] != 5 {
+				t.Fatalf("healthy replicas: round robin gave %v", seen)
+			}
 
-	// a still accepts connections but its readiness fails: it leaves the rotation.
-	sickA.Store(true)
-	waitFor(t, 3*time.Second, "the failing replica out of rotation", func() bool {
-		return f.spread(t, 4)["a"] == 0
-	})
-	if seen := f.spread(t, 20); seen["b"] != 20 {
-		t.Fatalf("with a failing readiness on a: %v", seen)
-	}
+			// a still accepts connections but its readiness fails: it leaves the rotation.
+			sickA.Store(tc.failure)
+			waitFor(t, 3*time.Second, "the failing replica out of rotation", func() bool {
+				return f.spread(t, 4)["a"] == 0
+			})
+			if seen := f.spread(t, 20); seen["b"] != 20 {
+				t.Fatalf("with a failing readiness on a: %v", seen)
+			}
 
-	// It recovers: the re-probe puts it back.
-	sickA.Store(false)
-	waitFor(t, 3*time.Second, "the recovered replica back in rotation", func() bool {
-		return f.spread(t, 4)["a"] > 0
-	})
-	if seen := f.spread(t, 10); seen["a"] != 5 || seen["b"] != 5 {
-		t.Errorf("after recovery: round robin gave %v", seen)
-	}
-	if n := f.act.calls.Load(); n != 0 {
-		t.Errorf("a failing readiness started the tenant %d times", n)
+			// It recovers: the re-probe puts it back.
+			sickA.Store(healthOK)
+			waitFor(t, 5*time.Second, "the recovered replica back in rotation", func() bool {
+				return f.spread(t, 4)["a"] > 0
+			})
+			if seen := f.spread(t, 10); seen["a"] != 5 || seen["b"] != 5 {
+				t.Errorf("after recovery: round robin gave %v", seen)
+			}
+			if n := f.act.calls.Load(); n != 0 {
+				t.Errorf("a failing readiness started the tenant %d times", n)
+			}
+		})
 	}
 }
 
@@ -91,8 +116,8 @@ func TestRouterHealthKeepsReplicasWhenAllFail(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newRouterFixture(t, fastHealth())
-			var sick atomic.Bool
-			sick.Store(true)
+			var sick atomic.Int32
+			sick.Store(health503)
 			var backends []string
 			for _, name := range []string{"a", "b"}[:tc.replicas] {
 				backends = append(backends, addr(newReadinessBackend(t, name, &sick)))
