@@ -178,37 +178,20 @@ func (h *Handlers) apiTenantBuild(c echo.Context) error {
 
 // tenantAction runs one change on a deployment the user may act on and
 // answers 202 with the deployment as it now stands.
-func (h *Handlers) tenantAction(c echo.Context, do func(o Orchestrator, t *store.Tenant, u *store.User) error) error {
-	ctx := c.Request().Context()
-	u := CurrentUser(c)
-	o, err := h.orchestrator()
+func (h *Handlers) tenantAction(c echo.Context, op tenantOp) error {
+	t, err := h.actOnTenant(c, op)
 	if err != nil {
 		return err
 	}
-	t, err := h.tenantFor(ctx, u, c.Param("id"), true)
-	if err != nil {
-		return err
-	}
-	if err := do(o, t, u); err != nil {
-		return err
-	}
-	if t, err = h.DB.TenantByID(ctx, t.ID); err != nil {
+	if t, err = h.DB.TenantByID(c.Request().Context(), t.ID); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, h.tenantJSON(t))
 }
 
-func (h *Handlers) apiDeleteTenant(c echo.Context) error {
-	return h.tenantAction(c, func(o Orchestrator, t *store.Tenant, u *store.User) error {
-		return o.Delete(c.Request().Context(), t, u)
-	})
-}
+func (h *Handlers) apiDeleteTenant(c echo.Context) error { return h.tenantAction(c, deleteTenant) }
 
-func (h *Handlers) apiRestartTenant(c echo.Context) error {
-	return h.tenantAction(c, func(o Orchestrator, t *store.Tenant, u *store.User) error {
-		return o.Restart(c.Request().Context(), t, u)
-	})
-}
+func (h *Handlers) apiRestartTenant(c echo.Context) error { return h.tenantAction(c, restartTenant) }
 
 func (h *Handlers) apiUpgradeTenant(c echo.Context) error {
 	var req struct {
@@ -217,7 +200,5 @@ func (h *Handlers) apiUpgradeTenant(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	return h.tenantAction(c, func(o Orchestrator, t *store.Tenant, u *store.User) error {
-		return o.Upgrade(c.Request().Context(), t, u, req.Version)
-	})
+	return h.tenantAction(c, upgradeTenant(req.Version))
 }

@@ -118,41 +118,59 @@ func (h *Handlers) tenantProgress(c echo.Context) error {
 	return web.Render(c, http.StatusOK, views.TenantProgress(v))
 }
 
-// tenantFormAction runs a change from a page form, then shows the
-// deployment's page again (where its progress follows).
-func (h *Handlers) tenantFormAction(c echo.Context, do func(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error) error {
+// tenantOp is one change to a deployment; the API and the page forms run
+// the same ones.
+type tenantOp func(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error
+
+func deleteTenant(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error {
+	return o.Delete(ctx, t, u)
+}
+
+func restartTenant(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error {
+	return o.Restart(ctx, t, u)
+}
+
+func upgradeTenant(version string) tenantOp {
+	return func(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error {
+		return o.Upgrade(ctx, t, u, version)
+	}
+}
+
+// actOnTenant runs op on the deployment of the request's id, if the user
+// may act on it, and returns the deployment as it was looked up.
+func (h *Handlers) actOnTenant(c echo.Context, op tenantOp) (*store.Tenant, error) {
 	ctx := c.Request().Context()
 	u := CurrentUser(c)
 	o, err := h.orchestrator()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t, err := h.tenantFor(ctx, u, c.Param("id"), true)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := do(ctx, o, t, u); err != nil {
+	if err := op(ctx, o, t, u); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// tenantFormAction runs a change from a page form, then shows the
+// deployment's page again (where its progress follows).
+func (h *Handlers) tenantFormAction(c echo.Context, op tenantOp) error {
+	t, err := h.actOnTenant(c, op)
+	if err != nil {
 		return err
 	}
 	return web.Redirect(c, "/tenants/"+t.ID)
 }
 
-func (h *Handlers) tenantDelete(c echo.Context) error {
-	return h.tenantFormAction(c, func(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error {
-		return o.Delete(ctx, t, u)
-	})
-}
+func (h *Handlers) tenantDelete(c echo.Context) error { return h.tenantFormAction(c, deleteTenant) }
 
-func (h *Handlers) tenantRestart(c echo.Context) error {
-	return h.tenantFormAction(c, func(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error {
-		return o.Restart(ctx, t, u)
-	})
-}
+func (h *Handlers) tenantRestart(c echo.Context) error { return h.tenantFormAction(c, restartTenant) }
 
 func (h *Handlers) tenantUpgrade(c echo.Context) error {
-	return h.tenantFormAction(c, func(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error {
-		return o.Upgrade(ctx, t, u, c.FormValue("version"))
-	})
+	return h.tenantFormAction(c, upgradeTenant(c.FormValue("version")))
 }
 
 // deploymentsView lists an app's deployments that the user may see.
