@@ -99,15 +99,7 @@ func eventFrom(m events.Message) Event {
 // sample many containers concurrently, never one after another.
 func (d *Docker) Stats(ctx context.Context, id string) (Stats, error) {
 	resp, err := d.cli.ContainerStats(ctx, id, false)
-	if err != nil {
-		return Stats{}, wrap(err, "stats of container %s", id)
-	}
-	defer resp.Body.Close()
-	var s container.StatsResponse
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		return Stats{}, fmt.Errorf("stats of container %s: %w", id, err)
-	}
-	return statsFrom(s), nil
+	return readStats(id, resp, err)
 }
 
 // StatsOneShot samples a container without waiting for the engine's next
@@ -115,6 +107,11 @@ func (d *Docker) Stats(ctx context.Context, id string) (Stats, error) {
 // compute it with CPUPercentBetween from two samples.
 func (d *Docker) StatsOneShot(ctx context.Context, id string) (Stats, error) {
 	resp, err := d.cli.ContainerStatsOneShot(ctx, id)
+	return readStats(id, resp, err)
+}
+
+// readStats decodes one stats answer of the engine for container id.
+func readStats(id string, resp container.StatsResponseReader, err error) (Stats, error) {
 	if err != nil {
 		return Stats{}, wrap(err, "stats of container %s", id)
 	}
