@@ -136,22 +136,39 @@ func eachLine(r io.Reader, fn func(string)) error {
 	}
 }
 
-// apiTenantLogs answers the tail of a tenant's logs as plain text.
-func (h *Handlers) apiTenantLogs(c echo.Context) error {
+// logSource is what a log view reads: the containers the request selects
+// (query "service"), how many lines of each, and whether lines need the
+// container's name in front (more than one container).
+type logSource struct {
+	containers []tenantContainer
+	tail       int
+	prefix     bool
+}
+
+func (h *Handlers) logSource(ctx context.Context, c echo.Context) (logSource, error) {
 	t, err := h.visibleTenant(c)
 	if err != nil {
-		return err
+		return logSource{}, err
 	}
 	tail, err := logTail(c)
 	if err != nil {
-		return err
+		return logSource{}, err
 	}
 	sel := c.QueryParam("service")
-	cs, err := h.tenantContainers(c.Request().Context(), t.ID, sel)
+	cs, err := h.tenantContainers(ctx, t.ID, sel)
+	if err != nil {
+		return logSource{}, err
+	}
+	return logSource{containers: cs, tail: tail, prefix: sel == "" || len(cs) > 1}, nil
+}
+
+// apiTenantLogs answers the tail of a tenant's logs as plain text.
+func (h *Handlers) apiTenantLogs(c echo.Context) error {
+	src, err := h.logSource(c.Request().Context(), c)
 	if err != nil {
 		return err
 	}
-	lines, err := h.readLogTail(c.Request().Context(), cs, tail, sel == "" || len(cs) > 1)
+	lines, err := h.readLogTail(c.Request().Context(), src.containers, src.tail, src.prefix)
 	if err != nil {
 		return err
 	}
@@ -168,22 +185,13 @@ func (h *Handlers) apiTenantLogs(c echo.Context) error {
 // goes away or maxLogStream passes. An "end" event says the stream is over
 // (so the browser does not reconnect and repeat the tail).
 func (h *Handlers) tenantLogStream(c echo.Context) error {
-	t, err := h.visibleTenant(c)
-	if err != nil {
-		return err
-	}
-	tail, err := logTail(c)
-	if err != nil {
-		return err
-	}
-	sel := c.QueryParam("service")
 	ctx, cancel := context.WithTimeout(c.Request().Context(), maxLogStream)
 	defer cancel()
-	cs, err := h.tenantContainers(ctx, t.ID, sel)
+	src, err := h.logSource(ctx, c)
 	if err != nil {
 		return err
 	}
-	prefix := sel == "" || len(cs) > 1
+	cs, tail, prefix := src.containers, src.tail, src.prefix
 	lines := make(chan string, 64)
 	done := make(chan struct{}, len(cs))
 	for _, tc := range cs {
