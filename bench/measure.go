@@ -73,7 +73,7 @@ func (f *fixture) floorCycle(ctx context.Context) (time.Duration, error) {
 			if err != nil {
 				return 0, err
 			}
-			web = got.IPs["af-"+f.tenant.Slug]
+			web = got.IPs[orchestrator.NetworkName("bench-"+f.id, f.tenant.Slug)]
 		}
 	}
 	if web == "" {

@@ -61,7 +61,7 @@ func refusal(key string) string {
 	case "driver", "driver_opts":
 		return "refused: volume drivers and their options can mount host paths"
 	case "name", "container_name", "hostname", "domainname":
-		return "refused: appfactory names projects, containers and volumes (af-<slug>-...)"
+		return "refused: appfactory names projects, containers and volumes (af-<instance>-<slug>-...)"
 	case "sysctls", "ulimits", "oom_kill_disable", "oom_score_adj", "runtime", "isolation", "storage_opt", "shm_size":
 		return "refused: kernel and runtime settings are not for tenants"
 	case "use_api_socket":

@@ -47,7 +47,7 @@ func (h *Handlers) tenantContainers(ctx context.Context, tenantID, sel string) (
 	var out []tenantContainer
 	for _, c := range list {
 		tc := tenantContainer{ID: c.ID, Service: c.Labels[orchestrator.LabelService],
-			Name: orchestrator.ContainerShortName(c.Name, c.Labels[orchestrator.LabelComposeProject])}
+			Name: orchestrator.ContainerShortName(c.Name, c.Labels)}
 		if tc.Service == "" {
 			tc.Service = c.Labels[orchestrator.LabelComposeService]
 		}

@@ -53,9 +53,9 @@ func logStack(t *testing.T, d *orchestrator.Docker, tenantID string) map[string]
 	project := "af-logs-" + id
 	ids := map[string]string{}
 	for _, name := range []string{"store-1", "web-1", "web-2"} {
-		service, _, _ := strings.Cut(name, "-")
+		service, n, _ := strings.Cut(name, "-")
 		l := map[string]string{orchestrator.LabelTenant: tenantID, "appfactory.service": service,
-			"com.docker.compose.project": project, "com.docker.compose.service": service}
+			"com.docker.compose.project": project, "com.docker.compose.service": service, "com.docker.compose.container-number": n}
 		for k, v := range labels {
 			l[k] = v
 		}

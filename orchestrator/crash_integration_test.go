@@ -135,7 +135,7 @@ func TestCrashInjectionConverges(t *testing.T) {
 				}
 			}
 			slices.Sort(names)
-			p := "af-" + tn.Slug
+			p := NamePrefix(e.instance, tn.Slug)
 			wantNames, wantNets, wantVols := []string{p + "-store-1", p + "-web-1", p + "-web-2"}, 1, 1
 			if want == store.StateDeleted {
 				wantNames, wantNets, wantVols = nil, 0, 0

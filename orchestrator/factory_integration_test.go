@@ -75,13 +75,13 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"af-acme-store-1", "af-acme-web-1"}) && !strings.HasPrefix(tn.Slug, "acme-") {
-		t.Errorf("containers %v", names)
+	if p := NamePrefix(e.instance, tn.Slug); !slices.Equal(names, []string{p + "-store-1", p + "-web-1"}) {
+		t.Errorf("containers %v, want %s-store-1 and %s-web-1", names, p, p)
 	}
-	if len(ns) != 1 || ns[0].Name != "af-"+tn.Slug || !ns[0].Internal || ns[0].Subnet != tn.Subnet {
-		t.Errorf("network %+v, want af-%s internal on %s", ns, tn.Slug, tn.Subnet)
+	if len(ns) != 1 || ns[0].Name != NetworkName(e.instance, tn.Slug) || !ns[0].Internal || ns[0].Subnet != tn.Subnet {
+		t.Errorf("network %+v, want %s internal on %s", ns, NetworkName(e.instance, tn.Slug), tn.Subnet)
 	}
-	if len(vs) != 1 || vs[0].Name != "af-"+tn.Slug+"-data" {
+	if len(vs) != 1 || vs[0].Name != VolumeName(e.instance, tn.Slug, "data") {
 		t.Errorf("volumes %+v", vs)
 	}
 
@@ -105,7 +105,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			"no host namespaces":     !h.NetworkMode.IsHost() && !h.PidMode.IsHost() && !h.IpcMode.IsHost() && !h.UTSMode.IsHost(),
 			"json-file logs bounded": h.LogConfig.Type == "json-file" && h.LogConfig.Config["max-size"] != "" && h.LogConfig.Config["max-file"] != "",
 			"restart unless-stopped": h.RestartPolicy.Name == "unless-stopped",
-			"tenant network":         string(h.NetworkMode) == "af-"+tn.Slug,
+			"tenant network":         string(h.NetworkMode) == NetworkName(e.instance, tn.Slug),
 		}
 		for _, m := range raw.Mounts {
 			if m.Type == "bind" {
@@ -151,8 +151,8 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	if b2 == nil || b2.Result != store.BuildReused {
 		t.Errorf("second build record: %+v", b2)
 	}
-	c1, _ := e.d.Inspect(ctx, "af-"+tn.Slug+"-web-1")
-	c2, _ := e.d.Inspect(ctx, "af-"+tn2.Slug+"-web-1")
+	c1, _ := e.d.Inspect(ctx, NamePrefix(e.instance, tn.Slug)+"-web-1")
+	c2, _ := e.d.Inspect(ctx, NamePrefix(e.instance, tn2.Slug)+"-web-1")
 	if c1.ImageID == "" || c1.ImageID != c2.ImageID {
 		t.Errorf("image ids %s and %s", c1.ImageID, c2.ImageID)
 	}
@@ -175,11 +175,11 @@ func TestDeployTwoReplicasBothServe(t *testing.T) {
 	if len(cs) != 3 {
 		t.Errorf("%d containers, want store + 2 web", len(cs))
 	}
-	c, _ := e.d.cli.ContainerInspect(context.Background(), "af-"+tn.Slug+"-web-2")
+	c, _ := e.d.cli.ContainerInspect(context.Background(), NamePrefix(e.instance, tn.Slug)+"-web-2")
 	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[LabelComposeNumber] != "2" {
 		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[LabelComposeNumber])
 	}
-	if aliases := c.NetworkSettings.Networks["af-"+tn.Slug].Aliases; !slices.Contains(aliases, "web") {
+	if aliases := c.NetworkSettings.Networks[NetworkName(e.instance, tn.Slug)].Aliases; !slices.Contains(aliases, "web") {
 		t.Errorf("web-2 aliases %v", aliases)
 	}
 }
@@ -226,10 +226,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 	}
 	ra, _ := e.routes.Get(a.Slug)
 	rb, _ := e.routes.Get(b.Slug)
-	if code := probe("af-"+a.Slug, ra.Backends[0]); code != 0 {
+	if code := probe(NetworkName(e.instance, a.Slug), ra.Backends[0]); code != 0 {
 		t.Fatalf("a probe on A's network cannot reach A's web (exit %d): the probe itself is broken", code)
 	}
-	if code := probe("af-"+a.Slug, rb.Backends[0]); code == 0 {
+	if code := probe(NetworkName(e.instance, a.Slug), rb.Backends[0]); code == 0 {
 		t.Fatalf("a container on A's network reached B's web at %s", rb.Backends[0])
 	}
 }
@@ -340,7 +340,7 @@ func TestKilledContainerComesBack(t *testing.T) {
 	e := newFactoryEnv(t)
 	ctx := context.Background()
 	tn := e.deploy(t, e.app(t, "Phoenix", "1.0", "trial", 1))
-	name := "af-" + tn.Slug + "-web-1"
+	name := NamePrefix(e.instance, tn.Slug) + "-web-1"
 	if err := e.d.cli.ContainerKill(ctx, name, "KILL"); err != nil {
 		t.Fatal(err)
 	}

@@ -141,7 +141,7 @@ func (m *Monitor) handle(ctx context.Context, e Event) {
 // EventMessage writes an engine event in words, naming the container as
 // its stack does ("web-1" for af-acme-web-1).
 func EventMessage(e Event) string {
-	name := ContainerShortName(e.Name, e.Labels[LabelComposeProject])
+	name := ContainerShortName(e.Name, e.Labels)
 	action, detail, _ := strings.Cut(e.Action, ":")
 	detail = strings.TrimSpace(detail)
 	switch action {
@@ -176,15 +176,15 @@ func EventMessage(e Event) string {
 	return fmt.Sprintf("container %s: %s", name, e.Action)
 }
 
-// ContainerShortName drops the "af-<slug>-" project prefix of a container name.
-func ContainerShortName(name, project string) string {
-	name = strings.TrimPrefix(name, "/")
-	if project != "" {
-		if short, ok := strings.CutPrefix(name, project+"-"); ok && short != "" {
-			return short
-		}
+// ContainerShortName names a tenant container by its service and replica,
+// "web-2", from its Compose labels: the engine's name also carries the
+// instance and the slug. A container without them keeps its own name.
+func ContainerShortName(name string, labels map[string]string) string {
+	svc, n := labels[LabelComposeService], labels[LabelComposeNumber]
+	if svc != "" && n != "" {
+		return svc + "-" + n
 	}
-	return name
+	return strings.TrimPrefix(name, "/")
 }
 
 // signalName names the signals a container is usually sent.

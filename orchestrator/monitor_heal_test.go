@@ -47,7 +47,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	if err := e.d.cli.ContainerKill(context.Background(), victim.ID, "KILL"); err != nil {
 		t.Fatal(err)
 	}
-	short := ContainerShortName(victim.Name, victim.Labels[LabelComposeProject])
+	short := ContainerShortName(victim.Name, victim.Labels)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := e.d.Inspect(context.Background(), victim.Name)

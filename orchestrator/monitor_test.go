@@ -11,27 +11,31 @@ import (
 )
 
 func TestEventMessage(t *testing.T) {
-	labels := func(extra ...string) map[string]string {
-		m := map[string]string{LabelComposeProject: "af-acme"}
+	// labels are a replica's labels; the name the engine gives it carries
+	// the instance and the slug, the message only the service and number.
+	labels := func(replica string, extra ...string) map[string]string {
+		svc, n, _ := strings.Cut(replica, "-")
+		m := map[string]string{LabelComposeProject: "af-acme", LabelComposeService: svc, LabelComposeNumber: n}
 		for i := 0; i+1 < len(extra); i += 2 {
 			m[extra[i]] = extra[i+1]
 		}
 		return m
 	}
+	const prefix = "af-k3x9a2bq-acme-"
 	cases := []struct {
 		e    Event
 		want string
 	}{
-		{Event{Action: "die", Name: "af-acme-web-1", ExitCode: "137", Labels: labels()}, "container web-1 died (exit 137)"},
-		{Event{Action: "die", Name: "af-acme-web-1", ExitCode: "0", Labels: labels()}, "container web-1 exited (exit 0)"},
-		{Event{Action: "start", Name: "/af-acme-store-1", Labels: labels()}, "container store-1 started"},
-		{Event{Action: "kill", Name: "af-acme-web-2", Labels: labels("signal", "9")}, "container web-2 was sent SIGKILL"},
-		{Event{Action: "kill", Name: "af-acme-web-2", Labels: labels("signal", "28")}, "container web-2 was sent signal 28"},
-		{Event{Action: "oom", Name: "af-acme-web-1", Labels: labels()}, "container web-1 ran out of memory"},
-		{Event{Action: "health_status: unhealthy", Name: "af-acme-web-1", Labels: labels()}, "container web-1 is unhealthy"},
-		{Event{Action: "pause", Name: "af-acme-web-1", Labels: labels()}, "container web-1 paused"},
-		{Event{Action: "unpause", Name: "af-acme-web-1", Labels: labels()}, "container web-1 resumed"},
-		{Event{Action: "stop", Name: "other-name", Labels: labels()}, "container other-name stopped"},
+		{Event{Action: "die", Name: prefix + "web-1", ExitCode: "137", Labels: labels("web-1")}, "container web-1 died (exit 137)"},
+		{Event{Action: "die", Name: prefix + "web-1", ExitCode: "0", Labels: labels("web-1")}, "container web-1 exited (exit 0)"},
+		{Event{Action: "start", Name: "/" + prefix + "store-1", Labels: labels("store-1")}, "container store-1 started"},
+		{Event{Action: "kill", Name: prefix + "web-2", Labels: labels("web-2", "signal", "9")}, "container web-2 was sent SIGKILL"},
+		{Event{Action: "kill", Name: prefix + "web-2", Labels: labels("web-2", "signal", "28")}, "container web-2 was sent signal 28"},
+		{Event{Action: "oom", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 ran out of memory"},
+		{Event{Action: "health_status: unhealthy", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 is unhealthy"},
+		{Event{Action: "pause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 paused"},
+		{Event{Action: "unpause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 resumed"},
+		{Event{Action: "stop", Name: "other-name", Labels: map[string]string{LabelComposeProject: "af-acme"}}, "container other-name stopped"},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
@@ -115,7 +119,7 @@ func (r *recorder) waitWake(t *testing.T, want string) {
 func TestMonitorRecordsWakesAndResyncsAfterReconnect(t *testing.T) {
 	ev := func(action, tenant, instance string) Event {
 		return Event{Type: "container", Action: action, Name: "af-acme-web-1", ExitCode: "1",
-			Labels: map[string]string{LabelTenant: tenant, LabelInstance: instance, LabelComposeProject: "af-acme"}}
+			Labels: map[string]string{LabelTenant: tenant, LabelInstance: instance, LabelComposeProject: "af-acme", LabelComposeService: "web", LabelComposeNumber: "1"}}
 	}
 	src := &fakeEvents{streams: []func(context.Context, chan<- Event, chan<- error){
 		func(ctx context.Context, out chan<- Event, errs chan<- error) {
@@ -157,7 +161,7 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 	instance, tenant := "test-"+env.id, "tenant-"+env.id
 	project := "af-" + env.id
 	spec := serverSpec(project+"-web-1", image, network, "")
-	spec.Labels = map[string]string{LabelInstance: instance, LabelTenant: tenant, LabelComposeProject: project}
+	spec.Labels = map[string]string{LabelInstance: instance, LabelTenant: tenant, LabelComposeProject: project, LabelComposeService: "web", LabelComposeNumber: "1"}
 	id := env.container(t, spec)
 
 	rec := newRecorder()

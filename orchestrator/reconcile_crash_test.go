@@ -41,7 +41,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 		wantGen        string
 		wantState      string
 	}
-	deployed := []string{"af-acme-store-1", "af-acme-web-1", "af-acme-web-2"}
+	deployed := []string{"af-inst1-acme-store-1", "af-inst1-acme-web-1", "af-inst1-acme-web-2"}
 	scenarios := []scenario{
 		{
 			name:           "deploy",
@@ -105,7 +105,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 				if !slices.Equal(cs, sc.wantContainers) {
 					t.Errorf("containers %v, want %v", cs, sc.wantContainers)
 				}
-				wantNets, wantVols := []string{"af-acme"}, []string{"af-acme-data"}
+				wantNets, wantVols := []string{"af-inst1-acme"}, []string{"af-inst1-acme-data"}
 				if sc.wantState == store.StateDeleted {
 					wantNets, wantVols = nil, nil
 				}

@@ -123,15 +123,15 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 		t.Fatalf("first call %v, want a build", calls)
 	}
 	wantCallGroups(t, calls[1:],
-		[]string{"network-create af-acme"}, []string{"volume-create af-acme-data"},
-		[]string{"create af-acme-store-1", "create af-acme-web-1", "create af-acme-web-2"},
-		[]string{"start af-acme-store-1"}, // web depends on store being healthy
-		[]string{"start af-acme-web-1", "start af-acme-web-2"})
+		[]string{"network-create af-inst1-acme"}, []string{"volume-create af-inst1-acme-data"},
+		[]string{"create af-inst1-acme-store-1", "create af-inst1-acme-web-1", "create af-inst1-acme-web-2"},
+		[]string{"start af-inst1-acme-store-1"}, // web depends on store being healthy
+		[]string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"})
 	if got.State != store.StateRunning || got.Image == "" || got.Subnet != "10.250.0.0/28" {
 		t.Fatalf("tenant after deploy: state %s image %q subnet %q", got.State, got.Image, got.Subnet)
 	}
 	evs := e.events(t, tn.ID)
-	for _, want := range []string{"pending → building", "build: Step 2/2", "Built image", "building → deploying", "Created network af-acme (10.250.0.0/28)", "Created container af-acme-web-2", "deploying → running"} {
+	for _, want := range []string{"pending → building", "build: Step 2/2", "Built image", "building → deploying", "Created network af-inst1-acme (10.250.0.0/28)", "Created container af-inst1-acme-web-2", "deploying → running"} {
 		if !hasEvent(evs, want) {
 			t.Errorf("no event %q in %q", want, evs)
 		}
@@ -146,9 +146,9 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 	}
 
 	// Hardening and labels reach the engine.
-	c, _ := e.rt.container("af-acme-web-2")
+	c, _ := e.rt.container("af-inst1-acme-web-2")
 	s := c.spec
-	if s.MemoryBytes != 64<<20 || s.CPUs != 0.5 || s.PidsLimit != 64 || s.Network != "af-acme" || !slices.Equal(s.Aliases, []string{"web"}) {
+	if s.MemoryBytes != 64<<20 || s.CPUs != 0.5 || s.PidsLimit != 64 || s.Network != "af-inst1-acme" || !slices.Equal(s.Aliases, []string{"web"}) {
 		t.Errorf("web-2 spec: %+v", s)
 	}
 	for k, v := range map[string]string{LabelTenant: tn.ID, LabelInstance: "inst1", LabelService: "web", LabelGeneration: "1",
@@ -207,12 +207,12 @@ func TestReconcileRestartsDeadContainer(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
 	e.pass(t, tn.ID)
-	e.rt.kill("af-acme-web-1", 137)
+	e.rt.kill("af-inst1-acme-web-1", 137)
 	calls, err := e.pass(t, tn.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls, "start af-acme-web-1")
+	wantCalls(t, calls, "start af-inst1-acme-web-1")
 	evs := e.events(t, tn.ID)
 	if !hasEvent(evs, "Restarted web-1 after it died (exit code 137)") {
 		t.Errorf("events %q", evs)
@@ -228,7 +228,7 @@ func TestReconcileRestartsDeadContainer(t *testing.T) {
 func TestReconcileWaitsForAddressOfStartedContainer(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
-	e.rt.noAddr["af-acme-web-1"] = 3
+	e.rt.noAddr["af-inst1-acme-web-1"] = 3
 	if _, err := e.pass(t, tn.ID); err != nil {
 		t.Fatalf("pass failed while the address was coming: %v", err)
 	}
@@ -254,9 +254,9 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCallGroups(t, calls[1:],
-		[]string{"remove af-acme-web-2"}, []string{"remove af-acme-web-1"}, []string{"remove af-acme-store-1"},
-		[]string{"create af-acme-store-1", "create af-acme-web-1", "create af-acme-web-2"},
-		[]string{"start af-acme-store-1"}, []string{"start af-acme-web-1", "start af-acme-web-2"},
+		[]string{"remove af-inst1-acme-web-2"}, []string{"remove af-inst1-acme-web-1"}, []string{"remove af-inst1-acme-store-1"},
+		[]string{"create af-inst1-acme-store-1", "create af-inst1-acme-web-1", "create af-inst1-acme-web-2"},
+		[]string{"start af-inst1-acme-store-1"}, []string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"},
 		[]string{"image-remove " + oldImage})
 	if _, ok := e.rt.images[oldImage]; ok {
 		t.Errorf("image %s of no tenant kept after the upgrade", oldImage)
@@ -265,15 +265,15 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 	if got.Image == oldImage || got.Generation != 2 || got.State != store.StateRunning {
 		t.Fatalf("after upgrade: %+v", got)
 	}
-	c, _ := e.rt.container("af-acme-store-1")
+	c, _ := e.rt.container("af-inst1-acme-store-1")
 	if c.Labels[LabelGeneration] != "2" {
 		t.Errorf("generation label %q", c.Labels[LabelGeneration])
 	}
 	_, _, vols := e.rt.names()
-	if !slices.Equal(vols, []string{"af-acme-data"}) {
+	if !slices.Equal(vols, []string{"af-inst1-acme-data"}) {
 		t.Errorf("volumes %v", vols)
 	}
-	if !hasEvent(e.events(t, tn.ID), "Removed container af-acme-web-1 (replaced by generation 2)") {
+	if !hasEvent(e.events(t, tn.ID), "Removed container af-inst1-acme-web-1 (replaced by generation 2)") {
 		t.Error("no replacement event")
 	}
 }
@@ -287,7 +287,7 @@ func TestReconcileChangedTemplateReplacesOnlyChangedService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls, "remove af-acme-web-1", "create af-acme-web-1", "start af-acme-web-1")
+	wantCalls(t, calls, "remove af-inst1-acme-web-1", "create af-inst1-acme-web-1", "start af-inst1-acme-web-1")
 }
 
 // An Activate that waits for a passivation under way, and a second
@@ -318,7 +318,7 @@ func TestReconcileActivateAndPassivateRacing(t *testing.T) {
 		}
 	}
 	calls := e.rt.takeCalls()
-	if !slices.Contains(calls, "start af-acme-web-1") {
+	if !slices.Contains(calls, "start af-inst1-acme-web-1") {
 		t.Errorf("Activate returned without starting the tenant: %v", calls)
 	}
 }
@@ -335,7 +335,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Passivate(ctx, tn.ID, "idle for 15 minutes"); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.takeCalls(), "stop af-acme-web-2", "stop af-acme-web-1", "stop af-acme-store-1")
+	wantCalls(t, e.rt.takeCalls(), "stop af-inst1-acme-web-2", "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
 	// Out of service before the first stop, so no request reaches a
 	// stopping replica.
 	if !slices.Equal(routeStates, []string{store.StatePassivating, store.StatePassivated}) {
@@ -351,7 +351,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCallGroups(t, e.rt.takeCalls(), []string{"start af-acme-store-1"}, []string{"start af-acme-web-1", "start af-acme-web-2"})
+	wantCallGroups(t, e.rt.takeCalls(), []string{"start af-inst1-acme-store-1"}, []string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"})
 	if r, _ := e.routes.Get("acme"); r.State != store.StateRunning || len(r.Backends) != 2 {
 		t.Fatalf("route %+v", r)
 	}
@@ -365,14 +365,14 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Pause(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.takeCalls(), "pause af-acme-web-2", "pause af-acme-web-1", "pause af-acme-store-1")
+	wantCalls(t, e.rt.takeCalls(), "pause af-inst1-acme-web-2", "pause af-inst1-acme-web-1", "pause af-inst1-acme-store-1")
 	if r, _ := e.routes.Get("acme"); r.State != store.StatePaused || len(r.Backends) != 2 {
 		t.Fatalf("paused route %+v", r)
 	}
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCallGroups(t, e.rt.takeCalls(), []string{"unpause af-acme-store-1"}, []string{"unpause af-acme-web-1", "unpause af-acme-web-2"})
+	wantCallGroups(t, e.rt.takeCalls(), []string{"unpause af-inst1-acme-store-1"}, []string{"unpause af-inst1-acme-web-1", "unpause af-inst1-acme-web-2"})
 	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Paused {
 		t.Fatalf("after activate: %s paused=%v", got.State, got.Paused)
 	}
@@ -391,10 +391,10 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls, "remove af-acme-web-2", "remove af-acme-web-1", "remove af-acme-store-1", "volume-remove af-acme-data", "network-remove af-acme",
+	wantCalls(t, calls, "remove af-inst1-acme-web-2", "remove af-inst1-acme-web-1", "remove af-inst1-acme-store-1", "volume-remove af-inst1-acme-data", "network-remove af-inst1-acme",
 		"image-remove "+e.tenant(t, tn.ID).Image)
 	cs, ns, vs := e.rt.names()
-	if !slices.Equal(cs, []string{"af-other-store-1", "af-other-web-1"}) || !slices.Equal(ns, []string{"af-other"}) || !slices.Equal(vs, []string{"af-other-data"}) {
+	if !slices.Equal(cs, []string{"af-inst1-other-store-1", "af-inst1-other-web-1"}) || !slices.Equal(ns, []string{"af-inst1-other"}) || !slices.Equal(vs, []string{"af-inst1-other-data"}) {
 		t.Fatalf("left: %v %v %v", cs, ns, vs)
 	}
 	if _, ok := e.routes.Get("acme"); ok {
@@ -469,7 +469,7 @@ func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
 func TestReconcileFailuresRetryThenFail(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
-	e.rt.fail["start af-acme-store-1"] = 3
+	e.rt.fail["start af-inst1-acme-store-1"] = 3
 	for i := 1; i <= 3; i++ {
 		if _, err := e.pass(t, tn.ID); err == nil {
 			t.Fatalf("pass %d succeeded", i)
@@ -483,7 +483,7 @@ func TestReconcileFailuresRetryThenFail(t *testing.T) {
 		}
 	}
 	got := e.tenant(t, tn.ID)
-	if got.StateMessage != "Starting container af-acme-store-1 failed" {
+	if got.StateMessage != "Starting container af-inst1-acme-store-1 failed" {
 		t.Errorf("reason %q", got.StateMessage)
 	}
 	if _, err := e.pass(t, tn.ID); err != nil {
@@ -533,7 +533,7 @@ func TestReconcileAdoptsUnlistedContainer(t *testing.T) {
 	e.pass(t, tn.ID)
 	// The engine has the container but a listing missed it: creating adopts it.
 	e.rt.mu.Lock()
-	c := e.rt.containers["af-acme-web-1"]
+	c := e.rt.containers["af-inst1-acme-web-1"]
 	delete(c.Labels, LabelTenant)
 	e.rt.mu.Unlock()
 	_, err := e.pass(t, tn.ID)
@@ -549,7 +549,7 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	b := seedTenant(t, e.db, "b", 1)
 	e.pass(t, a.ID)
 	e.pass(t, b.ID)
-	e.rt.kill("af-b-web-1", 1)
+	e.rt.kill("af-inst1-b-web-1", 1)
 	// An orphan of this instance, one of another instance.
 	e.rt.EnsureNetwork(ctx, NetworkSpec{Name: "af-gone", Subnet: "10.250.0.128/28", Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
 	e.rt.EnsureVolume(ctx, VolumeSpec{Name: "af-gone-data", Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
@@ -626,7 +626,7 @@ func TestReadinessProbeEndsWhenContainerStops(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
 	e.r.opts.Ready = func(ctx context.Context, _ string) error {
-		e.rt.kill("af-acme-web-1", 1) // dies while being probed
+		e.rt.kill("af-inst1-acme-web-1", 1) // dies while being probed
 		<-ctx.Done()
 		return ctx.Err()
 	}

@@ -79,18 +79,29 @@ type ServiceSpec struct {
 	Routed      bool
 }
 
-// ProjectName is the Compose project of a tenant: af-<slug>.
+// ProjectName is the Compose project of a tenant: af-<slug>, so that
+// `docker compose -p af-<slug> ps` lists its stack. Where two instances
+// share an engine and a slug, the appfactory.instance label tells their
+// objects apart; the names below never collide.
 func ProjectName(slug string) string { return "af-" + slug }
 
-// NetworkName is a tenant's network: af-<slug>.
-func NetworkName(slug string) string { return "af-" + slug }
+// NamePrefix starts the name of every Docker object of a tenant:
+// af-<instance>-<slug>. The instance id keeps two appfactory instances on
+// one engine (staging beside production, a blue/green upgrade, parallel
+// test packages) from claiming each other's names for the same slug; it is
+// the whole id, the same as the appfactory.instance label, so a name is
+// never ambiguous and never needs a collision check.
+func NamePrefix(instance, slug string) string { return "af-" + instance + "-" + slug }
 
-// VolumeName is a tenant's named volume: af-<slug>-<name>.
-func VolumeName(slug, name string) string { return "af-" + slug + "-" + name }
+// NetworkName is a tenant's network: af-<instance>-<slug>.
+func NetworkName(instance, slug string) string { return NamePrefix(instance, slug) }
 
-// ContainerName is a tenant container: af-<slug>-<service>-<n>.
-func ContainerName(slug, service string, n int) string {
-	return "af-" + slug + "-" + service + "-" + strconv.Itoa(n)
+// VolumeName is a tenant's named volume: af-<instance>-<slug>-<name>.
+func VolumeName(instance, slug, name string) string { return NamePrefix(instance, slug) + "-" + name }
+
+// ContainerName is a tenant container: af-<instance>-<slug>-<service>-<n>.
+func ContainerName(instance, slug, service string, n int) string {
+	return NamePrefix(instance, slug) + "-" + service + "-" + strconv.Itoa(n)
 }
 
 // tenantLabels are the ownership labels every object of a tenant carries.
@@ -130,7 +141,7 @@ func NewTenantStack(project *types.Project, order []string, p StackParams) (*Ten
 		RoutePort:    p.RoutePort,
 		Readiness:    p.Readiness,
 		Network: NetworkSpec{
-			Name:     NetworkName(p.Slug),
+			Name:     NetworkName(p.InstanceID, p.Slug),
 			Subnet:   p.Subnet,
 			Internal: true,
 			Labels:   with(base, map[string]string{LabelComposeNetwork: "default"}),
@@ -138,7 +149,7 @@ func NewTenantStack(project *types.Project, order []string, p StackParams) (*Ten
 	}
 	for _, name := range slices.Sorted(maps.Keys(project.Volumes)) {
 		st.Volumes = append(st.Volumes, VolumeSpec{
-			Name:   VolumeName(p.Slug, name),
+			Name:   VolumeName(p.InstanceID, p.Slug, name),
 			Labels: with(base, map[string]string{LabelComposeVolume: name}),
 		})
 	}
@@ -192,7 +203,7 @@ func containerSpec(s types.ServiceConfig, n int, p StackParams, base map[string]
 		return ContainerSpec{}, fmt.Errorf("published ports are not allowed: the router dials containers on the tenant network")
 	}
 	spec := ContainerSpec{
-		Name:        ContainerName(p.Slug, s.Name, n),
+		Name:        ContainerName(p.InstanceID, p.Slug, s.Name, n),
 		Image:       s.Image,
 		Cmd:         []string(s.Command),
 		Entrypoint:  []string(s.Entrypoint),
@@ -218,7 +229,7 @@ func containerSpec(s types.ServiceConfig, n int, p StackParams, base map[string]
 		if v.Type != types.VolumeTypeVolume || v.Source == "" {
 			return ContainerSpec{}, fmt.Errorf("volume %s: only named volumes are allowed", v.Target)
 		}
-		spec.Volumes = append(spec.Volumes, VolumeMount{Name: VolumeName(p.Slug, v.Source), Target: v.Target, ReadOnly: v.ReadOnly})
+		spec.Volumes = append(spec.Volumes, VolumeMount{Name: VolumeName(p.InstanceID, p.Slug, v.Source), Target: v.Target, ReadOnly: v.ReadOnly})
 	}
 	if h := s.HealthCheck; h != nil && !h.Disable && len(h.Test) > 0 {
 		hc := &Healthcheck{Test: []string(h.Test)}
