@@ -103,6 +103,14 @@ func (rt *Router) runFlight(f *flight, route Route) {
 			err = fmt.Errorf("activate %s: no ready backend after activation", route.Slug)
 		}
 	}
+	if err == nil {
+		// The activation has just seen the backends ready. Balancing state
+		// from before it (replicas taken out when they refused a dial,
+		// because they had been stopped behind our back) is stale: with the
+		// same addresses and generation it would keep them out, and the held
+		// requests would find no backend to go to.
+		rt.proxy.pools.drop(route.Slug)
+	}
 	f.err = err
 	f.ended = time.Now()
 	took := f.ended.Sub(f.started)
@@ -208,7 +216,10 @@ func (rt *Router) statusOf(route Route) Status {
 	title := titleOf(route)
 	switch route.State {
 	case StateRunning:
-		if len(route.Backends) > 0 {
+		// A route that says running while an activation is under way has
+		// backends that stopped answering (killed behind our back): the
+		// page waits for the activation, or it would reload onto them.
+		if f := rt.flights.get(route.TenantID); len(route.Backends) > 0 && (f == nil || f.finished()) {
 			return Status{Ready: true, State: route.State, Message: title + " is ready."}
 		}
 	case StateExpired:

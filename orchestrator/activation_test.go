@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -209,6 +210,93 @@ func TestDialErrorOnRunningRouteActivates(t *testing.T) {
 	page := readAll(t, resp)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(page, "data-ready-url") {
 		t.Errorf("browser on a stopped running tenant: %d %s", resp.StatusCode, page)
+	}
+}
+
+// TestBackendsStoppedAndStartedOnTheSameAddress is an engine restarting a
+// tenant's killed containers: they come back with the addresses and the
+// generation they had. Held requests and browsers alike are served after
+// one activation, never answered 502 because the balancer still counted
+// the replica out from the dial it refused while it was down.
+func TestBackendsStoppedAndStartedOnTheSameAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	address := ln.Addr().String()
+	serve := func(ln net.Listener) *http.Server {
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = json.NewEncoder(w).Encode(echoed{Name: "acme", Path: r.URL.Path})
+		})}
+		go func() { _ = srv.Serve(ln) }()
+		t.Cleanup(func() { _ = srv.Close() })
+		return srv
+	}
+	var mu sync.Mutex
+	current := serve(ln)
+	kill := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = current.Close()
+	}
+
+	f := newRouterFixture(t, RouterConfig{ReprobeInterval: time.Hour})
+	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{address}, Generation: 1})
+	if code, _ := f.getEcho(t, "acme.example.test", nil); code != 200 {
+		t.Fatalf("running tenant: %d", code)
+	}
+
+	// Killed behind the router's back: nothing listens there any more.
+	kill()
+	f.act.restart = func() {
+		ln, err := net.Listen("tcp", address)
+		if err != nil {
+			t.Errorf("listen again on %s: %v", address, err)
+			return
+		}
+		mu.Lock()
+		current = serve(ln)
+		mu.Unlock()
+	}
+	f.act.delay = 100 * time.Millisecond
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code, e := f.getEcho(t, "acme.example.test", nil); code != 200 || e.Name != "acme" {
+				t.Errorf("held request after the kill: %d %q", code, e.Name)
+			}
+		}()
+	}
+	wg.Wait()
+	if calls := f.act.calls.Load(); calls != 1 {
+		t.Errorf("activations: %d, want 1", calls)
+	}
+	if code, _ := f.getEcho(t, "acme.example.test", nil); code != 200 {
+		t.Errorf("the request after the activation: %d", code)
+	}
+
+	// Killed again: a browser gets the starting page, which polls the
+	// status until the tenant is ready, then loads the app.
+	kill()
+	html := map[string]string{"Accept": "text/html", "Sec-Fetch-Mode": "navigate"}
+	resp := f.do(t, http.MethodGet, "acme.example.test", "/", html, nil)
+	if page := readAll(t, resp); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(page, "data-ready-url") {
+		t.Fatalf("browser after the second kill: %d %s", resp.StatusCode, page)
+	}
+	waitFor(t, 5*time.Second, "the status to say ready", func() bool {
+		var st Status
+		resp := f.do(t, http.MethodGet, "acme.example.test", reservedPrefix+"status", nil, nil)
+		defer resp.Body.Close()
+		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.Ready
+	})
+	resp = f.do(t, http.MethodGet, "acme.example.test", "/", html, nil)
+	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `"acme"`) {
+		t.Errorf("browser after the starting page: %d %s", resp.StatusCode, body)
+	}
+	if calls := f.act.calls.Load(); calls != 2 {
+		t.Errorf("activations: %d, want 2", calls)
 	}
 }
 

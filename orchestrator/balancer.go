@@ -59,7 +59,8 @@ func (ps *pools) get(route Route) *pool {
 	return p
 }
 
-// drop forgets a deleted tenant's pool.
+// drop forgets a tenant's pool: it was deleted, or an activation made its
+// backends fresh (the next request starts a new pool).
 func (ps *pools) drop(slug string) {
 	ps.mu.Lock()
 	if p := ps.m[slug]; p != nil {

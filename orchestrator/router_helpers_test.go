@@ -63,6 +63,10 @@ type fakeActivator struct {
 	backends []string
 	err      error
 	block    bool // wait for the context to end
+	// restart, when set, stands for starting the same containers again:
+	// it is called instead of routing to backends, and the route is left
+	// as it was (same addresses, same generation).
+	restart  func()
 	calls    atomic.Int64
 	mu       sync.Mutex
 	byTenant map[string]int
@@ -87,6 +91,10 @@ func (f *fakeActivator) Activate(ctx context.Context, tenantID string) error {
 	}
 	if f.err != nil {
 		return f.err
+	}
+	if f.restart != nil {
+		f.restart()
+		return nil
 	}
 	for _, r := range f.routes.All() {
 		if r.TenantID == tenantID {

@@ -309,3 +309,77 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 		t.Fatalf("deleted tenant: %d", code)
 	}
 }
+
+// TestLiveRouterServesAfterDockerKill kills every container of a running
+// tenant behind the router's back, as an engine hiccup or an operator
+// would. With the reconciler repairing, the next request is served. With
+// nothing repairing, the request path does it: an API client's request is
+// held through one activation and served, and after a second kill a
+// browser gets the starting page, whose status turns ready, then the app.
+func TestLiveRouterServesAfterDockerKill(t *testing.T) {
+	lr := newLiveRouter(t)
+	tn := lr.deploy(t, lr.app(t, "Killed", "1.0", "trial", 1))
+	ctx := context.Background()
+	kill := func() {
+		t.Helper()
+		cs, err := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID}, false)
+		if err != nil || len(cs) == 0 {
+			t.Fatalf("running containers: %d, %v", len(cs), err)
+		}
+		for _, c := range cs {
+			if err := lr.d.cli.ContainerKill(ctx, c.ID, "KILL"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if code, _ := lr.request(t, tn.Slug, "/healthz", ""); code != 200 {
+		t.Fatalf("running tenant: %d", code)
+	}
+	kill()
+	if code, body := lr.request(t, tn.Slug, "/healthz", "application/json"); code != 200 {
+		t.Fatalf("request after docker kill, reconciler running: %d %s", code, body)
+	}
+
+	// No reconcile loop from here on: only the router's activation (which
+	// runs one reconcile pass) can bring the tenant back.
+	lr.stop()
+	before := lr.act.calls.Load()
+	kill()
+	if code, body := lr.request(t, tn.Slug, "/healthz", "application/json"); code != 200 {
+		t.Fatalf("held API request after docker kill: %d %s", code, body)
+	}
+	if n := lr.act.calls.Load() - before; n != 1 {
+		t.Errorf("activations after the kill: %d, want 1", n)
+	}
+
+	kill()
+	code, page := lr.request(t, tn.Slug, "/", "text/html")
+	if code != http.StatusServiceUnavailable || !strings.Contains(page, "data-ready-url") {
+		t.Fatalf("browser after docker kill: %d, want the starting page", code)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, body := lr.request(t, tn.Slug, reservedPrefix+"status", "")
+		var st Status
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatalf("status %q: %v", body, err)
+		}
+		if st.Failed {
+			t.Fatalf("activation failed: %+v", st)
+		}
+		if st.Ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status not ready 30 s after the kill: %+v", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	title := "Killed Docs " + lr.id
+	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
+		t.Fatalf("browser after the starting page: %d", code)
+	}
+	if n := lr.act.calls.Load() - before; n != 2 {
+		t.Errorf("activations after the second kill: %d, want 2", n)
+	}
+}
