@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -38,6 +37,7 @@ type Server struct {
 	logger *slog.Logger
 	// tenants serves <slug>.<domain>; until one is set every tenant host is unknown.
 	tenants http.Handler
+	hosts   portalHosts
 	// PageFor builds the layout's view model for a request (user, CSRF
 	// token); the accounts handlers replace the default.
 	PageFor func(c echo.Context, title string) views.Page
@@ -51,7 +51,7 @@ func New(opts Options) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{opts: opts, echo: e, logger: opts.Logger}
+	s := &Server{opts: opts, echo: e, logger: opts.Logger, hosts: newPortalHosts(opts.Domain, opts.Addr)}
 	s.PageFor = func(_ echo.Context, title string) views.Page { return views.Page{Title: title} }
 	s.tenants = http.HandlerFunc(s.unknownTenant)
 	e.HTTPErrorHandler = s.handleError
@@ -83,8 +83,10 @@ func (s *Server) TLS() bool { return s.opts.TLS }
 // SetTenantRouter installs the handler for tenant hosts.
 func (s *Server) SetTenantRouter(h http.Handler) { s.tenants = h }
 
-// Handler dispatches by host: <slug>.<domain> to the tenant router,
-// anything else to the portal (behind cross-origin protection).
+// Handler dispatches by host: <slug>.<domain> to the tenant router, the
+// portal's own hosts to the portal (behind cross-origin protection), and
+// any other host to a 404, as Traefik and Caddy answer a host they do not
+// serve. Liveness answers on every host, for probes that dial an address.
 func (s *Server) Handler() http.Handler {
 	portal := http.NewCrossOriginProtection().Handler(s.echo)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -92,51 +94,12 @@ func (s *Server) Handler() http.Handler {
 			s.tenants.ServeHTTP(w, r)
 			return
 		}
+		if !s.hosts.portal(r.Host) && r.URL.Path != "/healthz" {
+			s.unknownHost(w, r)
+			return
+		}
 		portal.ServeHTTP(w, r)
 	})
-}
-
-// TenantSlug returns the tenant slug of a Host header for the given domain:
-// "acme.localhost:8080" gives "acme". Hosts are normalised (case, port,
-// trailing dot); only a single DNS label directly under the domain counts.
-func TenantSlug(host, domain string) (string, bool) {
-	h := NormalizeHost(host)
-	d := NormalizeHost(domain)
-	if d == "" || !strings.HasSuffix(h, "."+d) {
-		return "", false
-	}
-	slug := strings.TrimSuffix(h, "."+d)
-	if !validLabel(slug) {
-		return "", false
-	}
-	return slug, true
-}
-
-// NormalizeHost lower-cases a host, drops its port and a trailing dot.
-func NormalizeHost(host string) string {
-	host = strings.TrimSpace(host)
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		host = host[1 : len(host)-1]
-	}
-	host = strings.TrimSuffix(host, ".")
-	return strings.ToLower(host)
-}
-
-// validLabel reports whether s is one DNS label: 1..63 of a-z0-9-, not
-// starting or ending with '-'.
-func validLabel(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // ListenAndServe serves until ctx is cancelled, then shuts down gracefully:
@@ -161,6 +124,11 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 // RegisterOnShutdown runs f when the server starts shutting down (to end
 // long-lived streams such as server-sent events).
 func (s *Server) RegisterOnShutdown(f func()) { s.http.RegisterOnShutdown(f) }
+
+func (s *Server) unknownHost(w http.ResponseWriter, r *http.Request) {
+	WriteTenantError(w, r, http.StatusNotFound, "No such site",
+		"This server does not serve the address you asked for. Check the link, or ask whoever sent it for the right one.")
+}
 
 func (s *Server) unknownTenant(w http.ResponseWriter, r *http.Request) {
 	WriteTenantError(w, r, http.StatusNotFound, "No such app", "There is no app at this address. It may have been deleted, or the link may be mistyped.")
