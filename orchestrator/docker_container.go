@@ -174,7 +174,14 @@ func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConf
 		SecurityOpt:    []string{"no-new-privileges"},
 		ReadonlyRootfs: true,
 		Tmpfs:          map[string]string{"/tmp": TmpfsOptions},
-		Mounts:         mounts,
+		// No IPv6 in a tenant's network namespace: with it, eth0 gets a
+		// link-local address and reaches whatever the host listens on at
+		// [::] through the bridge's own link-local address, past the host
+		// wall (hostwall), which is IPv4. Engine 20.10 disables it on
+		// IPv4-only networks by itself (measured); later engines changed
+		// how (26.0 gives lo its ::1 again), so it is stated here.
+		Sysctls: tenantSysctls(),
+		Mounts:  mounts,
 		LogConfig: container.LogConfig{
 			Type:   "json-file",
 			Config: map[string]string{"max-size": "1m", "max-file": "3"},
@@ -194,6 +201,14 @@ func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConf
 		}}
 	}
 	return cfg, host, netcfg, nil
+}
+
+// tenantSysctls are the kernel settings of every tenant container.
+func tenantSysctls() map[string]string {
+	return map[string]string{
+		"net.ipv6.conf.all.disable_ipv6":     "1",
+		"net.ipv6.conf.default.disable_ipv6": "1",
+	}
 }
 
 // ownerLabels are the labels of a container that say whose it is. A volume

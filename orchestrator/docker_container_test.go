@@ -45,6 +45,7 @@ func TestCreateContainerHardening(t *testing.T) {
 		{"Privileged", h.Privileged, false},
 		{"ReadonlyRootfs", h.ReadonlyRootfs, true},
 		{"Tmpfs", h.Tmpfs, map[string]string{"/tmp": TmpfsOptions}},
+		{"Sysctls", h.Sysctls, map[string]string{"net.ipv6.conf.all.disable_ipv6": "1", "net.ipv6.conf.default.disable_ipv6": "1"}},
 		{"LogConfig.Type", h.LogConfig.Type, "json-file"},
 		{"LogConfig.Config", h.LogConfig.Config, map[string]string{"max-size": "1m", "max-file": "3"}},
 		{"RestartPolicy", string(h.RestartPolicy.Name), "unless-stopped"},
