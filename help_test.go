@@ -20,7 +20,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"help"}, nil},
 		{[]string{"admin", "--help"}, nil},
 		{[]string{"token", "-h"}, nil},
-		{[]string{"serve", "--help"}, []string{"addr", "data-dir", "domain", "catalog", "tls", "shutdown-grace", "subnet-pool", "log-level"}},
+		{[]string{"serve", "--help"}, []string{"addr", "data-dir", "domain", "catalog", "tls", "shutdown-grace", "subnet-pool", "wall-off-host", "log-level"}},
 		{[]string{"admin", "create", "--help"}, []string{"email", "password", "name", "data-dir"}},
 		{[]string{"token", "create", "--help"}, []string{"email", "name", "data-dir"}},
 	} {

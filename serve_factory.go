@@ -12,6 +12,7 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/hostwall"
 	"appfactory/store"
 )
 
@@ -23,6 +24,8 @@ type factory struct {
 	Reconciler *orchestrator.Reconciler
 	Service    *orchestrator.Service
 	InstanceID string
+	// Wall keeps tenants off the host; nil with --wall-off-host=false.
+	Wall *hostwall.Wall
 }
 
 // newFactory connects to the Docker engine (failing clearly when none
@@ -59,12 +62,18 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		d.Close()
 		return nil, err
 	}
+	// Last, so no failure of newFactory leaves the rules behind.
+	wall, err := installWall(ctx, cfg.WallOffHost, instance, pool, logger)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	svc := &orchestrator.Service{
 		DB: db, Catalog: cat, Blueprints: bp, Factory: r.Factory(), Reconciler: r, Routes: routes,
 		PublicURL: publicURL, Logger: logger,
 	}
 	logger.Info("docker engine", slog.String("api", d.APIVersion()), slog.String("instance", instance), slog.String("subnet_pool", pool.String()))
-	return &factory{Docker: d, Routes: routes, Reconciler: r, Service: svc, InstanceID: instance}, nil
+	return &factory{Docker: d, Routes: routes, Reconciler: r, Service: svc, InstanceID: instance, Wall: wall}, nil
 }
 
 // tenantURLFunc gives a tenant's address: http://<slug>.<domain>:<port>/,

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"appfactory/orchestrator"
+	"appfactory/orchestrator/hostwall"
+)
+
+// wallTimeout bounds each install or removal of the host wall: iptables
+// waits at most a few seconds for the lock Docker's own changes hold.
+const wallTimeout = 20 * time.Second
+
+// installWall puts up the rules that keep tenant containers from opening
+// connections to the host; nil (and no rule) when --wall-off-host=false.
+func installWall(ctx context.Context, on bool, instance string, pool *orchestrator.SubnetPool, logger *slog.Logger) (*hostwall.Wall, error) {
+	if !on {
+		logger.Warn("host not walled off: tenant containers reach every port the host listens on (--wall-off-host=false)", slog.String("subnet_pool", pool.String()))
+		return nil, nil
+	}
+	prefix, err := netip.ParsePrefix(pool.String())
+	if err != nil {
+		return nil, err
+	}
+	w, err := hostwall.New(instance, prefix)
+	if err != nil {
+		return nil, err
+	}
+	ictx, cancel := context.WithTimeout(ctx, wallTimeout)
+	defer cancel()
+	if err := w.Install(ictx); err != nil {
+		return nil, wallError(err)
+	}
+	logger.Info("host walled off from tenants", slog.String("chain", w.Chain), slog.String("subnet_pool", prefix.String()),
+		slog.String("rules", strings.Join(w.Rules(), "; ")))
+	return w, nil
+}
+
+// removeWall takes the rules down as serve stops, even when its context was
+// cancelled (SIGINT/SIGTERM) or start-up failed after they went up.
+func removeWall(ctx context.Context, w *hostwall.Wall, logger *slog.Logger) {
+	if w == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wallTimeout)
+	defer cancel()
+	if err := w.Remove(rctx); err != nil {
+		logger.Error("remove host wall", slog.String("chain", w.Chain), slog.Any("err", err))
+		return
+	}
+	logger.Info("host wall removed", slog.String("chain", w.Chain))
+}
+
+// wallError says what to do when the wall cannot go up.
+func wallError(err error) error {
+	const optOut = "or pass --wall-off-host=false (APPFACTORY_WALL_OFF_HOST=false) and keep tenants off the host yourself"
+	switch {
+	case errors.Is(err, hostwall.ErrNoPrivilege):
+		return fmt.Errorf("wall off the host from tenants: %w: run appfactory serve as root or with CAP_NET_ADMIN, %s", err, optOut)
+	case errors.Is(err, hostwall.ErrNoIptables):
+		return fmt.Errorf("wall off the host from tenants: %w: install iptables (Debian: apt-get install iptables), %s", err, optOut)
+	}
+	return fmt.Errorf("wall off the host from tenants: %w", err)
+}
