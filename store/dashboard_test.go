@@ -110,7 +110,7 @@ func TestTenantTableUsesIndexesAt10000Tenants(t *testing.T) {
 			checks := []func() (string, []any){tc.q.TenantPageSQL, tc.q.TenantCountSQL}
 			if tc.q.Search != "" {
 				// A substring search has to look at every live tenant to count
-				// its matches: that count is bounded by time below instead.
+				// its matches: BenchmarkTenantTableAt10000Tenants measures it.
 				checks = checks[:1]
 			}
 			for _, sql := range checks {
@@ -119,9 +119,7 @@ func TestTenantTableUsesIndexesAt10000Tenants(t *testing.T) {
 					t.Errorf("full scan of tenants in %q:\n%s", query, plan)
 				}
 			}
-			start := time.Now()
 			rows, total, err := db.ListTenantRows(ctx, tc.q)
-			took := time.Since(start)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,11 +129,6 @@ func TestTenantTableUsesIndexesAt10000Tenants(t *testing.T) {
 			if len(rows) > 50 {
 				t.Errorf("page holds %d rows", len(rows))
 			}
-			// A generous bound for a shared machine; the figure is logged.
-			if took > 250*time.Millisecond {
-				t.Errorf("page and count took %v", took)
-			}
-			t.Logf("%d rows of %d in %v", len(rows), total, took)
 		})
 	}
 }
@@ -144,16 +137,58 @@ func TestProspectsAt10000Tenants(t *testing.T) {
 	db := openTest(t)
 	base := seedTenants(t, db, 10000)
 	for _, sort := range []string{store.ProspectsEngaged, store.ProspectsRecent, store.ProspectsNew} {
-		start := time.Now()
 		list, err := db.ListProspects(context.Background(), store.ProspectQuery{Since: base, Sort: sort})
-		took := time.Since(start)
 		if err != nil || len(list) != 100 {
 			t.Fatalf("%s: %d prospects, %v", sort, len(list), err)
 		}
-		if took > 500*time.Millisecond {
-			t.Errorf("%s: 2,000 prospects ranked in %v", sort, took)
-		}
-		t.Logf("%s: 2,000 prospects of 10,000 tenants ranked in %v", sort, took)
+	}
+}
+
+// BenchmarkTenantTableAt10000Tenants measures the admin table's page and
+// count queries (the plans are checked by the test above; the time is a
+// figure, not an assertion, since it depends on the machine's load).
+func BenchmarkTenantTableAt10000Tenants(b *testing.B) {
+	db, err := store.Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	seedTenants(b, db, 10000)
+	for _, c := range []struct {
+		name string
+		q    store.TenantQuery
+	}{
+		{"first page", store.TenantQuery{}},
+		{"state filter", store.TenantQuery{State: "running"}},
+		{"search", store.TenantQuery{Search: "tenant-0999"}},
+		{"last page", store.TenantQuery{Offset: 8700}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := db.ListTenantRows(context.Background(), c.q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkProspectsAt10000Tenants measures the sales ranking of 2,000 prospects.
+func BenchmarkProspectsAt10000Tenants(b *testing.B) {
+	db, err := store.Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	base := seedTenants(b, db, 10000)
+	for _, sort := range []string{store.ProspectsEngaged, store.ProspectsRecent, store.ProspectsNew} {
+		b.Run(sort, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := db.ListProspects(context.Background(), store.ProspectQuery{Since: base, Sort: sort}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
