@@ -17,6 +17,7 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -161,7 +162,7 @@ func (f *fixture) deploy(ctx context.Context, cat *catalog.Catalog) error {
 
 // containers returns the tenant's containers in start order: the store
 // first (web depends on it), then the web replicas.
-func (f *fixture) containers(ctx context.Context) ([]orchestrator.Container, error) {
+func (f *fixture) containers(ctx context.Context) ([]runtime.Container, error) {
 	cs, err := f.docker.ListContainers(ctx, map[string]string{orchestrator.LabelTenant: f.tenant.ID}, true)
 	if err != nil {
 		return nil, err

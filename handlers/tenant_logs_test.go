@@ -16,6 +16,7 @@ import (
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -59,7 +60,7 @@ func logStack(t *testing.T, d *orchestrator.Docker, tenantID string) map[string]
 		for k, v := range labels {
 			l[k] = v
 		}
-		cid, _, err := d.CreateContainer(ctx, orchestrator.ContainerSpec{Name: project + "-" + name, Image: tag, Labels: l,
+		cid, _, err := d.CreateContainer(ctx, runtime.ContainerSpec{Name: project + "-" + name, Image: tag, Labels: l,
 			MemoryBytes: 32 << 20, PidsLimit: 32, User: "65534:65534", StopTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // Run with: go test ./orchestrator -run '^$' -bench . -benchtime 10x
@@ -32,7 +34,7 @@ func BenchmarkRawDeploy(b *testing.B) {
 
 		var err error
 		for range 50 {
-			_, err = e.d.EnsureNetwork(ctx, NetworkSpec{Name: netName, Subnet: randomSubnet().String(), Internal: true, Labels: e.labels})
+			_, err = e.d.EnsureNetwork(ctx, runtime.NetworkSpec{Name: netName, Subnet: randomSubnet().String(), Internal: true, Labels: e.labels})
 			if err == nil {
 				break
 			}
@@ -41,12 +43,12 @@ func BenchmarkRawDeploy(b *testing.B) {
 			b.Fatal(err)
 		}
 		tNet := time.Now()
-		if err := e.d.EnsureVolume(ctx, VolumeSpec{Name: volName, Labels: e.labels}); err != nil {
+		if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: volName, Labels: e.labels}); err != nil {
 			b.Fatal(err)
 		}
 		tVol := time.Now()
 		ids := make([]string, 2)
-		for j, spec := range []ContainerSpec{
+		for j, spec := range []runtime.ContainerSpec{
 			serverSpec(e.name(prefix+"-store-1"), image, netName, volName),
 			serverSpec(e.name(prefix+"-web-1"), image, netName, ""),
 		} {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"appfactory/orchestrator/runtime"
 )
 
 func TestBuildImageFromMemory(t *testing.T) {
@@ -81,7 +83,7 @@ func TestBuildImageError(t *testing.T) {
 			}
 			var out []string
 			_, err = e.d.BuildImage(context.Background(), r, []string{tag}, e.labels, func(l string) { out = append(out, l) })
-			var be *BuildError
+			var be *runtime.BuildError
 			if !errors.As(err, &be) {
 				t.Fatalf("err = %v (%T), want *BuildError", err, err)
 			}

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // testServerBinary is the static test server compiled once by TestMain.
@@ -176,8 +178,8 @@ func (e *testEnv) network(t testing.TB, suffix string, internal bool) (name, id 
 	})
 	for range 50 {
 		subnet = randomSubnet()
-		id, err := e.d.EnsureNetwork(ctx, NetworkSpec{Name: name, Subnet: subnet.String(), Internal: internal, Labels: e.labels})
-		if errors.Is(err, ErrSubnetOverlap) {
+		id, err := e.d.EnsureNetwork(ctx, runtime.NetworkSpec{Name: name, Subnet: subnet.String(), Internal: internal, Labels: e.labels})
+		if errors.Is(err, runtime.ErrSubnetOverlap) {
 			continue
 		}
 		if err != nil {
@@ -203,7 +205,7 @@ func (e *testEnv) volume(t testing.TB, suffix string) string {
 			t.Errorf("remove volume: %v", err)
 		}
 	})
-	if err := e.d.EnsureVolume(context.Background(), VolumeSpec{Name: name, Labels: e.labels}); err != nil {
+	if err := e.d.EnsureVolume(context.Background(), runtime.VolumeSpec{Name: name, Labels: e.labels}); err != nil {
 		t.Fatalf("create volume: %v", err)
 	}
 	return name
@@ -211,7 +213,7 @@ func (e *testEnv) volume(t testing.TB, suffix string) string {
 
 // container creates a container from spec with the test's labels added,
 // removed afterwards.
-func (e *testEnv) container(t testing.TB, spec ContainerSpec) string {
+func (e *testEnv) container(t testing.TB, spec runtime.ContainerSpec) string {
 	t.Helper()
 	spec.Labels = e.with(spec.Labels)
 	t.Cleanup(func() {
@@ -227,8 +229,8 @@ func (e *testEnv) container(t testing.TB, spec ContainerSpec) string {
 }
 
 // serverSpec is a container of the test server on a network, with a volume at /data.
-func serverSpec(name, image, network, volume string) ContainerSpec {
-	s := ContainerSpec{
+func serverSpec(name, image, network, volume string) runtime.ContainerSpec {
+	s := runtime.ContainerSpec{
 		Name:        name,
 		Image:       image,
 		Network:     network,
@@ -240,7 +242,7 @@ func serverSpec(name, image, network, volume string) ContainerSpec {
 		StopTimeout: 3 * time.Second,
 	}
 	if volume != "" {
-		s.Volumes = []VolumeMount{{Name: volume, Target: "/data"}}
+		s.Volumes = []runtime.VolumeMount{{Name: volume, Target: "/data"}}
 	}
 	return s
 }

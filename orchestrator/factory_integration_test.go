@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -195,7 +196,7 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		name := e.name("probe-" + strings.ReplaceAll(strings.ReplaceAll(target, ".", "-"), ":", "-"))
-		id, _, err := e.d.CreateContainer(ctx, ContainerSpec{
+		id, _, err := e.d.CreateContainer(ctx, runtime.ContainerSpec{
 			Name: name, Image: a.Image, Cmd: []string{"health", "http://" + target + "/healthz"},
 			Network: network, Labels: e.with(nil), MemoryBytes: 32 << 20, CPUs: 0.2, PidsLimit: 32,
 		})
@@ -207,7 +208,7 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		defer func() {
 			for i := 0; i < 100; i++ {
 				if err := e.d.RemoveContainer(context.Background(), id); err == nil {
-					if _, err := e.d.Inspect(context.Background(), id); errors.Is(err, ErrNotFound) {
+					if _, err := e.d.Inspect(context.Background(), id); errors.Is(err, runtime.ErrNotFound) {
 						return
 					}
 				}
@@ -311,11 +312,11 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 
 	labels := e.with(map[string]string{LabelTenant: "no-such-tenant", LabelInstance: e.instance})
 	vol := e.name("orphan")
-	if err := e.d.EnsureVolume(ctx, VolumeSpec{Name: vol, Labels: labels}); err != nil {
+	if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := e.d.CreateContainer(ctx, ContainerSpec{Name: e.name("orphan"), Image: platformImages[0], Labels: labels,
-		Volumes: []VolumeMount{{Name: vol, Target: "/data"}}})
+	id, _, err := e.d.CreateContainer(ctx, runtime.ContainerSpec{Name: e.name("orphan"), Image: platformImages[0], Labels: labels,
+		Volumes: []runtime.VolumeMount{{Name: vol, Target: "/data"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

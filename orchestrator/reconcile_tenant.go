@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -32,9 +33,9 @@ func tenantMode(t *store.Tenant) string {
 
 // observed is a tenant's actual Docker objects.
 type observed struct {
-	containers map[string]Container // by name
-	networks   []Network
-	volumes    map[string]Volume // by name
+	containers map[string]runtime.Container // by name
+	networks   []runtime.Network
+	volumes    map[string]runtime.Volume // by name
 }
 
 func (o *observed) empty() bool {
@@ -57,7 +58,7 @@ func (r *Reconciler) observe(ctx context.Context, tenantID string) (*observed, e
 	if err != nil {
 		return nil, err
 	}
-	o := &observed{containers: map[string]Container{}, networks: ns, volumes: map[string]Volume{}}
+	o := &observed{containers: map[string]runtime.Container{}, networks: ns, volumes: map[string]runtime.Volume{}}
 	for _, c := range cs {
 		o.containers[c.Name] = c
 	}
@@ -259,14 +260,14 @@ func replicaName(labels map[string]string) string {
 // created again afresh. Later services go first, so a service never loses
 // what it depends on while it still runs.
 func (p *pass) removeStale(ctx context.Context, st *TenantStack) error {
-	desired := map[string]ContainerSpec{}
+	desired := map[string]runtime.ContainerSpec{}
 	rank := map[string]int{}
 	for i, c := range st.allContainers() {
 		desired[c.Name] = c
 		rank[c.Name] = i
 	}
 	type staleOne struct {
-		c      Container
+		c      runtime.Container
 		reason string
 	}
 	var stale []staleOne
@@ -312,7 +313,7 @@ func (p *pass) removeStale(ctx context.Context, st *TenantStack) error {
 // backends returns host:port of each routed replica on the tenant network,
 // probing each for readiness first when probe is set.
 func (p *pass) backends(ctx context.Context, st *TenantStack, probe bool) ([]string, error) {
-	var routed []ContainerSpec
+	var routed []runtime.ContainerSpec
 	for _, s := range st.Services {
 		if s.Routed {
 			routed = s.Containers
@@ -358,7 +359,7 @@ const addressPoll = 20 * time.Millisecond
 // container that has just been started (or whose start the engine is still
 // completing after appfactory itself was killed) may not have one yet: it
 // is inspected again while it runs, until ctx ends.
-func (r *Reconciler) address(ctx context.Context, name, network string) (Container, string, error) {
+func (r *Reconciler) address(ctx context.Context, name, network string) (runtime.Container, string, error) {
 	for {
 		c, err := r.rt.Inspect(ctx, name)
 		if err != nil {
