@@ -12,13 +12,14 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/docker"
 	"appfactory/store"
 )
 
 // factory is the orchestrator side of serve: the engine adapter, the route
 // table, the reconciler and the service the handlers call.
 type factory struct {
-	Docker     *orchestrator.Docker
+	Docker     *docker.Docker
 	Routes     *orchestrator.Routes
 	Reconciler *orchestrator.Reconciler
 	Service    *orchestrator.Service
@@ -34,7 +35,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	d, err := orchestrator.NewDocker(pctx)
+	d, err := docker.New(pctx)
 	if err != nil {
 		return nil, fmt.Errorf("no Docker engine answers (%w): start dockerd, or point DOCKER_HOST at one", err)
 	}

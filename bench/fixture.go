@@ -17,6 +17,7 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 	"appfactory/web"
@@ -29,7 +30,7 @@ type fixture struct {
 	id     string
 	dir    string
 	db     *store.DB
-	docker *orchestrator.Docker
+	docker *docker.Docker
 	routes *orchestrator.Routes
 	rec    *orchestrator.Reconciler
 	svc    *orchestrator.Service
@@ -76,7 +77,7 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	if err != nil {
 		return f, err
 	}
-	if f.docker, err = orchestrator.NewDocker(ctx); err != nil {
+	if f.docker, err = docker.New(ctx); err != nil {
 		return f, fmt.Errorf("docker engine: %w", err)
 	}
 	n, _ := rand.Int(rand.Reader, big.NewInt(256))

@@ -16,13 +16,14 @@ import (
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
 // logStack runs three labelled containers of a tenant (store-1, web-1,
 // web-2, no network) on the real engine, removed when the test ends.
-func logStack(t *testing.T, d *orchestrator.Docker, tenantID string) map[string]string {
+func logStack(t *testing.T, d *docker.Docker, tenantID string) map[string]string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs the Docker engine")
@@ -76,7 +77,7 @@ func logStack(t *testing.T, d *orchestrator.Docker, tenantID string) map[string]
 
 func TestTenantLogsFromRealContainers(t *testing.T) {
 	ctx := context.Background()
-	d, err := orchestrator.NewDocker(ctx)
+	d, err := docker.New(ctx)
 	if err != nil {
 		t.Fatalf("docker: %v", err)
 	}

@@ -87,7 +87,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	}
 
 	for _, c := range cs {
-		raw, err := e.d.cli.ContainerInspect(ctx, c.ID)
+		raw, err := inspectEngine(ctx, e.d, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			"tmpfs /tmp":             h.Tmpfs["/tmp"] != "",
 			"not privileged":         !h.Privileged,
 			"no published port":      len(h.PortBindings) == 0 && !h.PublishAllPorts,
-			"no host namespaces":     !h.NetworkMode.IsHost() && !h.PidMode.IsHost() && !h.IpcMode.IsHost() && !h.UTSMode.IsHost(),
+			"no host namespaces":     h.NetworkMode != "host" && h.PidMode != "host" && h.IpcMode != "host" && h.UTSMode != "host",
 			"json-file logs bounded": h.LogConfig.Type == "json-file" && h.LogConfig.Config["max-size"] != "" && h.LogConfig.Config["max-file"] != "",
 			"restart unless-stopped": h.RestartPolicy.Name == "unless-stopped",
 			"tenant network":         string(h.NetworkMode) == NetworkName(e.instance, tn.Slug),
@@ -176,7 +176,7 @@ func TestDeployTwoReplicasBothServe(t *testing.T) {
 	if len(cs) != 3 {
 		t.Errorf("%d containers, want store + 2 web", len(cs))
 	}
-	c, _ := e.d.cli.ContainerInspect(context.Background(), NamePrefix(e.instance, tn.Slug)+"-web-2")
+	c, _ := inspectEngine(context.Background(), e.d, NamePrefix(e.instance, tn.Slug)+"-web-2")
 	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[LabelComposeNumber] != "2" {
 		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[LabelComposeNumber])
 	}
@@ -342,7 +342,7 @@ func TestKilledContainerComesBack(t *testing.T) {
 	ctx := context.Background()
 	tn := e.deploy(t, e.app(t, "Phoenix", "1.0", "trial", 1))
 	name := NamePrefix(e.instance, tn.Slug) + "-web-1"
-	if err := e.d.cli.ContainerKill(ctx, name, "KILL"); err != nil {
+	if err := e.d.Kill(ctx, name, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)

@@ -432,7 +432,6 @@ func hasLabels(have, want map[string]string) bool {
 }
 
 var _ runtime.Runtime = (*fakeRuntime)(nil)
-var _ runtime.Runtime = (*Docker)(nil)
 
 func sortedStrings(s []string) []string {
 	out := append([]string(nil), s...)

@@ -45,7 +45,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 		t.Fatalf("no web container among %d", len(cs))
 	}
 	killed := time.Now()
-	if err := e.d.cli.ContainerKill(context.Background(), victim.ID, "KILL"); err != nil {
+	if err := e.d.Kill(context.Background(), victim.ID, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	short := ContainerShortName(victim.Name, victim.Labels)

@@ -175,7 +175,7 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // let the subscription reach the engine
 
 	env.startReady(t, id, network)
-	if err := env.d.cli.ContainerKill(context.Background(), id, "KILL"); err != nil {
+	if err := env.d.Kill(context.Background(), id, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	rec.waitWake(t, tenant)

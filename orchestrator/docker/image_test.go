@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func TestBuildImageFromMemory(t *testing.T) {
 	}
 	build := func() (string, []string) {
 		t.Helper()
-		r, err := TarContext(files, map[string]int64{"bin/tool": 0o755})
+		r, err := tarContext(files, map[string]int64{"bin/tool": 0o755})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func TestBuildImageError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tag := "appfactory-test/broken:" + e.id
 			t.Cleanup(func() { _ = e.d.RemoveImage(context.Background(), tag) })
-			r, err := TarContext(map[string][]byte{"Dockerfile": []byte(tc.dockerfile), "present.txt": []byte("x")}, nil)
+			r, err := tarContext(map[string][]byte{"Dockerfile": []byte(tc.dockerfile), "present.txt": []byte("x")}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -38,6 +38,17 @@ func (d *Docker) Inspect(ctx context.Context, id string) (runtime.Container, err
 		c.IPs = endpointIPs(r.NetworkSettings.Networks)
 	}
 	return c, nil
+}
+
+// InspectRaw returns the engine's own inspect document of a container (JSON),
+// for diagnostics and for checks of what runtime.Container leaves out (host
+// configuration, mounts); its fields are the engine's, not a contract.
+func (d *Docker) InspectRaw(ctx context.Context, id string) ([]byte, error) {
+	_, raw, err := d.cli.ContainerInspectWithRaw(ctx, id, false)
+	if err != nil {
+		return nil, wrap(err, "inspect container %s", id)
+	}
+	return raw, nil
 }
 
 // ListContainers lists containers carrying all the given labels, running

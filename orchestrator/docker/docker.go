@@ -1,4 +1,7 @@
-package orchestrator
+// Package docker is the runtime adapter over the Docker Engine API: it
+// implements orchestrator/runtime's contract and is the only package of
+// appfactory that imports the Docker client.
+package docker
 
 import (
 	"context"
@@ -17,16 +20,17 @@ import (
 const MinAPIVersion = "1.41"
 
 // Docker is the runtime adapter over the Docker Engine API. Callers see only
-// the spec and state types of this package, never the Docker client's types.
+// the spec and state types of orchestrator/runtime, never the Docker
+// client's types.
 type Docker struct {
 	cli *client.Client
 	api string
 }
 
-// NewDocker connects to the engine named by the environment (DOCKER_HOST, or
+// New connects to the engine named by the environment (DOCKER_HOST, or
 // the local socket), negotiates the API version and pings it, so a missing or
 // too old engine is reported at start-up rather than at the first deploy.
-func NewDocker(ctx context.Context) (*Docker, error) {
+func New(ctx context.Context) (*Docker, error) {
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
@@ -121,3 +125,6 @@ func labelFilters(labels map[string]string) filters.Args {
 func (d *Docker) Capabilities() runtime.Capabilities {
 	return runtime.Capabilities{Pause: true}
 }
+
+// The reconciler drives the adapter through this contract alone.
+var _ runtime.Runtime = (*Docker)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/runtime"
 )
 
@@ -45,7 +47,7 @@ func runTests(m *testing.M) int {
 // appfactory.test=1 and a label unique to the test, and is removed when the
 // test ends, pass or fail.
 type testEnv struct {
-	d      *Docker
+	d      *docker.Docker
 	id     string
 	labels map[string]string
 }
@@ -59,7 +61,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	d, err := NewDocker(ctx)
+	d, err := docker.New(ctx)
 	if err != nil {
 		t.Fatalf("docker engine: %v", err)
 	}
@@ -269,4 +271,42 @@ func (e *testEnv) startReady(t testing.TB, id, network string) string {
 		t.Fatal(err)
 	}
 	return base
+}
+
+// engineContainer is the part of the engine's own inspect document that
+// the hardening checks read (runtime.Container leaves it out on purpose).
+type engineContainer struct {
+	HostConfig struct {
+		Memory, MemorySwap, NanoCPUs int64
+		PidsLimit                    *int64
+		CapDrop, SecurityOpt         []string
+		ReadonlyRootfs, Privileged   bool
+		PublishAllPorts              bool
+		Tmpfs                        map[string]string
+		PortBindings                 map[string]any
+		NetworkMode, PidMode         string
+		IpcMode, UTSMode             string
+		LogConfig                    struct {
+			Type   string
+			Config map[string]string
+		}
+		RestartPolicy struct{ Name string }
+	}
+	Mounts []struct{ Type, Source string }
+	Config struct {
+		Labels map[string]string
+	}
+	NetworkSettings struct {
+		Networks map[string]struct{ Aliases []string }
+	}
+}
+
+// inspectEngine reads a container's inspect document from the engine.
+func inspectEngine(ctx context.Context, d *docker.Docker, id string) (engineContainer, error) {
+	var c engineContainer
+	raw, err := d.InspectRaw(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(raw, &c)
 }

@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"

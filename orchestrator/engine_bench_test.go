@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/runtime"
 )
 
@@ -149,7 +150,7 @@ func benchActivate(b *testing.B, containers int, concurrent bool) {
 // startAndWait starts the containers concurrently, then reads each one's
 // address and probes it until /healthz answers. It returns when the last
 // start call returned.
-func startAndWait(b *testing.B, d *Docker, ids []string, netName string) time.Time {
+func startAndWait(b *testing.B, d *docker.Docker, ids []string, netName string) time.Time {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
