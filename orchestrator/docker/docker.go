@@ -83,7 +83,7 @@ func (d *Docker) Host(ctx context.Context) (runtime.HostInfo, error) {
 	}, nil
 }
 
-// wrap adds context to an engine error and makes it match this package's
+// wrap adds context to an engine error and makes it match runtime's
 // sentinels, keeping the engine's own message.
 func wrap(err error, format string, args ...any) error {
 	if err == nil {

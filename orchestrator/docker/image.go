@@ -15,7 +15,7 @@ import (
 	"appfactory/orchestrator/runtime"
 )
 
-// buildErrorLines is how many of the last output lines a BuildError keeps:
+// buildErrorLines is how many of the last output lines a runtime.BuildError keeps:
 // enough to show the failing step and its command's output.
 const buildErrorLines = 20
 
@@ -33,7 +33,7 @@ func (d *Docker) ImageID(ctx context.Context, ref string) (id string, ok bool, e
 
 // BuildImage builds a tar build context (Dockerfile at its root) with the
 // classic builder, never pulling, and tags the result. Each output line goes
-// to out (which may be nil). A failing build returns a *BuildError.
+// to out (which may be nil). A failing build returns a *runtime.BuildError.
 func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error) {
 	resp, err := d.cli.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
 		Tags:        tags,
@@ -182,7 +182,7 @@ func stepImage(line string) (string, bool) {
 
 // RemoveImage removes a tag, and the image once no tag is left, with its
 // untagged parents (the build cache of its steps); an image in use by a
-// container is refused with an error matching ErrConflict. A missing image
+// container is refused with an error matching runtime.ErrConflict. A missing image
 // is already removed. A build running at the same time that reuses one of
 // those cached steps can fail on the vanished step image: build again.
 func (d *Docker) RemoveImage(ctx context.Context, ref string) error {

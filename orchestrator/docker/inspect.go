@@ -14,7 +14,7 @@ import (
 )
 
 // Inspect returns a container's state; a missing container gives an error
-// matching ErrNotFound.
+// matching runtime.ErrNotFound.
 func (d *Docker) Inspect(ctx context.Context, id string) (runtime.Container, error) {
 	r, err := d.cli.ContainerInspect(ctx, id)
 	if err != nil {

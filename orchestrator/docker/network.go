@@ -15,7 +15,7 @@ import (
 // EnsureNetwork creates the bridge network, or adopts an existing network of
 // the same name as it is and returns its id (InspectNetwork shows its
 // subnet and whether it is internal). A subnet that overlaps another network
-// gives an error matching ErrSubnetOverlap, so the caller can pick another.
+// gives an error matching runtime.ErrSubnetOverlap, so the caller can pick another.
 func (d *Docker) EnsureNetwork(ctx context.Context, spec runtime.NetworkSpec) (string, error) {
 	if spec.Name == "" {
 		return "", fmt.Errorf("create network: empty name")
