@@ -13,7 +13,8 @@ import (
 )
 
 // Capabilities say what a runtime can do beyond the common ground, so the
-// orchestrator skips what an engine cannot (a Swarm service cannot be paused).
+// orchestrator leaves out what an engine cannot do rather than fail at it
+// on every idle tenant.
 type Capabilities struct {
 	// Pause is whether containers can be frozen and resumed (the pause tier
 	// of passivation); without it idle tenants are only stopped.
