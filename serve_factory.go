@@ -12,6 +12,7 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/hostwall"
 	"appfactory/store"
 )
@@ -19,7 +20,7 @@ import (
 // factory is the orchestrator side of serve: the engine adapter, the route
 // table, the reconciler and the service the handlers call.
 type factory struct {
-	Docker     *orchestrator.Docker
+	Docker     *docker.Docker
 	Routes     *orchestrator.Routes
 	Reconciler *orchestrator.Reconciler
 	Service    *orchestrator.Service
@@ -37,7 +38,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	d, err := orchestrator.NewDocker(pctx)
+	d, err := docker.New(pctx)
 	if err != nil {
 		return nil, fmt.Errorf("no Docker engine answers (%w): start dockerd, or point DOCKER_HOST at one", err)
 	}

@@ -17,6 +17,8 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -28,7 +30,7 @@ type fixture struct {
 	id     string
 	dir    string
 	db     *store.DB
-	docker *orchestrator.Docker
+	docker *docker.Docker
 	routes *orchestrator.Routes
 	rec    *orchestrator.Reconciler
 	svc    *orchestrator.Service
@@ -75,7 +77,7 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	if err != nil {
 		return f, err
 	}
-	if f.docker, err = orchestrator.NewDocker(ctx); err != nil {
+	if f.docker, err = docker.New(ctx); err != nil {
 		return f, fmt.Errorf("docker engine: %w", err)
 	}
 	n, _ := rand.Int(rand.Reader, big.NewInt(256))
@@ -161,7 +163,7 @@ func (f *fixture) deploy(ctx context.Context, cat *catalog.Catalog) error {
 
 // containers returns the tenant's containers in start order: the store
 // first (web depends on it), then the web replicas.
-func (f *fixture) containers(ctx context.Context) ([]orchestrator.Container, error) {
+func (f *fixture) containers(ctx context.Context) ([]runtime.Container, error) {
 	cs, err := f.docker.ListContainers(ctx, map[string]string{orchestrator.LabelTenant: f.tenant.ID}, true)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/docker"
 	"appfactory/store"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 		b.Skip("needs the Docker engine")
 	}
 	ctx := context.Background()
-	d, err := orchestrator.NewDocker(ctx)
+	d, err := docker.New(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 }
 
 // removeInstance removes every container, volume and network of an instance.
-func removeInstance(tb testing.TB, d *orchestrator.Docker, instance string) {
+func removeInstance(tb testing.TB, d *docker.Docker, instance string) {
 	tb.Helper()
 	ctx := context.Background()
 	only := map[string]string{orchestrator.LabelInstance: instance}

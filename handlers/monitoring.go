@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -31,8 +32,8 @@ type Monitoring struct {
 
 // containerLogs is the part of the runtime the log endpoints read.
 type containerLogs interface {
-	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]orchestrator.Container, error)
-	LogsWith(ctx context.Context, id string, opts orchestrator.LogOptions) (io.ReadCloser, error)
+	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]runtime.Container, error)
+	LogsWith(ctx context.Context, id string, opts runtime.LogOptions) (io.ReadCloser, error)
 }
 
 // capacityReader measures host capacity.

@@ -15,6 +15,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/runtime"
 )
 
 // Log tails are bounded: the default and the most lines one request reads
@@ -87,7 +88,7 @@ type logLine struct {
 func (h *Handlers) readLogTail(ctx context.Context, cs []tenantContainer, tail int, prefix bool) ([]string, error) {
 	var all []logLine
 	for _, c := range cs {
-		rc, err := h.Monitoring.Runtime.LogsWith(ctx, c.ID, orchestrator.LogOptions{Tail: tail, Timestamps: true})
+		rc, err := h.Monitoring.Runtime.LogsWith(ctx, c.ID, runtime.LogOptions{Tail: tail, Timestamps: true})
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +196,7 @@ func (h *Handlers) tenantLogStream(c echo.Context) error {
 	lines := make(chan string, 64)
 	done := make(chan struct{}, len(cs))
 	for _, tc := range cs {
-		rc, err := h.Monitoring.Runtime.LogsWith(ctx, tc.ID, orchestrator.LogOptions{Tail: tail, Follow: true})
+		rc, err := h.Monitoring.Runtime.LogsWith(ctx, tc.ID, runtime.LogOptions{Tail: tail, Follow: true})
 		if err != nil {
 			return err
 		}

@@ -16,12 +16,14 @@ import (
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
 // logStack runs three labelled containers of a tenant (store-1, web-1,
 // web-2, no network) on the real engine, removed when the test ends.
-func logStack(t *testing.T, d *orchestrator.Docker, tenantID string) map[string]string {
+func logStack(t *testing.T, d *docker.Docker, tenantID string) map[string]string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs the Docker engine")
@@ -59,7 +61,7 @@ func logStack(t *testing.T, d *orchestrator.Docker, tenantID string) map[string]
 		for k, v := range labels {
 			l[k] = v
 		}
-		cid, _, err := d.CreateContainer(ctx, orchestrator.ContainerSpec{Name: project + "-" + name, Image: tag, Labels: l,
+		cid, _, err := d.CreateContainer(ctx, runtime.ContainerSpec{Name: project + "-" + name, Image: tag, Labels: l,
 			MemoryBytes: 32 << 20, PidsLimit: 32, User: "65534:65534", StopTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -75,7 +77,7 @@ func logStack(t *testing.T, d *orchestrator.Docker, tenantID string) map[string]
 
 func TestTenantLogsFromRealContainers(t *testing.T) {
 	ctx := context.Background()
-	d, err := orchestrator.NewDocker(ctx)
+	d, err := docker.New(ctx)
 	if err != nil {
 		t.Fatalf("docker: %v", err)
 	}

@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // Capacity is the engine's host and the share of it that running tenants
@@ -28,8 +30,8 @@ type EnvLimits func(env string) (memBytes int64, cpus float64, ok bool)
 
 // capacitySource is the part of the runtime capacity needs.
 type capacitySource interface {
-	Host(ctx context.Context) (HostInfo, error)
-	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]Container, error)
+	Host(ctx context.Context) (runtime.HostInfo, error)
+	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]runtime.Container, error)
 }
 
 // tenantEnvironments maps running tenants to their environments.
@@ -68,7 +70,7 @@ func (p *CapacityProbe) Capacity(ctx context.Context) (Capacity, error) {
 
 // ComputeCapacity adds up the limits of running (and paused: they hold
 // their memory) containers, each by its tenant's environment.
-func ComputeCapacity(host HostInfo, containers []Container, envOf map[string]string, limits EnvLimits, smallest int64) Capacity {
+func ComputeCapacity(host runtime.HostInfo, containers []runtime.Container, envOf map[string]string, limits EnvLimits, smallest int64) Capacity {
 	c := Capacity{HostMemBytes: host.MemBytes, HostCPUs: host.CPUs}
 	tenants := map[string]bool{}
 	for _, ct := range containers {

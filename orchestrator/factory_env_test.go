@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -187,7 +188,7 @@ func (e *factoryEnv) fatalWithEvents(t *testing.T, id, msg string) {
 }
 
 // objects lists a tenant's containers, networks and volumes by label.
-func (e *factoryEnv) objects(t *testing.T, tenantID string) (cs []Container, ns []Network, vs []Volume) {
+func (e *factoryEnv) objects(t *testing.T, tenantID string) (cs []runtime.Container, ns []runtime.Network, vs []runtime.Volume) {
 	t.Helper()
 	ctx := context.Background()
 	only := map[string]string{LabelTenant: tenantID}

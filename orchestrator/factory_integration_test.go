@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -86,7 +87,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	}
 
 	for _, c := range cs {
-		raw, err := e.d.cli.ContainerInspect(ctx, c.ID)
+		raw, err := inspectEngine(ctx, e.d, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +103,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			"tmpfs /tmp":             h.Tmpfs["/tmp"] != "",
 			"not privileged":         !h.Privileged,
 			"no published port":      len(h.PortBindings) == 0 && !h.PublishAllPorts,
-			"no host namespaces":     !h.NetworkMode.IsHost() && !h.PidMode.IsHost() && !h.IpcMode.IsHost() && !h.UTSMode.IsHost(),
+			"no host namespaces":     h.NetworkMode != "host" && h.PidMode != "host" && h.IpcMode != "host" && h.UTSMode != "host",
 			"json-file logs bounded": h.LogConfig.Type == "json-file" && h.LogConfig.Config["max-size"] != "" && h.LogConfig.Config["max-file"] != "",
 			"restart unless-stopped": h.RestartPolicy.Name == "unless-stopped",
 			"tenant network":         string(h.NetworkMode) == NetworkName(e.instance, tn.Slug),
@@ -175,7 +176,7 @@ func TestDeployTwoReplicasBothServe(t *testing.T) {
 	if len(cs) != 3 {
 		t.Errorf("%d containers, want store + 2 web", len(cs))
 	}
-	c, _ := e.d.cli.ContainerInspect(context.Background(), NamePrefix(e.instance, tn.Slug)+"-web-2")
+	c, _ := inspectEngine(context.Background(), e.d, NamePrefix(e.instance, tn.Slug)+"-web-2")
 	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[LabelComposeNumber] != "2" {
 		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[LabelComposeNumber])
 	}
@@ -195,7 +196,7 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		name := e.name("probe-" + strings.ReplaceAll(strings.ReplaceAll(target, ".", "-"), ":", "-"))
-		id, _, err := e.d.CreateContainer(ctx, ContainerSpec{
+		id, _, err := e.d.CreateContainer(ctx, runtime.ContainerSpec{
 			Name: name, Image: a.Image, Cmd: []string{"health", "http://" + target + "/healthz"},
 			Network: network, Labels: e.with(nil), MemoryBytes: 32 << 20, CPUs: 0.2, PidsLimit: 32,
 		})
@@ -207,7 +208,7 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		defer func() {
 			for i := 0; i < 100; i++ {
 				if err := e.d.RemoveContainer(context.Background(), id); err == nil {
-					if _, err := e.d.Inspect(context.Background(), id); errors.Is(err, ErrNotFound) {
+					if _, err := e.d.Inspect(context.Background(), id); errors.Is(err, runtime.ErrNotFound) {
 						return
 					}
 				}
@@ -311,11 +312,11 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 
 	labels := e.with(map[string]string{LabelTenant: "no-such-tenant", LabelInstance: e.instance})
 	vol := e.name("orphan")
-	if err := e.d.EnsureVolume(ctx, VolumeSpec{Name: vol, Labels: labels}); err != nil {
+	if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := e.d.CreateContainer(ctx, ContainerSpec{Name: e.name("orphan"), Image: platformImages[0], Labels: labels,
-		Volumes: []VolumeMount{{Name: vol, Target: "/data"}}})
+	id, _, err := e.d.CreateContainer(ctx, runtime.ContainerSpec{Name: e.name("orphan"), Image: platformImages[0], Labels: labels,
+		Volumes: []runtime.VolumeMount{{Name: vol, Target: "/data"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func TestKilledContainerComesBack(t *testing.T) {
 	ctx := context.Background()
 	tn := e.deploy(t, e.app(t, "Phoenix", "1.0", "trial", 1))
 	name := NamePrefix(e.instance, tn.Slug) + "-web-1"
-	if err := e.d.cli.ContainerKill(ctx, name, "KILL"); err != nil {
+	if err := e.d.Kill(ctx, name, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // fakeRuntime is an in-memory engine for tests of the reconciler's
@@ -17,10 +19,10 @@ import (
 // mutating call, and fails calls on demand.
 type fakeRuntime struct {
 	mu         sync.Mutex
-	containers map[string]*fakeContainer // by name
-	networks   map[string]Network        // by name
-	volumes    map[string]Volume         // by name
-	images     map[string]string         // ref -> id
+	containers map[string]*fakeContainer  // by name
+	networks   map[string]runtime.Network // by name
+	volumes    map[string]runtime.Volume  // by name
+	images     map[string]string          // ref -> id
 	calls      []string
 	// fail makes the next calls whose log line starts with a key fail,
 	// as many times as the value says.
@@ -35,19 +37,22 @@ type fakeRuntime struct {
 	stopGate chan struct{}
 	// buildErr makes BuildImage fail.
 	buildErr error
-	nextID   int
+	// noPause makes it a runtime without the pause tier (Capabilities),
+	// whose Pause fails.
+	noPause bool
+	nextID  int
 }
 
 type fakeContainer struct {
-	Container
-	spec ContainerSpec
+	runtime.Container
+	spec runtime.ContainerSpec
 }
 
 func newFakeRuntime() *fakeRuntime {
 	return &fakeRuntime{
 		containers: map[string]*fakeContainer{},
-		networks:   map[string]Network{},
-		volumes:    map[string]Volume{},
+		networks:   map[string]runtime.Network{},
+		volumes:    map[string]runtime.Volume{},
 		images:     map[string]string{},
 		fail:       map[string]int{},
 		overlap:    map[string]bool{},
@@ -114,7 +119,7 @@ func (f *fakeRuntime) BuildImage(_ context.Context, r io.Reader, tags []string, 
 	return id, nil
 }
 
-func (f *fakeRuntime) EnsureNetwork(_ context.Context, spec NetworkSpec) (string, error) {
+func (f *fakeRuntime) EnsureNetwork(_ context.Context, spec runtime.NetworkSpec) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("network-create %s", spec.Name); err != nil {
@@ -124,10 +129,10 @@ func (f *fakeRuntime) EnsureNetwork(_ context.Context, spec NetworkSpec) (string
 		return n.ID, nil
 	}
 	if f.overlap[spec.Subnet] {
-		return "", fmt.Errorf("create network %s: %w", spec.Name, ErrSubnetOverlap)
+		return "", fmt.Errorf("create network %s: %w", spec.Name, runtime.ErrSubnetOverlap)
 	}
 	f.nextID++
-	n := Network{ID: fmt.Sprintf("net%d", f.nextID), Name: spec.Name, Labels: maps.Clone(spec.Labels), Subnet: spec.Subnet, Internal: spec.Internal}
+	n := runtime.Network{ID: fmt.Sprintf("net%d", f.nextID), Name: spec.Name, Labels: maps.Clone(spec.Labels), Subnet: spec.Subnet, Internal: spec.Internal}
 	f.networks[spec.Name] = n
 	return n.ID, nil
 }
@@ -152,11 +157,11 @@ func (f *fakeRuntime) RemoveNetwork(_ context.Context, nameOrID string) error {
 	return nil
 }
 
-func (f *fakeRuntime) ListNetworks(_ context.Context, labels map[string]string) ([]Network, error) {
+func (f *fakeRuntime) ListNetworks(_ context.Context, labels map[string]string) ([]runtime.Network, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_ = f.call("list networks")
-	var out []Network
+	var out []runtime.Network
 	for _, name := range sortedNames(f.networks) {
 		if n := f.networks[name]; hasLabels(n.Labels, labels) {
 			out = append(out, n)
@@ -165,14 +170,14 @@ func (f *fakeRuntime) ListNetworks(_ context.Context, labels map[string]string) 
 	return out, nil
 }
 
-func (f *fakeRuntime) EnsureVolume(_ context.Context, spec VolumeSpec) error {
+func (f *fakeRuntime) EnsureVolume(_ context.Context, spec runtime.VolumeSpec) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("volume-create %s", spec.Name); err != nil {
 		return err
 	}
 	if _, ok := f.volumes[spec.Name]; !ok {
-		f.volumes[spec.Name] = Volume{Name: spec.Name, Labels: maps.Clone(spec.Labels)}
+		f.volumes[spec.Name] = runtime.Volume{Name: spec.Name, Labels: maps.Clone(spec.Labels)}
 	}
 	return nil
 }
@@ -189,7 +194,7 @@ func (f *fakeRuntime) RemoveVolume(_ context.Context, name string) error {
 	for _, c := range f.containers {
 		for _, v := range c.spec.Volumes {
 			if v.Name == name {
-				return fmt.Errorf("volume %s is in use: %w", name, ErrConflict)
+				return fmt.Errorf("volume %s is in use: %w", name, runtime.ErrConflict)
 			}
 		}
 	}
@@ -197,11 +202,11 @@ func (f *fakeRuntime) RemoveVolume(_ context.Context, name string) error {
 	return nil
 }
 
-func (f *fakeRuntime) ListVolumes(_ context.Context, labels map[string]string) ([]Volume, error) {
+func (f *fakeRuntime) ListVolumes(_ context.Context, labels map[string]string) ([]runtime.Volume, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_ = f.call("list volumes")
-	var out []Volume
+	var out []runtime.Volume
 	for _, name := range sortedNames(f.volumes) {
 		if v := f.volumes[name]; hasLabels(v.Labels, labels) {
 			out = append(out, v)
@@ -220,14 +225,14 @@ func (f *fakeRuntime) RemoveImage(_ context.Context, ref string) error {
 	}
 	for _, c := range f.containers {
 		if c.Image == ref {
-			return fmt.Errorf("remove image %s: %w", ref, ErrConflict)
+			return fmt.Errorf("remove image %s: %w", ref, runtime.ErrConflict)
 		}
 	}
 	delete(f.images, ref)
 	return nil
 }
 
-func (f *fakeRuntime) CreateContainer(_ context.Context, spec ContainerSpec) (string, bool, error) {
+func (f *fakeRuntime) CreateContainer(_ context.Context, spec runtime.ContainerSpec) (string, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("create %s", spec.Name); err != nil {
@@ -237,10 +242,10 @@ func (f *fakeRuntime) CreateContainer(_ context.Context, spec ContainerSpec) (st
 		return c.ID, true, nil
 	}
 	if _, ok := f.networks[spec.Network]; spec.Network != "" && !ok {
-		return "", false, fmt.Errorf("network %s: %w", spec.Network, ErrNotFound)
+		return "", false, fmt.Errorf("network %s: %w", spec.Network, runtime.ErrNotFound)
 	}
 	f.nextID++
-	c := &fakeContainer{spec: spec, Container: Container{
+	c := &fakeContainer{spec: spec, Container: runtime.Container{
 		ID: fmt.Sprintf("c%d", f.nextID), Name: spec.Name, Image: spec.Image, Labels: maps.Clone(spec.Labels), State: "created", IPs: map[string]string{},
 	}}
 	f.containers[spec.Name] = c
@@ -261,7 +266,7 @@ func (f *fakeRuntime) Start(_ context.Context, id string) error {
 	defer f.mu.Unlock()
 	c := f.byID(id)
 	if c == nil {
-		return fmt.Errorf("start %s: %w", id, ErrNotFound)
+		return fmt.Errorf("start %s: %w", id, runtime.ErrNotFound)
 	}
 	if err := f.call("start %s", c.Name); err != nil {
 		return err
@@ -304,7 +309,7 @@ func (f *fakeRuntime) Stop(_ context.Context, id string, _ time.Duration) error 
 	defer f.mu.Unlock()
 	c := f.byID(id)
 	if c == nil {
-		return fmt.Errorf("stop %s: %w", id, ErrNotFound)
+		return fmt.Errorf("stop %s: %w", id, runtime.ErrNotFound)
 	}
 	if err := f.call("stop %s", c.Name); err != nil {
 		return err
@@ -314,10 +319,17 @@ func (f *fakeRuntime) Stop(_ context.Context, id string, _ time.Duration) error 
 	return nil
 }
 
+func (f *fakeRuntime) Capabilities() runtime.Capabilities {
+	return runtime.Capabilities{Pause: !f.noPause}
+}
+
 func (f *fakeRuntime) Pause(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.byID(id)
+	if f.noPause {
+		return fmt.Errorf("pause %s: this runtime cannot pause", c.Name)
+	}
 	if err := f.call("pause %s", c.Name); err != nil {
 		return err
 	}
@@ -350,13 +362,13 @@ func (f *fakeRuntime) RemoveContainer(_ context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeRuntime) Inspect(_ context.Context, id string) (Container, error) {
+func (f *fakeRuntime) Inspect(_ context.Context, id string) (runtime.Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_ = f.call("inspect %s", id)
 	c := f.byID(id)
 	if c == nil {
-		return Container{}, fmt.Errorf("inspect %s: %w", id, ErrNotFound)
+		return runtime.Container{}, fmt.Errorf("inspect %s: %w", id, runtime.ErrNotFound)
 	}
 	out := c.Container
 	out.IPs = maps.Clone(c.IPs)
@@ -367,11 +379,11 @@ func (f *fakeRuntime) Inspect(_ context.Context, id string) (Container, error) {
 	return out, nil
 }
 
-func (f *fakeRuntime) ListContainers(_ context.Context, labels map[string]string, all bool) ([]Container, error) {
+func (f *fakeRuntime) ListContainers(_ context.Context, labels map[string]string, all bool) ([]runtime.Container, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_ = f.call("list containers")
-	var out []Container
+	var out []runtime.Container
 	for _, name := range sortedNames(f.containers) {
 		c := f.containers[name]
 		if hasLabels(c.Labels, labels) && (all || c.Running) {
@@ -419,8 +431,7 @@ func hasLabels(have, want map[string]string) bool {
 	return true
 }
 
-var _ Runtime = (*fakeRuntime)(nil)
-var _ Runtime = (*Docker)(nil)
+var _ runtime.Runtime = (*fakeRuntime)(nil)
 
 func sortedStrings(s []string) []string {
 	out := append([]string(nil), s...)

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // EventKindContainer is the kind of the tenant events the monitor records.
@@ -14,7 +16,7 @@ const EventKindContainer = "container"
 
 // eventSource is the part of the runtime the monitor listens to.
 type eventSource interface {
-	Events(ctx context.Context, labels map[string]string) (<-chan Event, <-chan error)
+	Events(ctx context.Context, labels map[string]string) (<-chan runtime.Event, <-chan error)
 }
 
 // eventRecorder writes a tenant's event log.
@@ -106,7 +108,7 @@ func (m *Monitor) watch(ctx context.Context, reconnect bool) error {
 
 // handle records one event and wakes the reconciler when the tenant may
 // need a repair.
-func (m *Monitor) handle(ctx context.Context, e Event) {
+func (m *Monitor) handle(ctx context.Context, e runtime.Event) {
 	tenantID := e.Labels[LabelTenant]
 	if e.Type != "container" || tenantID == "" || e.Labels[LabelInstance] != m.Instance {
 		return
@@ -140,7 +142,7 @@ func (m *Monitor) handle(ctx context.Context, e Event) {
 
 // EventMessage writes an engine event in words, naming the container as
 // its stack does ("web-1" for af-acme-web-1).
-func EventMessage(e Event) string {
+func EventMessage(e runtime.Event) string {
 	name := ContainerShortName(e.Name, e.Labels)
 	action, detail, _ := strings.Cut(e.Action, ":")
 	detail = strings.TrimSpace(detail)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -34,7 +35,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 
 	tn := e.deploy(t, e.app(t, "Heal", "1.0", "trial", 1))
 	cs, _, _ := e.objects(t, tn.ID)
-	var victim Container
+	var victim runtime.Container
 	for _, c := range cs {
 		if c.Labels[LabelService] == "web" {
 			victim = c
@@ -44,7 +45,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 		t.Fatalf("no web container among %d", len(cs))
 	}
 	killed := time.Now()
-	if err := e.d.cli.ContainerKill(context.Background(), victim.ID, "KILL"); err != nil {
+	if err := e.d.Kill(context.Background(), victim.ID, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	short := ContainerShortName(victim.Name, victim.Labels)

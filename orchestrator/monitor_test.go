@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/runtime"
 )
 
 func TestEventMessage(t *testing.T) {
@@ -23,19 +25,19 @@ func TestEventMessage(t *testing.T) {
 	}
 	const prefix = "af-k3x9a2bq-acme-"
 	cases := []struct {
-		e    Event
+		e    runtime.Event
 		want string
 	}{
-		{Event{Action: "die", Name: prefix + "web-1", ExitCode: "137", Labels: labels("web-1")}, "container web-1 died (exit 137)"},
-		{Event{Action: "die", Name: prefix + "web-1", ExitCode: "0", Labels: labels("web-1")}, "container web-1 exited (exit 0)"},
-		{Event{Action: "start", Name: "/" + prefix + "store-1", Labels: labels("store-1")}, "container store-1 started"},
-		{Event{Action: "kill", Name: prefix + "web-2", Labels: labels("web-2", "signal", "9")}, "container web-2 was sent SIGKILL"},
-		{Event{Action: "kill", Name: prefix + "web-2", Labels: labels("web-2", "signal", "28")}, "container web-2 was sent signal 28"},
-		{Event{Action: "oom", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 ran out of memory"},
-		{Event{Action: "health_status: unhealthy", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 is unhealthy"},
-		{Event{Action: "pause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 paused"},
-		{Event{Action: "unpause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 resumed"},
-		{Event{Action: "stop", Name: "other-name", Labels: map[string]string{LabelComposeProject: "af-acme"}}, "container other-name stopped"},
+		{runtime.Event{Action: "die", Name: prefix + "web-1", ExitCode: "137", Labels: labels("web-1")}, "container web-1 died (exit 137)"},
+		{runtime.Event{Action: "die", Name: prefix + "web-1", ExitCode: "0", Labels: labels("web-1")}, "container web-1 exited (exit 0)"},
+		{runtime.Event{Action: "start", Name: "/" + prefix + "store-1", Labels: labels("store-1")}, "container store-1 started"},
+		{runtime.Event{Action: "kill", Name: prefix + "web-2", Labels: labels("web-2", "signal", "9")}, "container web-2 was sent SIGKILL"},
+		{runtime.Event{Action: "kill", Name: prefix + "web-2", Labels: labels("web-2", "signal", "28")}, "container web-2 was sent signal 28"},
+		{runtime.Event{Action: "oom", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 ran out of memory"},
+		{runtime.Event{Action: "health_status: unhealthy", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 is unhealthy"},
+		{runtime.Event{Action: "pause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 paused"},
+		{runtime.Event{Action: "unpause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 resumed"},
+		{runtime.Event{Action: "stop", Name: "other-name", Labels: map[string]string{LabelComposeProject: "af-acme"}}, "container other-name stopped"},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
@@ -49,16 +51,16 @@ func TestEventMessage(t *testing.T) {
 // fakeEvents hands out one scripted stream per subscription.
 type fakeEvents struct {
 	mu      sync.Mutex
-	streams []func(ctx context.Context, out chan<- Event, errs chan<- error)
+	streams []func(ctx context.Context, out chan<- runtime.Event, errs chan<- error)
 	subs    int
 }
 
-func (f *fakeEvents) Events(ctx context.Context, labels map[string]string) (<-chan Event, <-chan error) {
+func (f *fakeEvents) Events(ctx context.Context, labels map[string]string) (<-chan runtime.Event, <-chan error) {
 	f.mu.Lock()
 	i := f.subs
 	f.subs++
 	f.mu.Unlock()
-	out, errs := make(chan Event), make(chan error, 1)
+	out, errs := make(chan runtime.Event), make(chan error, 1)
 	go func() {
 		if i < len(f.streams) {
 			f.streams[i](ctx, out, errs)
@@ -117,12 +119,12 @@ func (r *recorder) waitWake(t *testing.T, want string) {
 }
 
 func TestMonitorRecordsWakesAndResyncsAfterReconnect(t *testing.T) {
-	ev := func(action, tenant, instance string) Event {
-		return Event{Type: "container", Action: action, Name: "af-acme-web-1", ExitCode: "1",
+	ev := func(action, tenant, instance string) runtime.Event {
+		return runtime.Event{Type: "container", Action: action, Name: "af-acme-web-1", ExitCode: "1",
 			Labels: map[string]string{LabelTenant: tenant, LabelInstance: instance, LabelComposeProject: "af-acme", LabelComposeService: "web", LabelComposeNumber: "1"}}
 	}
-	src := &fakeEvents{streams: []func(context.Context, chan<- Event, chan<- error){
-		func(ctx context.Context, out chan<- Event, errs chan<- error) {
+	src := &fakeEvents{streams: []func(context.Context, chan<- runtime.Event, chan<- error){
+		func(ctx context.Context, out chan<- runtime.Event, errs chan<- error) {
 			out <- ev("start", "t1", "inst")
 			out <- ev("die", "t1", "inst")
 			out <- ev("die", "t2", "someone-else") // another instance's: ignored
@@ -173,7 +175,7 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // let the subscription reach the engine
 
 	env.startReady(t, id, network)
-	if err := env.d.cli.ContainerKill(context.Background(), id, "KILL"); err != nil {
+	if err := env.d.Kill(context.Background(), id, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	rec.waitWake(t, tenant)

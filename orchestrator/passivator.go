@@ -15,6 +15,8 @@ import (
 type sleeper interface {
 	Passivate(ctx context.Context, tenantID, reason string) error
 	Pause(ctx context.Context, tenantID string) error
+	// CanPause is false when the runtime has no pause tier.
+	CanPause() bool
 	Wake(tenantID string)
 }
 
@@ -144,6 +146,10 @@ func (p *Passivator) Run(ctx context.Context) error {
 // environment, with the overrides and the admin's pause setting applied.
 func (p *Passivator) limits(env string, settings map[string]store.EnvSetting) (idle, pause time.Duration) {
 	idle, pause = p.cfg.Policy(env)
+	if !p.sleeper.CanPause() {
+		// The runtime has no pause tier: idle tenants are only stopped.
+		pause = 0
+	}
 	if idle <= 0 {
 		// An environment that never sleeps (production) is never paused
 		// either by an override.

@@ -44,7 +44,11 @@ type fakeSleeper struct {
 	calls  []string // "passivate:<id>", "pause:<id>", "wake:<id>"
 	// onPassivate, when set, runs first in Passivate; its error is returned.
 	onPassivate func(id string) error
+	// noPause stands for a runtime without the pause tier.
+	noPause bool
 }
+
+func (f *fakeSleeper) CanPause() bool { return !f.noPause }
 
 func (f *fakeSleeper) record(s string) {
 	f.mu.Lock()

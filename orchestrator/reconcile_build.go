@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -75,7 +76,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 	if err != nil {
 		_ = p.r.db.FinishBuild(ctx, buildID, store.BuildFailed)
 		p.r.opts.Metrics.BuildDone(store.BuildFailed)
-		var be *BuildError
+		var be *runtime.BuildError
 		if errors.As(err, &be) {
 			_ = p.r.db.AppendBuildLog(ctx, buildID, "ERROR: "+be.Msg+"\n")
 			p.event(ctx, store.EventBuild, "Build of %s failed: %s", plan.Tag, be.Msg)

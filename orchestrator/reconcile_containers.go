@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -25,7 +26,7 @@ func (p *pass) ensureContainers(ctx context.Context, st *TenantStack, mode strin
 	if mode == modePassivated {
 		return nil
 	}
-	var wave []Container
+	var wave []runtime.Container
 	for _, svc := range st.Services {
 		for _, spec := range svc.Containers {
 			c := p.obs.containers[spec.Name]
@@ -44,7 +45,7 @@ func (p *pass) ensureContainers(ctx context.Context, st *TenantStack, mode strin
 				return err
 			}
 			wave = nil
-			var mine []Container
+			var mine []runtime.Container
 			for _, c := range started {
 				if c.Labels[LabelService] == svc.Name {
 					mine = append(mine, c)
@@ -62,7 +63,7 @@ func (p *pass) ensureContainers(ctx context.Context, st *TenantStack, mode strin
 // createMissing creates the containers of the stack that do not exist, all
 // at once.
 func (p *pass) createMissing(ctx context.Context, st *TenantStack) error {
-	var missing []ContainerSpec
+	var missing []runtime.ContainerSpec
 	for _, spec := range st.allContainers() {
 		if _, ok := p.obs.containers[spec.Name]; !ok {
 			missing = append(missing, spec)
@@ -74,7 +75,7 @@ func (p *pass) createMissing(ctx context.Context, st *TenantStack) error {
 	if err := p.begin(ctx, true); err != nil {
 		return err
 	}
-	created := make([]Container, len(missing))
+	created := make([]runtime.Container, len(missing))
 	errs := make([]error, len(missing))
 	var wg sync.WaitGroup
 	for i, spec := range missing {
@@ -97,7 +98,7 @@ func (p *pass) createMissing(ctx context.Context, st *TenantStack) error {
 
 // startWave starts (or resumes) containers at once and returns them; events
 // and failpoints follow in the wave's order.
-func (p *pass) startWave(ctx context.Context, wave []Container) ([]Container, error) {
+func (p *pass) startWave(ctx context.Context, wave []runtime.Container) ([]runtime.Container, error) {
 	if len(wave) == 0 {
 		return nil, nil
 	}
@@ -137,21 +138,21 @@ func (p *pass) startWave(ctx context.Context, wave []Container) ([]Container, er
 // although the listing did not show it: that container is adopted if it is
 // this tenant's with the same configuration, replaced if it is this
 // tenant's with another, and refused if it is anyone else's.
-func (p *pass) create(ctx context.Context, spec ContainerSpec) (Container, error) {
+func (p *pass) create(ctx context.Context, spec runtime.ContainerSpec) (runtime.Container, error) {
 	for attempt := 0; ; attempt++ {
 		id, adopted, err := p.r.rt.CreateContainer(ctx, spec)
 		if err != nil {
-			return Container{}, stepFailed(err, "Creating container %s failed", spec.Name)
+			return runtime.Container{}, stepFailed(err, "Creating container %s failed", spec.Name)
 		}
 		if !adopted {
-			return Container{ID: id, Name: spec.Name, State: "created", Labels: spec.Labels}, nil
+			return runtime.Container{ID: id, Name: spec.Name, State: "created", Labels: spec.Labels}, nil
 		}
 		c, err := p.r.rt.Inspect(ctx, id)
 		if err != nil {
-			return Container{}, stepFailed(err, "Inspecting container %s failed", spec.Name)
+			return runtime.Container{}, stepFailed(err, "Inspecting container %s failed", spec.Name)
 		}
 		if c.Labels[LabelTenant] != p.t.ID || c.Labels[LabelInstance] != p.r.opts.InstanceID {
-			return Container{}, stepFailed(fmt.Errorf("container %s belongs to tenant %q of instance %q", spec.Name, c.Labels[LabelTenant], c.Labels[LabelInstance]),
+			return runtime.Container{}, stepFailed(fmt.Errorf("container %s belongs to tenant %q of instance %q", spec.Name, c.Labels[LabelTenant], c.Labels[LabelInstance]),
 				"The name %s is taken by another deployment", spec.Name)
 		}
 		if c.Labels[LabelConfigHash] == spec.Labels[LabelConfigHash] || attempt > 0 {
@@ -159,14 +160,14 @@ func (p *pass) create(ctx context.Context, spec ContainerSpec) (Container, error
 			return c, nil
 		}
 		if err := p.r.rt.RemoveContainer(ctx, id); err != nil {
-			return Container{}, stepFailed(err, "Removing container %s failed", spec.Name)
+			return runtime.Container{}, stepFailed(err, "Removing container %s failed", spec.Name)
 		}
 	}
 }
 
 // waitHealthy waits until started containers report healthy (those without
 // a health check count as soon as they run).
-func (p *pass) waitHealthy(ctx context.Context, cs []Container) error {
+func (p *pass) waitHealthy(ctx context.Context, cs []runtime.Container) error {
 	ctx, cancel := context.WithTimeout(ctx, p.r.opts.ReadyTimeout)
 	defer cancel()
 	for _, c := range cs {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // tenantImagePrefix starts every tenant image tag (ImageTag): only those
@@ -95,7 +97,7 @@ func (r *Reconciler) removeUnusedImage(ctx context.Context, ref string) {
 	err = r.rt.RemoveImage(ctx, ref)
 	r.images.builds.Unlock()
 	if err != nil {
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, runtime.ErrConflict) {
 			r.log.Warn("remove unused image", slog.String("image", ref), slog.Any("err", err))
 		}
 		return

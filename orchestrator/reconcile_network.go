@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -38,7 +39,7 @@ func (p *pass) ensureNetwork(ctx context.Context, st *TenantStack) error {
 		spec := st.Network
 		spec.Subnet = subnet
 		_, err = p.r.rt.EnsureNetwork(ctx, spec)
-		if errors.Is(err, ErrSubnetOverlap) {
+		if errors.Is(err, runtime.ErrSubnetOverlap) {
 			p.r.opts.Pool.Block(subnet)
 			if err := p.r.db.ReleaseSubnet(ctx, p.t.ID); err != nil {
 				return err
@@ -68,7 +69,7 @@ func (p *pass) ensureVolumes(ctx context.Context, st *TenantStack) error {
 		if err := p.r.rt.EnsureVolume(ctx, v); err != nil {
 			return stepFailed(err, "Creating volume %s failed", v.Name)
 		}
-		p.obs.volumes[v.Name] = Volume{Name: v.Name, Labels: v.Labels}
+		p.obs.volumes[v.Name] = runtime.Volume{Name: v.Name, Labels: v.Labels}
 		p.event(ctx, store.EventObject, "Created volume %s", v.Name)
 		p.r.failpoint("after-volume:" + v.Labels[LabelComposeVolume])
 	}

@@ -65,8 +65,13 @@ func (r *Reconciler) Passivate(ctx context.Context, tenantID, reason string) err
 }
 
 // Pause freezes a running tenant's containers (the sleep tier): state and
-// route "paused", backends kept; Activate resumes them.
+// route "paused", backends kept; Activate resumes them. On a runtime that
+// cannot pause, the tier is skipped and the tenant is passivated instead,
+// so a caller asking for sleep still gets it.
 func (r *Reconciler) Pause(ctx context.Context, tenantID string) error {
+	if !r.CanPause() {
+		return r.Passivate(ctx, tenantID, "idle (this runtime cannot pause)")
+	}
 	return r.passNow(ctx, tenantID, func(ctx context.Context) error {
 		t, err := r.db.TenantByID(ctx, tenantID)
 		if err != nil {
@@ -81,6 +86,10 @@ func (r *Reconciler) Pause(ctx context.Context, tenantID string) error {
 		return nil
 	})
 }
+
+// CanPause says whether the runtime has the pause tier; the passivator
+// leaves it out when not.
+func (r *Reconciler) CanPause() bool { return r.rt.Capabilities().Pause }
 
 // passNow changes a tenant's wish (prep) and runs a pass for it in the
 // caller's goroutine, both under the tenant's lock. The pass itself is not

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -30,7 +31,7 @@ func (r *Reconciler) resync(ctx context.Context) error {
 		return err
 	}
 	live := make(map[string]bool, len(ts))
-	byTenant := map[string][]Container{}
+	byTenant := map[string][]runtime.Container{}
 	for _, c := range cs {
 		byTenant[c.Labels[LabelTenant]] = append(byTenant[c.Labels[LabelTenant]], c)
 	}
@@ -64,7 +65,7 @@ func (r *Reconciler) resync(ctx context.Context) error {
 
 // looksConverged reports whether a tenant's listed containers are what its
 // last successful pass left for its current generation and mode.
-func (r *Reconciler) looksConverged(t *store.Tenant, cs []Container, networks int) bool {
+func (r *Reconciler) looksConverged(t *store.Tenant, cs []runtime.Container, networks int) bool {
 	r.mu.Lock()
 	cv, ok := r.converged[t.ID]
 	r.mu.Unlock()
@@ -103,7 +104,7 @@ func (r *Reconciler) looksConverged(t *store.Tenant, cs []Container, networks in
 // sweepOrphans removes objects of this instance whose tenant does not exist
 // or is deleted and cleaned up, once they have been seen so for the grace
 // period: an object found during a concurrent deploy is never touched.
-func (r *Reconciler) sweepOrphans(ctx context.Context, live map[string]bool, cs []Container, ns []Network, vs []Volume, now time.Time) {
+func (r *Reconciler) sweepOrphans(ctx context.Context, live map[string]bool, cs []runtime.Container, ns []runtime.Network, vs []runtime.Volume, now time.Time) {
 	seen := map[string]bool{}
 	due := func(key, tenant string) bool {
 		if live[tenant] {

@@ -4,37 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
-
-// Runtime is what the reconciler needs of the container engine. *Docker
-// implements it; unit tests of the reconciler's decisions use a fake.
-type Runtime interface {
-	ImageID(ctx context.Context, ref string) (id string, ok bool, err error)
-	BuildImage(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error)
-	EnsureNetwork(ctx context.Context, spec NetworkSpec) (string, error)
-	RemoveNetwork(ctx context.Context, nameOrID string) error
-	ListNetworks(ctx context.Context, labels map[string]string) ([]Network, error)
-	EnsureVolume(ctx context.Context, spec VolumeSpec) error
-	RemoveVolume(ctx context.Context, name string) error
-	ListVolumes(ctx context.Context, labels map[string]string) ([]Volume, error)
-	CreateContainer(ctx context.Context, spec ContainerSpec) (id string, adopted bool, err error)
-	Start(ctx context.Context, id string) error
-	Stop(ctx context.Context, id string, timeout time.Duration) error
-	Pause(ctx context.Context, id string) error
-	Unpause(ctx context.Context, id string) error
-	RemoveContainer(ctx context.Context, id string) error
-	RemoveImage(ctx context.Context, ref string) error
-	Inspect(ctx context.Context, id string) (Container, error)
-	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]Container, error)
-}
 
 // Blueprints says what a tenant is made of: the input of its image build
 // and its stack. The catalog-backed implementation is CatalogBlueprints.
@@ -50,7 +28,7 @@ type Blueprints interface {
 // Pool and InstanceID are required.
 type ReconcilerOptions struct {
 	DB         *store.DB
-	Runtime    Runtime
+	Runtime    runtime.Runtime
 	Blueprints Blueprints
 	Routes     *Routes
 	Pool       *SubnetPool
@@ -87,7 +65,7 @@ type ReconcilerOptions struct {
 type Reconciler struct {
 	opts    ReconcilerOptions
 	db      *store.DB
-	rt      Runtime
+	rt      runtime.Runtime
 	factory *Factory
 	routes  *Routes
 	log     *slog.Logger
@@ -328,7 +306,7 @@ func backoff(n int) time.Duration {
 // permanent reports failures that a retry alone will not fix: a build that
 // failed, an invalid assembly, a missing platform image.
 func permanent(err error) bool {
-	var be *BuildError
+	var be *runtime.BuildError
 	if errors.As(err, &be) {
 		return true
 	}
@@ -342,7 +320,7 @@ func permanent(err error) bool {
 // failureReason is what the tenant's owner reads about a failure: the
 // step that failed and, for errors meant to be shown, why.
 func failureReason(err error) string {
-	var be *BuildError
+	var be *runtime.BuildError
 	if errors.As(err, &be) {
 		return "The image build failed: " + be.Msg
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -501,7 +502,7 @@ func TestReconcileFailuresRetryThenFail(t *testing.T) {
 func TestReconcileBuildErrorFailsAtOnce(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
-	e.rt.buildErr = &BuildError{Msg: "COPY failed: no such file", Lines: []string{"Step 2/2 : COPY rootfs/ /"}}
+	e.rt.buildErr = &runtime.BuildError{Msg: "COPY failed: no such file", Lines: []string{"Step 2/2 : COPY rootfs/ /"}}
 	if _, err := e.pass(t, tn.ID); err == nil {
 		t.Fatal("pass succeeded")
 	}
@@ -551,10 +552,10 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	e.pass(t, b.ID)
 	e.rt.kill("af-inst1-b-web-1", 1)
 	// An orphan of this instance, one of another instance.
-	e.rt.EnsureNetwork(ctx, NetworkSpec{Name: "af-gone", Subnet: "10.250.0.128/28", Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
-	e.rt.EnsureVolume(ctx, VolumeSpec{Name: "af-gone-data", Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
-	e.rt.CreateContainer(ctx, ContainerSpec{Name: "af-gone-web-1", Network: "af-gone", Volumes: []VolumeMount{{Name: "af-gone-data", Target: "/data"}}, Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
-	e.rt.CreateContainer(ctx, ContainerSpec{Name: "af-theirs-web-1", Labels: map[string]string{LabelTenant: "theirs", LabelInstance: "inst2"}})
+	e.rt.EnsureNetwork(ctx, runtime.NetworkSpec{Name: "af-gone", Subnet: "10.250.0.128/28", Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
+	e.rt.EnsureVolume(ctx, runtime.VolumeSpec{Name: "af-gone-data", Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
+	e.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: "af-gone-web-1", Network: "af-gone", Volumes: []runtime.VolumeMount{{Name: "af-gone-data", Target: "/data"}}, Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
+	e.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: "af-theirs-web-1", Labels: map[string]string{LabelTenant: "theirs", LabelInstance: "inst2"}})
 
 	if err := e.r.resync(ctx); err != nil {
 		t.Fatal(err)
@@ -617,7 +618,7 @@ func TestBackoff(t *testing.T) {
 			t.Errorf("backoff(%d) = %s, want %s", tt.n, got, tt.want)
 		}
 	}
-	if !permanent(&BuildError{}) || permanent(errors.New("x")) {
+	if !permanent(&runtime.BuildError{}) || permanent(errors.New("x")) {
 		t.Error("permanent")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
@@ -52,7 +53,7 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 	if err := r.db.SetTenantPaused(ctx, id, false); err != nil {
 		return false, err
 	}
-	if err := eachConcurrently(cs, func(c Container) error {
+	if err := eachConcurrently(cs, func(c runtime.Container) error {
 		if !c.Paused {
 			return nil
 		}

@@ -327,7 +327,7 @@ func TestLiveRouterServesAfterDockerKill(t *testing.T) {
 			t.Fatalf("running containers: %d, %v", len(cs), err)
 		}
 		for _, c := range cs {
-			if err := lr.d.cli.ContainerKill(ctx, c.ID, "KILL"); err != nil {
+			if err := lr.d.Kill(ctx, c.ID, "KILL"); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,7 +1,9 @@
 // Package orchestrator is appfactory's Docker side: the factory that builds
 // per-tenant images, the reconciler that keeps Docker in step with the
 // database, the router that serves tenant hosts, the passivator and the
-// monitor. It is the only package that imports the Docker client.
+// monitor. It drives the engine through orchestrator/runtime's contract
+// only; orchestrator/docker implements it and is the one package that
+// imports the Docker client.
 package orchestrator
 
 import (

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // Labels of the Docker objects of tenants (DESIGN.md, "Docker objects").
@@ -60,8 +62,8 @@ type StackParams struct {
 // TenantStack is the desired Docker objects of one tenant generation.
 type TenantStack struct {
 	Project  string
-	Network  NetworkSpec
-	Volumes  []VolumeSpec
+	Network  runtime.NetworkSpec
+	Volumes  []runtime.VolumeSpec
 	Services []ServiceSpec // in dependency order
 	// RouteService, RoutePort and Readiness come from the params.
 	RouteService string
@@ -72,7 +74,7 @@ type TenantStack struct {
 // ServiceSpec is one service's containers.
 type ServiceSpec struct {
 	Name       string
-	Containers []ContainerSpec // replicas 1..n
+	Containers []runtime.ContainerSpec // replicas 1..n
 	// WaitHealthy is set when a later service depends on this one being
 	// healthy: its containers must report healthy before going on.
 	WaitHealthy bool
@@ -140,7 +142,7 @@ func NewTenantStack(project *types.Project, order []string, p StackParams) (*Ten
 		RouteService: p.RouteService,
 		RoutePort:    p.RoutePort,
 		Readiness:    p.Readiness,
-		Network: NetworkSpec{
+		Network: runtime.NetworkSpec{
 			Name:     NetworkName(p.InstanceID, p.Slug),
 			Subnet:   p.Subnet,
 			Internal: true,
@@ -148,7 +150,7 @@ func NewTenantStack(project *types.Project, order []string, p StackParams) (*Ten
 		},
 	}
 	for _, name := range slices.Sorted(maps.Keys(project.Volumes)) {
-		st.Volumes = append(st.Volumes, VolumeSpec{
+		st.Volumes = append(st.Volumes, runtime.VolumeSpec{
 			Name:   VolumeName(p.InstanceID, p.Slug, name),
 			Labels: with(base, map[string]string{LabelComposeVolume: name}),
 		})
@@ -192,17 +194,17 @@ func NewTenantStack(project *types.Project, order []string, p StackParams) (*Ten
 
 // containerSpec makes replica n of a service, labelled with a hash of its
 // whole configuration so that a changed template or image replaces it.
-func containerSpec(s types.ServiceConfig, n int, p StackParams, base map[string]string, network string) (ContainerSpec, error) {
+func containerSpec(s types.ServiceConfig, n int, p StackParams, base map[string]string, network string) (runtime.ContainerSpec, error) {
 	if s.Image == "" {
-		return ContainerSpec{}, fmt.Errorf("no image")
+		return runtime.ContainerSpec{}, fmt.Errorf("no image")
 	}
 	if s.Privileged || len(s.CapAdd) > 0 || s.NetworkMode != "" || s.Pid != "" || s.Ipc != "" || len(s.Devices) > 0 {
-		return ContainerSpec{}, fmt.Errorf("privileges, capabilities, devices or host namespaces are not allowed")
+		return runtime.ContainerSpec{}, fmt.Errorf("privileges, capabilities, devices or host namespaces are not allowed")
 	}
 	if len(s.Ports) > 0 {
-		return ContainerSpec{}, fmt.Errorf("published ports are not allowed: the router dials containers on the tenant network")
+		return runtime.ContainerSpec{}, fmt.Errorf("published ports are not allowed: the router dials containers on the tenant network")
 	}
-	spec := ContainerSpec{
+	spec := runtime.ContainerSpec{
 		Name:        ContainerName(p.InstanceID, p.Slug, s.Name, n),
 		Image:       s.Image,
 		Cmd:         []string(s.Command),
@@ -227,12 +229,12 @@ func containerSpec(s types.ServiceConfig, n int, p StackParams, base map[string]
 	}
 	for _, v := range s.Volumes {
 		if v.Type != types.VolumeTypeVolume || v.Source == "" {
-			return ContainerSpec{}, fmt.Errorf("volume %s: only named volumes are allowed", v.Target)
+			return runtime.ContainerSpec{}, fmt.Errorf("volume %s: only named volumes are allowed", v.Target)
 		}
-		spec.Volumes = append(spec.Volumes, VolumeMount{Name: VolumeName(p.InstanceID, p.Slug, v.Source), Target: v.Target, ReadOnly: v.ReadOnly})
+		spec.Volumes = append(spec.Volumes, runtime.VolumeMount{Name: VolumeName(p.InstanceID, p.Slug, v.Source), Target: v.Target, ReadOnly: v.ReadOnly})
 	}
 	if h := s.HealthCheck; h != nil && !h.Disable && len(h.Test) > 0 {
-		hc := &Healthcheck{Test: []string(h.Test)}
+		hc := &runtime.Healthcheck{Test: []string(h.Test)}
 		if h.Interval != nil {
 			hc.Interval = time.Duration(*h.Interval)
 		}
@@ -266,7 +268,7 @@ func containerSpec(s types.ServiceConfig, n int, p StackParams, base map[string]
 
 // ConfigHash is a short hash of everything in a container spec but the
 // hash label itself: two specs with the same hash make the same container.
-func ConfigHash(spec ContainerSpec) string {
+func ConfigHash(spec runtime.ContainerSpec) string {
 	labels := maps.Clone(spec.Labels)
 	delete(labels, LabelConfigHash)
 	spec.Labels = labels
@@ -323,8 +325,8 @@ func with(base, extra map[string]string) map[string]string {
 }
 
 // allContainers lists a stack's containers in dependency order.
-func (st *TenantStack) allContainers() []ContainerSpec {
-	var out []ContainerSpec
+func (st *TenantStack) allContainers() []runtime.ContainerSpec {
+	var out []runtime.ContainerSpec
 	for _, s := range st.Services {
 		out = append(out, s.Containers...)
 	}

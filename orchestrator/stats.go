@@ -10,13 +10,14 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
 
 // statsSource is the part of the runtime the sampler reads.
 type statsSource interface {
-	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]Container, error)
-	Stats(ctx context.Context, id string) (Stats, error)
+	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]runtime.Container, error)
+	Stats(ctx context.Context, id string) (runtime.Stats, error)
 }
 
 // statsStore keeps the samples.

@@ -1,10 +1,12 @@
-package orchestrator
+package docker
 
 import (
 	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	"appfactory/orchestrator/runtime"
 )
 
 func TestBuildImageFromMemory(t *testing.T) {
@@ -21,7 +23,7 @@ func TestBuildImageFromMemory(t *testing.T) {
 	}
 	build := func() (string, []string) {
 		t.Helper()
-		r, err := TarContext(files, map[string]int64{"bin/tool": 0o755})
+		r, err := tarContext(files, map[string]int64{"bin/tool": 0o755})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,13 +77,13 @@ func TestBuildImageError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tag := "appfactory-test/broken:" + e.id
 			t.Cleanup(func() { _ = e.d.RemoveImage(context.Background(), tag) })
-			r, err := TarContext(map[string][]byte{"Dockerfile": []byte(tc.dockerfile), "present.txt": []byte("x")}, nil)
+			r, err := tarContext(map[string][]byte{"Dockerfile": []byte(tc.dockerfile), "present.txt": []byte("x")}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var out []string
 			_, err = e.d.BuildImage(context.Background(), r, []string{tag}, e.labels, func(l string) { out = append(out, l) })
-			var be *BuildError
+			var be *runtime.BuildError
 			if !errors.As(err, &be) {
 				t.Fatalf("err = %v (%T), want *BuildError", err, err)
 			}

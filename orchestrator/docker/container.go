@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 	"math"
 	"path"
 	"strings"
-	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // Defaults applied by CreateContainer when a spec leaves a limit at zero, so
@@ -29,52 +30,10 @@ const (
 	minMemoryBytes = 6 << 20
 )
 
-// ContainerSpec is what a tenant container may vary. Everything else (limits
-// on swap, capabilities, privileges, root filesystem, logs, restart, ports,
-// namespaces) is fixed by CreateContainer.
-type ContainerSpec struct {
-	Name       string
-	Image      string
-	Cmd        []string
-	Entrypoint []string
-	Env        []string
-	Labels     map[string]string
-	// Network is the user-defined network to join; empty means no network.
-	Network string
-	Aliases []string
-	// Volumes are named volumes only: a host path is refused.
-	Volumes     []VolumeMount
-	MemoryBytes int64
-	CPUs        float64
-	PidsLimit   int64
-	// User is "uid[:gid]" or a name known to the image; empty keeps the image's.
-	User        string
-	Healthcheck *Healthcheck
-	// StopTimeout is the grace between SIGTERM and SIGKILL; zero keeps the engine's 10 s.
-	StopTimeout time.Duration
-}
-
-// VolumeMount mounts a named volume at Target.
-type VolumeMount struct {
-	Name     string
-	Target   string
-	ReadOnly bool
-}
-
-// Healthcheck is the engine-run health probe of a container.
-type Healthcheck struct {
-	// Test is as in Compose: ["CMD", args...], ["CMD-SHELL", cmd] or ["NONE"].
-	Test        []string
-	Interval    time.Duration
-	Timeout     time.Duration
-	StartPeriod time.Duration
-	Retries     int
-}
-
 // CreateContainer creates a hardened container. A container of the same name
 // that already exists is adopted as it is: its id is returned with adopted
 // true, and comparing its labels (config hash) is up to the caller.
-func (d *Docker) CreateContainer(ctx context.Context, spec ContainerSpec) (id string, adopted bool, err error) {
+func (d *Docker) CreateContainer(ctx context.Context, spec runtime.ContainerSpec) (id string, adopted bool, err error) {
 	cfg, host, netcfg, err := containerConfig(spec)
 	if err != nil {
 		return "", false, fmt.Errorf("create container %s: %w", spec.Name, err)
@@ -91,14 +50,14 @@ func (d *Docker) CreateContainer(ctx context.Context, spec ContainerSpec) (id st
 		return "", false, fmt.Errorf("adopt container %s: %w", spec.Name, ierr)
 	}
 	if c.Name != spec.Name {
-		return "", false, fmt.Errorf("adopt container %s: engine answered container %s: %w", spec.Name, c.Name, ErrConflict)
+		return "", false, fmt.Errorf("adopt container %s: engine answered container %s: %w", spec.Name, c.Name, runtime.ErrConflict)
 	}
 	return c.ID, true, nil
 }
 
 // containerConfig turns a spec into the engine's three create structures,
 // with the hardening every tenant container gets.
-func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
+func containerConfig(spec runtime.ContainerSpec) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
 	if spec.Name == "" || spec.Image == "" {
 		return nil, nil, nil, fmt.Errorf("name and image are required")
 	}

@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -9,38 +9,18 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+
+	"appfactory/orchestrator/runtime"
 )
 
-// Container is a container's actual state.
-type Container struct {
-	ID      string
-	Name    string
-	Image   string // the reference it was created from
-	ImageID string
-	Labels  map[string]string
-	// State is created, running, paused, restarting, removing, exited or dead.
-	State    string
-	Running  bool
-	Paused   bool
-	ExitCode int
-	// Health is starting, healthy or unhealthy; empty without a healthcheck.
-	Health     string
-	StartedAt  time.Time // zero in a listing
-	FinishedAt time.Time // zero in a listing
-	// IPs maps network name to the container's IPv4 address there.
-	IPs          map[string]string
-	OOMKilled    bool
-	RestartCount int
-}
-
 // Inspect returns a container's state; a missing container gives an error
-// matching ErrNotFound.
-func (d *Docker) Inspect(ctx context.Context, id string) (Container, error) {
+// matching runtime.ErrNotFound.
+func (d *Docker) Inspect(ctx context.Context, id string) (runtime.Container, error) {
 	r, err := d.cli.ContainerInspect(ctx, id)
 	if err != nil {
-		return Container{}, wrap(err, "inspect container %s", id)
+		return runtime.Container{}, wrap(err, "inspect container %s", id)
 	}
-	c := Container{IPs: map[string]string{}}
+	c := runtime.Container{IPs: map[string]string{}}
 	if b := r.ContainerJSONBase; b != nil {
 		c.ID, c.Name, c.ImageID, c.RestartCount = b.ID, strings.TrimPrefix(b.Name, "/"), b.Image, b.RestartCount
 		if s := b.State; s != nil {
@@ -60,16 +40,27 @@ func (d *Docker) Inspect(ctx context.Context, id string) (Container, error) {
 	return c, nil
 }
 
+// InspectRaw returns the engine's own inspect document of a container (JSON),
+// for diagnostics and for checks of what runtime.Container leaves out (host
+// configuration, mounts); its fields are the engine's, not a contract.
+func (d *Docker) InspectRaw(ctx context.Context, id string) ([]byte, error) {
+	_, raw, err := d.cli.ContainerInspectWithRaw(ctx, id, false)
+	if err != nil {
+		return nil, wrap(err, "inspect container %s", id)
+	}
+	return raw, nil
+}
+
 // ListContainers lists containers carrying all the given labels, running
 // ones only unless all is set. A listing has no start and finish times.
-func (d *Docker) ListContainers(ctx context.Context, labels map[string]string, all bool) ([]Container, error) {
+func (d *Docker) ListContainers(ctx context.Context, labels map[string]string, all bool) ([]runtime.Container, error) {
 	list, err := d.cli.ContainerList(ctx, container.ListOptions{All: all, Filters: labelFilters(labels)})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
-	out := make([]Container, 0, len(list))
+	out := make([]runtime.Container, 0, len(list))
 	for _, s := range list {
-		c := Container{
+		c := runtime.Container{
 			ID:      s.ID,
 			Image:   s.Image,
 			ImageID: s.ImageID,

@@ -1,10 +1,12 @@
-package orchestrator
+package docker
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/runtime"
 )
 
 func TestContainerLifecycleIdempotent(t *testing.T) {
@@ -77,7 +79,7 @@ func TestContainerLifecycleIdempotent(t *testing.T) {
 			t.Fatalf("remove: %v", err)
 		}
 	}
-	if _, err := e.d.Inspect(ctx, id); !errors.Is(err, ErrNotFound) {
+	if _, err := e.d.Inspect(ctx, id); !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("inspect removed: err = %v, want ErrNotFound", err)
 	}
 	for name, call := range map[string]func() error{
@@ -85,7 +87,7 @@ func TestContainerLifecycleIdempotent(t *testing.T) {
 		"pause":   func() error { return e.d.Pause(ctx, id) },
 		"unpause": func() error { return e.d.Unpause(ctx, id) },
 	} {
-		if err := call(); !errors.Is(err, ErrNotFound) {
+		if err := call(); !errors.Is(err, runtime.ErrNotFound) {
 			t.Errorf("%s of a removed container: err = %v, want ErrNotFound", name, err)
 		}
 	}
@@ -98,7 +100,7 @@ func TestHealthcheck(t *testing.T) {
 	image := e.image(t)
 	netName, _, _ := e.network(t, "net", true)
 	spec := serverSpec(e.name("web-1"), image, netName, "")
-	spec.Healthcheck = &Healthcheck{
+	spec.Healthcheck = &runtime.Healthcheck{
 		Test:        []string{"CMD", "/server", "check"},
 		Interval:    200 * time.Millisecond,
 		Timeout:     time.Second,
@@ -115,7 +117,7 @@ func TestHealthcheck(t *testing.T) {
 	}
 	e.startReady(t, id, netName)
 
-	var c Container
+	var c runtime.Container
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err = e.d.Inspect(ctx, id); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -72,6 +72,14 @@ func (d *Docker) RemoveContainer(ctx context.Context, id string) error {
 		return nil
 	}
 	return wrap(err, "remove container %s", id)
+}
+
+// Kill sends a signal ("KILL", "TERM", ...) to a container's main process,
+// as an operator's docker kill does: the way to crash a tenant behind the
+// reconciler's back, which its tests and the router's rely on.
+func (d *Docker) Kill(ctx context.Context, id, signal string) error {
+	err := d.cli.ContainerKill(ctx, id, signal)
+	return wrap(err, "kill container %s", id)
 }
 
 // Wait blocks until the container is not running and returns its exit code.

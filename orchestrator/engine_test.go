@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -13,6 +14,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/runtime"
 )
 
 // testServerBinary is the static test server compiled once by TestMain.
@@ -43,7 +47,7 @@ func runTests(m *testing.M) int {
 // appfactory.test=1 and a label unique to the test, and is removed when the
 // test ends, pass or fail.
 type testEnv struct {
-	d      *Docker
+	d      *docker.Docker
 	id     string
 	labels map[string]string
 }
@@ -57,7 +61,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	d, err := NewDocker(ctx)
+	d, err := docker.New(ctx)
 	if err != nil {
 		t.Fatalf("docker engine: %v", err)
 	}
@@ -176,8 +180,8 @@ func (e *testEnv) network(t testing.TB, suffix string, internal bool) (name, id 
 	})
 	for range 50 {
 		subnet = randomSubnet()
-		id, err := e.d.EnsureNetwork(ctx, NetworkSpec{Name: name, Subnet: subnet.String(), Internal: internal, Labels: e.labels})
-		if errors.Is(err, ErrSubnetOverlap) {
+		id, err := e.d.EnsureNetwork(ctx, runtime.NetworkSpec{Name: name, Subnet: subnet.String(), Internal: internal, Labels: e.labels})
+		if errors.Is(err, runtime.ErrSubnetOverlap) {
 			continue
 		}
 		if err != nil {
@@ -203,7 +207,7 @@ func (e *testEnv) volume(t testing.TB, suffix string) string {
 			t.Errorf("remove volume: %v", err)
 		}
 	})
-	if err := e.d.EnsureVolume(context.Background(), VolumeSpec{Name: name, Labels: e.labels}); err != nil {
+	if err := e.d.EnsureVolume(context.Background(), runtime.VolumeSpec{Name: name, Labels: e.labels}); err != nil {
 		t.Fatalf("create volume: %v", err)
 	}
 	return name
@@ -211,7 +215,7 @@ func (e *testEnv) volume(t testing.TB, suffix string) string {
 
 // container creates a container from spec with the test's labels added,
 // removed afterwards.
-func (e *testEnv) container(t testing.TB, spec ContainerSpec) string {
+func (e *testEnv) container(t testing.TB, spec runtime.ContainerSpec) string {
 	t.Helper()
 	spec.Labels = e.with(spec.Labels)
 	t.Cleanup(func() {
@@ -227,8 +231,8 @@ func (e *testEnv) container(t testing.TB, spec ContainerSpec) string {
 }
 
 // serverSpec is a container of the test server on a network, with a volume at /data.
-func serverSpec(name, image, network, volume string) ContainerSpec {
-	s := ContainerSpec{
+func serverSpec(name, image, network, volume string) runtime.ContainerSpec {
+	s := runtime.ContainerSpec{
 		Name:        name,
 		Image:       image,
 		Network:     network,
@@ -240,7 +244,7 @@ func serverSpec(name, image, network, volume string) ContainerSpec {
 		StopTimeout: 3 * time.Second,
 	}
 	if volume != "" {
-		s.Volumes = []VolumeMount{{Name: volume, Target: "/data"}}
+		s.Volumes = []runtime.VolumeMount{{Name: volume, Target: "/data"}}
 	}
 	return s
 }
@@ -267,4 +271,42 @@ func (e *testEnv) startReady(t testing.TB, id, network string) string {
 		t.Fatal(err)
 	}
 	return base
+}
+
+// engineContainer is the part of the engine's own inspect document that
+// the hardening checks read (runtime.Container leaves it out on purpose).
+type engineContainer struct {
+	HostConfig struct {
+		Memory, MemorySwap, NanoCPUs int64
+		PidsLimit                    *int64
+		CapDrop, SecurityOpt         []string
+		ReadonlyRootfs, Privileged   bool
+		PublishAllPorts              bool
+		Tmpfs                        map[string]string
+		PortBindings                 map[string]any
+		NetworkMode, PidMode         string
+		IpcMode, UTSMode             string
+		LogConfig                    struct {
+			Type   string
+			Config map[string]string
+		}
+		RestartPolicy struct{ Name string }
+	}
+	Mounts []struct{ Type, Source string }
+	Config struct {
+		Labels map[string]string
+	}
+	NetworkSettings struct {
+		Networks map[string]struct{ Aliases []string }
+	}
+}
+
+// inspectEngine reads a container's inspect document from the engine.
+func inspectEngine(ctx context.Context, d *docker.Docker, id string) (engineContainer, error) {
+	var c engineContainer
+	raw, err := d.InspectRaw(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(raw, &c)
 }

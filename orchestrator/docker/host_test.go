@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -22,8 +22,8 @@ func TestNewDockerAndHost(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix://"+t.TempDir()+"/no-engine.sock")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if d, err := NewDocker(ctx); err == nil {
+	if d, err := New(ctx); err == nil {
 		d.Close()
-		t.Fatal("NewDocker succeeded without an engine")
+		t.Fatal("New succeeded without an engine")
 	}
 }

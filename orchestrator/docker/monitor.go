@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -11,47 +11,21 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"appfactory/orchestrator/runtime"
 )
-
-// Event is an engine event about a container, network or volume.
-type Event struct {
-	Type   string // container, network or volume
-	Action string // create, start, die, stop, destroy, health_status: healthy, ...
-	ID     string
-	Name   string
-	// Labels holds the actor's attributes other than name, image and
-	// exitCode: for a container, its labels.
-	Labels   map[string]string
-	Time     time.Time
-	ExitCode string // set on a container's die
-}
-
-// Stats is one resource sample of a container.
-type Stats struct {
-	// CPUPercent is of one CPU (200 is two CPUs busy), over the engine's last sampling interval.
-	CPUPercent float64
-	// MemBytes is usage less the inactive file cache, as docker stats shows it.
-	MemBytes int64
-	MemLimit int64
-	Pids     int64
-	At       time.Time
-	// The raw counters, for CPUPercentBetween two samples.
-	CPUTotalNs uint64 // CPU time used by the container
-	SystemNs   uint64 // CPU time of the host
-	OnlineCPUs int
-}
 
 // Events streams events about containers, networks and volumes carrying all
 // the given labels, until ctx ends or the connection fails; then the error
 // channel gets one error. The engine puts labels only on container events,
 // so with labels given only container events arrive.
-func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan Event, <-chan error) {
+func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan runtime.Event, <-chan error) {
 	f := labelFilters(labels)
 	for _, t := range []events.Type{events.ContainerEventType, events.NetworkEventType, events.VolumeEventType} {
 		f.Add("type", string(t))
 	}
 	msgs, errs := d.cli.Events(ctx, events.ListOptions{Filters: f})
-	out := make(chan Event, 64)
+	out := make(chan runtime.Event, 64)
 	outErr := make(chan error, 1)
 	go func() {
 		defer close(out)
@@ -73,8 +47,8 @@ func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan E
 	return out, outErr
 }
 
-func eventFrom(m events.Message) Event {
-	e := Event{
+func eventFrom(m events.Message) runtime.Event {
+	e := runtime.Event{
 		Type:     string(m.Type),
 		Action:   string(m.Action),
 		ID:       m.Actor.ID,
@@ -97,7 +71,7 @@ func eventFrom(m events.Message) Event {
 // Stats samples a container once. The engine waits for two of its
 // one-second samples to compute CPU, so a call takes one to two seconds:
 // sample many containers concurrently, never one after another.
-func (d *Docker) Stats(ctx context.Context, id string) (Stats, error) {
+func (d *Docker) Stats(ctx context.Context, id string) (runtime.Stats, error) {
 	resp, err := d.cli.ContainerStats(ctx, id, false)
 	return readStats(id, resp, err)
 }
@@ -105,30 +79,30 @@ func (d *Docker) Stats(ctx context.Context, id string) (Stats, error) {
 // StatsOneShot samples a container without waiting for the engine's next
 // sample (about a second sooner than Stats), so CPUPercent stays zero:
 // compute it with CPUPercentBetween from two samples.
-func (d *Docker) StatsOneShot(ctx context.Context, id string) (Stats, error) {
+func (d *Docker) StatsOneShot(ctx context.Context, id string) (runtime.Stats, error) {
 	resp, err := d.cli.ContainerStatsOneShot(ctx, id)
 	return readStats(id, resp, err)
 }
 
 // readStats decodes one stats answer of the engine for container id.
-func readStats(id string, resp container.StatsResponseReader, err error) (Stats, error) {
+func readStats(id string, resp container.StatsResponseReader, err error) (runtime.Stats, error) {
 	if err != nil {
-		return Stats{}, wrap(err, "stats of container %s", id)
+		return runtime.Stats{}, wrap(err, "stats of container %s", id)
 	}
 	defer resp.Body.Close()
 	var s container.StatsResponse
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		return Stats{}, fmt.Errorf("stats of container %s: %w", id, err)
+		return runtime.Stats{}, fmt.Errorf("stats of container %s: %w", id, err)
 	}
 	return statsFrom(s), nil
 }
 
-func statsFrom(s container.StatsResponse) Stats {
+func statsFrom(s container.StatsResponse) runtime.Stats {
 	online := int(s.CPUStats.OnlineCPUs)
 	if online == 0 {
 		online = len(s.CPUStats.CPUUsage.PercpuUsage)
 	}
-	out := Stats{
+	out := runtime.Stats{
 		MemBytes:   int64(memoryUsage(s.MemoryStats)),
 		MemLimit:   int64(s.MemoryStats.Limit),
 		Pids:       int64(s.PidsStats.Current),
@@ -138,20 +112,9 @@ func statsFrom(s container.StatsResponse) Stats {
 		OnlineCPUs: online,
 	}
 	if s.PreCPUStats.SystemUsage > 0 {
-		out.CPUPercent = CPUPercentBetween(Stats{CPUTotalNs: s.PreCPUStats.CPUUsage.TotalUsage, SystemNs: s.PreCPUStats.SystemUsage}, out)
+		out.CPUPercent = runtime.CPUPercentBetween(runtime.Stats{CPUTotalNs: s.PreCPUStats.CPUUsage.TotalUsage, SystemNs: s.PreCPUStats.SystemUsage}, out)
 	}
 	return out
-}
-
-// CPUPercentBetween is the container's CPU use between two samples, in
-// percent of one CPU; zero when the samples are not in order.
-func CPUPercentBetween(prev, cur Stats) float64 {
-	if cur.CPUTotalNs <= prev.CPUTotalNs || cur.SystemNs <= prev.SystemNs || prev.SystemNs == 0 {
-		return 0
-	}
-	cpu := float64(cur.CPUTotalNs - prev.CPUTotalNs)
-	sys := float64(cur.SystemNs - prev.SystemNs)
-	return cpu / sys * float64(cur.OnlineCPUs) * 100
 }
 
 // memoryUsage leaves out the inactive page cache, which the kernel reclaims
@@ -166,23 +129,15 @@ func memoryUsage(m container.MemoryStats) uint64 {
 	return m.Usage
 }
 
-// LogOptions selects a container's log lines.
-type LogOptions struct {
-	Tail       int // the last lines only; zero or less means all
-	Follow     bool
-	Timestamps bool // prefix each line with its RFC 3339 time
-	Since      time.Time
-}
-
 // Logs returns a container's standard output and error as plain text: the
 // last tail lines (all when tail <= 0), and, with follow, what comes after
 // until ctx ends or the reader is closed.
 func (d *Docker) Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error) {
-	return d.LogsWith(ctx, id, LogOptions{Tail: tail, Follow: follow})
+	return d.LogsWith(ctx, id, runtime.LogOptions{Tail: tail, Follow: follow})
 }
 
 // LogsWith is Logs with all options.
-func (d *Docker) LogsWith(ctx context.Context, id string, opts LogOptions) (io.ReadCloser, error) {
+func (d *Docker) LogsWith(ctx context.Context, id string, opts runtime.LogOptions) (io.ReadCloser, error) {
 	o := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: opts.Follow, Timestamps: opts.Timestamps, Tail: "all"}
 	if opts.Tail > 0 {
 		o.Tail = strconv.Itoa(opts.Tail)

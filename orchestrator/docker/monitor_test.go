@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/runtime"
 )
 
 func TestEventsStartDie(t *testing.T) {
@@ -28,7 +30,7 @@ func TestEventsStartDie(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	seen := map[string]Event{}
+	seen := map[string]runtime.Event{}
 	for seen["start"].ID == "" || seen["die"].ID == "" {
 		select {
 		case ev := <-events:
@@ -120,7 +122,7 @@ func TestStatsMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pct := CPUPercentBetween(first, second); pct <= 0 || pct > 200 {
+	if pct := runtime.CPUPercentBetween(first, second); pct <= 0 || pct > 200 {
 		t.Errorf("CPU between samples = %v%% (%+v -> %+v)", pct, first, second)
 	}
 }
@@ -138,7 +140,7 @@ func TestLogs(t *testing.T) {
 	// Logs can trail the server's first answer by a moment.
 	var all string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		all = readLogs(t, e, ctx, id, LogOptions{})
+		all = readLogs(t, e, ctx, id, runtime.LogOptions{})
 		if strings.Contains(all, "msg=listening") {
 			break
 		}
@@ -146,7 +148,7 @@ func TestLogs(t *testing.T) {
 	if !strings.Contains(all, "msg=listening") || strings.ContainsAny(all, "\x00\x01\x02") {
 		t.Fatalf("logs = %q, want the listening line without stream headers", all)
 	}
-	if got := readLogs(t, e, ctx, id, LogOptions{Tail: 1, Timestamps: true}); strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, time.Now().UTC().Format("2006-")) {
+	if got := readLogs(t, e, ctx, id, runtime.LogOptions{Tail: 1, Timestamps: true}); strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, time.Now().UTC().Format("2006-")) {
 		t.Errorf("tail 1 with timestamps = %q", got)
 	}
 
@@ -171,7 +173,7 @@ func TestLogs(t *testing.T) {
 	}
 }
 
-func readLogs(t *testing.T, e *testEnv, ctx context.Context, id string, opts LogOptions) string {
+func readLogs(t *testing.T, e *testEnv, ctx context.Context, id string, opts runtime.LogOptions) string {
 	t.Helper()
 	rc, err := e.d.LogsWith(ctx, id, opts)
 	if err != nil {

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/runtime"
 )
 
 // Run with: go test ./orchestrator -run '^$' -bench . -benchtime 10x
@@ -32,7 +35,7 @@ func BenchmarkRawDeploy(b *testing.B) {
 
 		var err error
 		for range 50 {
-			_, err = e.d.EnsureNetwork(ctx, NetworkSpec{Name: netName, Subnet: randomSubnet().String(), Internal: true, Labels: e.labels})
+			_, err = e.d.EnsureNetwork(ctx, runtime.NetworkSpec{Name: netName, Subnet: randomSubnet().String(), Internal: true, Labels: e.labels})
 			if err == nil {
 				break
 			}
@@ -41,12 +44,12 @@ func BenchmarkRawDeploy(b *testing.B) {
 			b.Fatal(err)
 		}
 		tNet := time.Now()
-		if err := e.d.EnsureVolume(ctx, VolumeSpec{Name: volName, Labels: e.labels}); err != nil {
+		if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: volName, Labels: e.labels}); err != nil {
 			b.Fatal(err)
 		}
 		tVol := time.Now()
 		ids := make([]string, 2)
-		for j, spec := range []ContainerSpec{
+		for j, spec := range []runtime.ContainerSpec{
 			serverSpec(e.name(prefix+"-store-1"), image, netName, volName),
 			serverSpec(e.name(prefix+"-web-1"), image, netName, ""),
 		} {
@@ -147,7 +150,7 @@ func benchActivate(b *testing.B, containers int, concurrent bool) {
 // startAndWait starts the containers concurrently, then reads each one's
 // address and probes it until /healthz answers. It returns when the last
 // start call returned.
-func startAndWait(b *testing.B, d *Docker, ids []string, netName string) time.Time {
+func startAndWait(b *testing.B, d *docker.Docker, ids []string, netName string) time.Time {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -11,24 +11,13 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
+
+	"appfactory/orchestrator/runtime"
 )
 
-// buildErrorLines is how many of the last output lines a BuildError keeps:
+// buildErrorLines is how many of the last output lines a runtime.BuildError keeps:
 // enough to show the failing step and its command's output.
 const buildErrorLines = 20
-
-// BuildError is a build that the engine ran and that failed.
-type BuildError struct {
-	Msg   string   // the engine's error message
-	Lines []string // the last lines of output before the error
-
-	// lastStep is the image of the last step that succeeded: the classic
-	// builder leaves it behind, untagged, when a later step fails.
-	lastStep string
-}
-
-// Error implements error.
-func (e *BuildError) Error() string { return "build failed: " + e.Msg }
 
 // ImageID returns the id of a local image; ok is false when there is none.
 func (d *Docker) ImageID(ctx context.Context, ref string) (id string, ok bool, err error) {
@@ -44,7 +33,7 @@ func (d *Docker) ImageID(ctx context.Context, ref string) (id string, ok bool, e
 
 // BuildImage builds a tar build context (Dockerfile at its root) with the
 // classic builder, never pulling, and tags the result. Each output line goes
-// to out (which may be nil). A failing build returns a *BuildError.
+// to out (which may be nil). A failing build returns a *runtime.BuildError.
 func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error) {
 	resp, err := d.cli.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
 		Tags:        tags,
@@ -56,17 +45,17 @@ func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []
 	})
 	if cerrdefs.IsInvalidArgument(err) {
 		// A Dockerfile the engine cannot parse is refused before any output.
-		return "", &BuildError{Msg: strings.TrimPrefix(err.Error(), "Error response from daemon: ")}
+		return "", &runtime.BuildError{Msg: strings.TrimPrefix(err.Error(), "Error response from daemon: ")}
 	}
 	if err != nil {
 		return "", wrap(err, "build image %v", tags)
 	}
 	defer resp.Body.Close()
-	id, err := readBuildStream(resp.Body, out)
+	id, lastStep, err := readBuildStream(resp.Body, out)
 	if err != nil {
-		var be *BuildError
+		var be *runtime.BuildError
 		if errors.As(err, &be) {
-			d.removeStepImage(context.WithoutCancel(ctx), be.lastStep)
+			d.removeStepImage(context.WithoutCancel(ctx), lastStep)
 			return "", err
 		}
 		return "", fmt.Errorf("build image %v: %w", tags, err)
@@ -107,14 +96,14 @@ type buildMessage struct {
 }
 
 // readBuildStream decodes the build output, passes its lines to out and
-// returns the built image id, or a *BuildError carrying the last lines when
-// the stream reports an error.
-func readBuildStream(r io.Reader, out func(string)) (string, error) {
+// returns the built image id, or a *runtime.BuildError carrying the last
+// lines when the stream reports an error. lastStep is the image of the last
+// step that succeeded: the classic builder leaves it behind, untagged, when
+// a later step fails, and only the adapter may clean it up.
+func readBuildStream(r io.Reader, out func(string)) (id, lastStep string, err error) {
 	var (
-		id       string
-		last     []string
-		partial  string // stream text after the last newline
-		lastStep string
+		last    []string
+		partial string // stream text after the last newline
 	)
 	emit := func(line string) {
 		line = strings.TrimRight(line, "\r")
@@ -144,7 +133,7 @@ func readBuildStream(r io.Reader, out func(string)) (string, error) {
 		if err := dec.Decode(&m); err == io.EOF {
 			break
 		} else if err != nil {
-			return "", fmt.Errorf("read build output: %w", err)
+			return "", "", fmt.Errorf("read build output: %w", err)
 		}
 		if m.Stream != "" {
 			lines := strings.Split(partial+m.Stream, "\n")
@@ -169,11 +158,11 @@ func readBuildStream(r io.Reader, out func(string)) (string, error) {
 			if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
 				msg = m.ErrorDetail.Message
 			}
-			return "", &BuildError{Msg: strings.TrimSpace(msg), Lines: last, lastStep: lastStep}
+			return "", lastStep, &runtime.BuildError{Msg: strings.TrimSpace(msg), Lines: last}
 		}
 	}
 	flush()
-	return id, nil
+	return id, "", nil
 }
 
 // stepImage reads the image id the classic builder prints after each step,
@@ -193,7 +182,7 @@ func stepImage(line string) (string, bool) {
 
 // RemoveImage removes a tag, and the image once no tag is left, with its
 // untagged parents (the build cache of its steps); an image in use by a
-// container is refused with an error matching ErrConflict. A missing image
+// container is refused with an error matching runtime.ErrConflict. A missing image
 // is already removed. A build running at the same time that reuses one of
 // those cached steps can fail on the vanished step image: build again.
 func (d *Docker) RemoveImage(ctx context.Context, ref string) error {

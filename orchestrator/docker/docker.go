@@ -1,8 +1,10 @@
-package orchestrator
+// Package docker is the runtime adapter over the Docker Engine API: it
+// implements orchestrator/runtime's contract and is the only package of
+// appfactory that imports the Docker client.
+package docker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,43 +12,25 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
+
+	"appfactory/orchestrator/runtime"
 )
 
 // MinAPIVersion is the oldest Engine API the adapter supports (Debian's docker.io 20.10).
 const MinAPIVersion = "1.41"
 
-var (
-	// ErrNotFound is matched (errors.Is) by errors about a missing container, network, volume or image.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict is matched by errors about an object in a state or with a name that forbids the call.
-	ErrConflict = errors.New("conflict")
-	// ErrSubnetOverlap is matched when a network's subnet overlaps one the engine already uses.
-	ErrSubnetOverlap = errors.New("subnet overlaps an existing network")
-)
-
 // Docker is the runtime adapter over the Docker Engine API. Callers see only
-// the spec and state types of this package, never the Docker client's types.
+// the spec and state types of orchestrator/runtime, never the Docker
+// client's types.
 type Docker struct {
 	cli *client.Client
 	api string
 }
 
-// HostInfo describes the engine's machine.
-type HostInfo struct {
-	MemBytes          int64
-	CPUs              int
-	ServerVersion     string
-	APIVersion        string
-	CgroupVersion     string
-	ContainersRunning int
-	ContainersPaused  int
-	ContainersStopped int
-}
-
-// NewDocker connects to the engine named by the environment (DOCKER_HOST, or
+// New connects to the engine named by the environment (DOCKER_HOST, or
 // the local socket), negotiates the API version and pings it, so a missing or
 // too old engine is reported at start-up rather than at the first deploy.
-func NewDocker(ctx context.Context) (*Docker, error) {
+func New(ctx context.Context) (*Docker, error) {
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
@@ -82,12 +66,12 @@ func (d *Docker) Ping(ctx context.Context) error {
 func (d *Docker) APIVersion() string { return d.api }
 
 // Host reports the engine's memory, CPUs, versions and container counts.
-func (d *Docker) Host(ctx context.Context) (HostInfo, error) {
+func (d *Docker) Host(ctx context.Context) (runtime.HostInfo, error) {
 	info, err := d.cli.Info(ctx)
 	if err != nil {
-		return HostInfo{}, fmt.Errorf("docker info: %w", err)
+		return runtime.HostInfo{}, fmt.Errorf("docker info: %w", err)
 	}
-	return HostInfo{
+	return runtime.HostInfo{
 		MemBytes:          info.MemTotal,
 		CPUs:              info.NCPU,
 		ServerVersion:     info.ServerVersion,
@@ -99,7 +83,7 @@ func (d *Docker) Host(ctx context.Context) (HostInfo, error) {
 	}, nil
 }
 
-// wrap adds context to an engine error and makes it match this package's
+// wrap adds context to an engine error and makes it match runtime's
 // sentinels, keeping the engine's own message.
 func wrap(err error, format string, args ...any) error {
 	if err == nil {
@@ -108,9 +92,9 @@ func wrap(err error, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	switch {
 	case cerrdefs.IsNotFound(err):
-		return fmt.Errorf("%s: %w (%w)", msg, ErrNotFound, err)
+		return fmt.Errorf("%s: %w (%w)", msg, runtime.ErrNotFound, err)
 	case cerrdefs.IsConflict(err):
-		return fmt.Errorf("%s: %w (%w)", msg, ErrConflict, err)
+		return fmt.Errorf("%s: %w (%w)", msg, runtime.ErrConflict, err)
 	}
 	return fmt.Errorf("%s: %w", msg, err)
 }
@@ -135,3 +119,12 @@ func labelFilters(labels map[string]string) filters.Args {
 	}
 	return args
 }
+
+// Capabilities implements runtime.Runtime: the engine pauses containers
+// (the cgroup freezer), so the pause tier of passivation is available.
+func (d *Docker) Capabilities() runtime.Capabilities {
+	return runtime.Capabilities{Pause: true}
+}
+
+// The reconciler drives the adapter through this contract alone.
+var _ runtime.Runtime = (*Docker)(nil)

@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
+
+	"appfactory/orchestrator/runtime"
 )
 
 func TestReadBuildStream(t *testing.T) {
@@ -46,11 +48,11 @@ func TestReadBuildStream(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var lines []string
-			id, err := readBuildStream(strings.NewReader(tc.stream), func(l string) { lines = append(lines, l) })
+			id, _, err := readBuildStream(strings.NewReader(tc.stream), func(l string) { lines = append(lines, l) })
 			if id != tc.id || !reflect.DeepEqual(lines, tc.lines) {
 				t.Errorf("id %q lines %q, want %q %q", id, lines, tc.id, tc.lines)
 			}
-			var be *BuildError
+			var be *runtime.BuildError
 			switch {
 			case tc.errMsg == "" && err != nil:
 				t.Errorf("err = %v", err)
@@ -68,14 +70,14 @@ func TestReadBuildStream(t *testing.T) {
 			b.WriteString(`{"stream":"line ` + string(rune('A'+i%26)) + `\n"}`)
 		}
 		b.WriteString(`{"error":"failed"}`)
-		_, err := readBuildStream(strings.NewReader(b.String()), nil)
-		var be *BuildError
+		_, _, err := readBuildStream(strings.NewReader(b.String()), nil)
+		var be *runtime.BuildError
 		if !errors.As(err, &be) || len(be.Lines) != buildErrorLines || be.Lines[buildErrorLines-1] != "line X" {
 			t.Fatalf("err = %#v", err)
 		}
 	})
 	t.Run("garbage", func(t *testing.T) {
-		if _, err := readBuildStream(strings.NewReader(`{"stream":`), nil); err == nil {
+		if _, _, err := readBuildStream(strings.NewReader(`{"stream":`), nil); err == nil {
 			t.Fatal("accepted a truncated stream")
 		}
 	})
@@ -88,13 +90,13 @@ func FuzzReadBuildStream(f *testing.F) {
 	f.Add(`{"stream":"\r\n\n"}`)
 	f.Fuzz(func(t *testing.T, stream string) {
 		n := 0
-		_, err := readBuildStream(strings.NewReader(stream), func(l string) {
+		_, _, err := readBuildStream(strings.NewReader(stream), func(l string) {
 			n++
 			if strings.Contains(l, "\n") || strings.TrimSpace(l) == "" {
 				t.Fatalf("bad line %q", l)
 			}
 		})
-		var be *BuildError
+		var be *runtime.BuildError
 		if errors.As(err, &be) && len(be.Lines) > buildErrorLines {
 			t.Fatalf("%d lines kept", len(be.Lines))
 		}

@@ -1,4 +1,4 @@
-package orchestrator
+package docker
 
 import (
 	"context"
@@ -8,47 +8,15 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+
+	"appfactory/orchestrator/runtime"
 )
-
-// NetworkSpec is a tenant's bridge network. Subnet is an IPv4 prefix from
-// appfactory's own pool: the engine's default pools hold only about thirty
-// user networks.
-type NetworkSpec struct {
-	Name   string
-	Subnet string
-	// Internal networks have no route out of the host; the host still reaches
-	// their containers.
-	Internal bool
-	Labels   map[string]string
-}
-
-// Network is a network as the engine reports it.
-type Network struct {
-	ID       string
-	Name     string
-	Labels   map[string]string
-	Subnet   string
-	Gateway  string
-	Internal bool
-}
-
-// VolumeSpec is a named local volume.
-type VolumeSpec struct {
-	Name   string
-	Labels map[string]string
-}
-
-// Volume is a volume as the engine reports it.
-type Volume struct {
-	Name   string
-	Labels map[string]string
-}
 
 // EnsureNetwork creates the bridge network, or adopts an existing network of
 // the same name as it is and returns its id (InspectNetwork shows its
 // subnet and whether it is internal). A subnet that overlaps another network
-// gives an error matching ErrSubnetOverlap, so the caller can pick another.
-func (d *Docker) EnsureNetwork(ctx context.Context, spec NetworkSpec) (string, error) {
+// gives an error matching runtime.ErrSubnetOverlap, so the caller can pick another.
+func (d *Docker) EnsureNetwork(ctx context.Context, spec runtime.NetworkSpec) (string, error) {
 	if spec.Name == "" {
 		return "", fmt.Errorf("create network: empty name")
 	}
@@ -78,20 +46,20 @@ func (d *Docker) EnsureNetwork(ctx context.Context, spec NetworkSpec) (string, e
 			return "", fmt.Errorf("adopt network %s: %w", spec.Name, ierr)
 		}
 		if n.Name != spec.Name {
-			return "", fmt.Errorf("adopt network %s: engine answered network %s: %w", spec.Name, n.Name, ErrConflict)
+			return "", fmt.Errorf("adopt network %s: engine answered network %s: %w", spec.Name, n.Name, runtime.ErrConflict)
 		}
 		return n.ID, nil
 	case isSubnetOverlap(err):
-		return "", fmt.Errorf("create network %s with subnet %s: %w (%w)", spec.Name, prefix, ErrSubnetOverlap, err)
+		return "", fmt.Errorf("create network %s with subnet %s: %w (%w)", spec.Name, prefix, runtime.ErrSubnetOverlap, err)
 	}
 	return "", wrap(err, "create network %s", spec.Name)
 }
 
 // InspectNetwork returns one network by name or id.
-func (d *Docker) InspectNetwork(ctx context.Context, nameOrID string) (Network, error) {
+func (d *Docker) InspectNetwork(ctx context.Context, nameOrID string) (runtime.Network, error) {
 	n, err := d.cli.NetworkInspect(ctx, nameOrID, network.InspectOptions{})
 	if err != nil {
-		return Network{}, wrap(err, "inspect network %s", nameOrID)
+		return runtime.Network{}, wrap(err, "inspect network %s", nameOrID)
 	}
 	return networkFrom(n.ID, n.Name, n.Labels, n.IPAM, n.Internal), nil
 }
@@ -106,20 +74,20 @@ func (d *Docker) RemoveNetwork(ctx context.Context, nameOrID string) error {
 }
 
 // ListNetworks lists the networks carrying all the given labels.
-func (d *Docker) ListNetworks(ctx context.Context, labels map[string]string) ([]Network, error) {
+func (d *Docker) ListNetworks(ctx context.Context, labels map[string]string) ([]runtime.Network, error) {
 	list, err := d.cli.NetworkList(ctx, network.ListOptions{Filters: labelFilters(labels)})
 	if err != nil {
 		return nil, fmt.Errorf("list networks: %w", err)
 	}
-	out := make([]Network, 0, len(list))
+	out := make([]runtime.Network, 0, len(list))
 	for _, n := range list {
 		out = append(out, networkFrom(n.ID, n.Name, n.Labels, n.IPAM, n.Internal))
 	}
 	return out, nil
 }
 
-func networkFrom(id, name string, labels map[string]string, ipam network.IPAM, internal bool) Network {
-	n := Network{ID: id, Name: name, Labels: labels, Internal: internal}
+func networkFrom(id, name string, labels map[string]string, ipam network.IPAM, internal bool) runtime.Network {
+	n := runtime.Network{ID: id, Name: name, Labels: labels, Internal: internal}
 	for _, c := range ipam.Config {
 		if p, err := netip.ParsePrefix(c.Subnet); err == nil && p.Addr().Is4() {
 			n.Subnet, n.Gateway = c.Subnet, c.Gateway
@@ -131,7 +99,7 @@ func networkFrom(id, name string, labels map[string]string, ipam network.IPAM, i
 
 // EnsureVolume creates a local volume; the engine answers an existing one of
 // the same name as created, keeping its data and labels.
-func (d *Docker) EnsureVolume(ctx context.Context, spec VolumeSpec) error {
+func (d *Docker) EnsureVolume(ctx context.Context, spec runtime.VolumeSpec) error {
 	if !validVolumeName(spec.Name) {
 		return fmt.Errorf("create volume: invalid name %q", spec.Name)
 	}
@@ -149,14 +117,14 @@ func (d *Docker) RemoveVolume(ctx context.Context, name string) error {
 }
 
 // ListVolumes lists the volumes carrying all the given labels.
-func (d *Docker) ListVolumes(ctx context.Context, labels map[string]string) ([]Volume, error) {
+func (d *Docker) ListVolumes(ctx context.Context, labels map[string]string) ([]runtime.Volume, error) {
 	resp, err := d.cli.VolumeList(ctx, volume.ListOptions{Filters: labelFilters(labels)})
 	if err != nil {
 		return nil, fmt.Errorf("list volumes: %w", err)
 	}
-	out := make([]Volume, 0, len(resp.Volumes))
+	out := make([]runtime.Volume, 0, len(resp.Volumes))
 	for _, v := range resp.Volumes {
-		out = append(out, Volume{Name: v.Name, Labels: v.Labels})
+		out = append(out, runtime.Volume{Name: v.Name, Labels: v.Labels})
 	}
 	return out, nil
 }

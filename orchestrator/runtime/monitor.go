@@ -1,0 +1,62 @@
+package runtime
+
+import "time"
+
+// Event is an engine event about a container, network or volume.
+type Event struct {
+	Type   string // container, network or volume
+	Action string // create, start, die, stop, destroy, health_status: healthy, ...
+	ID     string
+	Name   string
+	// Labels holds the actor's attributes other than name, image and
+	// exitCode: for a container, its labels.
+	Labels   map[string]string
+	Time     time.Time
+	ExitCode string // set on a container's die
+}
+
+// Stats is one resource sample of a container.
+type Stats struct {
+	// CPUPercent is of one CPU (200 is two CPUs busy), over the engine's last sampling interval.
+	CPUPercent float64
+	// MemBytes is usage less the inactive file cache, as docker stats shows it.
+	MemBytes int64
+	MemLimit int64
+	Pids     int64
+	At       time.Time
+	// The raw counters, for CPUPercentBetween two samples.
+	CPUTotalNs uint64 // CPU time used by the container
+	SystemNs   uint64 // CPU time of the host
+	OnlineCPUs int
+}
+
+// CPUPercentBetween is the container's CPU use between two samples, in
+// percent of one CPU; zero when the samples are not in order.
+func CPUPercentBetween(prev, cur Stats) float64 {
+	if cur.CPUTotalNs <= prev.CPUTotalNs || cur.SystemNs <= prev.SystemNs || prev.SystemNs == 0 {
+		return 0
+	}
+	cpu := float64(cur.CPUTotalNs - prev.CPUTotalNs)
+	sys := float64(cur.SystemNs - prev.SystemNs)
+	return cpu / sys * float64(cur.OnlineCPUs) * 100
+}
+
+// LogOptions selects a container's log lines.
+type LogOptions struct {
+	Tail       int // the last lines only; zero or less means all
+	Follow     bool
+	Timestamps bool // prefix each line with its RFC 3339 time
+	Since      time.Time
+}
+
+// HostInfo describes the engine's machine.
+type HostInfo struct {
+	MemBytes          int64
+	CPUs              int
+	ServerVersion     string
+	APIVersion        string
+	CgroupVersion     string
+	ContainersRunning int
+	ContainersPaused  int
+	ContainersStopped int
+}
