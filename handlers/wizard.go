@@ -124,7 +124,6 @@ func (h *Handlers) wizardStep(c echo.Context) error {
 // values as typed. htmx requests for the component list and the model
 // editor save and answer the partial.
 func (h *Handlers) wizardSave(c echo.Context) error {
-	ctx := c.Request().Context()
 	before, err := h.ownApp(c)
 	if err != nil {
 		return err
@@ -145,42 +144,50 @@ func (h *Handlers) wizardSave(c echo.Context) error {
 	}
 	cand := *before
 	st := &stepState{app: &cand, step: step, errs: views.Messages{}}
-	form := c.Request().Form
-	nav := form.Get("nav")
+	nav := c.Request().Form.Get("nav")
 	if step == views.StepCustom && nav == "" {
 		nav = "upload"
 	}
-	hx := web.GetHTMX(c)
+	if done, err := h.readStep(c, st, before, perr); done || err != nil {
+		return err
+	}
+	if nav == "back" || nav == "close" || nav == "upload" {
+		return h.saveUnchecked(c, st, before, nav)
+	}
+	return h.saveAndAdvance(c, st, before)
+}
 
-	switch step {
+// readStep reads a step's fields into the draft. done says that the
+// request has been answered already: a partial redrawn, an upload handled,
+// or a form that could not be read.
+func (h *Handlers) readStep(c echo.Context, st *stepState, before *store.App, perr error) (done bool, err error) {
+	cand, form := st.app, c.Request().Form
+	switch st.step {
 	case views.StepPlatform:
 		cand.Name = strings.TrimSpace(form.Get("name"))
 		cand.Platform, cand.Version = form.Get("platform"), form.Get("version")
 		if cand.Platform != before.Platform || cand.Version != before.Version {
-			pruneComponents(h.Catalog, &cand)
+			pruneComponents(h.Catalog, cand)
 		}
 	case views.StepComponents:
 		cand.SetComponents(formList(form, "components"))
-		if hx.Partial() && hx.Target == "component-list" {
-			return h.saveComponentList(c, &cand)
+		if hx := web.GetHTMX(c); hx.Partial() && hx.Target == "component-list" {
+			return true, h.saveComponentList(c, cand)
 		}
 	case views.StepCustom:
 		if perr != nil {
 			st.errs["file"] = apperr.Message(perr)
-			return h.renderStep(c, st, web.Status(apperr.Code(perr)))
+			return true, h.renderStep(c, st, web.Status(apperr.Code(perr)))
 		}
 		cand.SetCustomComponents(formList(form, "custom_components"))
-		done, err := h.wizardUpload(c, st)
-		if done || err != nil {
-			return err
-		}
+		return h.wizardUpload(c, st)
 	case views.StepModel:
 		m := parseModelForm(form)
 		if op := form.Get("op"); op != "" {
 			p, _ := h.Catalog.Platform(cand.Platform)
 			applyModelOp(&m, op, modelSchemaOf(p))
 			cand.SetModel(clampModel(m, modelSchemaOf(p)))
-			return h.saveModelEdit(c, st)
+			return true, h.saveModelEdit(c, st)
 		}
 		cand.SetModel(m)
 	case views.StepEnvironment:
@@ -193,31 +200,37 @@ func (h *Handlers) wizardSave(c echo.Context) error {
 			st.errs["replicas"] = "Enter a whole number of replicas."
 		}
 	}
+	return false, nil
+}
 
+// saveUnchecked keeps a draft as typed, tidied but not validated, when
+// the user goes back, closes the wizard or uploads a component.
+func (h *Handlers) saveUnchecked(c echo.Context, st *stepState, before *store.App, nav string) error {
+	ctx, cand, step := c.Request().Context(), st.app, st.step
+	h.keepLenient(ctx, before, cand, step)
 	switch nav {
-	case "back", "close":
-		h.keepLenient(ctx, before, &cand, step)
-		if nav == "back" {
-			cand.Step = max(step-1, 1)
-		} else {
-			cand.Step = step
-		}
-		if err := h.DB.UpdateApp(ctx, &cand); err != nil {
-			return err
-		}
-		if nav == "close" {
-			return web.Redirect(c, "/apps")
-		}
-		return web.Redirect(c, views.StepURL(cand.ID, cand.Step))
-	case "upload":
-		h.keepLenient(ctx, before, &cand, step)
+	case "back":
+		cand.Step = max(step-1, 1)
+	default:
 		cand.Step = step
-		if err := h.DB.UpdateApp(ctx, &cand); err != nil {
-			return err
-		}
+	}
+	if err := h.DB.UpdateApp(ctx, cand); err != nil {
+		return err
+	}
+	switch nav {
+	case "close":
+		return web.Redirect(c, "/apps")
+	case "upload":
 		return h.renderStep(c, st, http.StatusOK)
 	}
-	errs, err := h.validateApp(ctx, &cand, forNewVersion(before, cand.Version))
+	return web.Redirect(c, views.StepURL(cand.ID, cand.Step))
+}
+
+// saveAndAdvance validates the step and moves on to the next, or
+// re-renders the step with its errors.
+func (h *Handlers) saveAndAdvance(c echo.Context, st *stepState, before *store.App) error {
+	ctx, cand, step := c.Request().Context(), st.app, st.step
+	errs, err := h.validateApp(ctx, cand, forNewVersion(before, cand.Version))
 	if err != nil {
 		return err
 	}
@@ -230,7 +243,7 @@ func (h *Handlers) wizardSave(c echo.Context) error {
 		return h.renderStep(c, st, http.StatusUnprocessableEntity)
 	}
 	cand.Step = step + 1
-	if err := h.DB.UpdateApp(ctx, &cand); err != nil {
+	if err := h.DB.UpdateApp(ctx, cand); err != nil {
 		return err
 	}
 	return web.Redirect(c, views.StepURL(cand.ID, cand.Step))
