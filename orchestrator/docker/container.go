@@ -61,44 +61,17 @@ func containerConfig(spec runtime.ContainerSpec) (*container.Config, *container.
 	if spec.Name == "" || spec.Image == "" {
 		return nil, nil, nil, fmt.Errorf("name and image are required")
 	}
-	mem, cpus, pids := spec.MemoryBytes, spec.CPUs, spec.PidsLimit
-	if mem == 0 {
-		mem = DefaultMemoryBytes
+	mem, cpus, pids, err := limitsOf(spec)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	if cpus == 0 {
-		cpus = DefaultCPUs
+	networkMode, err := networkModeOf(spec)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	if pids == 0 {
-		pids = DefaultPidsLimit
-	}
-	switch {
-	case mem < minMemoryBytes:
-		return nil, nil, nil, fmt.Errorf("memory %d bytes is below the engine's minimum of %d", mem, minMemoryBytes)
-	case cpus < 0.01 || math.IsNaN(cpus) || math.IsInf(cpus, 0):
-		return nil, nil, nil, fmt.Errorf("cpus %g is not a positive number", cpus)
-	case pids < 1:
-		return nil, nil, nil, fmt.Errorf("pids limit %d is not positive", pids)
-	}
-	networkMode := "none"
-	if spec.Network != "" {
-		switch n := spec.Network; {
-		case n == "host" || n == "none" || n == "bridge" || n == "default" || strings.Contains(n, ":"):
-			return nil, nil, nil, fmt.Errorf("network %q is not a tenant network", n)
-		}
-		networkMode = spec.Network
-	} else if len(spec.Aliases) > 0 {
-		return nil, nil, nil, fmt.Errorf("aliases need a network")
-	}
-	mounts := make([]mount.Mount, 0, len(spec.Volumes))
-	for _, v := range spec.Volumes {
-		if !validVolumeName(v.Name) {
-			return nil, nil, nil, fmt.Errorf("volume %q is not a named volume", v.Name)
-		}
-		if !path.IsAbs(v.Target) || path.Clean(v.Target) == "/" {
-			return nil, nil, nil, fmt.Errorf("volume %s: target %q is not an absolute path below /", v.Name, v.Target)
-		}
-		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: v.Name, Target: path.Clean(v.Target), ReadOnly: v.ReadOnly,
-			VolumeOptions: &mount.VolumeOptions{Labels: ownerLabels(spec.Labels)}})
+	mounts, err := mountsOf(spec)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 
 	cfg := &container.Config{
@@ -160,6 +133,63 @@ func containerConfig(spec runtime.ContainerSpec) (*container.Config, *container.
 		}}
 	}
 	return cfg, host, netcfg, nil
+}
+
+// limitsOf is a spec's memory, CPU and process limits, the defaults where
+// it leaves one at zero: no tenant container runs unbounded.
+func limitsOf(spec runtime.ContainerSpec) (mem int64, cpus float64, pids int64, err error) {
+	mem, cpus, pids = spec.MemoryBytes, spec.CPUs, spec.PidsLimit
+	if mem == 0 {
+		mem = DefaultMemoryBytes
+	}
+	if cpus == 0 {
+		cpus = DefaultCPUs
+	}
+	if pids == 0 {
+		pids = DefaultPidsLimit
+	}
+	switch {
+	case mem < minMemoryBytes:
+		return 0, 0, 0, fmt.Errorf("memory %d bytes is below the engine's minimum of %d", mem, minMemoryBytes)
+	case cpus < 0.01 || math.IsNaN(cpus) || math.IsInf(cpus, 0):
+		return 0, 0, 0, fmt.Errorf("cpus %g is not a positive number", cpus)
+	case pids < 1:
+		return 0, 0, 0, fmt.Errorf("pids limit %d is not positive", pids)
+	}
+	return mem, cpus, pids, nil
+}
+
+// networkModeOf is the one user-defined network a container joins ("none"
+// without one); the host's, the default bridge and another container's
+// namespace are refused.
+func networkModeOf(spec runtime.ContainerSpec) (string, error) {
+	if spec.Network == "" {
+		if len(spec.Aliases) > 0 {
+			return "", fmt.Errorf("aliases need a network")
+		}
+		return "none", nil
+	}
+	switch n := spec.Network; {
+	case n == "host" || n == "none" || n == "bridge" || n == "default" || strings.Contains(n, ":"):
+		return "", fmt.Errorf("network %q is not a tenant network", n)
+	}
+	return spec.Network, nil
+}
+
+// mountsOf mounts named volumes only, at absolute paths below /.
+func mountsOf(spec runtime.ContainerSpec) ([]mount.Mount, error) {
+	mounts := make([]mount.Mount, 0, len(spec.Volumes))
+	for _, v := range spec.Volumes {
+		if !validVolumeName(v.Name) {
+			return nil, fmt.Errorf("volume %q is not a named volume", v.Name)
+		}
+		if !path.IsAbs(v.Target) || path.Clean(v.Target) == "/" {
+			return nil, fmt.Errorf("volume %s: target %q is not an absolute path below /", v.Name, v.Target)
+		}
+		mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: v.Name, Target: path.Clean(v.Target), ReadOnly: v.ReadOnly,
+			VolumeOptions: &mount.VolumeOptions{Labels: ownerLabels(spec.Labels)}})
+	}
+	return mounts, nil
 }
 
 // tenantSysctls are the kernel settings of every tenant container.
