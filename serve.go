@@ -49,7 +49,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.TLS, "tls", false, "the portal is served over HTTPS by a front proxy (Secure cookies, HSTS)")
 	fs.DurationVar(&cfg.Grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run on shutdown")
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", orchestrator.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
-	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules removed on exit; needs root or CAP_NET_ADMIN")
+	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
 	cfg.Router.flags(fs)
 	return fs
 }
@@ -93,7 +93,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer fac.Docker.Close()
-	defer removeWall(ctx, fac.Wall, logger)
 	mon := newMonitoring(db, cat, fac, reg, metrics, logger)
 
 	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})

@@ -13,7 +13,6 @@ import (
 	"appfactory/catalog"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
-	"appfactory/orchestrator/hostwall"
 	"appfactory/store"
 )
 
@@ -25,8 +24,6 @@ type factory struct {
 	Reconciler *orchestrator.Reconciler
 	Service    *orchestrator.Service
 	InstanceID string
-	// Wall keeps tenants off the host; nil with --wall-off-host=false.
-	Wall *hostwall.Wall
 }
 
 // newFactory connects to the Docker engine (failing clearly when none
@@ -63,9 +60,8 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		d.Close()
 		return nil, err
 	}
-	// Last, so no failure of newFactory leaves the rules behind.
-	wall, err := installWall(ctx, cfg.WallOffHost, instance, pool, logger)
-	if err != nil {
+	// Before the reconciler runs, so no tenant starts with the host open.
+	if _, err := installWall(ctx, cfg.WallOffHost, pool, logger); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -74,7 +70,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		PublicURL: publicURL, Logger: logger,
 	}
 	logger.Info("docker engine", slog.String("api", d.APIVersion()), slog.String("instance", instance), slog.String("subnet_pool", pool.String()))
-	return &factory{Docker: d, Routes: routes, Reconciler: r, Service: svc, InstanceID: instance, Wall: wall}, nil
+	return &factory{Docker: d, Routes: routes, Reconciler: r, Service: svc, InstanceID: instance}, nil
 }
 
 // tenantURLFunc gives a tenant's address: http://<slug>.<domain>:<port>/,

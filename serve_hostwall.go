@@ -13,13 +13,14 @@ import (
 	"appfactory/orchestrator/hostwall"
 )
 
-// wallTimeout bounds each install or removal of the host wall: iptables
+// wallTimeout bounds the install of the host wall: iptables
 // waits at most a few seconds for the lock Docker's own changes hold.
 const wallTimeout = 20 * time.Second
 
 // installWall puts up the rules that keep tenant containers from opening
 // connections to the host; nil (and no rule) when --wall-off-host=false.
-func installWall(ctx context.Context, on bool, instance string, pool *orchestrator.SubnetPool, logger *slog.Logger) (*hostwall.Wall, error) {
+// They stay up when serve stops: its tenants go on running without it.
+func installWall(ctx context.Context, on bool, pool *orchestrator.SubnetPool, logger *slog.Logger) (*hostwall.Wall, error) {
 	if !on {
 		logger.Warn("host not walled off: tenant containers reach every port the host listens on (--wall-off-host=false)", slog.String("subnet_pool", pool.String()))
 		return nil, nil
@@ -28,7 +29,7 @@ func installWall(ctx context.Context, on bool, instance string, pool *orchestrat
 	if err != nil {
 		return nil, err
 	}
-	w, err := hostwall.New(instance, prefix)
+	w, err := hostwall.New(prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -40,21 +41,6 @@ func installWall(ctx context.Context, on bool, instance string, pool *orchestrat
 	logger.Info("host walled off from tenants", slog.String("chain", w.Chain), slog.String("subnet_pool", prefix.String()),
 		slog.String("rules", strings.Join(w.Rules(), "; ")))
 	return w, nil
-}
-
-// removeWall takes the rules down as serve stops, even when its context was
-// cancelled (SIGINT/SIGTERM) or start-up failed after they went up.
-func removeWall(ctx context.Context, w *hostwall.Wall, logger *slog.Logger) {
-	if w == nil {
-		return
-	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wallTimeout)
-	defer cancel()
-	if err := w.Remove(rctx); err != nil {
-		logger.Error("remove host wall", slog.String("chain", w.Chain), slog.Any("err", err))
-		return
-	}
-	logger.Info("host wall removed", slog.String("chain", w.Chain))
 }
 
 // wallError says what to do when the wall cannot go up.

@@ -53,7 +53,7 @@ func TestHostWallEndToEnd(t *testing.T) {
 		t.Fatalf("without the wall the container should reach %s: %d %q", hostAddr, code, body)
 	}
 
-	w, err := hostwall.New("t"+e.id, subnet)
+	w, err := hostwall.New(subnet)
 	if err != nil {
 		t.Fatal(err)
 	}

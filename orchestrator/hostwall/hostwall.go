@@ -4,11 +4,13 @@
 // host's INPUT chain, not FORWARD: without a rule of our own every service
 // the host listens on is open to code a prospect uploaded.
 //
-// The wall is one chain per appfactory instance, jumped to from the top of
-// INPUT for the instance's subnet pool. It accepts what belongs to a
-// connection the host opened (the router and the readiness probes dial the
-// containers, whose answers come back through INPUT) and rejects the rest at
-// once, so nothing in a tenant hangs on a dropped packet.
+// The wall is one chain per subnet pool, jumped to from the top of INPUT
+// for the pool. It accepts what belongs to a connection the host opened
+// (the router and the readiness probes dial the containers, whose answers
+// come back through INPUT) and rejects the rest at once, so nothing in a
+// tenant hangs on a dropped packet. The chain is the pool's, not an
+// instance's: every instance on the pool puts up the same rules, and they
+// stay up when an instance stops, because its tenants go on running.
 //
 // It runs the iptables program, as Docker itself does, and needs root or
 // CAP_NET_ADMIN.
@@ -38,9 +40,9 @@ var (
 	ErrNoPrivilege = errors.New("not permitted to change the firewall (needs root or CAP_NET_ADMIN)")
 )
 
-// Wall is the INPUT rules of one appfactory instance.
+// Wall is the INPUT rules that keep one subnet pool off the host.
 type Wall struct {
-	// Chain is the instance's own chain.
+	// Chain is the pool's own chain.
 	Chain string
 	// Pool is the source network walled off: the tenant subnet pool.
 	Pool netip.Prefix
@@ -49,34 +51,18 @@ type Wall struct {
 	Iptables string
 }
 
-// New returns the wall of an instance over a pool. It changes nothing.
-func New(instanceID string, pool netip.Prefix) (*Wall, error) {
-	chain, err := ChainName(instanceID)
-	if err != nil {
-		return nil, err
-	}
+// New returns the wall of a pool. It changes nothing.
+func New(pool netip.Prefix) (*Wall, error) {
 	if !pool.IsValid() || !pool.Addr().Is4() || pool != pool.Masked() {
 		return nil, fmt.Errorf("host wall: pool %s is not an IPv4 network", pool)
 	}
-	return &Wall{Chain: chain, Pool: pool}, nil
+	return &Wall{Chain: ChainName(pool), Pool: pool}, nil
 }
 
-// ChainName is the chain of an instance: AF-IN- and as much of the id as
-// iptables allows (an instance id is 12 characters, so all of it).
-func ChainName(instanceID string) (string, error) {
-	id := instanceID
-	if n := maxChainName - len(ChainPrefix); len(id) > n {
-		id = id[:n]
-	}
-	if id == "" {
-		return "", fmt.Errorf("host wall: empty instance id")
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return "", fmt.Errorf("host wall: instance id %q has a character a chain name cannot hold", instanceID)
-		}
-	}
-	return ChainPrefix + id, nil
+// ChainName is the chain of a pool: AF-IN-10.213.0.0-16 for 10.213.0.0/16
+// (at most 24 characters, within iptables' 28).
+func ChainName(pool netip.Prefix) string {
+	return ChainPrefix + strings.ReplaceAll(pool.String(), "/", "-")
 }
 
 // jump is the rule in INPUT (without "-A INPUT"). Packets from the pool
@@ -112,9 +98,9 @@ func (w *Wall) chainLines() []string {
 }
 
 // Install puts the wall up, idempotently: the chain is made, or refilled
-// when it holds anything else; a jump of the chain for another pool (the
-// instance ran with another --subnet-pool) is deleted once the jump is in:
-// inserted atop INPUT unless `iptables -C` finds it already.
+// when it holds anything else, and the jump is inserted atop INPUT unless
+// `iptables -C` finds it already; a jump to the chain with another source
+// (put there by hand) is deleted once the pool's own is in.
 func (w *Wall) Install(ctx context.Context) error {
 	if err := w.fillChain(ctx); err != nil {
 		return err
@@ -192,7 +178,9 @@ func source(rule []string) string {
 }
 
 // Remove takes the wall down: every jump to the chain, then the chain. A
-// wall already down is no error.
+// wall already down is no error. serve never calls it (the tenants of a
+// stopped instance still run); tests and an operator taking appfactory off
+// a host do.
 func (w *Wall) Remove(ctx context.Context) error {
 	exists, err := w.chainExists(ctx)
 	if err != nil || !exists {

@@ -2,8 +2,6 @@ package hostwall
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -13,56 +11,46 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
 func TestChainName(t *testing.T) {
-	for _, tc := range []struct {
-		id, want string
-		ok       bool
-	}{
-		{"k3v9x2mq8a7b", "AF-IN-k3v9x2mq8a7b", true},
-		{"abcdefghijklmnopqrstuvwxyz0123", "AF-IN-abcdefghijklmnopqrstuv", true},
-		{"test_1-x", "AF-IN-test_1-x", true},
-		{"", "", false},
-		{"a b", "", false},
-		{"a!b", "", false},
+	for pool, want := range map[string]string{
+		"10.213.0.0/16":      "AF-IN-10.213.0.0-16",
+		"192.168.100.128/25": "AF-IN-192.168.100.128-25",
+		"255.255.255.255/32": "AF-IN-255.255.255.255-32",
 	} {
-		t.Run(tc.id, func(t *testing.T) {
-			got, err := ChainName(tc.id)
-			if (err == nil) != tc.ok || got != tc.want {
-				t.Fatalf("ChainName(%q) = %q, %v; want %q, ok %v", tc.id, got, err, tc.want, tc.ok)
-			}
-			if len(got) > maxChainName {
-				t.Errorf("%q is longer than iptables allows", got)
-			}
-		})
+		got := ChainName(netip.MustParsePrefix(pool))
+		if got != want || len(got) > maxChainName {
+			t.Errorf("ChainName(%s) = %q, want %q (at most %d characters)", pool, got, want, maxChainName)
+		}
 	}
 }
 
 func TestNewRefusesPool(t *testing.T) {
 	for _, p := range []string{"fd00::/64", "10.213.0.5/16"} {
-		if _, err := New("abc", netip.MustParsePrefix(p)); err == nil {
+		if _, err := New(netip.MustParsePrefix(p)); err == nil {
 			t.Errorf("pool %s accepted", p)
 		}
 	}
-	if _, err := New("abc", netip.Prefix{}); err == nil {
+	if _, err := New(netip.Prefix{}); err == nil {
 		t.Error("the zero pool accepted")
 	}
 }
 
 // TestRules is what serve logs and the README shows.
 func TestRules(t *testing.T) {
-	w, err := New("k3v9x2mq8a7b", netip.MustParsePrefix("10.213.0.0/16"))
+	w, err := New(netip.MustParsePrefix("10.213.0.0/16"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		"-A INPUT -s 10.213.0.0/16 ! -i lo -j AF-IN-k3v9x2mq8a7b",
-		"-N AF-IN-k3v9x2mq8a7b",
-		"-A AF-IN-k3v9x2mq8a7b -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
-		"-A AF-IN-k3v9x2mq8a7b -p tcp -j REJECT --reject-with tcp-reset",
-		"-A AF-IN-k3v9x2mq8a7b -j REJECT --reject-with icmp-port-unreachable",
+		"-A INPUT -s 10.213.0.0/16 ! -i lo -j AF-IN-10.213.0.0-16",
+		"-N AF-IN-10.213.0.0-16",
+		"-A AF-IN-10.213.0.0-16 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+		"-A AF-IN-10.213.0.0-16 -p tcp -j REJECT --reject-with tcp-reset",
+		"-A AF-IN-10.213.0.0-16 -j REJECT --reject-with icmp-port-unreachable",
 	}
 	if got := w.Rules(); !slices.Equal(got, want) {
 		t.Errorf("Rules =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -78,7 +66,7 @@ func TestErrorsSayWhy(t *testing.T) {
 	if err := os.WriteFile(denied, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w, err := New("errtest", netip.MustParsePrefix("10.250.0.0/24"))
+	w, err := New(netip.MustParsePrefix("10.250.0.0/24"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,14 +83,12 @@ func TestErrorsSayWhy(t *testing.T) {
 	}
 }
 
-// testWall is a wall of an instance id and pool unique to the run: the
-// pool's addresses are no container's (other tests' networks live in
-// 10.213-10.219), so its rules change nothing for anyone.
+// testWall is the wall of a pool unique to the run: the pool's addresses
+// are no container's (other tests' networks live in 10.213-10.219), so its
+// rules change nothing for anyone. It is taken down when the test ends.
 func testWall(t *testing.T, pool netip.Prefix) *Wall {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	w, err := New("t"+hex.EncodeToString(b), pool)
+	w, err := New(pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +100,25 @@ func testWall(t *testing.T, pool netip.Prefix) *Wall {
 	return w
 }
 
+// testPools hands out /28s of 10.251.0.0/16, never the same one twice in
+// this process: a wall is the pool's, so two tests on one pool would take
+// each other's down. No other package's tests use 10.251.
+var testPools = struct {
+	sync.Mutex
+	used map[netip.Prefix]bool
+}{used: map[netip.Prefix]bool{}}
+
 func testPool() netip.Prefix {
-	return netip.MustParsePrefix(fmt.Sprintf("10.250.%d.0/24", 1+mrand.IntN(254)))
+	testPools.Lock()
+	defer testPools.Unlock()
+	for {
+		n := mrand.IntN(4096) << 4
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 251, byte(n >> 8), byte(n)}), 28)
+		if !testPools.used[p] {
+			testPools.used[p] = true
+			return p
+		}
+	}
 }
 
 // needIptables skips a test of the real firewall when this process may not
@@ -199,8 +202,8 @@ func TestInstallRemoveIdempotent(t *testing.T) {
 }
 
 // TestInstallRepairs: a chain holding something else is refilled, and a
-// jump left from another pool (serve restarted with another --subnet-pool)
-// goes once the pool's own is in.
+// jump to it with another source (put there by hand) goes once the pool's
+// own is in.
 func TestInstallRepairs(t *testing.T) {
 	needIptables(t)
 	t.Parallel()
@@ -210,7 +213,7 @@ func TestInstallRepairs(t *testing.T) {
 	if err := w.Install(ctx); err != nil {
 		t.Fatal(err)
 	}
-	old := netip.PrefixFrom(pool.Addr(), 25)
+	old := netip.PrefixFrom(pool.Addr(), 29)
 	for _, args := range [][]string{
 		{"-A", w.Chain, "-j", "ACCEPT"},
 		{"-D", w.Chain, "1"},
@@ -226,30 +229,30 @@ func TestInstallRepairs(t *testing.T) {
 	checkUp(t, w)
 }
 
-// TestTwoWallsOnOnePool: two instances sharing a pool each have their
-// chain and jump; one taking its wall down leaves the other's up.
-func TestTwoWallsOnOnePool(t *testing.T) {
+// TestInstancesShareTheirPoolsWall: two instances on one pool put up one
+// wall (the second install finds it up); the wall of another pool is its
+// own, and taking one down leaves the other up.
+func TestInstancesShareTheirPoolsWall(t *testing.T) {
 	needIptables(t)
 	t.Parallel()
 	ctx := context.Background()
 	pool := testPool()
-	a, b := testWall(t, pool), testWall(t, pool)
-	for _, w := range []*Wall{a, b} {
+	a, again, other := testWall(t, pool), testWall(t, pool), testWall(t, testPool())
+	for _, w := range []*Wall{a, again, other} {
 		if err := w.Install(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if a.Chain != again.Chain {
+		t.Fatalf("one pool, two chains: %s and %s", a.Chain, again.Chain)
+	}
 	checkUp(t, a)
-	checkUp(t, b)
-	if err := a.Remove(ctx); err != nil {
+	checkUp(t, other)
+	if err := other.Remove(ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkDown(t, a)
-	checkUp(t, b)
-	if err := b.Remove(ctx); err != nil {
-		t.Fatal(err)
-	}
-	checkDown(t, b)
+	checkDown(t, other)
+	checkUp(t, a)
 }
 
 // TestUnprivileged runs the real iptables without root's privileges, as a
