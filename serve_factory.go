@@ -14,6 +14,7 @@ import (
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/hostwall"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -21,7 +22,7 @@ import (
 // table, the reconciler and the service the handlers call.
 type factory struct {
 	Docker     *docker.Docker
-	Routes     *orchestrator.Routes
+	Routes     *route.Routes
 	Reconciler *orchestrator.Reconciler
 	Service    *orchestrator.Service
 	InstanceID string
@@ -53,7 +54,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		return nil, err
 	}
 	publicURL := tenantURLFunc(cfg, addr)
-	routes := orchestrator.NewRoutes()
+	routes := route.NewRoutes()
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: dataDir, PublicURL: publicURL, SecretKey: key}
 	r, err := orchestrator.NewReconciler(orchestrator.ReconcilerOptions{

@@ -9,6 +9,7 @@ import (
 	"appfactory/catalog"
 	"appfactory/handlers"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -64,7 +65,7 @@ func (o optDuration) value() time.Duration {
 // listener, activity tracking and the passivator.
 type routerSide struct {
 	Router     *orchestrator.Router
-	Activity   *orchestrator.Activity
+	Activity   *route.Activity
 	Passivator *orchestrator.Passivator
 	// Power runs the portal's starts and stops in the background.
 	Power *handlers.Power
@@ -74,7 +75,7 @@ type routerSide struct {
 // route table and reconciler, installs the router for tenant hosts and the
 // sleep controls in the portal.
 func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *orchestrator.Metrics, logger *slog.Logger) *routerSide {
-	activity := orchestrator.NewActivity(db, logger)
+	activity := route.NewActivity(db, logger)
 	rt := orchestrator.NewRouter(orchestrator.RouterConfig{
 		Slug:              func(host string) (string, bool) { return web.TenantSlug(host, cfg.Domain) },
 		StripCookies:      []string{cfg.Router.SessionCookie},

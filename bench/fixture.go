@@ -18,6 +18,7 @@ import (
 	"appfactory/catalog"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 	"appfactory/web"
@@ -31,7 +32,7 @@ type fixture struct {
 	dir    string
 	db     *store.DB
 	docker *docker.Docker
-	routes *orchestrator.Routes
+	routes *route.Routes
 	rec    *orchestrator.Reconciler
 	svc    *orchestrator.Service
 	user   *store.User
@@ -85,7 +86,7 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	if err != nil {
 		return f, err
 	}
-	f.routes = orchestrator.NewRoutes()
+	f.routes = route.NewRoutes()
 	publicURL := func(slug string) string { return "http://" + slug + ".localhost/" }
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: filepath.Join(f.dir, "data"), PublicURL: publicURL, SecretKey: []byte("bench-" + f.id)}
 	// A long resync: the floor measurement starts and stops containers
@@ -112,7 +113,7 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 		Slug:   func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
 		Pages:  orchestrator.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Logger: logger,
-	}, f.routes, f.act, orchestrator.NewActivity(nil, logger))
+	}, f.routes, f.act, route.NewActivity(nil, logger))
 	// The portal's server with its host dispatch, as serve runs it.
 	ws := web.New(web.Options{Domain: "localhost", Logger: logger})
 	ws.SetTenantRouter(f.router)

@@ -18,6 +18,7 @@ import (
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 		b.Fatal(err)
 	}
 	pool, _ := orchestrator.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", mrand.IntN(256)))
-	routes := orchestrator.NewRoutes()
+	routes := route.NewRoutes()
 	var svc *orchestrator.Service
 	var r *orchestrator.Reconciler
 	env := handlerstest.NewServer(b, func(h *handlers.Handlers) {

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,19 +54,19 @@ func (fs *flights) forget(tenantID string) {
 // there is none: however many requests arrive, one start. A recent failure
 // is returned as is until the backoff has passed, so that a broken tenant
 // is not restarted by every request.
-func (rt *Router) activate(route Route) *flight {
+func (rt *Router) activate(rte route.Route) *flight {
 	fs := rt.flights
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if f := fs.m[route.TenantID]; f != nil {
+	if f := fs.m[rte.TenantID]; f != nil {
 		if !f.finished() {
 			return f
 		}
 		if f.err == nil {
 			// The request read the table before this activation ended:
 			// it is served by what the activation routed.
-			if cur, ok := rt.routes.Get(route.Slug); ok && cur.State == StateRunning && len(cur.Backends) > 0 &&
-				(cur.State != route.State || !sameBackends(cur, route)) {
+			if cur, ok := rt.routes.Get(rte.Slug); ok && cur.State == route.StateRunning && len(cur.Backends) > 0 &&
+				(cur.State != rte.State || !sameBackends(cur, rte)) {
 				return f
 			}
 		}
@@ -74,13 +75,13 @@ func (rt *Router) activate(route Route) *flight {
 		}
 	}
 	f := &flight{done: make(chan struct{}), started: time.Now()}
-	fs.m[route.TenantID] = f
+	fs.m[rte.TenantID] = f
 	rt.wg.Add(1)
-	go rt.runFlight(f, route)
+	go rt.runFlight(f, rte)
 	return f
 }
 
-func (rt *Router) runFlight(f *flight, route Route) {
+func (rt *Router) runFlight(f *flight, rte route.Route) {
 	defer rt.wg.Done()
 	ctx, cancel := context.WithTimeout(rt.base, rt.cfg.ActivationTimeout)
 	defer cancel()
@@ -88,19 +89,19 @@ func (rt *Router) runFlight(f *flight, route Route) {
 	// started stack helps nobody); the waiting requests do not wait for it.
 	res := make(chan error, 1)
 	start := rt.act.Activate
-	if rs, ok := rt.act.(resumer); ok && route.State == StatePaused {
+	if rs, ok := rt.act.(resumer); ok && rte.State == route.StatePaused {
 		start = rs.Resume
 	}
-	go func() { res <- start(ctx, route.TenantID) }()
+	go func() { res <- start(ctx, rte.TenantID) }()
 	var err error
 	select {
 	case err = <-res:
 	case <-ctx.Done():
-		err = fmt.Errorf("activate %s: %w", route.Slug, ctx.Err())
+		err = fmt.Errorf("activate %s: %w", rte.Slug, ctx.Err())
 	}
 	if err == nil {
-		if r, ok := rt.routes.Get(route.Slug); !ok || r.State != StateRunning || len(r.Backends) == 0 {
-			err = fmt.Errorf("activate %s: no ready backend after activation", route.Slug)
+		if r, ok := rt.routes.Get(rte.Slug); !ok || r.State != route.StateRunning || len(r.Backends) == 0 {
+			err = fmt.Errorf("activate %s: no ready backend after activation", rte.Slug)
 		}
 	}
 	if err == nil {
@@ -109,20 +110,20 @@ func (rt *Router) runFlight(f *flight, route Route) {
 		// because they had been stopped behind our back) is stale: with the
 		// same addresses and generation it would keep them out, and the held
 		// requests would find no backend to go to.
-		rt.proxy.pools.drop(route.Slug)
+		rt.proxy.pools.drop(rte.Slug)
 	}
 	f.err = err
 	f.ended = time.Now()
 	took := f.ended.Sub(f.started)
 	close(f.done)
 	if err != nil {
-		rt.logger.Error("activation failed", slog.String("tenant", route.Slug), slog.Duration("took", took), slog.Any("err", err))
+		rt.logger.Error("activation failed", slog.String("tenant", rte.Slug), slog.Duration("took", took), slog.Any("err", err))
 		return
 	}
-	rt.logger.Info("tenant activated", slog.String("tenant", route.Slug), slog.String("from", route.State), slog.Duration("took", took))
+	rt.logger.Info("tenant activated", slog.String("tenant", rte.Slug), slog.String("from", rte.State), slog.Duration("took", took))
 	if rt.cfg.Activations != nil {
-		if err := rt.cfg.Activations.RecordActivation(rt.base, route.TenantID, f.started, took); err != nil {
-			rt.logger.Warn("record activation", slog.String("tenant", route.Slug), slog.Any("err", err))
+		if err := rt.cfg.Activations.RecordActivation(rt.base, rte.TenantID, f.started, took); err != nil {
+			rt.logger.Warn("record activation", slog.String("tenant", rte.Slug), slog.Any("err", err))
 		}
 	}
 }
@@ -131,17 +132,17 @@ func (rt *Router) runFlight(f *flight, route Route) {
 // navigation gets the starting page at once (after a short wait for a
 // paused tenant, which resumes in milliseconds), any other request is held,
 // its body unread, until the tenant is ready, then proxied.
-func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, route Route) {
-	f := rt.activate(route)
+func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rte route.Route) {
+	f := rt.activate(rte)
 	if f.finished() && f.err != nil {
-		rt.activationFailed(w, r, route)
+		rt.activationFailed(w, r, rte)
 		return
 	}
 	wait := rt.cfg.ActivationTimeout
 	nav := isNavigation(r)
 	if nav {
-		if route.State != StatePaused {
-			rt.starting(w, r, route)
+		if rte.State != route.StatePaused {
+			rt.starting(w, r, rte)
 			return
 		}
 		wait = rt.cfg.PauseWait
@@ -154,24 +155,24 @@ func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rout
 		return
 	case <-t.C:
 		if nav {
-			rt.starting(w, r, route)
+			rt.starting(w, r, rte)
 			return
 		}
 		w.Header().Set("Retry-After", "5")
 		rt.cfg.Pages.Error(w, r, http.StatusServiceUnavailable, "This app is taking too long to start",
-			fmt.Sprintf("%s did not start within %s. Try again in a moment.", titleOf(route), rt.cfg.ActivationTimeout))
+			fmt.Sprintf("%s did not start within %s. Try again in a moment.", titleOf(rte), rt.cfg.ActivationTimeout))
 		return
 	}
 	if f.err != nil {
-		rt.activationFailed(w, r, route)
+		rt.activationFailed(w, r, rte)
 		return
 	}
-	next, ok := rt.routes.Get(route.Slug)
+	next, ok := rt.routes.Get(rte.Slug)
 	if !ok {
 		rt.notFound(w, r)
 		return
 	}
-	if next.State != StateRunning || len(next.Backends) == 0 {
+	if next.State != route.StateRunning || len(next.Backends) == 0 {
 		rt.activationFailed(w, r, next)
 		return
 	}
@@ -180,17 +181,17 @@ func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rout
 	rt.proxy.serve(w, r, next, false)
 }
 
-func (rt *Router) activationFailed(w http.ResponseWriter, r *http.Request, route Route) {
+func (rt *Router) activationFailed(w http.ResponseWriter, r *http.Request, rte route.Route) {
 	w.Header().Set("Retry-After", "10")
 	rt.cfg.Pages.Error(w, r, http.StatusServiceUnavailable, "This app could not be started",
-		fmt.Sprintf("%s could not be started. Try again in a moment; if it keeps failing, contact its owner.", titleOf(route)))
+		fmt.Sprintf("%s could not be started. Try again in a moment; if it keeps failing, contact its owner.", titleOf(rte)))
 }
 
-func titleOf(route Route) string {
-	if route.Title != "" {
-		return route.Title
+func titleOf(rte route.Route) string {
+	if rte.Title != "" {
+		return rte.Title
 	}
-	return route.Slug
+	return rte.Slug
 }
 
 // Status is the JSON the starting page polls on the tenant host.
@@ -203,8 +204,8 @@ type Status struct {
 
 // status reports a tenant's readiness to the starting page, starting the
 // tenant if nothing is under way (a page restored from a browser's cache).
-func (rt *Router) status(w http.ResponseWriter, r *http.Request, route Route) {
-	st := rt.statusOf(route)
+func (rt *Router) status(w http.ResponseWriter, r *http.Request, rte route.Route) {
+	st := rt.statusOf(rte)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -212,27 +213,27 @@ func (rt *Router) status(w http.ResponseWriter, r *http.Request, route Route) {
 	_ = json.NewEncoder(w).Encode(st)
 }
 
-func (rt *Router) statusOf(route Route) Status {
-	title := titleOf(route)
-	switch route.State {
-	case StateRunning:
+func (rt *Router) statusOf(rte route.Route) Status {
+	title := titleOf(rte)
+	switch rte.State {
+	case route.StateRunning:
 		// A route that says running while an activation is under way has
 		// backends that stopped answering (killed behind our back): the
 		// page waits for the activation, or it would reload onto them.
-		if f := rt.flights.get(route.TenantID); len(route.Backends) > 0 && (f == nil || f.finished()) {
-			return Status{Ready: true, State: route.State, Message: title + " is ready."}
+		if f := rt.flights.get(rte.TenantID); len(rte.Backends) > 0 && (f == nil || f.finished()) {
+			return Status{Ready: true, State: rte.State, Message: title + " is ready."}
 		}
-	case StateExpired:
-		return Status{Failed: true, State: route.State, Message: "The trial period of " + title + " is over."}
-	case statePending, stateBuilding, stateDeploy:
-		return Status{State: route.State, Message: title + " is being deployed…"}
+	case route.StateExpired:
+		return Status{Failed: true, State: rte.State, Message: "The trial period of " + title + " is over."}
+	case route.StatePending, route.StateBuilding, route.StateDeploying:
+		return Status{State: rte.State, Message: title + " is being deployed…"}
 	}
-	f := rt.activate(route)
+	f := rt.activate(rte)
 	if f.finished() {
 		if f.err != nil {
 			return Status{Failed: true, State: "failed", Message: title + " could not be started. Try again in a moment."}
 		}
-		return Status{Ready: true, State: StateRunning, Message: title + " is ready."}
+		return Status{Ready: true, State: route.StateRunning, Message: title + " is ready."}
 	}
 	secs := int(time.Since(f.started).Seconds())
 	msg := "Starting " + title + "…"

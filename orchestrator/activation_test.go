@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"encoding/json"
 	"errors"
 	"net"
@@ -12,12 +13,12 @@ import (
 )
 
 func TestActivationSingleFlightUnderConcurrentRequests(t *testing.T) {
-	for _, state := range []string{"passivated", StatePaused, "failed"} {
+	for _, state := range []string{"passivated", route.StatePaused, "failed"} {
 		t.Run(state, func(t *testing.T) {
 			f := newRouterFixture(t, RouterConfig{})
 			f.act.delay = 150 * time.Millisecond
 			f.act.backends = []string{addr(newBackend(t, "acme"))}
-			f.routes.Set(Route{TenantID: "t1", Slug: "acme", Title: "Acme Docs", State: state})
+			f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", Title: "Acme Docs", State: state})
 			const n = 100
 			var wg sync.WaitGroup
 			codes := make(chan int, n)
@@ -50,7 +51,7 @@ func TestActivationHoldsRequestBodyUntilReady(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	f.act.delay = 50 * time.Millisecond
 	f.act.backends = []string{addr(newBackend(t, "acme"))}
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: "passivated"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: "passivated"})
 	resp := f.do(t, http.MethodPost, "acme.example.test", "/docs", map[string]string{"Content-Type": "application/json"}, strings.NewReader(`{"title":"kept"}`))
 	body := readAll(t, resp)
 	if resp.StatusCode != 200 || !strings.Contains(body, `"body_len":16`) {
@@ -62,7 +63,7 @@ func TestBrowserGetsStartingPageThenApp(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	f.act.delay = 300 * time.Millisecond
 	f.act.backends = []string{addr(newBackend(t, "acme"))}
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", Title: "Acme <Docs>", State: "passivated"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", Title: "Acme <Docs>", State: "passivated"})
 	nav := map[string]string{"Accept": "text/html,application/xhtml+xml", "Sec-Fetch-Mode": "navigate"}
 
 	start := time.Now()
@@ -116,7 +117,7 @@ func TestBrowserOnPausedTenantIsHeldNotShownAPage(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	f.act.delay = 20 * time.Millisecond
 	f.act.backends = []string{addr(newBackend(t, "acme"))}
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StatePaused})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StatePaused})
 	resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"Accept": "text/html"}, nil)
 	body := readAll(t, resp)
 	if resp.StatusCode != 200 || !strings.Contains(body, `"name":"acme"`) {
@@ -127,7 +128,7 @@ func TestBrowserOnPausedTenantIsHeldNotShownAPage(t *testing.T) {
 func TestActivationTimeout(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{ActivationTimeout: 300 * time.Millisecond})
 	f.act.block = true
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", Title: "Acme", State: "passivated"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", Title: "Acme", State: "passivated"})
 	start := time.Now()
 	resp := f.do(t, http.MethodGet, "acme.example.test", "/api/things", map[string]string{"Accept": "application/json"}, nil)
 	body := readAll(t, resp)
@@ -166,7 +167,7 @@ func TestActivationTimeout(t *testing.T) {
 func TestActivationFailureIsReported(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{FailureBackoff: 50 * time.Millisecond})
 	f.act.err = errors.New("image missing")
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: "passivated"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: "passivated"})
 	code, _ := f.getEcho(t, "acme.example.test", nil)
 	if code != http.StatusServiceUnavailable {
 		t.Fatalf("failed activation -> %d", code)
@@ -188,7 +189,7 @@ func TestDialErrorOnRunningRouteActivates(t *testing.T) {
 	// host) but the containers are stopped: the first request starts them.
 	f := newRouterFixture(t, RouterConfig{})
 	f.act.backends = []string{addr(newBackend(t, "acme"))}
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{deadAddr(t)}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{deadAddr(t)}})
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
@@ -204,7 +205,7 @@ func TestDialErrorOnRunningRouteActivates(t *testing.T) {
 		t.Errorf("activations: %d, want 1", calls)
 	}
 	// A browser in the same situation gets the starting page.
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{deadAddr(t)}, Generation: 9})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{deadAddr(t)}, Generation: 9})
 	f.act.delay = 200 * time.Millisecond
 	resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"Accept": "text/html"}, nil)
 	page := readAll(t, resp)
@@ -241,7 +242,7 @@ func TestBackendsStoppedAndStartedOnTheSameAddress(t *testing.T) {
 	}
 
 	f := newRouterFixture(t, RouterConfig{ReprobeInterval: time.Hour})
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{address}, Generation: 1})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{address}, Generation: 1})
 	if code, _ := f.getEcho(t, "acme.example.test", nil); code != 200 {
 		t.Fatalf("running tenant: %d", code)
 	}
@@ -302,7 +303,7 @@ func TestBackendsStoppedAndStartedOnTheSameAddress(t *testing.T) {
 
 func TestExpiredTenantIsNotStarted(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateExpired})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateExpired})
 	for _, accept := range []string{"text/html", "application/json"} {
 		resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"Accept": accept}, nil)
 		body := readAll(t, resp)
@@ -322,7 +323,7 @@ func TestActivationOfRouteBeingPassivated(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	f.act.delay = 30 * time.Millisecond
 	f.act.backends = []string{addr(newBackend(t, "fresh"))}
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: statePassivating})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StatePassivating})
 	code, e := f.getEcho(t, "acme.example.test", map[string]string{"Accept": "application/json"})
 	if code != http.StatusOK || e.Name != "fresh" {
 		t.Fatalf("request during passivation: %d from %q", code, e.Name)

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"context"
 	"log/slog"
 	"sync"
@@ -33,29 +34,29 @@ type pool struct {
 }
 
 // get returns the pool of a route, replacing one made for other backends.
-func (ps *pools) get(route Route) *pool {
+func (ps *pools) get(rte route.Route) *pool {
 	ps.mu.RLock()
-	p := ps.m[route.Slug]
+	p := ps.m[rte.Slug]
 	ps.mu.RUnlock()
-	if p != nil && p.serves(route) {
+	if p != nil && p.serves(rte) {
 		return p
 	}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	p = ps.m[route.Slug]
-	if p != nil && p.serves(route) {
+	p = ps.m[rte.Slug]
+	if p != nil && p.serves(rte) {
 		return p
 	}
 	if p != nil {
-		if route.Generation < p.gen {
+		if rte.Generation < p.gen {
 			// A request that read the table before the change: serve
 			// it without undoing the newer pool.
-			return newPool(route)
+			return newPool(rte)
 		}
 		p.cancel()
 	}
-	p = newPool(route)
-	ps.m[route.Slug] = p
+	p = newPool(rte)
+	ps.m[rte.Slug] = p
 	return p
 }
 
@@ -70,22 +71,22 @@ func (ps *pools) drop(slug string) {
 	ps.mu.Unlock()
 }
 
-func newPool(route Route) *pool {
-	addrs := route.Backends
+func newPool(rte route.Route) *pool {
+	addrs := rte.Backends
 	if len(addrs) > maxBackends {
 		addrs = addrs[:maxBackends]
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &pool{gen: route.Generation, addrs: addrs, readiness: route.Readiness, slug: route.Slug,
+	return &pool{gen: rte.Generation, addrs: addrs, readiness: rte.Readiness, slug: rte.Slug,
 		down: make([]atomic.Bool, len(addrs)), fails: make([]atomic.Int32, len(addrs)), ctx: ctx, cancel: cancel}
 }
 
-func (p *pool) serves(route Route) bool {
-	if p.gen != route.Generation || len(p.addrs) != min(len(route.Backends), maxBackends) {
+func (p *pool) serves(rte route.Route) bool {
+	if p.gen != rte.Generation || len(p.addrs) != min(len(rte.Backends), maxBackends) {
 		return false
 	}
 	for i, a := range p.addrs {
-		if route.Backends[i] != a {
+		if rte.Backends[i] != a {
 			return false
 		}
 	}
@@ -136,7 +137,7 @@ func (p *pool) markDown(rt *Router, i int, cause error) {
 }
 
 // sameBackends reports whether two versions of a route send to the same backends.
-func sameBackends(a, b Route) bool {
+func sameBackends(a, b route.Route) bool {
 	if a.Generation != b.Generation || len(a.Backends) != len(b.Backends) {
 		return false
 	}

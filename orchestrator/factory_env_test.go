@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
@@ -23,7 +24,7 @@ type factoryEnv struct {
 	*testEnv
 	db       *store.DB
 	cat      *catalog.Catalog
-	routes   *Routes
+	routes   *route.Routes
 	pool     *SubnetPool
 	instance string
 	svc      *Service
@@ -51,7 +52,7 @@ func newFactoryEnv(t *testing.T) *factoryEnv {
 	if e.cat, err = catalog.Load(""); err != nil {
 		t.Fatal(err)
 	}
-	e.routes = NewRoutes()
+	e.routes = route.NewRoutes()
 	// A /24 of a pool of the tests' own: 16 tenants; overlaps with
 	// concurrent tests are retried on another subnet.
 	e.pool, _ = NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", rand.IntN(256)))

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"context"
 	"fmt"
 	"net"
@@ -57,13 +58,13 @@ func (rt *Router) checkHealth() {
 // out those that failed often enough.
 func (rt *Router) healthRound(hc *http.Client) {
 	var checks []*healthCheck
-	for _, route := range rt.routes.All() {
+	for _, rte := range rt.routes.All() {
 		// Passivated, paused and starting routes have no replica to
 		// probe, or one that is being stopped.
-		if route.State != StateRunning || len(route.Backends) == 0 {
+		if rte.State != route.StateRunning || len(rte.Backends) == 0 {
 			continue
 		}
-		p := rt.proxy.pools.get(route)
+		p := rt.proxy.pools.get(rte)
 		for i := range p.addrs {
 			// A backend already out is re-probed by markDown.
 			if !p.down[i].Load() {

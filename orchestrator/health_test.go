@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -76,7 +77,7 @@ func TestRouterHealthTakesOutReplicaFailingReadiness(t *testing.T) {
 			f := newRouterFixture(t, fastHealth())
 			var sickA, sickB atomic.Int32
 			a, b := newReadinessBackend(t, "a", &sickA), newReadinessBackend(t, "b", &sickB)
-			f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
+			f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
 			if seen := f.spread(t, 10); seen["a"] != 5 || seen["b"] != 5 {
 				t.Fatalf("healthy replicas: round robin gave %v", seen)
 			}
@@ -122,7 +123,7 @@ func TestRouterHealthKeepsReplicasWhenAllFail(t *testing.T) {
 			for _, name := range []string{"a", "b"}[:tc.replicas] {
 				backends = append(backends, addr(newReadinessBackend(t, name, &sick)))
 			}
-			f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: backends, Readiness: "/healthz"})
+			f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: backends, Readiness: "/healthz"})
 			// Many rounds, each failing: nothing is taken out.
 			time.Sleep(300 * time.Millisecond)
 			seen := f.spread(t, 2*tc.replicas)
@@ -145,14 +146,14 @@ func TestRouterHealthSkipsRoutesNotRunning(t *testing.T) {
 		probes.Add(1)
 	}))
 	t.Cleanup(srv.Close)
-	for _, state := range []string{StatePaused, "passivated", statePassivating} {
-		f.routes.Set(Route{TenantID: "t-" + state, Slug: state, State: state, Backends: []string{addr(srv)}, Readiness: "/healthz"})
+	for _, state := range []string{route.StatePaused, "passivated", route.StatePassivating} {
+		f.routes.Set(route.Route{TenantID: "t-" + state, Slug: state, State: state, Backends: []string{addr(srv)}, Readiness: "/healthz"})
 	}
 	time.Sleep(200 * time.Millisecond)
 	if n := probes.Load(); n != 0 {
 		t.Errorf("routes not running were probed %d times", n)
 	}
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
 	waitFor(t, 2*time.Second, "a running route probed", func() bool { return probes.Load() > 0 })
 }
 
@@ -163,7 +164,7 @@ func TestRouterHealthStopsOnClose(t *testing.T) {
 		probes.Add(1)
 	}))
 	t.Cleanup(srv.Close)
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
 	waitFor(t, 2*time.Second, "a running route probed", func() bool { return probes.Load() > 0 })
 	f.router.Close()
 	before := probes.Load()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 )
 
@@ -201,7 +202,7 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 }
 
 func TestActivityInUse(t *testing.T) {
-	a := NewActivity(nil, nil)
+	a := route.NewActivity(nil, nil)
 	end := a.Begin("busy")
 	a.Begin("other")()
 	if got := a.InUse(); !slices.Equal(got, []string{"busy"}) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -61,8 +62,8 @@ type PassivatorConfig struct {
 // that a check costs one small query however many tenants there are.
 type Passivator struct {
 	cfg      PassivatorConfig
-	routes   *Routes
-	activity *Activity
+	routes   *route.Routes
+	activity *route.Activity
 	sleeper  sleeper
 	store    sleepStore
 	started  time.Time
@@ -76,7 +77,7 @@ type Passivator struct {
 }
 
 // NewPassivator returns a passivator; Run starts it.
-func NewPassivator(cfg PassivatorConfig, routes *Routes, activity *Activity, sl sleeper, st sleepStore) *Passivator {
+func NewPassivator(cfg PassivatorConfig, routes *route.Routes, activity *route.Activity, sl sleeper, st sleepStore) *Passivator {
 	if cfg.ExpiredGrace <= 0 {
 		cfg.ExpiredGrace = 7 * 24 * time.Hour
 	}
@@ -105,7 +106,7 @@ func NewPassivator(cfg PassivatorConfig, routes *Routes, activity *Activity, sl 
 // routeChanged gives a tenant that has just started (or resumed) a full
 // idle period, however it was started: by a request, a button or a deploy.
 // Re-setting a running route (a reconcile pass) is not activity.
-func (p *Passivator) routeChanged(r Route, present bool) {
+func (p *Passivator) routeChanged(r route.Route, present bool) {
 	p.mu.Lock()
 	prev := p.states[r.TenantID]
 	if present {
@@ -118,7 +119,7 @@ func (p *Passivator) routeChanged(r Route, present bool) {
 	switch {
 	case !present:
 		p.activity.Forget(r.TenantID)
-	case r.State == StateRunning && prev != StateRunning:
+	case r.State == route.StateRunning && prev != route.StateRunning:
 		p.activity.Touch(r.TenantID)
 	}
 }
@@ -185,18 +186,18 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 	for _, c := range cands {
 		if exp := c.ExpiresAt(); !exp.IsZero() && now.After(exp) {
 			switch {
-			case c.State != StateExpired && !p.wasExpired(c.ID):
+			case c.State != route.StateExpired && !p.wasExpired(c.ID):
 				p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.expire(ctx, c, exp) })
 			case now.After(exp.Add(p.cfg.ExpiredGrace)):
 				p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.remove(ctx, c) })
 			}
 			continue
 		}
-		if c.DesiredState != StateRunning {
+		if c.DesiredState != route.StateRunning {
 			continue
 		}
-		route, ok := p.routes.Get(c.Slug)
-		if !ok || (route.State != StateRunning && route.State != StatePaused) {
+		rte, ok := p.routes.Get(c.Slug)
+		if !ok || (rte.State != route.StateRunning && rte.State != route.StatePaused) {
 			continue
 		}
 		idle, pause := p.limits(c.Environment, settings)
@@ -204,7 +205,7 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 		switch {
 		case idle > 0 && d >= idle:
 			p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.passivate(ctx, c, idle) })
-		case pause > 0 && d >= pause && route.State == StateRunning:
+		case pause > 0 && d >= pause && rte.State == route.StateRunning:
 			p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.pause(ctx, c, pause) })
 		}
 	}
@@ -274,14 +275,14 @@ func (p *Passivator) passivate(ctx context.Context, c store.SleepCandidate, idle
 // takeOutOfService marks a running tenant's route as passivating, with no
 // backends, and returns the route it replaced; false when the route is not
 // running (anymore).
-func (p *Passivator) takeOutOfService(slug string) (Route, bool) {
-	var before Route
-	changed := p.routes.Update(slug, func(r Route) (Route, bool) {
-		if r.State != StateRunning && r.State != StatePaused {
+func (p *Passivator) takeOutOfService(slug string) (route.Route, bool) {
+	var before route.Route
+	changed := p.routes.Update(slug, func(r route.Route) (route.Route, bool) {
+		if r.State != route.StateRunning && r.State != route.StatePaused {
 			return r, false
 		}
 		before = r
-		r.State = statePassivating
+		r.State = route.StatePassivating
 		r.Backends = nil
 		return r, true
 	})
@@ -290,9 +291,9 @@ func (p *Passivator) takeOutOfService(slug string) (Route, bool) {
 
 // putBackInService restores a route taken out of service, unless something
 // else has published a route for the tenant since.
-func (p *Passivator) putBackInService(before Route) {
-	p.routes.Update(before.Slug, func(r Route) (Route, bool) {
-		if r.State != statePassivating || r.Generation != before.Generation || r.TenantID != before.TenantID {
+func (p *Passivator) putBackInService(before route.Route) {
+	p.routes.Update(before.Slug, func(r route.Route) (route.Route, bool) {
+		if r.State != route.StatePassivating || r.Generation != before.Generation || r.TenantID != before.TenantID {
 			return r, false
 		}
 		return before, true
@@ -315,18 +316,18 @@ func (p *Passivator) expire(ctx context.Context, c store.SleepCandidate, at time
 	// route answers 410 at once, not the starting page).
 	msg := fmt.Sprintf("The trial expired on %s; it is removed after %s unless extended.",
 		at.UTC().Format("2006-01-02 15:04 UTC"), humanDuration(p.cfg.ExpiredGrace))
-	if err := p.store.SetTenantState(ctx, c.ID, StateExpired, msg); err != nil {
+	if err := p.store.SetTenantState(ctx, c.ID, route.StateExpired, msg); err != nil {
 		return fmt.Errorf("mark %s expired: %w", c.Slug, err)
 	}
 	p.mu.Lock()
 	p.expired[c.ID] = true
 	p.mu.Unlock()
-	p.setRouteState(c.Slug, StateExpired)
+	p.setRouteState(c.Slug, route.StateExpired)
 	if err := p.sleeper.Passivate(ctx, c.ID, "trial expired"); err != nil {
 		return fmt.Errorf("stop expired tenant %s: %w", c.Slug, err)
 	}
 	// Whatever the stop published, the route of an expired trial says so.
-	p.setRouteState(c.Slug, StateExpired)
+	p.setRouteState(c.Slug, route.StateExpired)
 	return nil
 }
 
@@ -363,7 +364,7 @@ func (p *Passivator) Extend(ctx context.Context, tenantID string, days int) (tim
 		return time.Time{}, err
 	}
 	msg := fmt.Sprintf("Trial extended by %d days, to %s.", days, until.UTC().Format("2006-01-02 15:04 UTC"))
-	if state != StateExpired {
+	if state != route.StateExpired {
 		return until, p.store.AddEvent(ctx, tenantID, "expiry", msg)
 	}
 	if err := p.store.SetTenantState(ctx, tenantID, "passivated", msg); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -27,8 +28,8 @@ func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	activity := NewActivity(nil, nil)
-	activity.now = clock
+	activity := route.NewActivity(nil, nil)
+	activity.Now = clock
 	p := NewPassivator(PassivatorConfig{
 		PauseOverride: -1, Now: clock,
 		Policy: func(string) (time.Duration, time.Duration) { return 30 * time.Minute, 2 * time.Minute },

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"errors"
 	"testing"
 	"time"
@@ -14,20 +15,20 @@ func TestPassivatorTakesRouteOutOfServiceBeforeStopping(t *testing.T) {
 		wantBack  bool
 	}{
 		{name: "stopped", wantState: "passivated"},
-		{name: "stop failed, route back in service", stopErr: errors.New("engine gone"), wantState: StateRunning, wantBack: true},
+		{name: "stop failed, route back in service", stopErr: errors.New("engine gone"), wantState: route.StateRunning, wantBack: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newPassivatorFixture(t, PassivatorConfig{IdleOverride: 3 * time.Second, PauseOverride: 0})
 			f.addRunning(t, "t1", "trial1", "trial", time.Time{})
-			var during Route
+			var during route.Route
 			f.sleeper.onPassivate = func(string) error {
 				during, _ = f.routes.Get("trial1")
 				return tc.stopErr
 			}
 			f.advance(4 * time.Second)
 			f.check(t)
-			if during.State != statePassivating || len(during.Backends) != 0 {
+			if during.State != route.StatePassivating || len(during.Backends) != 0 {
 				t.Fatalf("route while stopping = %+v, want passivating with no backends", during)
 			}
 			got, _ := f.routes.Get("trial1")
@@ -48,8 +49,8 @@ func TestPassivatorLastLookKeepsBusyTenantAwake(t *testing.T) {
 	var end func()
 	// The subscriber runs when the route is taken out of service: a request
 	// that began just before (it read the running route) is now in flight.
-	f.routes.Subscribe(func(r Route, _ bool) {
-		if r.State == statePassivating && end == nil {
+	f.routes.Subscribe(func(r route.Route, _ bool) {
+		if r.State == route.StatePassivating && end == nil {
 			end = f.activity.Begin("t1")
 		}
 	})
@@ -62,7 +63,7 @@ func TestPassivatorLastLookKeepsBusyTenantAwake(t *testing.T) {
 		t.Errorf("tenant with a request in flight passivated %d times", n)
 	}
 	got, _ := f.routes.Get("trial1")
-	if got.State != StateRunning || len(got.Backends) != 1 {
+	if got.State != route.StateRunning || len(got.Backends) != 1 {
 		t.Errorf("route = %+v, want running again with its backend", got)
 	}
 }

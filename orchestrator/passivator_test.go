@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -39,7 +40,7 @@ func insertTenant(t *testing.T, db *store.DB, id, slug, env string, expires time
 // fakeSleeper stands for the reconciler: it records calls and updates the
 // route table as the reconciler does.
 type fakeSleeper struct {
-	routes *Routes
+	routes *route.Routes
 	mu     sync.Mutex
 	calls  []string // "passivate:<id>", "pause:<id>", "wake:<id>"
 	// onPassivate, when set, runs first in Passivate; its error is returned.
@@ -60,7 +61,7 @@ func (f *fakeSleeper) setState(id, state string) {
 	for _, r := range f.routes.All() {
 		if r.TenantID == id {
 			r.State = state
-			if state != StatePaused {
+			if state != route.StatePaused {
 				r.Backends = nil
 			}
 			f.routes.Set(r)
@@ -81,7 +82,7 @@ func (f *fakeSleeper) Passivate(_ context.Context, id, _ string) error {
 
 func (f *fakeSleeper) Pause(_ context.Context, id string) error {
 	f.record("pause:" + id)
-	f.setState(id, StatePaused)
+	f.setState(id, route.StatePaused)
 	return nil
 }
 
@@ -101,8 +102,8 @@ func (f *fakeSleeper) count(s string) int {
 
 type passivatorFixture struct {
 	db       *store.DB
-	routes   *Routes
-	activity *Activity
+	routes   *route.Routes
+	activity *route.Activity
 	sleeper  *fakeSleeper
 	p        *Passivator
 	now      time.Time
@@ -133,9 +134,9 @@ func (f *passivatorFixture) check(t *testing.T) {
 
 func newPassivatorFixture(t *testing.T, cfg PassivatorConfig) *passivatorFixture {
 	t.Helper()
-	f := &passivatorFixture{db: openDB(t), routes: NewRoutes(), now: time.Now()}
-	f.activity = NewActivity(nil, nil)
-	f.activity.now = f.clock
+	f := &passivatorFixture{db: openDB(t), routes: route.NewRoutes(), now: time.Now()}
+	f.activity = route.NewActivity(nil, nil)
+	f.activity.Now = f.clock
 	f.sleeper = &fakeSleeper{routes: f.routes}
 	cfg.Now = f.clock
 	if cfg.Policy == nil {
@@ -156,7 +157,7 @@ func newPassivatorFixture(t *testing.T, cfg PassivatorConfig) *passivatorFixture
 func (f *passivatorFixture) addRunning(t *testing.T, id, slug, env string, expires time.Time) {
 	t.Helper()
 	insertTenant(t, f.db, id, slug, env, expires)
-	f.routes.Set(Route{TenantID: id, Slug: slug, State: StateRunning, Backends: []string{"10.0.0.2:80"}})
+	f.routes.Set(route.Route{TenantID: id, Slug: slug, State: route.StateRunning, Backends: []string{"10.0.0.2:80"}})
 }
 
 func TestPassivatorSleepTiers(t *testing.T) {
@@ -221,14 +222,14 @@ func TestPassivatorActivityAndWakeUpsResetIdleness(t *testing.T) {
 		t.Errorf("--pause-after 0 still paused: %v", f.sleeper.calls)
 	}
 	// Started again (by any means): a full idle period from then.
-	f.routes.Set(Route{TenantID: "t1", Slug: "trial1", State: StateRunning, Backends: []string{"10.0.0.3:80"}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "trial1", State: route.StateRunning, Backends: []string{"10.0.0.3:80"}})
 	f.advance(2 * time.Second)
 	f.check(t)
 	if f.sleeper.count("passivate:t1") != 1 {
 		t.Fatalf("passivated right after being started: %v", f.sleeper.calls)
 	}
 	// A reconcile pass re-setting the running route is not activity.
-	f.routes.Set(Route{TenantID: "t1", Slug: "trial1", State: StateRunning, Backends: []string{"10.0.0.3:80"}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "trial1", State: route.StateRunning, Backends: []string{"10.0.0.3:80"}})
 	f.advance(2 * time.Second)
 	f.check(t)
 	if f.sleeper.count("passivate:t1") != 2 {
@@ -270,7 +271,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	}
 	var state string
 	f.db.R.Get(&state, `SELECT state FROM tenants WHERE id = 't1'`)
-	if state != StateExpired {
+	if state != route.StateExpired {
 		t.Fatalf("state %q, want expired", state)
 	}
 	var events int
@@ -278,7 +279,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	if events != 1 {
 		t.Errorf("expiry events: %d", events)
 	}
-	if r, _ := f.routes.Get("trial1"); r.State != StateExpired {
+	if r, _ := f.routes.Get("trial1"); r.State != route.StateExpired {
 		t.Errorf("route state %q, want expired (answers 410)", r.State)
 	}
 
@@ -301,7 +302,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	f.advance(5 * 24 * time.Hour)
 	f.check(t)
 	f.db.R.Get(&state, `SELECT state FROM tenants WHERE id = 't2'`)
-	if state != StateExpired {
+	if state != route.StateExpired {
 		t.Fatalf("t2 state %q after its expiry, want expired", state)
 	}
 	f.advance(46 * time.Hour)
@@ -321,7 +322,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 func TestActivityFlushBatchesToTheDatabase(t *testing.T) {
 	db := openDB(t)
 	insertTenant(t, db, "t1", "acme", "trial", time.Time{})
-	a := NewActivity(db, nil)
+	a := route.NewActivity(db, nil)
 	ctx := context.Background()
 	for range 5 {
 		a.Begin("t1")()

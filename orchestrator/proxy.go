@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"context"
 	"errors"
 	"io"
@@ -26,7 +27,7 @@ type proxy struct {
 
 // proxied is what one request carries through the ReverseProxy.
 type proxied struct {
-	route Route
+	route route.Route
 	// mayActivate: when every backend fails to answer a dial, start the
 	// tenant (its containers may have been stopped behind our back, by a
 	// restart of the host or of the engine) rather than fail.
@@ -70,8 +71,8 @@ func newProxy(rt *Router) *proxy {
 }
 
 // serve proxies one request to a route's backends.
-func (p *proxy) serve(w http.ResponseWriter, r *http.Request, route Route, mayActivate bool) {
-	pr := &proxied{route: route, mayActivate: mayActivate}
+func (p *proxy) serve(w http.ResponseWriter, r *http.Request, rte route.Route, mayActivate bool) {
+	pr := &proxied{route: rte, mayActivate: mayActivate}
 	pr.gate.ResponseWriter = w
 	p.rp.ServeHTTP(&pr.gate, r.WithContext(context.WithValue(r.Context(), proxiedKey{}, pr)))
 }
@@ -147,7 +148,7 @@ func (p *proxy) errorHandler(gw http.ResponseWriter, r *http.Request, err error)
 		switch {
 		case !ok:
 			p.rt.notFound(w, r)
-		case cur.State == StateRunning && len(cur.Backends) > 0 && !sameBackends(st.route, cur):
+		case cur.State == route.StateRunning && len(cur.Backends) > 0 && !sameBackends(st.route, cur):
 			// The table changed while this request was on its way (an
 			// activation ended): the new backends are fresh.
 			p.serve(w, r, cur, false)

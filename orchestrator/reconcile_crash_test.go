@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -92,7 +93,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 				}
 
 				// A fresh reconciler, as after a restart: Run's first pass.
-				e.routes = NewRoutes()
+				e.routes = route.NewRoutes()
 				e.r = e.newReconciler(t, nil)
 				if err := e.r.reconcileNow(context.Background(), tn.ID); err != nil {
 					t.Fatalf("converging after the crash: %v", err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -142,7 +143,7 @@ func (r *Reconciler) setRoute(t *store.Tenant, state string, backends []string, 
 	if ok && old.State == state && old.Generation == gen && old.Title == t.Title && old.Readiness == readiness {
 		return
 	}
-	r.routes.Set(Route{
+	r.routes.Set(route.Route{
 		TenantID:   t.ID,
 		Slug:       t.Slug,
 		Title:      t.Title,

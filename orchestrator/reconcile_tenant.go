@@ -237,8 +237,8 @@ func (p *pass) converge(ctx context.Context, st *TenantStack) error {
 	if err != nil {
 		return err
 	}
-	route, ok := p.r.routes.Get(p.t.Slug)
-	if p.began || p.t.State != store.StateRunning || !ok || route.State != store.StateRunning || !slices.Equal(route.Backends, backends) {
+	rte, ok := p.r.routes.Get(p.t.Slug)
+	if p.began || p.t.State != store.StateRunning || !ok || rte.State != store.StateRunning || !slices.Equal(rte.Backends, backends) {
 		if backends, err = p.backends(ctx, st, true); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
@@ -30,7 +31,7 @@ type ReconcilerOptions struct {
 	DB         *store.DB
 	Runtime    runtime.Runtime
 	Blueprints Blueprints
-	Routes     *Routes
+	Routes     *route.Routes
 	Pool       *SubnetPool
 	// InstanceID is this appfactory's identity (store InstanceID): every
 	// object created carries it, and only objects carrying it are touched.
@@ -67,7 +68,7 @@ type Reconciler struct {
 	db      *store.DB
 	rt      runtime.Runtime
 	factory *Factory
-	routes  *Routes
+	routes  *route.Routes
 	log     *slog.Logger
 	queue   *workQueue
 	locks   *keyedMutex

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
@@ -16,7 +17,7 @@ import (
 type fakeEnv struct {
 	db     *store.DB
 	rt     *fakeRuntime
-	routes *Routes
+	routes *route.Routes
 	r      *Reconciler
 	bp     *testBlueprints
 }
@@ -32,7 +33,7 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 	rt.images["appfactory/testapp:1.0"] = "sha256:base1"
 	rt.images["appfactory/testapp:2.0"] = "sha256:base2"
 	bp := &testBlueprints{base: "appfactory/testapp:1.0", template: testStackYAML, port: 8080, limits: Limits{MemoryBytes: 64 << 20, CPUs: 0.5, PidsLimit: 64}}
-	e := &fakeEnv{db: db, rt: rt, routes: NewRoutes(), bp: bp}
+	e := &fakeEnv{db: db, rt: rt, routes: route.NewRoutes(), bp: bp}
 	e.r = e.newReconciler(t, nil)
 	return e
 }
@@ -137,9 +138,9 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 			t.Errorf("no event %q in %q", want, evs)
 		}
 	}
-	route, ok := e.routes.Get("acme")
-	if !ok || route.State != store.StateRunning || len(route.Backends) != 2 || route.Readiness != "/healthz" || route.TenantID != tn.ID {
-		t.Fatalf("route %+v", route)
+	rte, ok := e.routes.Get("acme")
+	if !ok || rte.State != store.StateRunning || len(rte.Backends) != 2 || rte.Readiness != "/healthz" || rte.TenantID != tn.ID {
+		t.Fatalf("route %+v", rte)
 	}
 	b, _ := e.db.LastBuild(context.Background(), tn.ID)
 	if b == nil || b.Result != store.BuildOK || !strings.Contains(b.Log, "Step 2/2") || !strings.Contains(b.Log, "COPY rootfs/ /") {
@@ -332,7 +333,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 
 	e.rt.takeCalls()
 	var routeStates []string
-	e.routes.Subscribe(func(r Route, _ bool) { routeStates = append(routeStates, r.State) })
+	e.routes.Subscribe(func(r route.Route, _ bool) { routeStates = append(routeStates, r.State) })
 	if err := e.r.Passivate(ctx, tn.ID, "idle for 15 minutes"); err != nil {
 		t.Fatal(err)
 	}

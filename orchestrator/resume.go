@@ -34,8 +34,8 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	route, ok := r.routes.Get(t.Slug)
-	if t.DesiredState != store.DesiredRunning || !t.Paused || !ok || route.State != store.StatePaused || len(route.Backends) == 0 {
+	rte, ok := r.routes.Get(t.Slug)
+	if t.DesiredState != store.DesiredRunning || !t.Paused || !ok || rte.State != store.StatePaused || len(rte.Backends) == 0 {
 		return false, nil
 	}
 	r.mu.Lock()
@@ -64,8 +64,8 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, r.opts.ReadyTimeout)
 	defer cancel()
-	if err := eachConcurrently(route.Backends, func(b string) error {
-		return r.opts.Ready(rctx, "http://"+b+route.Readiness)
+	if err := eachConcurrently(rte.Backends, func(b string) error {
+		return r.opts.Ready(rctx, "http://"+b+rte.Readiness)
 	}); err != nil {
 		return false, fmt.Errorf("resume %s: %w", t.Slug, err)
 	}
@@ -73,7 +73,7 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 	cv.mode = modeRunning
 	r.converged[id] = cv
 	r.mu.Unlock()
-	r.setRoute(t, store.StateRunning, route.Backends, route.Readiness)
+	r.setRoute(t, store.StateRunning, rte.Backends, rte.Readiness)
 	if err := r.db.SetTenantState(ctx, id, store.StateRunning, ""); err != nil {
 		return true, err
 	}

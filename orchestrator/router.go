@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"context"
 	"log/slog"
 	"net/http"
@@ -24,19 +25,6 @@ type resumer interface {
 type activationRecorder interface {
 	RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error
 }
-
-// Route states the router tells apart.
-const (
-	StateRunning  = "running"
-	StatePaused   = "paused"
-	StateExpired  = "expired"
-	statePending  = "pending"
-	stateBuilding = "building"
-	stateDeploy   = "deploying"
-	// statePassivating is a route the passivator has taken out of service
-	// while it stops the tenant.
-	statePassivating = "passivating"
-)
 
 // reservedPrefix is the path on every tenant host that the router answers
 // itself (status of an activation, the starting page's CSS and JS).
@@ -147,9 +135,9 @@ func (c *RouterConfig) defaults() {
 // a sleeping tenant on its first request.
 type Router struct {
 	cfg      RouterConfig
-	routes   *Routes
+	routes   *route.Routes
 	act      activator
-	activity *Activity
+	activity *route.Activity
 	proxy    *proxy
 	flights  *flights
 	base     context.Context
@@ -160,13 +148,13 @@ type Router struct {
 
 // NewRouter returns a router over the route table; act starts sleeping
 // tenants and activity records every proxied request.
-func NewRouter(cfg RouterConfig, routes *Routes, act activator, activity *Activity) *Router {
+func NewRouter(cfg RouterConfig, routes *route.Routes, act activator, activity *route.Activity) *Router {
 	cfg.defaults()
 	base, stop := context.WithCancel(context.Background())
 	rt := &Router{cfg: cfg, routes: routes, act: act, activity: activity, base: base, stop: stop, logger: cfg.Logger}
 	rt.flights = newFlights()
 	rt.proxy = newProxy(rt)
-	routes.Subscribe(func(r Route, present bool) {
+	routes.Subscribe(func(r route.Route, present bool) {
 		if !present {
 			rt.proxy.pools.drop(r.Slug)
 			rt.flights.forget(r.TenantID)
@@ -192,35 +180,35 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.notFound(w, r)
 		return
 	}
-	route, ok := rt.routes.Get(slug)
+	rte, ok := rt.routes.Get(slug)
 	if !ok {
 		rt.notFound(w, r)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, reservedPrefix) {
-		rt.serveReserved(w, r, route)
+		rt.serveReserved(w, r, rte)
 		return
 	}
-	end := rt.activity.Begin(route.TenantID)
+	end := rt.activity.Begin(rte.TenantID)
 	defer end()
 	// Read again now that the request counts as in flight: the passivator
 	// takes a route out of service before it looks at the tenant's requests
 	// one last time, so a request either holds the tenant awake or sees the
 	// route stopping and waits for its activation, never reaching a backend
 	// that is being stopped.
-	if again, ok := rt.routes.Get(slug); ok && again.TenantID == route.TenantID {
-		route = again
+	if again, ok := rt.routes.Get(slug); ok && again.TenantID == rte.TenantID {
+		rte = again
 	}
 	switch {
-	case route.State == StateRunning && len(route.Backends) > 0:
-		rt.proxy.serve(w, r, route, true)
-	case route.State == StateExpired:
+	case rte.State == route.StateRunning && len(rte.Backends) > 0:
+		rt.proxy.serve(w, r, rte, true)
+	case rte.State == route.StateExpired:
 		rt.cfg.Pages.Error(w, r, http.StatusGone, "This trial has ended",
 			"The trial period of this app is over. Ask your contact to extend it.")
-	case route.State == statePending || route.State == stateBuilding || route.State == stateDeploy:
-		rt.deploying(w, r, route)
+	case rte.State == route.StatePending || rte.State == route.StateBuilding || rte.State == route.StateDeploying:
+		rt.deploying(w, r, rte)
 	default:
-		rt.activateThenServe(w, r, route)
+		rt.activateThenServe(w, r, rte)
 	}
 }
 
@@ -231,9 +219,9 @@ func (rt *Router) notFound(w http.ResponseWriter, r *http.Request) {
 
 // deploying answers for a tenant that has never run yet: a browser waits on
 // the starting page, other clients get a 503 to retry.
-func (rt *Router) deploying(w http.ResponseWriter, r *http.Request, route Route) {
+func (rt *Router) deploying(w http.ResponseWriter, r *http.Request, rte route.Route) {
 	if isNavigation(r) {
-		rt.starting(w, r, route)
+		rt.starting(w, r, rte)
 		return
 	}
 	w.Header().Set("Retry-After", "5")
@@ -241,23 +229,23 @@ func (rt *Router) deploying(w http.ResponseWriter, r *http.Request, route Route)
 		"The app is still being built and deployed. Try again in a moment.")
 }
 
-func (rt *Router) starting(w http.ResponseWriter, r *http.Request, route Route) {
+func (rt *Router) starting(w http.ResponseWriter, r *http.Request, rte route.Route) {
 	h := w.Header()
 	h.Set("Retry-After", "1")
 	h.Set("Cache-Control", "no-store")
-	title := route.Title
+	title := rte.Title
 	if title == "" {
-		title = route.Slug
+		title = rte.Slug
 	}
 	rt.cfg.Pages.Starting(w, r, http.StatusServiceUnavailable, title, reservedPrefix+"status")
 }
 
 // serveReserved answers the router's own paths on a tenant host.
-func (rt *Router) serveReserved(w http.ResponseWriter, r *http.Request, route Route) {
+func (rt *Router) serveReserved(w http.ResponseWriter, r *http.Request, rte route.Route) {
 	rest := strings.TrimPrefix(r.URL.Path, reservedPrefix)
 	switch {
 	case rest == "status" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		rt.status(w, r, route)
+		rt.status(w, r, rte)
 	case strings.HasPrefix(rest, "static/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		r2 := r.Clone(r.Context())
 		r2.URL.Path = strings.TrimPrefix(rest, "static")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/route"
 	"appfactory/web"
 )
 
@@ -19,10 +20,10 @@ func BenchmarkRouterProxy(b *testing.B) {
 		w.Write([]byte("ok"))
 	}))
 	defer backend.Close()
-	routes := NewRoutes()
-	routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{backend.Listener.Addr().String()}})
+	routes := route.NewRoutes()
+	routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{backend.Listener.Addr().String()}})
 	rt := NewRouter(RouterConfig{Slug: func(h string) (string, bool) { return web.TenantSlug(h, "localhost") }},
-		routes, &fakeActivator{routes: routes}, NewActivity(nil, nil))
+		routes, &fakeActivator{routes: routes}, route.NewActivity(nil, nil))
 	defer rt.Close()
 	front := httptest.NewServer(rt)
 	defer front.Close()

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/route"
 	"appfactory/web"
 )
 
@@ -58,7 +59,7 @@ func deadAddr(t *testing.T) string {
 // fakeActivator stands for the reconciler: it counts calls and, after a
 // delay, routes the tenant to the given backends as running.
 type fakeActivator struct {
-	routes   *Routes
+	routes   *route.Routes
 	delay    time.Duration
 	backends []string
 	err      error
@@ -98,7 +99,7 @@ func (f *fakeActivator) Activate(ctx context.Context, tenantID string) error {
 	}
 	for _, r := range f.routes.All() {
 		if r.TenantID == tenantID {
-			r.State = StateRunning
+			r.State = route.StateRunning
 			r.Backends = f.backends
 			r.Generation++
 			f.routes.Set(r)
@@ -110,18 +111,18 @@ func (f *fakeActivator) Activate(ctx context.Context, tenantID string) error {
 // routerFixture is a router behind a real listener, with the web package's
 // pages, as serve wires it.
 type routerFixture struct {
-	routes   *Routes
+	routes   *route.Routes
 	act      *fakeActivator
-	activity *Activity
+	activity *route.Activity
 	router   *Router
 	srv      *httptest.Server
 }
 
 func newRouterFixture(t *testing.T, cfg RouterConfig) *routerFixture {
 	t.Helper()
-	routes := NewRoutes()
+	routes := route.NewRoutes()
 	act := &fakeActivator{routes: routes}
-	activity := NewActivity(nil, nil)
+	activity := route.NewActivity(nil, nil)
 	cfg.Slug = func(h string) (string, bool) { return web.TenantSlug(h, testDomain) }
 	cfg.Pages = Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage}
 	cfg.Static = web.TenantStatic()

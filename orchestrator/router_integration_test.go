@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -43,7 +44,7 @@ func (c *countingResumer) Resume(ctx context.Context, id string) error {
 type liveRouter struct {
 	*factoryEnv
 	act      *countingResumer
-	activity *Activity
+	activity *route.Activity
 	router   *Router
 	srv      *httptest.Server
 }
@@ -52,7 +53,7 @@ func newLiveRouter(t *testing.T) *liveRouter {
 	t.Helper()
 	e := newFactoryEnv(t)
 	lr := &liveRouter{factoryEnv: e, act: &countingResumer{countingActivator: countingActivator{inner: e.r}}}
-	lr.activity = NewActivity(e.db, nil)
+	lr.activity = route.NewActivity(e.db, nil)
 	lr.router = NewRouter(RouterConfig{
 		Slug:              func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
 		Pages:             Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},

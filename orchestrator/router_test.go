@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/route"
 	"bufio"
 	"fmt"
 	"io"
@@ -13,7 +14,7 @@ import (
 
 func TestRouterUnknownHosts(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
 	for _, host := range []string{"nobody.example.test", "a.acme.example.test", "acme.other.test", "-x.example.test", "acme.example.test.evil"} {
 		t.Run(host, func(t *testing.T) {
 			for _, accept := range []string{"application/json", "text/html"} {
@@ -33,7 +34,7 @@ func TestRouterUnknownHosts(t *testing.T) {
 func TestRouterRoutesToTheRightTenant(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	for i, slug := range []string{"acme", "globex", "initech"} {
-		f.routes.Set(Route{TenantID: fmt.Sprintf("t%d", i), Slug: slug, State: StateRunning, Backends: []string{addr(newBackend(t, slug))}})
+		f.routes.Set(route.Route{TenantID: fmt.Sprintf("t%d", i), Slug: slug, State: route.StateRunning, Backends: []string{addr(newBackend(t, slug))}})
 	}
 	tests := []struct{ host, want string }{
 		{"acme.example.test", "acme"},
@@ -58,7 +59,7 @@ func TestRouterRoutesToTheRightTenant(t *testing.T) {
 
 func TestRouterReplacesForwardingHeadersAndStripsPortalCookies(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{StripCookies: []string{"af_session", "af_flash"}})
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
 	tests := []struct {
 		name       string
 		cookie     string
@@ -143,7 +144,7 @@ func newHTTPServer(t *testing.T, h http.Handler) string {
 
 func TestRouterWebSocketUpgrade(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{upgradeBackend(t)}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{upgradeBackend(t)}})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +185,7 @@ func TestRouterStreamsWithoutBuffering(t *testing.T) {
 		<-release
 		fmt.Fprint(w, "data: last\n\n")
 	}))
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{backend}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{backend}})
 	resp := f.do(t, http.MethodGet, "acme.example.test", "/events", nil, nil)
 	defer resp.Body.Close()
 	br := bufio.NewReader(resp.Body)
@@ -205,7 +206,7 @@ func TestRouterStreamsWithoutBuffering(t *testing.T) {
 func TestRouterBalancesAndTakesOutFailedReplica(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{ReprobeInterval: 20 * time.Millisecond})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
 	seen := map[string]int{}
 	for range 10 {
 		code, e := f.getEcho(t, "acme.example.test", nil)
@@ -220,7 +221,7 @@ func TestRouterBalancesAndTakesOutFailedReplica(t *testing.T) {
 
 	// A replica that stops answering is skipped, with no error for clients.
 	dead := deadAddr(t)
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{dead, addr(b)}, Readiness: "/healthz", Generation: 2})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{dead, addr(b)}, Readiness: "/healthz", Generation: 2})
 	for range 6 {
 		code, e := f.getEcho(t, "acme.example.test", nil)
 		if code != 200 || e.Name != "b" {
@@ -247,7 +248,7 @@ func TestRouterBalancesAndTakesOutFailedReplica(t *testing.T) {
 
 func TestRouterRouteDeletionGives404(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
 	if code, _ := f.getEcho(t, "acme.example.test", nil); code != 200 {
 		t.Fatalf("before delete: %d", code)
 	}
@@ -259,7 +260,7 @@ func TestRouterRouteDeletionGives404(t *testing.T) {
 
 func TestRouterPassesRequestBodies(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: StateRunning, Backends: []string{deadAddr(t), addr(newBackend(t, "acme"))}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{deadAddr(t), addr(newBackend(t, "acme"))}})
 	for range 4 {
 		resp := f.do(t, http.MethodPost, "acme.example.test", "/upload", nil, strings.NewReader(strings.Repeat("x", 100000)))
 		body := readAll(t, resp)
@@ -271,7 +272,7 @@ func TestRouterPassesRequestBodies(t *testing.T) {
 
 func TestRouterStaticFilesOnTenantHost(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(Route{TenantID: "t1", Slug: "acme", State: "passivated"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: "passivated"})
 	for _, p := range []string{"/__appfactory/static/app.css", "/__appfactory/static/app.js"} {
 		resp := f.do(t, http.MethodGet, "acme.example.test", p, nil, nil)
 		body := readAll(t, resp)

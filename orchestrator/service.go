@@ -1,3 +1,10 @@
+// Package orchestrator is appfactory's Docker side as the handlers see it:
+// the Service that deploys, passivates, activates, upgrades and deletes
+// tenants, the admins' bulk Control, and the catalog-backed blueprints. The
+// pipeline itself lives in the packages below it (stack, factory, route,
+// reconcile, router, sleep, monitor), which drive the engine through
+// orchestrator/runtime's contract only; orchestrator/docker implements it
+// and is the one package that imports the Docker client.
 package orchestrator
 
 import (
@@ -10,6 +17,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -27,7 +35,7 @@ type Service struct {
 	Blueprints *CatalogBlueprints
 	Factory    *Factory
 	Reconciler waker
-	Routes     *Routes
+	Routes     *route.Routes
 	// PublicURL is a tenant's address, like http://acme.localhost:8080/.
 	PublicURL func(slug string) string
 	Logger    *slog.Logger

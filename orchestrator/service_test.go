@@ -7,6 +7,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -32,7 +33,7 @@ func newServiceEnv(t *testing.T) (*Service, *recordingWaker, *store.User) {
 	rt.images["appfactory/contentapp:2.0"] = "sha256:two"
 	url := func(slug string) string { return "http://" + slug + ".example.test/" }
 	w := &recordingWaker{}
-	svc := &Service{DB: db, Catalog: cat, Reconciler: w, Routes: NewRoutes(), PublicURL: url, Factory: NewFactory(rt),
+	svc := &Service{DB: db, Catalog: cat, Reconciler: w, Routes: route.NewRoutes(), PublicURL: url, Factory: NewFactory(rt),
 		Blueprints: &CatalogBlueprints{Catalog: cat, DataDir: t.TempDir(), PublicURL: url, SecretKey: []byte("k")}}
 	u := &store.User{Email: "o@example.com", Name: "Owner", PasswordHash: "x", Role: store.RoleProspect}
 	if err := db.CreateUser(context.Background(), u); err != nil {

@@ -1,13 +1,25 @@
-// Package orchestrator is appfactory's Docker side: the factory that builds
-// per-tenant images, the reconciler that keeps Docker in step with the
-// database, the router that serves tenant hosts, the passivator and the
-// monitor. It drives the engine through orchestrator/runtime's contract
-// only; orchestrator/docker implements it and is the one package that
-// imports the Docker client.
-package orchestrator
+// Package route is the in-memory route table and the activity tracker: what
+// the router needs to serve a tenant host, and when each tenant last served a
+// request. The reconciler writes routes, the router reads them, the
+// passivator and the monitor watch them; it imports none of them.
+package route
 
 import (
 	"sync"
+)
+
+// Route states: a route's State is the tenant's actual state, and the router
+// tells these apart.
+const (
+	StateRunning   = "running"
+	StatePaused    = "paused"
+	StateExpired   = "expired"
+	StatePending   = "pending"
+	StateBuilding  = "building"
+	StateDeploying = "deploying"
+	// StatePassivating is a route the passivator has taken out of service
+	// while it stops the tenant.
+	StatePassivating = "passivating"
 )
 
 // Route is what the router needs to serve one tenant host, kept in memory

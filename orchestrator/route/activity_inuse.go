@@ -1,4 +1,4 @@
-package orchestrator
+package route
 
 // InUse lists the tenants with a request in flight now, for the admin
 // dashboard's count of active tenants.

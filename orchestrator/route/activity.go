@@ -1,4 +1,4 @@
-package orchestrator
+package route
 
 import (
 	"context"
@@ -24,8 +24,9 @@ type Activity struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenantActivity
 	store   activityStore
-	now     func() time.Time
-	logger  *slog.Logger
+	// Now is the clock (time.Now); tests of the passivator set their own.
+	Now    func() time.Time
+	logger *slog.Logger
 }
 
 // tenantActivity uses atomics so that concurrent requests of one tenant
@@ -42,7 +43,7 @@ func NewActivity(st activityStore, logger *slog.Logger) *Activity {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Activity{tenants: make(map[string]*tenantActivity), store: st, now: time.Now, logger: logger}
+	return &Activity{tenants: make(map[string]*tenantActivity), store: st, Now: time.Now, logger: logger}
 }
 
 func (a *Activity) get(tenantID string) *tenantActivity {
@@ -68,9 +69,9 @@ func (a *Activity) Begin(tenantID string) (end func()) {
 	t := a.get(tenantID)
 	t.inflight.Add(1)
 	t.pending.Add(1)
-	t.last.Store(a.now().UnixNano())
+	t.last.Store(a.Now().UnixNano())
 	return func() {
-		t.last.Store(a.now().UnixNano())
+		t.last.Store(a.Now().UnixNano())
 		t.inflight.Add(-1)
 	}
 }
@@ -78,7 +79,7 @@ func (a *Activity) Begin(tenantID string) (end func()) {
 // Touch marks a tenant active now without counting a request: a tenant
 // that has just been started gets a full idle period.
 func (a *Activity) Touch(tenantID string) {
-	a.get(tenantID).last.Store(a.now().UnixNano())
+	a.get(tenantID).last.Store(a.Now().UnixNano())
 }
 
 // Forget drops a deleted tenant.
@@ -127,7 +128,7 @@ func (a *Activity) Flush(ctx context.Context) error {
 	if a.store == nil {
 		return nil
 	}
-	now := a.now().UTC()
+	now := a.Now().UTC()
 	day := now.Format(time.DateOnly)
 	type taken struct {
 		t    *tenantActivity
