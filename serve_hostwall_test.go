@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"appfactory/orchestrator"
 	"appfactory/orchestrator/hostwall"
+	"appfactory/orchestrator/stack"
 )
 
 // TestServeWallsOffHost: serve puts its wall up for its pool before it is
@@ -87,7 +87,7 @@ func iptablesS(t *testing.T, chain string) string {
 
 // TestWallOptOut: --wall-off-host=false installs nothing.
 func TestWallOptOut(t *testing.T) {
-	pool, err := orchestrator.NewSubnetPool(orchestrator.DefaultSubnetPool)
+	pool, err := stack.NewSubnetPool(stack.DefaultSubnetPool)
 	if err != nil {
 		t.Fatal(err)
 	}

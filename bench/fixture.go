@@ -20,6 +20,7 @@ import (
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -82,7 +83,7 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 		return f, fmt.Errorf("docker engine: %w", err)
 	}
 	n, _ := rand.Int(rand.Reader, big.NewInt(256))
-	pool, err := orchestrator.NewSubnetPool(fmt.Sprintf("10.216.%d.0/24", n.Int64()))
+	pool, err := stack.NewSubnetPool(fmt.Sprintf("10.216.%d.0/24", n.Int64()))
 	if err != nil {
 		return f, err
 	}
@@ -165,12 +166,12 @@ func (f *fixture) deploy(ctx context.Context, cat *catalog.Catalog) error {
 // containers returns the tenant's containers in start order: the store
 // first (web depends on it), then the web replicas.
 func (f *fixture) containers(ctx context.Context) ([]runtime.Container, error) {
-	cs, err := f.docker.ListContainers(ctx, map[string]string{orchestrator.LabelTenant: f.tenant.ID}, true)
+	cs, err := f.docker.ListContainers(ctx, map[string]string{stack.LabelTenant: f.tenant.ID}, true)
 	if err != nil {
 		return nil, err
 	}
 	sort.SliceStable(cs, func(i, j int) bool {
-		return cs[i].Labels[orchestrator.LabelService] == "store" && cs[j].Labels[orchestrator.LabelService] != "store"
+		return cs[i].Labels[stack.LabelService] == "store" && cs[j].Labels[stack.LabelService] != "store"
 	})
 	return cs, nil
 }

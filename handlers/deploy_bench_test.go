@@ -19,6 +19,7 @@ import (
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pool, _ := orchestrator.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", mrand.IntN(256)))
+	pool, _ := stack.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", mrand.IntN(256)))
 	routes := route.NewRoutes()
 	var svc *orchestrator.Service
 	var r *orchestrator.Reconciler
@@ -151,7 +152,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 func removeInstance(tb testing.TB, d *docker.Docker, instance string) {
 	tb.Helper()
 	ctx := context.Background()
-	only := map[string]string{orchestrator.LabelInstance: instance}
+	only := map[string]string{stack.LabelInstance: instance}
 	cs, _ := d.ListContainers(ctx, only, true)
 	for _, c := range cs {
 		if err := d.RemoveContainer(ctx, c.ID); err != nil {

@@ -18,6 +18,7 @@ import (
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -56,7 +57,7 @@ func logStack(t *testing.T, d *docker.Docker, tenantID string) map[string]string
 	ids := map[string]string{}
 	for _, name := range []string{"store-1", "web-1", "web-2"} {
 		service, n, _ := strings.Cut(name, "-")
-		l := map[string]string{orchestrator.LabelTenant: tenantID, "appfactory.service": service,
+		l := map[string]string{stack.LabelTenant: tenantID, "appfactory.service": service,
 			"com.docker.compose.project": project, "com.docker.compose.service": service, "com.docker.compose.container-number": n}
 		for k, v := range labels {
 			l[k] = v

@@ -11,6 +11,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -123,7 +124,7 @@ func (b *CatalogBlueprints) customInput(ref CustomRef) (CustomInput, error) {
 
 // Stack implements Blueprints: the version's template interpolated with the
 // tenant's values and loaded with compose-go, then made the tenant's own.
-func (b *CatalogBlueprints) Stack(ctx context.Context, t *store.Tenant, sp StackParams) (*TenantStack, error) {
+func (b *CatalogBlueprints) Stack(ctx context.Context, t *store.Tenant, sp stack.StackParams) (*stack.TenantStack, error) {
 	p, v, err := b.platformVersion(t)
 	if err != nil {
 		return nil, err
@@ -145,9 +146,9 @@ func (b *CatalogBlueprints) Stack(ctx context.Context, t *store.Tenant, sp Stack
 	if err != nil {
 		return nil, err
 	}
-	sp.Limits = Limits{MemoryBytes: e.MemoryBytes, CPUs: e.CPUs, PidsLimit: e.PidsLimit}
+	sp.Limits = stack.Limits{MemoryBytes: e.MemoryBytes, CPUs: e.CPUs, PidsLimit: e.PidsLimit}
 	sp.RouteService, sp.RoutePort, sp.Readiness = st.Route.Service, st.Route.Port, st.Readiness
-	return NewTenantStack(st.Project, st.ServiceOrder(), sp)
+	return stack.NewTenantStack(st.Project, st.ServiceOrder(), sp)
 }
 
 // secret is the tenant's ${SECRET}: an HMAC of its id.

@@ -8,6 +8,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -39,7 +40,7 @@ volumes:
 type testBlueprints struct {
 	base     string
 	template string
-	limits   Limits
+	limits   stack.Limits
 	port     int
 	// env is added to every service's template variables.
 	env map[string]string
@@ -55,18 +56,18 @@ func (b *testBlueprints) BuildInput(_ context.Context, t *store.Tenant) (BuildIn
 	}, nil
 }
 
-func (b *testBlueprints) Stack(ctx context.Context, t *store.Tenant, p StackParams) (*TenantStack, error) {
+func (b *testBlueprints) Stack(ctx context.Context, t *store.Tenant, p stack.StackParams) (*stack.TenantStack, error) {
 	vars := map[string]string{"APP_IMAGE": t.Image, "TENANT": t.ID, "SLUG": t.Slug}
 	for k, v := range b.env {
 		vars[k] = v
 	}
-	project, err := loadTestProject(ctx, b.template, ProjectName(t.Slug), vars)
+	project, err := loadTestProject(ctx, b.template, stack.ProjectName(t.Slug), vars)
 	if err != nil {
 		return nil, err
 	}
 	p.Limits = b.limits
 	p.RouteService, p.RoutePort, p.Readiness = "web", b.port, "/healthz"
-	return NewTenantStack(project, nil, p)
+	return stack.NewTenantStack(project, nil, p)
 }
 
 func loadTestProject(ctx context.Context, yaml, name string, vars map[string]string) (*types.Project, error) {

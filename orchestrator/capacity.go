@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 )
 
 // Capacity is the engine's host and the share of it that running tenants
@@ -57,7 +58,7 @@ func (p *CapacityProbe) Capacity(ctx context.Context) (Capacity, error) {
 	if err != nil {
 		return Capacity{}, err
 	}
-	list, err := p.Docker.ListContainers(ctx, map[string]string{LabelInstance: p.Instance}, false)
+	list, err := p.Docker.ListContainers(ctx, map[string]string{stack.LabelInstance: p.Instance}, false)
 	if err != nil {
 		return Capacity{}, fmt.Errorf("list running containers: %w", err)
 	}
@@ -74,7 +75,7 @@ func ComputeCapacity(host runtime.HostInfo, containers []runtime.Container, envO
 	c := Capacity{HostMemBytes: host.MemBytes, HostCPUs: host.CPUs}
 	tenants := map[string]bool{}
 	for _, ct := range containers {
-		tenant := ct.Labels[LabelTenant]
+		tenant := ct.Labels[stack.LabelTenant]
 		if tenant == "" || !(ct.Running || ct.Paused) {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 )
 
 func TestComputeCapacity(t *testing.T) {
@@ -17,7 +18,7 @@ func TestComputeCapacity(t *testing.T) {
 		return 0, 0, false
 	}
 	ct := func(tenant string, running, paused bool) runtime.Container {
-		return runtime.Container{Labels: map[string]string{LabelTenant: tenant}, Running: running, Paused: paused}
+		return runtime.Container{Labels: map[string]string{stack.LabelTenant: tenant}, Running: running, Paused: paused}
 	}
 	host := runtime.HostInfo{MemBytes: 4 << 30, CPUs: 2}
 	cases := []struct {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -124,18 +125,18 @@ func TestCrashInjectionConverges(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			// Also nothing of the instance beyond the tenant's objects.
-			all, _ := e.d.ListContainers(ctx, map[string]string{LabelInstance: e.instance}, true)
-			nets, _ := e.d.ListNetworks(ctx, map[string]string{LabelInstance: e.instance})
-			vols, _ := e.d.ListVolumes(ctx, map[string]string{LabelInstance: e.instance})
+			all, _ := e.d.ListContainers(ctx, map[string]string{stack.LabelInstance: e.instance}, true)
+			nets, _ := e.d.ListNetworks(ctx, map[string]string{stack.LabelInstance: e.instance})
+			vols, _ := e.d.ListVolumes(ctx, map[string]string{stack.LabelInstance: e.instance})
 			var names []string
 			for _, c := range all {
 				names = append(names, c.Name)
-				if !c.Running || c.Labels[LabelGeneration] != gen {
-					t.Errorf("%s: state %s generation %s", c.Name, c.State, c.Labels[LabelGeneration])
+				if !c.Running || c.Labels[stack.LabelGeneration] != gen {
+					t.Errorf("%s: state %s generation %s", c.Name, c.State, c.Labels[stack.LabelGeneration])
 				}
 			}
 			slices.Sort(names)
-			p := NamePrefix(e.instance, tn.Slug)
+			p := stack.NamePrefix(e.instance, tn.Slug)
 			wantNames, wantNets, wantVols := []string{p + "-store-1", p + "-web-1", p + "-web-2"}, 1, 1
 			if want == store.StateDeleted {
 				wantNames, wantNets, wantVols = nil, 0, 0

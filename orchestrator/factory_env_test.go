@@ -13,6 +13,7 @@ import (
 	"appfactory/catalog"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -25,7 +26,7 @@ type factoryEnv struct {
 	db       *store.DB
 	cat      *catalog.Catalog
 	routes   *route.Routes
-	pool     *SubnetPool
+	pool     *stack.SubnetPool
 	instance string
 	svc      *Service
 	user     *store.User
@@ -55,7 +56,7 @@ func newFactoryEnv(t *testing.T) *factoryEnv {
 	e.routes = route.NewRoutes()
 	// A /24 of a pool of the tests' own: 16 tenants; overlaps with
 	// concurrent tests are retried on another subnet.
-	e.pool, _ = NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", rand.IntN(256)))
+	e.pool, _ = stack.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", rand.IntN(256)))
 	e.instance = "test-" + e.id
 	e.user = &store.User{Email: e.id + "@example.com", Name: "Tester " + e.id, PasswordHash: "x", Role: store.RoleAdmin}
 	if err := e.db.CreateUser(ctx, e.user); err != nil {
@@ -192,7 +193,7 @@ func (e *factoryEnv) fatalWithEvents(t *testing.T, id, msg string) {
 func (e *factoryEnv) objects(t *testing.T, tenantID string) (cs []runtime.Container, ns []runtime.Network, vs []runtime.Volume) {
 	t.Helper()
 	ctx := context.Background()
-	only := map[string]string{LabelTenant: tenantID}
+	only := map[string]string{stack.LabelTenant: tenantID}
 	var err error
 	if cs, err = e.d.ListContainers(ctx, only, true); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -76,13 +77,13 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	slices.Sort(names)
-	if p := NamePrefix(e.instance, tn.Slug); !slices.Equal(names, []string{p + "-store-1", p + "-web-1"}) {
+	if p := stack.NamePrefix(e.instance, tn.Slug); !slices.Equal(names, []string{p + "-store-1", p + "-web-1"}) {
 		t.Errorf("containers %v, want %s-store-1 and %s-web-1", names, p, p)
 	}
-	if len(ns) != 1 || ns[0].Name != NetworkName(e.instance, tn.Slug) || !ns[0].Internal || ns[0].Subnet != tn.Subnet {
-		t.Errorf("network %+v, want %s internal on %s", ns, NetworkName(e.instance, tn.Slug), tn.Subnet)
+	if len(ns) != 1 || ns[0].Name != stack.NetworkName(e.instance, tn.Slug) || !ns[0].Internal || ns[0].Subnet != tn.Subnet {
+		t.Errorf("network %+v, want %s internal on %s", ns, stack.NetworkName(e.instance, tn.Slug), tn.Subnet)
 	}
-	if len(vs) != 1 || vs[0].Name != VolumeName(e.instance, tn.Slug, "data") {
+	if len(vs) != 1 || vs[0].Name != stack.VolumeName(e.instance, tn.Slug, "data") {
 		t.Errorf("volumes %+v", vs)
 	}
 
@@ -106,7 +107,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			"no host namespaces":     h.NetworkMode != "host" && h.PidMode != "host" && h.IpcMode != "host" && h.UTSMode != "host",
 			"json-file logs bounded": h.LogConfig.Type == "json-file" && h.LogConfig.Config["max-size"] != "" && h.LogConfig.Config["max-file"] != "",
 			"restart unless-stopped": h.RestartPolicy.Name == "unless-stopped",
-			"tenant network":         string(h.NetworkMode) == NetworkName(e.instance, tn.Slug),
+			"tenant network":         string(h.NetworkMode) == stack.NetworkName(e.instance, tn.Slug),
 		}
 		for _, m := range raw.Mounts {
 			if m.Type == "bind" {
@@ -119,14 +120,14 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			}
 		}
 		l := raw.Config.Labels
-		for k, want := range map[string]string{LabelTenant: tn.ID, LabelInstance: e.instance, LabelGeneration: "1",
-			LabelComposeProject: "af-" + tn.Slug, LabelComposeService: l[LabelService]} {
+		for k, want := range map[string]string{stack.LabelTenant: tn.ID, stack.LabelInstance: e.instance, stack.LabelGeneration: "1",
+			stack.LabelComposeProject: "af-" + tn.Slug, stack.LabelComposeService: l[stack.LabelService]} {
 			if l[k] != want || want == "" {
 				t.Errorf("%s: label %s = %q, want %q", c.Name, k, l[k], want)
 			}
 		}
-		if l[LabelConfigHash] == "" || l[LabelComposeNumber] != "1" {
-			t.Errorf("%s: config hash %q, number %q", c.Name, l[LabelConfigHash], l[LabelComposeNumber])
+		if l[stack.LabelConfigHash] == "" || l[stack.LabelComposeNumber] != "1" {
+			t.Errorf("%s: config hash %q, number %q", c.Name, l[stack.LabelConfigHash], l[stack.LabelComposeNumber])
 		}
 	}
 
@@ -152,8 +153,8 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	if b2 == nil || b2.Result != store.BuildReused {
 		t.Errorf("second build record: %+v", b2)
 	}
-	c1, _ := e.d.Inspect(ctx, NamePrefix(e.instance, tn.Slug)+"-web-1")
-	c2, _ := e.d.Inspect(ctx, NamePrefix(e.instance, tn2.Slug)+"-web-1")
+	c1, _ := e.d.Inspect(ctx, stack.NamePrefix(e.instance, tn.Slug)+"-web-1")
+	c2, _ := e.d.Inspect(ctx, stack.NamePrefix(e.instance, tn2.Slug)+"-web-1")
 	if c1.ImageID == "" || c1.ImageID != c2.ImageID {
 		t.Errorf("image ids %s and %s", c1.ImageID, c2.ImageID)
 	}
@@ -176,11 +177,11 @@ func TestDeployTwoReplicasBothServe(t *testing.T) {
 	if len(cs) != 3 {
 		t.Errorf("%d containers, want store + 2 web", len(cs))
 	}
-	c, _ := inspectEngine(context.Background(), e.d, NamePrefix(e.instance, tn.Slug)+"-web-2")
-	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[LabelComposeNumber] != "2" {
-		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[LabelComposeNumber])
+	c, _ := inspectEngine(context.Background(), e.d, stack.NamePrefix(e.instance, tn.Slug)+"-web-2")
+	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[stack.LabelComposeNumber] != "2" {
+		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[stack.LabelComposeNumber])
 	}
-	if aliases := c.NetworkSettings.Networks[NetworkName(e.instance, tn.Slug)].Aliases; !slices.Contains(aliases, "web") {
+	if aliases := c.NetworkSettings.Networks[stack.NetworkName(e.instance, tn.Slug)].Aliases; !slices.Contains(aliases, "web") {
 		t.Errorf("web-2 aliases %v", aliases)
 	}
 }
@@ -227,10 +228,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 	}
 	ra, _ := e.routes.Get(a.Slug)
 	rb, _ := e.routes.Get(b.Slug)
-	if code := probe(NetworkName(e.instance, a.Slug), ra.Backends[0]); code != 0 {
+	if code := probe(stack.NetworkName(e.instance, a.Slug), ra.Backends[0]); code != 0 {
 		t.Fatalf("a probe on A's network cannot reach A's web (exit %d): the probe itself is broken", code)
 	}
-	if code := probe(NetworkName(e.instance, a.Slug), rb.Backends[0]); code == 0 {
+	if code := probe(stack.NetworkName(e.instance, a.Slug), rb.Backends[0]); code == 0 {
 		t.Fatalf("a container on A's network reached B's web at %s", rb.Backends[0])
 	}
 }
@@ -275,8 +276,8 @@ func TestUpgradeKeepsData(t *testing.T) {
 	}
 	cs, _, vs := e.objects(t, tn.ID)
 	for _, c := range cs {
-		if c.Labels[LabelGeneration] != "2" || c.Image != tn.Image {
-			t.Errorf("%s: generation %s image %s", c.Name, c.Labels[LabelGeneration], c.Image)
+		if c.Labels[stack.LabelGeneration] != "2" || c.Image != tn.Image {
+			t.Errorf("%s: generation %s image %s", c.Name, c.Labels[stack.LabelGeneration], c.Image)
 		}
 	}
 	if len(cs) != 2 || len(vs) != 1 {
@@ -310,7 +311,7 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 		t.Errorf("image %s of no tenant left behind (err %v)", tn.Image, err)
 	}
 
-	labels := e.with(map[string]string{LabelTenant: "no-such-tenant", LabelInstance: e.instance})
+	labels := e.with(map[string]string{stack.LabelTenant: "no-such-tenant", stack.LabelInstance: e.instance})
 	vol := e.name("orphan")
 	if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
 		t.Fatal(err)
@@ -323,7 +324,7 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		_, cerr := e.d.Inspect(ctx, id)
-		vs, _ := e.d.ListVolumes(ctx, map[string]string{LabelTenant: "no-such-tenant", testLabel: e.id})
+		vs, _ := e.d.ListVolumes(ctx, map[string]string{stack.LabelTenant: "no-such-tenant", testLabel: e.id})
 		if cerr != nil && len(vs) == 0 {
 			break
 		}
@@ -341,7 +342,7 @@ func TestKilledContainerComesBack(t *testing.T) {
 	e := newFactoryEnv(t)
 	ctx := context.Background()
 	tn := e.deploy(t, e.app(t, "Phoenix", "1.0", "trial", 1))
-	name := NamePrefix(e.instance, tn.Slug) + "-web-1"
+	name := stack.NamePrefix(e.instance, tn.Slug) + "-web-1"
 	if err := e.d.Kill(ctx, name, "KILL"); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 )
 
 // fakeRuntime is an in-memory engine for tests of the reconciler's
@@ -162,7 +163,7 @@ func (f *fakeRuntime) ListNetworks(_ context.Context, labels map[string]string) 
 	defer f.mu.Unlock()
 	_ = f.call("list networks")
 	var out []runtime.Network
-	for _, name := range sortedNames(f.networks) {
+	for _, name := range stack.SortedNames(f.networks) {
 		if n := f.networks[name]; hasLabels(n.Labels, labels) {
 			out = append(out, n)
 		}
@@ -207,7 +208,7 @@ func (f *fakeRuntime) ListVolumes(_ context.Context, labels map[string]string) (
 	defer f.mu.Unlock()
 	_ = f.call("list volumes")
 	var out []runtime.Volume
-	for _, name := range sortedNames(f.volumes) {
+	for _, name := range stack.SortedNames(f.volumes) {
 		if v := f.volumes[name]; hasLabels(v.Labels, labels) {
 			out = append(out, v)
 		}
@@ -384,7 +385,7 @@ func (f *fakeRuntime) ListContainers(_ context.Context, labels map[string]string
 	defer f.mu.Unlock()
 	_ = f.call("list containers")
 	var out []runtime.Container
-	for _, name := range sortedNames(f.containers) {
+	for _, name := range stack.SortedNames(f.containers) {
 		c := f.containers[name]
 		if hasLabels(c.Labels, labels) && (all || c.Running) {
 			cc := c.Container
@@ -408,7 +409,7 @@ func (f *fakeRuntime) kill(name string, code int) {
 func (f *fakeRuntime) names() (containers, networks, volumes []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return sortedNames(f.containers), sortedNames(f.networks), sortedNames(f.volumes)
+	return stack.SortedNames(f.containers), stack.SortedNames(f.networks), stack.SortedNames(f.volumes)
 }
 
 func (f *fakeRuntime) container(name string) (fakeContainer, bool) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 )
 
 // EventKindContainer is the kind of the tenant events the monitor records.
@@ -84,7 +85,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 func (m *Monitor) watch(ctx context.Context, reconnect bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	events, errs := m.Events.Events(ctx, map[string]string{LabelInstance: m.Instance})
+	events, errs := m.Events.Events(ctx, map[string]string{stack.LabelInstance: m.Instance})
 	if reconnect && m.Waker != nil {
 		m.Waker.Wake("")
 	}
@@ -109,8 +110,8 @@ func (m *Monitor) watch(ctx context.Context, reconnect bool) error {
 // handle records one event and wakes the reconciler when the tenant may
 // need a repair.
 func (m *Monitor) handle(ctx context.Context, e runtime.Event) {
-	tenantID := e.Labels[LabelTenant]
-	if e.Type != "container" || tenantID == "" || e.Labels[LabelInstance] != m.Instance {
+	tenantID := e.Labels[stack.LabelTenant]
+	if e.Type != "container" || tenantID == "" || e.Labels[stack.LabelInstance] != m.Instance {
 		return
 	}
 	action, _, _ := strings.Cut(e.Action, ":")
@@ -182,7 +183,7 @@ func EventMessage(e runtime.Event) string {
 // "web-2", from its Compose labels: the engine's name also carries the
 // instance and the slug. A container without them keeps its own name.
 func ContainerShortName(name string, labels map[string]string) string {
-	svc, n := labels[LabelComposeService], labels[LabelComposeNumber]
+	svc, n := labels[stack.LabelComposeService], labels[stack.LabelComposeNumber]
 	if svc != "" && n != "" {
 		return svc + "-" + n
 	}

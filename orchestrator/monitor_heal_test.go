@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -37,7 +38,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	cs, _, _ := e.objects(t, tn.ID)
 	var victim runtime.Container
 	for _, c := range cs {
-		if c.Labels[LabelService] == "web" {
+		if c.Labels[stack.LabelService] == "web" {
 			victim = c
 		}
 	}

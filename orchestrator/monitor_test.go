@@ -11,6 +11,7 @@ import (
 
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 )
 
 func TestEventMessage(t *testing.T) {
@@ -18,7 +19,7 @@ func TestEventMessage(t *testing.T) {
 	// the instance and the slug, the message only the service and number.
 	labels := func(replica string, extra ...string) map[string]string {
 		svc, n, _ := strings.Cut(replica, "-")
-		m := map[string]string{LabelComposeProject: "af-acme", LabelComposeService: svc, LabelComposeNumber: n}
+		m := map[string]string{stack.LabelComposeProject: "af-acme", stack.LabelComposeService: svc, stack.LabelComposeNumber: n}
 		for i := 0; i+1 < len(extra); i += 2 {
 			m[extra[i]] = extra[i+1]
 		}
@@ -38,7 +39,7 @@ func TestEventMessage(t *testing.T) {
 		{runtime.Event{Action: "health_status: unhealthy", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 is unhealthy"},
 		{runtime.Event{Action: "pause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 paused"},
 		{runtime.Event{Action: "unpause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 resumed"},
-		{runtime.Event{Action: "stop", Name: "other-name", Labels: map[string]string{LabelComposeProject: "af-acme"}}, "container other-name stopped"},
+		{runtime.Event{Action: "stop", Name: "other-name", Labels: map[string]string{stack.LabelComposeProject: "af-acme"}}, "container other-name stopped"},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
@@ -122,7 +123,7 @@ func (r *recorder) waitWake(t *testing.T, want string) {
 func TestMonitorRecordsWakesAndResyncsAfterReconnect(t *testing.T) {
 	ev := func(action, tenant, instance string) runtime.Event {
 		return runtime.Event{Type: "container", Action: action, Name: "af-acme-web-1", ExitCode: "1",
-			Labels: map[string]string{LabelTenant: tenant, LabelInstance: instance, LabelComposeProject: "af-acme", LabelComposeService: "web", LabelComposeNumber: "1"}}
+			Labels: map[string]string{stack.LabelTenant: tenant, stack.LabelInstance: instance, stack.LabelComposeProject: "af-acme", stack.LabelComposeService: "web", stack.LabelComposeNumber: "1"}}
 	}
 	src := &fakeEvents{streams: []func(context.Context, chan<- runtime.Event, chan<- error){
 		func(ctx context.Context, out chan<- runtime.Event, errs chan<- error) {
@@ -164,7 +165,7 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 	instance, tenant := "test-"+env.id, "tenant-"+env.id
 	project := "af-" + env.id
 	spec := serverSpec(project+"-web-1", image, network, "")
-	spec.Labels = map[string]string{LabelInstance: instance, LabelTenant: tenant, LabelComposeProject: project, LabelComposeService: "web", LabelComposeNumber: "1"}
+	spec.Labels = map[string]string{stack.LabelInstance: instance, stack.LabelTenant: tenant, stack.LabelComposeProject: project, stack.LabelComposeService: "web", stack.LabelComposeNumber: "1"}
 	id := env.container(t, spec)
 
 	rec := newRecorder()

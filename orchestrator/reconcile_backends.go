@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 )
 
 // backends returns host:port of each routed replica on the tenant network,
 // probing each for readiness first when probe is set.
-func (p *pass) backends(ctx context.Context, st *TenantStack, probe bool) ([]string, error) {
+func (p *pass) backends(ctx context.Context, st *stack.TenantStack, probe bool) ([]string, error) {
 	var routed []runtime.ContainerSpec
 	for _, s := range st.Services {
 		if s.Routed {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -19,7 +20,7 @@ import (
 // takes hundreds of milliseconds, and starting one after the other would
 // add them up, while a dependent that needs its dependency retries (as
 // Compose asks of applications anyway).
-func (p *pass) ensureContainers(ctx context.Context, st *TenantStack, mode string) error {
+func (p *pass) ensureContainers(ctx context.Context, st *stack.TenantStack, mode string) error {
 	if err := p.createMissing(ctx, st); err != nil {
 		return err
 	}
@@ -47,7 +48,7 @@ func (p *pass) ensureContainers(ctx context.Context, st *TenantStack, mode strin
 			wave = nil
 			var mine []runtime.Container
 			for _, c := range started {
-				if c.Labels[LabelService] == svc.Name {
+				if c.Labels[stack.LabelService] == svc.Name {
 					mine = append(mine, c)
 				}
 			}
@@ -62,9 +63,9 @@ func (p *pass) ensureContainers(ctx context.Context, st *TenantStack, mode strin
 
 // createMissing creates the containers of the stack that do not exist, all
 // at once.
-func (p *pass) createMissing(ctx context.Context, st *TenantStack) error {
+func (p *pass) createMissing(ctx context.Context, st *stack.TenantStack) error {
 	var missing []runtime.ContainerSpec
-	for _, spec := range st.allContainers() {
+	for _, spec := range st.AllContainers() {
 		if _, ok := p.obs.containers[spec.Name]; !ok {
 			missing = append(missing, spec)
 		}
@@ -151,11 +152,11 @@ func (p *pass) create(ctx context.Context, spec runtime.ContainerSpec) (runtime.
 		if err != nil {
 			return runtime.Container{}, stepFailed(err, "Inspecting container %s failed", spec.Name)
 		}
-		if c.Labels[LabelTenant] != p.t.ID || c.Labels[LabelInstance] != p.r.opts.InstanceID {
-			return runtime.Container{}, stepFailed(fmt.Errorf("container %s belongs to tenant %q of instance %q", spec.Name, c.Labels[LabelTenant], c.Labels[LabelInstance]),
+		if c.Labels[stack.LabelTenant] != p.t.ID || c.Labels[stack.LabelInstance] != p.r.opts.InstanceID {
+			return runtime.Container{}, stepFailed(fmt.Errorf("container %s belongs to tenant %q of instance %q", spec.Name, c.Labels[stack.LabelTenant], c.Labels[stack.LabelInstance]),
 				"The name %s is taken by another deployment", spec.Name)
 		}
-		if c.Labels[LabelConfigHash] == spec.Labels[LabelConfigHash] || attempt > 0 {
+		if c.Labels[stack.LabelConfigHash] == spec.Labels[stack.LabelConfigHash] || attempt > 0 {
 			p.markAdopted(spec.Name)
 			return c, nil
 		}
@@ -179,8 +180,8 @@ func (p *pass) waitHealthy(ctx context.Context, cs []runtime.Container) error {
 }
 
 // stopAll stops running containers, later services first.
-func (p *pass) stopAll(ctx context.Context, st *TenantStack) error {
-	all := st.allContainers()
+func (p *pass) stopAll(ctx context.Context, st *stack.TenantStack) error {
+	all := st.AllContainers()
 	for i := len(all) - 1; i >= 0; i-- {
 		c, ok := p.obs.containers[all[i].Name]
 		if !ok || !(c.Running || c.Paused || c.State == "restarting") {
@@ -204,8 +205,8 @@ func (p *pass) stopAll(ctx context.Context, st *TenantStack) error {
 }
 
 // pauseAll freezes running containers, later services first.
-func (p *pass) pauseAll(ctx context.Context, st *TenantStack) error {
-	all := st.allContainers()
+func (p *pass) pauseAll(ctx context.Context, st *stack.TenantStack) error {
+	all := st.AllContainers()
 	for i := len(all) - 1; i >= 0; i-- {
 		c, ok := p.obs.containers[all[i].Name]
 		if !ok || c.Paused {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -115,8 +116,8 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 				}
 				for _, name := range cs {
 					c, _ := e.rt.container(name)
-					if !c.Running || c.Labels[LabelGeneration] != sc.wantGen {
-						t.Errorf("%s: running %v generation %s", name, c.Running, c.Labels[LabelGeneration])
+					if !c.Running || c.Labels[stack.LabelGeneration] != sc.wantGen {
+						t.Errorf("%s: running %v generation %s", name, c.Running, c.Labels[stack.LabelGeneration])
 					}
 				}
 				if sc.wantState == store.StateRunning {

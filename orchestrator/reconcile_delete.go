@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -19,7 +20,7 @@ func (p *pass) teardown(ctx context.Context) error {
 			return err
 		}
 	}
-	names := sortedNames(p.obs.containers)
+	names := stack.SortedNames(p.obs.containers)
 	// Later replicas and services last created go first; the order only
 	// matters for what a dying stack logs.
 	sort.Sort(sort.Reverse(sort.StringSlice(names)))
@@ -36,7 +37,7 @@ func (p *pass) teardown(ctx context.Context) error {
 	if len(p.obs.volumes) > 0 {
 		p.r.failpoint("before-remove-volume")
 	}
-	for _, name := range sortedNames(p.obs.volumes) {
+	for _, name := range stack.SortedNames(p.obs.volumes) {
 		if err := p.r.rt.RemoveVolume(ctx, name); err != nil {
 			return stepFailed(err, "Removing volume %s failed", name)
 		}

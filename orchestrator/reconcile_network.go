@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -12,7 +13,7 @@ import (
 // engine refuses (a network appfactory did not make overlaps it) is set
 // aside and another one claimed. Networks of the tenant under another name
 // are removed.
-func (p *pass) ensureNetwork(ctx context.Context, st *TenantStack) error {
+func (p *pass) ensureNetwork(ctx context.Context, st *stack.TenantStack) error {
 	var have bool
 	for _, n := range p.obs.networks {
 		if n.Name == st.Network.Name {
@@ -58,7 +59,7 @@ func (p *pass) ensureNetwork(ctx context.Context, st *TenantStack) error {
 
 // ensureVolumes creates the named volumes that are missing. Volumes no
 // longer in the stack are kept: they hold data.
-func (p *pass) ensureVolumes(ctx context.Context, st *TenantStack) error {
+func (p *pass) ensureVolumes(ctx context.Context, st *stack.TenantStack) error {
 	for _, v := range st.Volumes {
 		if _, ok := p.obs.volumes[v.Name]; ok {
 			continue
@@ -71,7 +72,7 @@ func (p *pass) ensureVolumes(ctx context.Context, st *TenantStack) error {
 		}
 		p.obs.volumes[v.Name] = runtime.Volume{Name: v.Name, Labels: v.Labels}
 		p.event(ctx, store.EventObject, "Created volume %s", v.Name)
-		p.r.failpoint("after-volume:" + v.Labels[LabelComposeVolume])
+		p.r.failpoint("after-volume:" + v.Labels[stack.LabelComposeVolume])
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -15,7 +16,7 @@ import (
 // instance, a cheap check per tenant against what its last pass left (a
 // tenant that differs is queued for a full pass), and the orphan sweep.
 func (r *Reconciler) resync(ctx context.Context) error {
-	only := map[string]string{LabelInstance: r.opts.InstanceID}
+	only := map[string]string{stack.LabelInstance: r.opts.InstanceID}
 	// Docker first, then the database: an object in the listing belongs to
 	// a tenant row that exists by the time the tenants are read.
 	cs, err := r.rt.ListContainers(ctx, only, true)
@@ -33,11 +34,11 @@ func (r *Reconciler) resync(ctx context.Context) error {
 	live := make(map[string]bool, len(ts))
 	byTenant := map[string][]runtime.Container{}
 	for _, c := range cs {
-		byTenant[c.Labels[LabelTenant]] = append(byTenant[c.Labels[LabelTenant]], c)
+		byTenant[c.Labels[stack.LabelTenant]] = append(byTenant[c.Labels[stack.LabelTenant]], c)
 	}
 	networks := map[string]int{}
 	for _, n := range ns {
-		networks[n.Labels[LabelTenant]]++
+		networks[n.Labels[stack.LabelTenant]]++
 	}
 	now := time.Now()
 	var queue []string
@@ -80,7 +81,7 @@ func (r *Reconciler) looksConverged(t *store.Tenant, cs []runtime.Container, net
 	}
 	gen := strconv.FormatInt(t.Generation, 10)
 	for _, c := range cs {
-		if c.Labels[LabelGeneration] != gen {
+		if c.Labels[stack.LabelGeneration] != gen {
 			return false
 		}
 		switch mode {
@@ -133,19 +134,19 @@ func (r *Reconciler) sweepOrphans(ctx context.Context, live map[string]bool, cs 
 		}
 	}
 	for _, c := range cs {
-		tenant := c.Labels[LabelTenant]
+		tenant := c.Labels[stack.LabelTenant]
 		if due("c:"+c.ID, tenant) {
 			removed("container", c.Name, tenant, r.rt.RemoveContainer(ctx, c.ID))
 		}
 	}
 	for _, v := range vs {
-		tenant := v.Labels[LabelTenant]
+		tenant := v.Labels[stack.LabelTenant]
 		if due("v:"+v.Name, tenant) {
 			removed("volume", v.Name, tenant, r.rt.RemoveVolume(ctx, v.Name))
 		}
 	}
 	for _, n := range ns {
-		tenant := n.Labels[LabelTenant]
+		tenant := n.Labels[stack.LabelTenant]
 		if due("n:"+n.ID, tenant) {
 			removed("network", n.Name, tenant, r.rt.RemoveNetwork(ctx, n.ID))
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -42,7 +43,7 @@ func (o *observed) empty() bool {
 // observe lists a tenant's objects by their labels: only those of this
 // instance count.
 func (r *Reconciler) observe(ctx context.Context, tenantID string) (*observed, error) {
-	labels := map[string]string{LabelTenant: tenantID, LabelInstance: r.opts.InstanceID}
+	labels := map[string]string{stack.LabelTenant: tenantID, stack.LabelInstance: r.opts.InstanceID}
 	cs, err := r.rt.ListContainers(ctx, labels, true)
 	if err != nil {
 		return nil, err
@@ -122,8 +123,8 @@ func (r *Reconciler) reconcileTenant(ctx context.Context, t *store.Tenant) error
 	return p.converge(ctx, st)
 }
 
-func (r *Reconciler) stackParams(t *store.Tenant) StackParams {
-	return StackParams{
+func (r *Reconciler) stackParams(t *store.Tenant) stack.StackParams {
+	return stack.StackParams{
 		TenantID:   t.ID,
 		Slug:       t.Slug,
 		InstanceID: r.opts.InstanceID,
@@ -188,7 +189,7 @@ func (p *pass) event(ctx context.Context, kind, format string, args ...any) {
 }
 
 // converge brings the tenant's objects to its stack and mode.
-func (p *pass) converge(ctx context.Context, st *TenantStack) error {
+func (p *pass) converge(ctx context.Context, st *stack.TenantStack) error {
 	if err := p.ensureNetwork(ctx, st); err != nil {
 		return err
 	}
@@ -202,7 +203,7 @@ func (p *pass) converge(ctx context.Context, st *TenantStack) error {
 	if err := p.ensureContainers(ctx, st, mode); err != nil {
 		return err
 	}
-	n := len(st.allContainers())
+	n := len(st.AllContainers())
 	switch mode {
 	case modePassivated:
 		// However the stop was asked for (the passivator, a button), new
@@ -249,17 +250,17 @@ func (p *pass) converge(ctx context.Context, st *TenantStack) error {
 
 // replicaName is "web-1" for a container's labels.
 func replicaName(labels map[string]string) string {
-	return labels[LabelService] + "-" + labels[LabelComposeNumber]
+	return labels[stack.LabelService] + "-" + labels[stack.LabelComposeNumber]
 }
 
 // removeStale removes containers that are not in the stack, whose
 // configuration or generation changed, or that are dead: removed ones are
 // created again afresh. Later services go first, so a service never loses
 // what it depends on while it still runs.
-func (p *pass) removeStale(ctx context.Context, st *TenantStack) error {
+func (p *pass) removeStale(ctx context.Context, st *stack.TenantStack) error {
 	desired := map[string]runtime.ContainerSpec{}
 	rank := map[string]int{}
-	for i, c := range st.allContainers() {
+	for i, c := range st.AllContainers() {
 		desired[c.Name] = c
 		rank[c.Name] = i
 	}
@@ -273,9 +274,9 @@ func (p *pass) removeStale(ctx context.Context, st *TenantStack) error {
 		switch {
 		case !ok:
 			stale = append(stale, staleOne{c, "no longer part of the stack"})
-		case c.Labels[LabelGeneration] != d.Labels[LabelGeneration]:
-			stale = append(stale, staleOne{c, fmt.Sprintf("replaced by generation %s", d.Labels[LabelGeneration])})
-		case c.Labels[LabelConfigHash] != d.Labels[LabelConfigHash]:
+		case c.Labels[stack.LabelGeneration] != d.Labels[stack.LabelGeneration]:
+			stale = append(stale, staleOne{c, fmt.Sprintf("replaced by generation %s", d.Labels[stack.LabelGeneration])})
+		case c.Labels[stack.LabelConfigHash] != d.Labels[stack.LabelConfigHash]:
 			stale = append(stale, staleOne{c, "its configuration changed"})
 		case c.State == "dead":
 			stale = append(stale, staleOne{c, "it is dead"})

@@ -12,6 +12,7 @@ import (
 	"appfactory/apperr"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -22,7 +23,7 @@ type Blueprints interface {
 	BuildInput(ctx context.Context, t *store.Tenant) (BuildInput, error)
 	// Stack is the tenant's desired Docker objects; p carries the names,
 	// labels and subnet, the blueprint adds image, limits and route.
-	Stack(ctx context.Context, t *store.Tenant, p StackParams) (*TenantStack, error)
+	Stack(ctx context.Context, t *store.Tenant, p stack.StackParams) (*stack.TenantStack, error)
 }
 
 // ReconcilerOptions configure a Reconciler. DB, Runtime, Blueprints, Routes,
@@ -32,7 +33,7 @@ type ReconcilerOptions struct {
 	Runtime    runtime.Runtime
 	Blueprints Blueprints
 	Routes     *route.Routes
-	Pool       *SubnetPool
+	Pool       *stack.SubnetPool
 	// InstanceID is this appfactory's identity (store InstanceID): every
 	// object created carries it, and only objects carrying it are touched.
 	InstanceID string
@@ -117,7 +118,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 		o.Logger = slog.Default()
 	}
 	f := NewFactory(o.Runtime)
-	f.Labels = with(o.Labels, map[string]string{LabelInstance: o.InstanceID})
+	f.Labels = stack.WithLabels(o.Labels, map[string]string{stack.LabelInstance: o.InstanceID})
 	return &Reconciler{
 		opts:       o,
 		db:         o.DB,

@@ -10,6 +10,7 @@ import (
 
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -32,7 +33,7 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 	rt := newFakeRuntime()
 	rt.images["appfactory/testapp:1.0"] = "sha256:base1"
 	rt.images["appfactory/testapp:2.0"] = "sha256:base2"
-	bp := &testBlueprints{base: "appfactory/testapp:1.0", template: testStackYAML, port: 8080, limits: Limits{MemoryBytes: 64 << 20, CPUs: 0.5, PidsLimit: 64}}
+	bp := &testBlueprints{base: "appfactory/testapp:1.0", template: testStackYAML, port: 8080, limits: stack.Limits{MemoryBytes: 64 << 20, CPUs: 0.5, PidsLimit: 64}}
 	e := &fakeEnv{db: db, rt: rt, routes: route.NewRoutes(), bp: bp}
 	e.r = e.newReconciler(t, nil)
 	return e
@@ -40,7 +41,7 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 
 func (e *fakeEnv) newReconciler(t *testing.T, failpoint func(string)) *Reconciler {
 	t.Helper()
-	pool, _ := NewSubnetPool("10.250.0.0/24")
+	pool, _ := stack.NewSubnetPool("10.250.0.0/24")
 	r, err := NewReconciler(ReconcilerOptions{
 		DB: e.db, Runtime: e.rt, Blueprints: e.bp, Routes: e.routes, Pool: pool,
 		InstanceID: "inst1", OrphanGrace: time.Millisecond, ReadyTimeout: 2 * time.Second,
@@ -153,14 +154,14 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 	if s.MemoryBytes != 64<<20 || s.CPUs != 0.5 || s.PidsLimit != 64 || s.Network != "af-inst1-acme" || !slices.Equal(s.Aliases, []string{"web"}) {
 		t.Errorf("web-2 spec: %+v", s)
 	}
-	for k, v := range map[string]string{LabelTenant: tn.ID, LabelInstance: "inst1", LabelService: "web", LabelGeneration: "1",
-		LabelComposeProject: "af-acme", LabelComposeService: "web", LabelComposeNumber: "2"} {
+	for k, v := range map[string]string{stack.LabelTenant: tn.ID, stack.LabelInstance: "inst1", stack.LabelService: "web", stack.LabelGeneration: "1",
+		stack.LabelComposeProject: "af-acme", stack.LabelComposeService: "web", stack.LabelComposeNumber: "2"} {
 		if s.Labels[k] != v {
 			t.Errorf("label %s = %q, want %q", k, s.Labels[k], v)
 		}
 	}
-	if !slices.Contains(s.Env, "TENANT="+tn.ID) || s.Labels[LabelConfigHash] == "" {
-		t.Errorf("env %v / hash %q", s.Env, s.Labels[LabelConfigHash])
+	if !slices.Contains(s.Env, "TENANT="+tn.ID) || s.Labels[stack.LabelConfigHash] == "" {
+		t.Errorf("env %v / hash %q", s.Env, s.Labels[stack.LabelConfigHash])
 	}
 
 	// A second pass changes nothing and records nothing.
@@ -268,8 +269,8 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 		t.Fatalf("after upgrade: %+v", got)
 	}
 	c, _ := e.rt.container("af-inst1-acme-store-1")
-	if c.Labels[LabelGeneration] != "2" {
-		t.Errorf("generation label %q", c.Labels[LabelGeneration])
+	if c.Labels[stack.LabelGeneration] != "2" {
+		t.Errorf("generation label %q", c.Labels[stack.LabelGeneration])
 	}
 	_, _, vols := e.rt.names()
 	if !slices.Equal(vols, []string{"af-inst1-acme-data"}) {
@@ -536,7 +537,7 @@ func TestReconcileAdoptsUnlistedContainer(t *testing.T) {
 	// The engine has the container but a listing missed it: creating adopts it.
 	e.rt.mu.Lock()
 	c := e.rt.containers["af-inst1-acme-web-1"]
-	delete(c.Labels, LabelTenant)
+	delete(c.Labels, stack.LabelTenant)
 	e.rt.mu.Unlock()
 	_, err := e.pass(t, tn.ID)
 	if err == nil || !strings.Contains(err.Error(), "taken by another deployment") {
@@ -553,10 +554,10 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	e.pass(t, b.ID)
 	e.rt.kill("af-inst1-b-web-1", 1)
 	// An orphan of this instance, one of another instance.
-	e.rt.EnsureNetwork(ctx, runtime.NetworkSpec{Name: "af-gone", Subnet: "10.250.0.128/28", Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
-	e.rt.EnsureVolume(ctx, runtime.VolumeSpec{Name: "af-gone-data", Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
-	e.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: "af-gone-web-1", Network: "af-gone", Volumes: []runtime.VolumeMount{{Name: "af-gone-data", Target: "/data"}}, Labels: map[string]string{LabelTenant: "gone", LabelInstance: "inst1"}})
-	e.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: "af-theirs-web-1", Labels: map[string]string{LabelTenant: "theirs", LabelInstance: "inst2"}})
+	e.rt.EnsureNetwork(ctx, runtime.NetworkSpec{Name: "af-gone", Subnet: "10.250.0.128/28", Labels: map[string]string{stack.LabelTenant: "gone", stack.LabelInstance: "inst1"}})
+	e.rt.EnsureVolume(ctx, runtime.VolumeSpec{Name: "af-gone-data", Labels: map[string]string{stack.LabelTenant: "gone", stack.LabelInstance: "inst1"}})
+	e.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: "af-gone-web-1", Network: "af-gone", Volumes: []runtime.VolumeMount{{Name: "af-gone-data", Target: "/data"}}, Labels: map[string]string{stack.LabelTenant: "gone", stack.LabelInstance: "inst1"}})
+	e.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: "af-theirs-web-1", Labels: map[string]string{stack.LabelTenant: "theirs", stack.LabelInstance: "inst2"}})
 
 	if err := e.r.resync(ctx); err != nil {
 		t.Fatal(err)

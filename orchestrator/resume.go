@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -44,7 +45,7 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 	if !known || cv.mode != modePaused || cv.generation != t.Generation {
 		return false, nil
 	}
-	cs, err := r.rt.ListContainers(ctx, map[string]string{LabelTenant: id, LabelInstance: r.opts.InstanceID}, false)
+	cs, err := r.rt.ListContainers(ctx, map[string]string{stack.LabelTenant: id, stack.LabelInstance: r.opts.InstanceID}, false)
 	if err != nil || len(cs) != cv.containers {
 		return false, nil
 	}

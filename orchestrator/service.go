@@ -18,6 +18,7 @@ import (
 	"appfactory/apperr"
 	"appfactory/catalog"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -124,9 +125,9 @@ func (s *Service) DeployApp(ctx context.Context, app *store.App, by *store.User)
 	if e.TTL > 0 {
 		t.ExpiresAtS = store.NullTime(s.DB.Now().Add(e.TTL))
 	}
-	base := BaseSlug(app.Name)
+	base := stack.BaseSlug(app.Name)
 	for i := 0; ; i++ {
-		t.ID, t.Slug = "", SlugCandidate(base, i)
+		t.ID, t.Slug = "", stack.SlugCandidate(base, i)
 		err = s.DB.CreateTenant(ctx, t, e.MaxTenantsPerUser)
 		if !errors.Is(err, store.ErrSlugTaken) {
 			break
@@ -257,7 +258,7 @@ func (s *Service) Preview(ctx context.Context, app *store.App) (string, string, 
 		return "", "", err
 	}
 	assembly, _ := json.Marshal(a)
-	slug := BaseSlug(app.Name)
+	slug := stack.BaseSlug(app.Name)
 	t := &store.Tenant{ID: "preview", AppID: app.ID, Slug: slug, Platform: app.Platform, Version: app.Version,
 		Environment: app.Environment, Replicas: max(app.Replicas, 1), Assembly: string(assembly), Generation: 1}
 	in, err := s.Blueprints.BuildInput(ctx, t)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -121,7 +122,7 @@ func (s *Sampler) SampleOnce(ctx context.Context) (SampleResult, error) {
 		return res, err
 	}
 	res.Host = host
-	list, err := s.Docker.ListContainers(ctx, map[string]string{LabelInstance: s.Instance}, false)
+	list, err := s.Docker.ListContainers(ctx, map[string]string{stack.LabelInstance: s.Instance}, false)
 	if err != nil {
 		return res, fmt.Errorf("list running containers: %w", err)
 	}
@@ -133,7 +134,7 @@ func (s *Sampler) SampleOnce(ctx context.Context) (SampleResult, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.Concurrency)
 	for _, c := range list {
-		tenant := c.Labels[LabelTenant]
+		tenant := c.Labels[stack.LabelTenant]
 		if tenant == "" || !c.Running || c.Paused {
 			continue
 		}

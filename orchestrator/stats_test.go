@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -27,7 +28,7 @@ func TestSamplerSamplesRunningTenantsOnly(t *testing.T) {
 	run := func(tenant, name string) string {
 		t.Helper()
 		spec := serverSpec(env.name(name), image, network, "")
-		spec.Labels = map[string]string{LabelInstance: instance, LabelTenant: tenant}
+		spec.Labels = map[string]string{stack.LabelInstance: instance, stack.LabelTenant: tenant}
 		id := env.container(t, spec)
 		env.startReady(t, id, network)
 		return id
@@ -43,7 +44,7 @@ func TestSamplerSamplesRunningTenantsOnly(t *testing.T) {
 	}
 	// Another instance's container on the same engine is none of ours.
 	other := serverSpec(env.name("other-web-1"), image, network, "")
-	other.Labels = map[string]string{LabelInstance: "another", LabelTenant: "other"}
+	other.Labels = map[string]string{stack.LabelInstance: "another", stack.LabelTenant: "other"}
 	env.startReady(t, env.container(t, other), network)
 
 	now := time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)

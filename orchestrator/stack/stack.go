@@ -1,4 +1,8 @@
-package orchestrator
+// Package stack turns a tenant's loaded Compose project into its stack: the
+// Docker objects it should have, with deterministic names and ownership
+// labels; it also holds the slug rules and the subnet pool tenant networks
+// take their addresses from.
+package stack
 
 import (
 	"crypto/sha256"
@@ -146,13 +150,13 @@ func NewTenantStack(project *types.Project, order []string, p StackParams) (*Ten
 			Name:     NetworkName(p.InstanceID, p.Slug),
 			Subnet:   p.Subnet,
 			Internal: true,
-			Labels:   with(base, map[string]string{LabelComposeNetwork: "default"}),
+			Labels:   WithLabels(base, map[string]string{LabelComposeNetwork: "default"}),
 		},
 	}
 	for _, name := range slices.Sorted(maps.Keys(project.Volumes)) {
 		st.Volumes = append(st.Volumes, runtime.VolumeSpec{
 			Name:   VolumeName(p.InstanceID, p.Slug, name),
-			Labels: with(base, map[string]string{LabelComposeVolume: name}),
+			Labels: WithLabels(base, map[string]string{LabelComposeVolume: name}),
 		})
 	}
 	healthy := map[string]bool{}
@@ -249,7 +253,7 @@ func containerSpec(s types.ServiceConfig, n int, p StackParams, base map[string]
 		}
 		spec.Healthcheck = hc
 	}
-	labels := with(base, map[string]string{
+	labels := WithLabels(base, map[string]string{
 		LabelService:        s.Name,
 		LabelComposeService: s.Name,
 		LabelComposeNumber:  strconv.Itoa(n),
@@ -316,16 +320,16 @@ func serviceOrder(project *types.Project) ([]string, error) {
 	return out, nil
 }
 
-// with returns a copy of base with extra added.
-func with(base, extra map[string]string) map[string]string {
+// WithLabels returns a copy of base with extra added.
+func WithLabels(base, extra map[string]string) map[string]string {
 	m := make(map[string]string, len(base)+len(extra))
 	maps.Copy(m, base)
 	maps.Copy(m, extra)
 	return m
 }
 
-// allContainers lists a stack's containers in dependency order.
-func (st *TenantStack) allContainers() []runtime.ContainerSpec {
+// AllContainers lists a stack's containers in dependency order.
+func (st *TenantStack) AllContainers() []runtime.ContainerSpec {
 	var out []runtime.ContainerSpec
 	for _, s := range st.Services {
 		out = append(out, s.Containers...)
@@ -333,8 +337,8 @@ func (st *TenantStack) allContainers() []runtime.ContainerSpec {
 	return out
 }
 
-// sortedNames returns map keys sorted (for stable events and logs).
-func sortedNames[V any](m map[string]V) []string {
+// SortedNames returns map keys sorted (for stable events and logs).
+func SortedNames[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
