@@ -14,6 +14,7 @@ import (
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/hostwall"
+	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -33,7 +34,7 @@ type factory struct {
 
 // newFactory connects to the Docker engine (failing clearly when none
 // answers) and wires the orchestrator for this data directory.
-func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog.Catalog, addr net.Addr, metrics *orchestrator.Metrics, logger *slog.Logger) (*factory, error) {
+func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog.Catalog, addr net.Addr, metrics *metrics.Metrics, logger *slog.Logger) (*factory, error) {
 	pool, err := stack.NewSubnetPool(cfg.SubnetPool)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"appfactory/catalog"
 	"appfactory/handlers"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/metrics"
 	"appfactory/store"
 )
 
@@ -17,7 +18,7 @@ import (
 // engine event monitor, the resource sampler and the capacity probe.
 type monitoring struct {
 	Registry *prometheus.Registry
-	Metrics  *orchestrator.Metrics
+	Metrics  *metrics.Metrics
 	Monitor  *orchestrator.Monitor
 	Sampler  *orchestrator.Sampler
 	Capacity *orchestrator.CapacityProbe
@@ -25,17 +26,17 @@ type monitoring struct {
 
 // newMetrics makes the metrics on a registry of our own (never the global
 // default), before the factory that reports to them.
-func newMetrics(db *store.DB, logger *slog.Logger) (*prometheus.Registry, *orchestrator.Metrics, error) {
-	reg := orchestrator.NewRegistry()
-	m := orchestrator.NewMetrics(reg)
-	if err := orchestrator.RegisterTenantStates(reg, db.TenantStateCounts, logger); err != nil {
+func newMetrics(db *store.DB, logger *slog.Logger) (*prometheus.Registry, *metrics.Metrics, error) {
+	reg := metrics.NewRegistry()
+	m := metrics.NewMetrics(reg)
+	if err := metrics.RegisterTenantStates(reg, db.TenantStateCounts, logger); err != nil {
 		return nil, nil, err
 	}
 	return reg, m, nil
 }
 
 // newMonitoring makes the watchers of the factory's engine and instance.
-func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *prometheus.Registry, m *orchestrator.Metrics, logger *slog.Logger) *monitoring {
+func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *prometheus.Registry, m *metrics.Metrics, logger *slog.Logger) *monitoring {
 	var smallest int64
 	for _, e := range cat.Environments {
 		if e.MemoryBytes > 0 && (smallest == 0 || e.MemoryBytes < smallest) {

@@ -9,6 +9,7 @@ import (
 	"appfactory/catalog"
 	"appfactory/handlers"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/route"
 	"appfactory/store"
 	"appfactory/web"
@@ -74,7 +75,7 @@ type routerSide struct {
 // newRouterSide wires the router and the passivator over the factory's
 // route table and reconciler, installs the router for tenant hosts and the
 // sleep controls in the portal.
-func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *orchestrator.Metrics, logger *slog.Logger) *routerSide {
+func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *metrics.Metrics, logger *slog.Logger) *routerSide {
 	activity := route.NewActivity(db, logger)
 	rt := orchestrator.NewRouter(orchestrator.RouterConfig{
 		Slug:              func(host string) (string, bool) { return web.TenantSlug(host, cfg.Domain) },

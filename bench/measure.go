@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"appfactory/orchestrator"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/stack"
 )
 
@@ -80,7 +80,7 @@ func (f *fixture) floorCycle(ctx context.Context) (time.Duration, error) {
 	if web == "" {
 		return 0, fmt.Errorf("no address of the web replica")
 	}
-	if err := orchestrator.WaitReady(ctx, "http://"+net.JoinHostPort(web, f.webPort)+"/healthz"); err != nil {
+	if err := ready.WaitReady(ctx, "http://"+net.JoinHostPort(web, f.webPort)+"/healthz"); err != nil {
 		return 0, err
 	}
 	took := time.Since(start)

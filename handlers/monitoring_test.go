@@ -20,6 +20,7 @@ import (
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/metrics"
 	"appfactory/store"
 )
 
@@ -62,11 +63,11 @@ type monitoringEnv struct {
 func newMonitoringEnv(t *testing.T) *monitoringEnv {
 	t.Helper()
 	ctl := &fakeControl{}
-	reg := orchestrator.NewRegistry()
-	m := orchestrator.NewMetrics(reg)
+	reg := metrics.NewRegistry()
+	m := metrics.NewMetrics(reg)
 	m.ProxyRequest(200)
 	env := handlerstest.NewServer(t, func(h *handlers.Handlers) {
-		if err := orchestrator.RegisterTenantStates(reg, h.DB.TenantStateCounts, nil); err != nil {
+		if err := metrics.RegisterTenantStates(reg, h.DB.TenantStateCounts, nil); err != nil {
 			t.Fatal(err)
 		}
 		h.Monitoring = handlers.Monitoring{Metrics: reg, Control: ctl, Capacity: fakeCapacity{}}

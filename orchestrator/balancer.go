@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/route"
 	"context"
 	"log/slog"
@@ -126,7 +127,7 @@ func (p *pool) markDown(rt *Router, i int, cause error) {
 		defer cancel()
 		stop := context.AfterFunc(rt.base, cancel)
 		defer stop()
-		pr := Prober{Interval: rt.cfg.ReprobeInterval, MaxInterval: rt.cfg.ReprobeInterval,
+		pr := ready.Prober{Interval: rt.cfg.ReprobeInterval, MaxInterval: rt.cfg.ReprobeInterval,
 			DialTimeout: 100 * time.Millisecond, RequestTimeout: 2 * time.Second}
 		if err := pr.Wait(ctx, url); err != nil {
 			return

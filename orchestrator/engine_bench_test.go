@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/runtime"
 )
 
@@ -16,7 +17,7 @@ import (
 // Each reports the median (p50-ms) and the spread of its runs.
 
 // benchProber probes every 10 to 20 ms with 30 ms dials.
-var benchProber = Prober{Interval: 10 * time.Millisecond, MaxInterval: 20 * time.Millisecond, DialTimeout: 30 * time.Millisecond, RequestTimeout: 2 * time.Second}
+var benchProber = ready.Prober{Interval: 10 * time.Millisecond, MaxInterval: 20 * time.Millisecond, DialTimeout: 30 * time.Millisecond, RequestTimeout: 2 * time.Second}
 
 // BenchmarkRawDeploy measures the floor of deploying a two-container tenant
 // from nothing: network, volume, two containers, start, and the first 200

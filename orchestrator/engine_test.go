@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/runtime"
 )
 
@@ -267,7 +268,7 @@ func (e *testEnv) startReady(t testing.TB, id, network string) string {
 		t.Fatalf("container %s has no address on %s: %v", c.Name, network, c.IPs)
 	}
 	base := "http://" + ip + ":8080"
-	if err := WaitReady(ctx, base+"/healthz"); err != nil {
+	if err := ready.WaitReady(ctx, base+"/healthz"); err != nil {
 		t.Fatal(err)
 	}
 	return base

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/route"
 	"context"
 	"fmt"
@@ -98,7 +99,7 @@ func (rt *Router) healthRound(hc *http.Client) {
 func (rt *Router) probeReadiness(hc *http.Client, p *pool, i int) error {
 	ctx, cancel := context.WithTimeout(rt.base, rt.cfg.HealthTimeout)
 	defer cancel()
-	status, err := probeOnce(ctx, hc, "http://"+p.addrs[i]+readinessPath(p.readiness))
+	status, err := ready.ProbeOnce(ctx, hc, "http://"+p.addrs[i]+readinessPath(p.readiness))
 	if err != nil {
 		return fmt.Errorf("readiness: %w", err)
 	}

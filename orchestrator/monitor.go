@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 )
@@ -35,7 +36,7 @@ type Monitor struct {
 	Waker    waker
 	// Instance is this data directory's instance id (label appfactory.instance).
 	Instance string
-	Metrics  *Metrics
+	Metrics  *metrics.Metrics
 	Logger   *slog.Logger
 	// MinBackoff and MaxBackoff bound the wait before reconnecting (250 ms
 	// and 30 s by default); a connection that lasted a minute resets it.

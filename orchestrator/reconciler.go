@@ -10,14 +10,17 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
+
+	// Blueprints says what a tenant is made of: the input of its image build
+	// and its stack. The catalog-backed implementation is CatalogBlueprints.
+	"appfactory/orchestrator/metrics"
 )
 
-// Blueprints says what a tenant is made of: the input of its image build
-// and its stack. The catalog-backed implementation is CatalogBlueprints.
 type Blueprints interface {
 	// BuildInput is what the tenant's image is built from.
 	BuildInput(ctx context.Context, t *store.Tenant) (BuildInput, error)
@@ -56,7 +59,7 @@ type ReconcilerOptions struct {
 	// Ready probes a URL until it answers (default WaitReady).
 	Ready func(ctx context.Context, url string) error
 	// Metrics counts builds and times passes (optional).
-	Metrics *Metrics
+	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 }
 
@@ -112,7 +115,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 		o.MaxFailures = 3
 	}
 	if o.Ready == nil {
-		o.Ready = WaitReady
+		o.Ready = ready.WaitReady
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -1,4 +1,6 @@
-package orchestrator
+// Package ready probes whether a tenant's service answers: the reconciler
+// waits on it after a start, the router's health checks probe backends with it.
+package ready
 
 import (
 	"context"
@@ -53,7 +55,7 @@ func (p Prober) Wait(ctx context.Context, url string) error {
 	interval := p.Interval
 	var last error
 	for {
-		status, err := probeOnce(ctx, hc, url)
+		status, err := ProbeOnce(ctx, hc, url)
 		if err == nil && status < 500 {
 			return nil
 		}
@@ -74,7 +76,8 @@ func (p Prober) Wait(ctx context.Context, url string) error {
 	}
 }
 
-func probeOnce(ctx context.Context, hc *http.Client, url string) (int, error) {
+// ProbeOnce makes one GET of url with hc and returns its status code.
+func ProbeOnce(ctx context.Context, hc *http.Client, url string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err

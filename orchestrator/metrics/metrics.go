@@ -1,4 +1,8 @@
-package orchestrator
+// Package metrics holds the orchestrator's Prometheus collectors: builds,
+// reconcile passes, activations, proxied requests, container events and the
+// tenants by state. The reconciler, the router and the monitor all count
+// into it, so it is a leaf none of them owns.
+package metrics
 
 import (
 	"context"
@@ -231,15 +235,21 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 // Unwrap is for http.ResponseController.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// ActivationRecorder keeps the duration of each activation for the charts
+// (the router's recorder, wrapped by ObservingActivations).
+type ActivationRecorder interface {
+	RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error
+}
+
 // ObservingActivations records activations in next and observes their
 // duration, for the router's RouterConfig.Activations.
-func (m *Metrics) ObservingActivations(next activationRecorder) activationRecorder {
+func (m *Metrics) ObservingActivations(next ActivationRecorder) ActivationRecorder {
 	return &observedActivations{m: m, next: next}
 }
 
 type observedActivations struct {
 	m    *Metrics
-	next activationRecorder
+	next ActivationRecorder
 }
 
 // RecordActivation observes the duration, then records it.
