@@ -15,8 +15,9 @@ import (
 
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
-	"appfactory/orchestrator"
+
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -40,7 +41,7 @@ func logStack(t *testing.T, d *docker.Docker, tenantID string) map[string]string
 		t.Fatalf("build test server: %v\n%s", err, out)
 	}
 	data, _ := os.ReadFile(bin)
-	bc := orchestrator.NewBuildContext()
+	bc := factory.NewBuildContext()
 	bc.Add("Dockerfile", 0, []byte("FROM scratch\nCOPY server /server\nENTRYPOINT [\"/server\"]\n"))
 	bc.Add("server", 0o755, data)
 	r, err := bc.Reader()

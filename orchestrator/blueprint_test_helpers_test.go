@@ -3,11 +3,13 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 
+	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
@@ -46,8 +48,8 @@ type testBlueprints struct {
 	env map[string]string
 }
 
-func (b *testBlueprints) BuildInput(_ context.Context, t *store.Tenant) (BuildInput, error) {
-	return BuildInput{
+func (b *testBlueprints) BuildInput(_ context.Context, t *store.Tenant) (factory.BuildInput, error) {
+	return factory.BuildInput{
 		AppID:     t.AppID,
 		Platform:  t.Platform,
 		Version:   t.Version,
@@ -101,4 +103,11 @@ func seedTenant(t *testing.T, db *store.DB, slug string, replicas int) *store.Te
 		t.Fatal(err)
 	}
 	return tn
+}
+
+// sortedStrings returns a sorted copy of s.
+func sortedStrings(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }

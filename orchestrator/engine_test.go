@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/runtime"
 )
@@ -132,7 +133,7 @@ func (e *testEnv) image(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc := NewBuildContext()
+	bc := factory.NewBuildContext()
 	for _, f := range []struct {
 		name string
 		mode int64

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"appfactory/orchestrator/factory"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,12 +18,12 @@ func BenchmarkBuildNewAssembly(b *testing.B) {
 	if _, ok, _ := e.d.ImageID(ctx, "appfactory/contentapp:1.0"); !ok {
 		b.Fatal("appfactory/contentapp:1.0 is not on this host: make images")
 	}
-	f := NewFactory(e.d)
+	f := factory.NewFactory(e.d)
 	f.Labels = e.labels
 	var took []time.Duration
 	for i := 0; i < b.N; i++ {
-		in := BuildInput{AppID: "bench", Platform: "contentapp", Version: "1.0", BaseImage: "appfactory/contentapp:1.0",
-			Components: []ComponentInput{{ID: "comments", Env: map[string]string{"CONTENTAPP_FEATURE_COMMENTS": "1"}}},
+		in := factory.BuildInput{AppID: "bench", Platform: "contentapp", Version: "1.0", BaseImage: "appfactory/contentapp:1.0",
+			Components: []factory.ComponentInput{{ID: "comments", Env: map[string]string{"CONTENTAPP_FEATURE_COMMENTS": "1"}}},
 			Model:      json.RawMessage(fmt.Sprintf(`{"title":"Bench %s %d","doctypes":[{"name":"Contract","fields":[]}]}`, e.id, i))}
 		start := time.Now()
 		p, err := f.Plan(ctx, in)

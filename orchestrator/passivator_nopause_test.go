@@ -18,7 +18,7 @@ import (
 // and the engine never sees a pause.
 func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 	e := newFakeEnv(t)
-	e.rt.noPause = true
+	e.rt.NoPause = true
 	ctx := context.Background()
 	tn := seedTenant(t, e.db, "acme", 1)
 	if _, err := e.pass(t, tn.ID); err != nil {
@@ -46,10 +46,10 @@ func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 		return slices.ContainsFunc(calls, func(c string) bool { return strings.HasPrefix(c, "pause ") })
 	}
 
-	e.rt.takeCalls()
+	e.rt.TakeCalls()
 	advance(5 * time.Minute) // past the pause delay, short of the idle timeout
 	check()
-	if calls := e.rt.takeCalls(); paused(calls) {
+	if calls := e.rt.TakeCalls(); paused(calls) {
 		t.Fatalf("paused on a runtime without the pause tier: %v", calls)
 	}
 	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Paused {
@@ -58,7 +58,7 @@ func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 
 	advance(30 * time.Minute)
 	check()
-	calls := e.rt.takeCalls()
+	calls := e.rt.TakeCalls()
 	if paused(calls) {
 		t.Fatalf("paused on a runtime without the pause tier: %v", calls)
 	}
@@ -72,16 +72,16 @@ func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 // reconciler over a runtime without the pause tier passivates instead.
 func TestReconcilePauseWithoutPauseTierPassivates(t *testing.T) {
 	e := newFakeEnv(t)
-	e.rt.noPause = true
+	e.rt.NoPause = true
 	tn := seedTenant(t, e.db, "acme", 1)
 	if _, err := e.pass(t, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.rt.takeCalls()
+	e.rt.TakeCalls()
 	if err := e.r.Pause(context.Background(), tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.takeCalls(), "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
+	wantCalls(t, e.rt.TakeCalls(), "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
 	if got := e.tenant(t, tn.ID); got.State != store.StatePassivated || got.Paused {
 		t.Fatalf("state %s paused=%v, want passivated", got.State, got.Paused)
 	}

@@ -99,7 +99,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 				if err := e.r.reconcileNow(context.Background(), tn.ID); err != nil {
 					t.Fatalf("converging after the crash: %v", err)
 				}
-				cs, ns, vs := e.rt.names()
+				cs, ns, vs := e.rt.Names()
 				got := e.tenant(t, tn.ID)
 				if got.State != sc.wantState {
 					t.Errorf("state %s, want %s", got.State, sc.wantState)
@@ -115,7 +115,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 					t.Errorf("networks %v volumes %v, want %v %v", ns, vs, wantNets, wantVols)
 				}
 				for _, name := range cs {
-					c, _ := e.rt.container(name)
+					c, _ := e.rt.Container(name)
 					if !c.Running || c.Labels[stack.LabelGeneration] != sc.wantGen {
 						t.Errorf("%s: running %v generation %s", name, c.Running, c.Labels[stack.LabelGeneration])
 					}

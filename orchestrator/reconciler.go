@@ -18,12 +18,13 @@ import (
 
 	// Blueprints says what a tenant is made of: the input of its image build
 	// and its stack. The catalog-backed implementation is CatalogBlueprints.
+	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/metrics"
 )
 
 type Blueprints interface {
 	// BuildInput is what the tenant's image is built from.
-	BuildInput(ctx context.Context, t *store.Tenant) (BuildInput, error)
+	BuildInput(ctx context.Context, t *store.Tenant) (factory.BuildInput, error)
 	// Stack is the tenant's desired Docker objects; p carries the names,
 	// labels and subnet, the blueprint adds image, limits and route.
 	Stack(ctx context.Context, t *store.Tenant, p stack.StackParams) (*stack.TenantStack, error)
@@ -71,7 +72,7 @@ type Reconciler struct {
 	opts    ReconcilerOptions
 	db      *store.DB
 	rt      runtime.Runtime
-	factory *Factory
+	factory *factory.Factory
 	routes  *route.Routes
 	log     *slog.Logger
 	queue   *workQueue
@@ -120,7 +121,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	f := NewFactory(o.Runtime)
+	f := factory.NewFactory(o.Runtime)
 	f.Labels = stack.WithLabels(o.Labels, map[string]string{stack.LabelInstance: o.InstanceID})
 	return &Reconciler{
 		opts:       o,
@@ -139,7 +140,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 }
 
 // Factory is the reconciler's image factory (for previews).
-func (r *Reconciler) Factory() *Factory { return r.factory }
+func (r *Reconciler) Factory() *factory.Factory { return r.factory }
 
 // Run reconciles until ctx is cancelled: every tenant once at start (which
 // also fills the route table from Docker's actual state), then each woken

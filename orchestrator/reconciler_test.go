@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/internal/fakeruntime"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
@@ -17,7 +18,7 @@ import (
 // fakeEnv is a reconciler over a real database and a fake engine.
 type fakeEnv struct {
 	db     *store.DB
-	rt     *fakeRuntime
+	rt     *fakeruntime.Runtime
 	routes *route.Routes
 	r      *Reconciler
 	bp     *testBlueprints
@@ -30,9 +31,9 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	rt := newFakeRuntime()
-	rt.images["appfactory/testapp:1.0"] = "sha256:base1"
-	rt.images["appfactory/testapp:2.0"] = "sha256:base2"
+	rt := fakeruntime.New()
+	rt.Images["appfactory/testapp:1.0"] = "sha256:base1"
+	rt.Images["appfactory/testapp:2.0"] = "sha256:base2"
 	bp := &testBlueprints{base: "appfactory/testapp:1.0", template: testStackYAML, port: 8080, limits: stack.Limits{MemoryBytes: 64 << 20, CPUs: 0.5, PidsLimit: 64}}
 	e := &fakeEnv{db: db, rt: rt, routes: route.NewRoutes(), bp: bp}
 	e.r = e.newReconciler(t, nil)
@@ -57,9 +58,9 @@ func (e *fakeEnv) newReconciler(t *testing.T, failpoint func(string)) *Reconcile
 // pass runs one reconcile pass of a tenant and returns the engine calls it made.
 func (e *fakeEnv) pass(t *testing.T, id string) ([]string, error) {
 	t.Helper()
-	e.rt.takeCalls()
+	e.rt.TakeCalls()
 	err := e.r.reconcileNow(context.Background(), id)
-	return e.rt.takeCalls(), err
+	return e.rt.TakeCalls(), err
 }
 
 func (e *fakeEnv) tenant(t *testing.T, id string) *store.Tenant {
@@ -149,8 +150,8 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 	}
 
 	// Hardening and labels reach the engine.
-	c, _ := e.rt.container("af-inst1-acme-web-2")
-	s := c.spec
+	c, _ := e.rt.Container("af-inst1-acme-web-2")
+	s := c.Spec
 	if s.MemoryBytes != 64<<20 || s.CPUs != 0.5 || s.PidsLimit != 64 || s.Network != "af-inst1-acme" || !slices.Equal(s.Aliases, []string{"web"}) {
 		t.Errorf("web-2 spec: %+v", s)
 	}
@@ -210,7 +211,7 @@ func TestReconcileRestartsDeadContainer(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
 	e.pass(t, tn.ID)
-	e.rt.kill("af-inst1-acme-web-1", 137)
+	e.rt.Kill("af-inst1-acme-web-1", 137)
 	calls, err := e.pass(t, tn.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +232,7 @@ func TestReconcileRestartsDeadContainer(t *testing.T) {
 func TestReconcileWaitsForAddressOfStartedContainer(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
-	e.rt.noAddr["af-inst1-acme-web-1"] = 3
+	e.rt.NoAddr["af-inst1-acme-web-1"] = 3
 	if _, err := e.pass(t, tn.ID); err != nil {
 		t.Fatalf("pass failed while the address was coming: %v", err)
 	}
@@ -261,18 +262,18 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 		[]string{"create af-inst1-acme-store-1", "create af-inst1-acme-web-1", "create af-inst1-acme-web-2"},
 		[]string{"start af-inst1-acme-store-1"}, []string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"},
 		[]string{"image-remove " + oldImage})
-	if _, ok := e.rt.images[oldImage]; ok {
+	if _, ok := e.rt.Images[oldImage]; ok {
 		t.Errorf("image %s of no tenant kept after the upgrade", oldImage)
 	}
 	got := e.tenant(t, tn.ID)
 	if got.Image == oldImage || got.Generation != 2 || got.State != store.StateRunning {
 		t.Fatalf("after upgrade: %+v", got)
 	}
-	c, _ := e.rt.container("af-inst1-acme-store-1")
+	c, _ := e.rt.Container("af-inst1-acme-store-1")
 	if c.Labels[stack.LabelGeneration] != "2" {
 		t.Errorf("generation label %q", c.Labels[stack.LabelGeneration])
 	}
-	_, _, vols := e.rt.names()
+	_, _, vols := e.rt.Names()
 	if !slices.Equal(vols, []string{"af-inst1-acme-data"}) {
 		t.Errorf("volumes %v", vols)
 	}
@@ -302,11 +303,11 @@ func TestReconcileActivateAndPassivateRacing(t *testing.T) {
 	ctx := context.Background()
 	tn := seedTenant(t, e.db, "acme", 1)
 	e.pass(t, tn.ID)
-	e.rt.takeCalls()
+	e.rt.TakeCalls()
 	gate := make(chan struct{})
-	e.rt.mu.Lock()
-	e.rt.stopGate = gate
-	e.rt.mu.Unlock()
+	e.rt.Mu.Lock()
+	e.rt.StopGate = gate
+	e.rt.Mu.Unlock()
 	errs := make(chan error, 3)
 	go func() { errs <- e.r.Passivate(ctx, tn.ID, "idle") }()
 	time.Sleep(50 * time.Millisecond) // the first passivation holds the tenant, stopping
@@ -320,7 +321,7 @@ func TestReconcileActivateAndPassivateRacing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	calls := e.rt.takeCalls()
+	calls := e.rt.TakeCalls()
 	if !slices.Contains(calls, "start af-inst1-acme-web-1") {
 		t.Errorf("Activate returned without starting the tenant: %v", calls)
 	}
@@ -332,13 +333,13 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	tn := seedTenant(t, e.db, "acme", 2)
 	e.pass(t, tn.ID)
 
-	e.rt.takeCalls()
+	e.rt.TakeCalls()
 	var routeStates []string
 	e.routes.Subscribe(func(r route.Route, _ bool) { routeStates = append(routeStates, r.State) })
 	if err := e.r.Passivate(ctx, tn.ID, "idle for 15 minutes"); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.takeCalls(), "stop af-inst1-acme-web-2", "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
+	wantCalls(t, e.rt.TakeCalls(), "stop af-inst1-acme-web-2", "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
 	// Out of service before the first stop, so no request reaches a
 	// stopping replica.
 	if !slices.Equal(routeStates, []string{store.StatePassivating, store.StatePassivated}) {
@@ -354,7 +355,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCallGroups(t, e.rt.takeCalls(), []string{"start af-inst1-acme-store-1"}, []string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"})
+	wantCallGroups(t, e.rt.TakeCalls(), []string{"start af-inst1-acme-store-1"}, []string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"})
 	if r, _ := e.routes.Get("acme"); r.State != store.StateRunning || len(r.Backends) != 2 {
 		t.Fatalf("route %+v", r)
 	}
@@ -368,14 +369,14 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Pause(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.takeCalls(), "pause af-inst1-acme-web-2", "pause af-inst1-acme-web-1", "pause af-inst1-acme-store-1")
+	wantCalls(t, e.rt.TakeCalls(), "pause af-inst1-acme-web-2", "pause af-inst1-acme-web-1", "pause af-inst1-acme-store-1")
 	if r, _ := e.routes.Get("acme"); r.State != store.StatePaused || len(r.Backends) != 2 {
 		t.Fatalf("paused route %+v", r)
 	}
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCallGroups(t, e.rt.takeCalls(), []string{"unpause af-inst1-acme-store-1"}, []string{"unpause af-inst1-acme-web-1", "unpause af-inst1-acme-web-2"})
+	wantCallGroups(t, e.rt.TakeCalls(), []string{"unpause af-inst1-acme-store-1"}, []string{"unpause af-inst1-acme-web-1", "unpause af-inst1-acme-web-2"})
 	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Paused {
 		t.Fatalf("after activate: %s paused=%v", got.State, got.Paused)
 	}
@@ -396,7 +397,7 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	}
 	wantCalls(t, calls, "remove af-inst1-acme-web-2", "remove af-inst1-acme-web-1", "remove af-inst1-acme-store-1", "volume-remove af-inst1-acme-data", "network-remove af-inst1-acme",
 		"image-remove "+e.tenant(t, tn.ID).Image)
-	cs, ns, vs := e.rt.names()
+	cs, ns, vs := e.rt.Names()
 	if !slices.Equal(cs, []string{"af-inst1-other-store-1", "af-inst1-other-web-1"}) || !slices.Equal(ns, []string{"af-inst1-other"}) || !slices.Equal(vs, []string{"af-inst1-other-data"}) {
 		t.Fatalf("left: %v %v %v", cs, ns, vs)
 	}
@@ -431,7 +432,7 @@ func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
 	if e.tenant(t, b.ID).Image != shared {
 		t.Fatalf("one assembly, two images: %s, %s", shared, e.tenant(t, b.ID).Image)
 	}
-	exists := func() bool { _, ok := e.rt.images[shared]; return ok }
+	exists := func() bool { _, ok := e.rt.Images[shared]; return ok }
 
 	// A held image (a pass of another tenant about to create its
 	// containers) is not removed, even with no tenant recording it.
@@ -463,7 +464,7 @@ func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
 		t.Errorf("image of no tenant left after its last tenant was deleted: %v", calls)
 	}
 	for _, base := range []string{"appfactory/testapp:1.0", "appfactory/testapp:2.0"} {
-		if _, ok := e.rt.images[base]; !ok {
+		if _, ok := e.rt.Images[base]; !ok {
 			t.Errorf("platform image %s removed", base)
 		}
 	}
@@ -472,7 +473,7 @@ func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
 func TestReconcileFailuresRetryThenFail(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
-	e.rt.fail["start af-inst1-acme-store-1"] = 3
+	e.rt.Fail["start af-inst1-acme-store-1"] = 3
 	for i := 1; i <= 3; i++ {
 		if _, err := e.pass(t, tn.ID); err == nil {
 			t.Fatalf("pass %d succeeded", i)
@@ -504,7 +505,7 @@ func TestReconcileFailuresRetryThenFail(t *testing.T) {
 func TestReconcileBuildErrorFailsAtOnce(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
-	e.rt.buildErr = &runtime.BuildError{Msg: "COPY failed: no such file", Lines: []string{"Step 2/2 : COPY rootfs/ /"}}
+	e.rt.BuildErr = &runtime.BuildError{Msg: "COPY failed: no such file", Lines: []string{"Step 2/2 : COPY rootfs/ /"}}
 	if _, err := e.pass(t, tn.ID); err == nil {
 		t.Fatal("pass succeeded")
 	}
@@ -520,7 +521,7 @@ func TestReconcileBuildErrorFailsAtOnce(t *testing.T) {
 
 func TestReconcileSubnetOverlapPicksAnother(t *testing.T) {
 	e := newFakeEnv(t)
-	e.rt.overlap["10.250.0.0/28"] = true
+	e.rt.Overlap["10.250.0.0/28"] = true
 	tn := seedTenant(t, e.db, "acme", 1)
 	if _, err := e.pass(t, tn.ID); err != nil {
 		t.Fatal(err)
@@ -535,10 +536,10 @@ func TestReconcileAdoptsUnlistedContainer(t *testing.T) {
 	tn := seedTenant(t, e.db, "acme", 1)
 	e.pass(t, tn.ID)
 	// The engine has the container but a listing missed it: creating adopts it.
-	e.rt.mu.Lock()
-	c := e.rt.containers["af-inst1-acme-web-1"]
+	e.rt.Mu.Lock()
+	c := e.rt.Containers["af-inst1-acme-web-1"]
 	delete(c.Labels, stack.LabelTenant)
-	e.rt.mu.Unlock()
+	e.rt.Mu.Unlock()
 	_, err := e.pass(t, tn.ID)
 	if err == nil || !strings.Contains(err.Error(), "taken by another deployment") {
 		t.Fatalf("foreign container with our name: %v", err)
@@ -552,7 +553,7 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	b := seedTenant(t, e.db, "b", 1)
 	e.pass(t, a.ID)
 	e.pass(t, b.ID)
-	e.rt.kill("af-inst1-b-web-1", 1)
+	e.rt.Kill("af-inst1-b-web-1", 1)
 	// An orphan of this instance, one of another instance.
 	e.rt.EnsureNetwork(ctx, runtime.NetworkSpec{Name: "af-gone", Subnet: "10.250.0.128/28", Labels: map[string]string{stack.LabelTenant: "gone", stack.LabelInstance: "inst1"}})
 	e.rt.EnsureVolume(ctx, runtime.VolumeSpec{Name: "af-gone-data", Labels: map[string]string{stack.LabelTenant: "gone", stack.LabelInstance: "inst1"}})
@@ -568,15 +569,15 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	if id, _ := e.r.queue.get(ctx); id != b.ID {
 		t.Fatalf("queued %s", id)
 	}
-	if cs, _, _ := e.rt.names(); !slices.Contains(cs, "af-gone-web-1") {
+	if cs, _, _ := e.rt.Names(); !slices.Contains(cs, "af-gone-web-1") {
 		t.Fatal("orphan removed before its grace period")
 	}
 	time.Sleep(5 * time.Millisecond)
-	e.rt.takeCalls()
+	e.rt.TakeCalls()
 	e.r.resync(ctx)
-	calls := e.rt.takeCalls()
+	calls := e.rt.TakeCalls()
 	wantCalls(t, calls, "remove af-gone-web-1", "volume-remove af-gone-data", "network-remove af-gone")
-	cs, _, _ := e.rt.names()
+	cs, _, _ := e.rt.Names()
 	if !slices.Contains(cs, "af-theirs-web-1") {
 		t.Fatal("another instance's container was removed")
 	}
@@ -629,7 +630,7 @@ func TestReadinessProbeEndsWhenContainerStops(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
 	e.r.opts.Ready = func(ctx context.Context, _ string) error {
-		e.rt.kill("af-inst1-acme-web-1", 1) // dies while being probed
+		e.rt.Kill("af-inst1-acme-web-1", 1) // dies while being probed
 		<-ctx.Done()
 		return ctx.Err()
 	}

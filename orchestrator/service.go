@@ -17,6 +17,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -34,7 +35,7 @@ type Service struct {
 	DB         *store.DB
 	Catalog    *catalog.Catalog
 	Blueprints *CatalogBlueprints
-	Factory    *Factory
+	Factory    *factory.Factory
 	Reconciler waker
 	Routes     *route.Routes
 	// PublicURL is a tenant's address, like http://acme.localhost:8080/.
@@ -51,26 +52,26 @@ func (s *Service) TenantURL(slug string) string {
 }
 
 // assemble snapshots what an app's image is made of.
-func (s *Service) assemble(ctx context.Context, app *store.App) (Assembly, error) {
+func (s *Service) assemble(ctx context.Context, app *store.App) (factory.Assembly, error) {
 	model, err := json.Marshal(app.Model())
 	if err != nil {
-		return Assembly{}, err
+		return factory.Assembly{}, err
 	}
-	a := Assembly{Components: app.Components(), Model: model}
+	a := factory.Assembly{Components: app.Components(), Model: model}
 	ids := app.CustomComponents()
 	if len(ids) > 0 {
 		cs, err := s.DB.CustomComponentsByID(ctx, ids)
 		if err != nil {
-			return Assembly{}, err
+			return factory.Assembly{}, err
 		}
 		for _, c := range cs {
 			if c.OwnerID != app.OwnerID {
-				return Assembly{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is not the app owner's.", c.Name)
+				return factory.Assembly{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is not the app owner's.", c.Name)
 			}
-			a.Custom = append(a.Custom, CustomRef{ID: c.ID, Name: c.Name, Version: c.Version, SHA256: c.SHA256, Format: c.Format})
+			a.Custom = append(a.Custom, factory.CustomRef{ID: c.ID, Name: c.Name, Version: c.Version, SHA256: c.SHA256, Format: c.Format})
 		}
 		if len(a.Custom) != len(ids) {
-			return Assembly{}, apperr.New(apperr.Unprocessable, "An uploaded component of this app no longer exists.")
+			return factory.Assembly{}, apperr.New(apperr.Unprocessable, "An uploaded component of this app no longer exists.")
 		}
 	}
 	return a, nil
@@ -205,7 +206,7 @@ func (s *Service) Upgrade(ctx context.Context, t *store.Tenant, by *store.User, 
 	if v.Deprecated {
 		return apperr.FieldError(apperr.Unprocessable, "version", "Version %s is deprecated: choose a supported one.", v.Version)
 	}
-	a, err := ParseAssembly(t.Assembly)
+	a, err := factory.ParseAssembly(t.Assembly)
 	if err != nil {
 		return err
 	}
@@ -231,7 +232,7 @@ func (s *Service) UpgradeVersions(t *store.Tenant) []catalog.Version {
 	if !ok {
 		return nil
 	}
-	a, _ := ParseAssembly(t.Assembly)
+	a, _ := factory.ParseAssembly(t.Assembly)
 	var out []catalog.Version
 	for _, v := range p.Versions {
 		if v.Version == t.Version || v.Deprecated {
@@ -265,7 +266,7 @@ func (s *Service) Preview(ctx context.Context, app *store.App) (string, string, 
 	if err != nil {
 		return "", "", err
 	}
-	dockerfile, _, err := buildContext(in)
+	dockerfile, _, err := factory.MakeContext(in)
 	if err != nil {
 		return "", "", err
 	}

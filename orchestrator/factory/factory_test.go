@@ -1,4 +1,4 @@
-package orchestrator
+package factory
 
 import (
 	"archive/tar"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"appfactory/apperr"
+	"appfactory/orchestrator/internal/fakeruntime"
 )
 
 func sampleInput() BuildInput {
@@ -48,8 +49,8 @@ func untar(t *testing.T, b []byte) map[string]string {
 }
 
 func TestPlanContextAndDockerfile(t *testing.T) {
-	rt := newFakeRuntime()
-	rt.images["appfactory/contentapp:1.0"] = "sha256:base1"
+	rt := fakeruntime.New()
+	rt.Images["appfactory/contentapp:1.0"] = "sha256:base1"
 	f := NewFactory(rt)
 	f.Labels = map[string]string{"appfactory.test": "1"}
 	p, err := f.Plan(context.Background(), sampleInput())
@@ -86,8 +87,8 @@ func TestPlanContextAndDockerfile(t *testing.T) {
 }
 
 func TestPlanHashIsContentAddressed(t *testing.T) {
-	rt := newFakeRuntime()
-	rt.images["appfactory/contentapp:1.0"] = "sha256:base1"
+	rt := fakeruntime.New()
+	rt.Images["appfactory/contentapp:1.0"] = "sha256:base1"
 	f := NewFactory(rt)
 	ctx := context.Background()
 	base, _ := f.Plan(ctx, sampleInput())
@@ -107,11 +108,11 @@ func TestPlanHashIsContentAddressed(t *testing.T) {
 		{"model title", func(in *BuildInput) { in.Model = json.RawMessage(`{"title":"Other"}`) }, false},
 		{"component env", func(in *BuildInput) { in.Components[1].Env = map[string]string{"FEATURE_COMMENTS": "2"} }, false},
 		{"custom file", func(in *BuildInput) { in.Custom[0].Files[1].Data = []byte("changed") }, false},
-		{"base image rebuilt", func(*BuildInput) { rt.images["appfactory/contentapp:1.0"] = "sha256:base2" }, false},
+		{"base image rebuilt", func(*BuildInput) { rt.Images["appfactory/contentapp:1.0"] = "sha256:base2" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt.images["appfactory/contentapp:1.0"] = "sha256:base1"
+			rt.Images["appfactory/contentapp:1.0"] = "sha256:base1"
 			in := sampleInput()
 			tt.change(&in)
 			p, err := f.Plan(ctx, in)
@@ -126,8 +127,8 @@ func TestPlanHashIsContentAddressed(t *testing.T) {
 }
 
 func TestPlanRefusals(t *testing.T) {
-	rt := newFakeRuntime()
-	rt.images["appfactory/contentapp:1.0"] = "sha256:base1"
+	rt := fakeruntime.New()
+	rt.Images["appfactory/contentapp:1.0"] = "sha256:base1"
 	f := NewFactory(rt)
 	ctx := context.Background()
 	in := sampleInput()
@@ -152,8 +153,8 @@ func TestPlanRefusals(t *testing.T) {
 }
 
 func TestFactoryBuildReusesExistingTag(t *testing.T) {
-	rt := newFakeRuntime()
-	rt.images["appfactory/contentapp:1.0"] = "sha256:base1"
+	rt := fakeruntime.New()
+	rt.Images["appfactory/contentapp:1.0"] = "sha256:base1"
 	f := NewFactory(rt)
 	ctx := context.Background()
 	p, _ := f.Plan(ctx, sampleInput())
@@ -161,12 +162,12 @@ func TestFactoryBuildReusesExistingTag(t *testing.T) {
 	if err != nil || reused {
 		t.Fatalf("first build: reused %v err %v", reused, err)
 	}
-	rt.takeCalls()
+	rt.TakeCalls()
 	reused, err = f.Build(ctx, p, nil)
 	if err != nil || !reused {
 		t.Fatalf("second build: reused %v err %v", reused, err)
 	}
-	if calls := rt.takeCalls(); len(calls) != 0 {
+	if calls := rt.TakeCalls(); len(calls) != 0 {
 		t.Errorf("second build called the engine: %v", calls)
 	}
 }

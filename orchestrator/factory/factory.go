@@ -1,4 +1,8 @@
-package orchestrator
+// Package factory turns a tenant's assembly into an image: the build
+// context (generated Dockerfile, components, uploads, model) and a
+// content-addressed build through the runtime, never twice for the same
+// assembly.
+package factory
 
 import (
 	"bytes"
@@ -107,7 +111,7 @@ func (f *Factory) Plan(ctx context.Context, in BuildInput) (*BuildPlan, error) {
 	if !ok {
 		return nil, apperr.New(apperr.Unavailable, "The platform image %s is not on this host; build it first (make images).", in.BaseImage)
 	}
-	dockerfile, bc, err := buildContext(in)
+	dockerfile, bc, err := MakeContext(in)
 	if err != nil {
 		return nil, err
 	}
@@ -192,10 +196,10 @@ func (f *Factory) Build(ctx context.Context, p *BuildPlan, out func(line string)
 	return false, err
 }
 
-// buildContext generates the Dockerfile and the files of an assembly. All
+// MakeContext generates the Dockerfile and the files of an assembly. All
 // files go under rootfs/ and into the image with a single COPY, so the build
 // has few steps whatever the number of files.
-func buildContext(in BuildInput) (string, *BuildContext, error) {
+func MakeContext(in BuildInput) (string, *BuildContext, error) {
 	if in.BaseImage == "" || strings.ContainsAny(in.BaseImage, " \t\r\n") {
 		return "", nil, fmt.Errorf("build context: bad base image %q", in.BaseImage)
 	}

@@ -1,4 +1,4 @@
-package orchestrator
+package factory
 
 import (
 	"archive/tar"
