@@ -15,6 +15,7 @@ import (
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/hostwall"
 	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -25,7 +26,7 @@ import (
 type factory struct {
 	Docker     *docker.Docker
 	Routes     *route.Routes
-	Reconciler *orchestrator.Reconciler
+	Reconciler *reconcile.Reconciler
 	Service    *orchestrator.Service
 	InstanceID string
 	// Wall keeps tenants off the host; nil with --wall-off-host=false.
@@ -59,7 +60,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 	routes := route.NewRoutes()
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: dataDir, PublicURL: publicURL, SecretKey: key}
-	r, err := orchestrator.NewReconciler(orchestrator.ReconcilerOptions{
+	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
 		DB: db, Runtime: d, Blueprints: bp, Routes: routes, Pool: pool, InstanceID: instance, Metrics: metrics, Logger: logger,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/sleep"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -67,7 +68,7 @@ func (o optDuration) value() time.Duration {
 type routerSide struct {
 	Router     *orchestrator.Router
 	Activity   *route.Activity
-	Passivator *orchestrator.Passivator
+	Passivator *sleep.Passivator
 	// Power runs the portal's starts and stops in the background.
 	Power *handlers.Power
 }
@@ -89,7 +90,7 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 	}, fac.Routes, fac.Reconciler, activity)
 	srv.SetTenantRouter(metrics.CountResponses(rt))
 
-	pas := orchestrator.NewPassivator(orchestrator.PassivatorConfig{
+	pas := sleep.NewPassivator(sleep.PassivatorConfig{
 		Policy: func(env string) (time.Duration, time.Duration) {
 			if e, ok := cat.Environment(env); ok {
 				return e.IdleTimeout, e.PauseAfter

@@ -18,6 +18,7 @@ import (
 	"appfactory/catalog"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
@@ -34,7 +35,7 @@ type fixture struct {
 	db     *store.DB
 	docker *docker.Docker
 	routes *route.Routes
-	rec    *orchestrator.Reconciler
+	rec    *reconcile.Reconciler
 	svc    *orchestrator.Service
 	user   *store.User
 	tenant *store.Tenant
@@ -92,7 +93,7 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: filepath.Join(f.dir, "data"), PublicURL: publicURL, SecretKey: []byte("bench-" + f.id)}
 	// A long resync: the floor measurement starts and stops containers
 	// itself, and a pass in the middle would disturb it.
-	f.rec, err = orchestrator.NewReconciler(orchestrator.ReconcilerOptions{
+	f.rec, err = reconcile.NewReconciler(reconcile.ReconcilerOptions{
 		DB: f.db, Runtime: f.docker, Blueprints: bp, Routes: f.routes, Pool: pool,
 		InstanceID: "bench-" + f.id, Labels: f.labels, Resync: time.Hour, Logger: logger,
 	})

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"sync"
@@ -21,6 +22,9 @@ type killSwitch struct {
 	cancel context.CancelFunc
 	hit    chan struct{}
 }
+
+// errKilled is what a failpoint panics with to stop a reconciler dead.
+var errKilled = errors.New("killed at failpoint")
 
 func (k *killSwitch) hook(name string) {
 	k.mu.Lock()

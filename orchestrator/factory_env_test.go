@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
@@ -30,7 +31,7 @@ type factoryEnv struct {
 	instance string
 	svc      *Service
 	user     *store.User
-	r        *Reconciler
+	r        *reconcile.Reconciler
 	stop     func()
 }
 
@@ -82,9 +83,9 @@ func (e *factoryEnv) blueprints() *CatalogBlueprints {
 }
 
 // newReconciler makes a reconciler of the test's instance.
-func (e *factoryEnv) newReconciler(t *testing.T, failpoint func(string)) *Reconciler {
+func (e *factoryEnv) newReconciler(t *testing.T, failpoint func(string)) *reconcile.Reconciler {
 	t.Helper()
-	r, err := NewReconciler(ReconcilerOptions{
+	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
 		DB: e.db, Runtime: e.d, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
 		InstanceID: e.instance, Labels: e.labels, Resync: 500 * time.Millisecond,
 		OrphanGrace: 300 * time.Millisecond, ReadyTimeout: 30 * time.Second, Failpoint: failpoint,

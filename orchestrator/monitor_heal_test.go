@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -19,7 +20,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	e := newFactoryEnv(t)
 	// A slow resync: the repair must come from the monitor's wake.
 	e.stop()
-	r, err := NewReconciler(ReconcilerOptions{
+	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
 		DB: e.db, Runtime: e.d, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
 		InstanceID: e.instance, Labels: e.labels, Resync: time.Hour, ReadyTimeout: 30 * time.Second,
 	})

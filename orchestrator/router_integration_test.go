@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/sleep"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
@@ -71,9 +72,9 @@ func newLiveRouter(t *testing.T) *liveRouter {
 }
 
 // startPassivator runs a passivator with a short idle timeout until the test ends.
-func (lr *liveRouter) startPassivator(t *testing.T, idle time.Duration) *Passivator {
+func (lr *liveRouter) startPassivator(t *testing.T, idle time.Duration) *sleep.Passivator {
 	t.Helper()
-	p := NewPassivator(PassivatorConfig{
+	p := sleep.NewPassivator(sleep.PassivatorConfig{
 		Policy:        func(string) (time.Duration, time.Duration) { return time.Hour, 0 },
 		IdleOverride:  idle,
 		PauseOverride: 0,

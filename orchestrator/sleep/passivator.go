@@ -1,4 +1,7 @@
-package orchestrator
+// Package sleep puts idle tenants to sleep and ends trials: the passivator
+// pauses, then stops, tenants left idle, expires trials past their TTL and
+// removes them after the grace, and extends a trial on request.
+package sleep
 
 import (
 	"context"

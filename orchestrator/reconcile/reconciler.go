@@ -1,4 +1,9 @@
-package orchestrator
+// Package reconcile keeps Docker in step with the database: level-triggered,
+// idempotent passes per tenant (build, network, volumes, containers,
+// readiness, routes), pause and resume, deletes and the orphan sweep. It is
+// the only writer of tenant Docker objects, and drives the engine through
+// runtime.Runtime alone.
+package reconcile
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package orchestrator
+package sleep
 
 import (
 	"appfactory/orchestrator/route"

@@ -1,4 +1,4 @@
-package orchestrator
+package reconcile
 
 // The routed replicas of a pass: their addresses on the tenant network and
 // their readiness, which the route table is filled from.

@@ -1,4 +1,4 @@
-package orchestrator
+package reconcile
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/sleep"
 	"appfactory/store"
 )
 
@@ -30,7 +31,7 @@ func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	activity := route.NewActivity(nil, nil)
 	activity.Now = clock
-	p := NewPassivator(PassivatorConfig{
+	p := sleep.NewPassivator(sleep.PassivatorConfig{
 		PauseOverride: -1, Now: clock,
 		Policy: func(string) (time.Duration, time.Duration) { return 30 * time.Minute, 2 * time.Minute },
 	}, e.routes, activity, e.r, e.db)
