@@ -8,9 +8,10 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/handlers"
-	"appfactory/orchestrator"
+
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/router"
 	"appfactory/orchestrator/sleep"
 	"appfactory/store"
 	"appfactory/web"
@@ -66,7 +67,7 @@ func (o optDuration) value() time.Duration {
 // routerSide is the tenant side of serve: the router on the portal's
 // listener, activity tracking and the passivator.
 type routerSide struct {
-	Router     *orchestrator.Router
+	Router     *router.Router
 	Activity   *route.Activity
 	Passivator *sleep.Passivator
 	// Power runs the portal's starts and stops in the background.
@@ -78,12 +79,12 @@ type routerSide struct {
 // sleep controls in the portal.
 func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *metrics.Metrics, logger *slog.Logger) *routerSide {
 	activity := route.NewActivity(db, logger)
-	rt := orchestrator.NewRouter(orchestrator.RouterConfig{
+	rt := router.NewRouter(router.RouterConfig{
 		Slug:              func(host string) (string, bool) { return web.TenantSlug(host, cfg.Domain) },
 		StripCookies:      []string{cfg.Router.SessionCookie},
 		TLS:               cfg.TLS,
 		ActivationTimeout: cfg.Router.ActivationTimeout,
-		Pages:             orchestrator.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Pages:             router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Static:            web.TenantStatic(),
 		Activations:       metrics.ObservingActivations(db),
 		Logger:            logger.With(slog.String("component", "router")),

@@ -20,6 +20,7 @@ import (
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/router"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -40,7 +41,7 @@ type fixture struct {
 	user   *store.User
 	tenant *store.Tenant
 	act    *countingActivator
-	router *orchestrator.Router
+	router *router.Router
 	srv    *http.Server
 	// base is the router's address, like http://127.0.0.1:PORT.
 	base string
@@ -111,9 +112,9 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	f.stop = func() { cancel(); <-done }
 
 	f.act = &countingActivator{inner: f.rec}
-	f.router = orchestrator.NewRouter(orchestrator.RouterConfig{
+	f.router = router.NewRouter(router.RouterConfig{
 		Slug:   func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
-		Pages:  orchestrator.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Pages:  router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Logger: logger,
 	}, f.routes, f.act, route.NewActivity(nil, logger))
 	// The portal's server with its host dispatch, as serve runs it.

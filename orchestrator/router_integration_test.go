@@ -12,16 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/sleep"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
+
+	// countingActivator counts the activations that reach the reconciler.
+	"appfactory/orchestrator/router"
 )
 
-// countingActivator counts the activations that reach the reconciler.
 type countingActivator struct {
-	inner activator
+	inner *reconcile.Reconciler
 	calls atomic.Int64
 }
 
@@ -38,7 +41,7 @@ type countingResumer struct {
 
 func (c *countingResumer) Resume(ctx context.Context, id string) error {
 	c.resumes.Add(1)
-	return c.inner.(resumer).Resume(ctx, id)
+	return c.inner.Resume(ctx, id)
 }
 
 // liveRouter is the router, activity and passivator over a real reconciler
@@ -47,7 +50,7 @@ type liveRouter struct {
 	*factoryEnv
 	act      *countingResumer
 	activity *route.Activity
-	router   *Router
+	router   *router.Router
 	srv      *httptest.Server
 }
 
@@ -56,9 +59,9 @@ func newLiveRouter(t *testing.T) *liveRouter {
 	e := newFactoryEnv(t)
 	lr := &liveRouter{factoryEnv: e, act: &countingResumer{countingActivator: countingActivator{inner: e.r}}}
 	lr.activity = route.NewActivity(e.db, nil)
-	lr.router = NewRouter(RouterConfig{
+	lr.router = router.NewRouter(router.RouterConfig{
 		Slug:              func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
-		Pages:             Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Pages:             router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Static:            web.TenantStatic(),
 		ActivationTimeout: 30 * time.Second,
 		Activations:       e.db,
@@ -193,7 +196,7 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, body := lr.request(t, tn.Slug, "/__appfactory/status", "application/json")
-		var st Status
+		var st router.Status
 		if err := json.Unmarshal([]byte(body), &st); err != nil {
 			t.Fatalf("status %q: %v", body, err)
 		}
@@ -362,8 +365,8 @@ func TestLiveRouterServesAfterDockerKill(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, body := lr.request(t, tn.Slug, reservedPrefix+"status", "")
-		var st Status
+		_, body := lr.request(t, tn.Slug, router.ReservedPrefix+"status", "")
+		var st router.Status
 		if err := json.Unmarshal([]byte(body), &st); err != nil {
 			t.Fatalf("status %q: %v", body, err)
 		}

@@ -1,4 +1,8 @@
-package orchestrator
+// Package router serves tenant hosts: it maps <slug>.<domain> to the
+// tenant's ready backends from the route table, balances and health-checks
+// them, and starts (or resumes) a sleeping tenant once for any number of
+// waiting requests.
+package router
 
 import (
 	"appfactory/orchestrator/route"
@@ -26,9 +30,9 @@ type activationRecorder interface {
 	RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error
 }
 
-// reservedPrefix is the path on every tenant host that the router answers
+// ReservedPrefix is the path on every tenant host that the router answers
 // itself (status of an activation, the starting page's CSS and JS).
-const reservedPrefix = "/__appfactory/"
+const ReservedPrefix = "/__appfactory/"
 
 // Pages draws what the router answers itself; the web package provides them
 // so that the orchestrator holds no markup.
@@ -185,7 +189,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.notFound(w, r)
 		return
 	}
-	if strings.HasPrefix(r.URL.Path, reservedPrefix) {
+	if strings.HasPrefix(r.URL.Path, ReservedPrefix) {
 		rt.serveReserved(w, r, rte)
 		return
 	}
@@ -237,12 +241,12 @@ func (rt *Router) starting(w http.ResponseWriter, r *http.Request, rte route.Rou
 	if title == "" {
 		title = rte.Slug
 	}
-	rt.cfg.Pages.Starting(w, r, http.StatusServiceUnavailable, title, reservedPrefix+"status")
+	rt.cfg.Pages.Starting(w, r, http.StatusServiceUnavailable, title, ReservedPrefix+"status")
 }
 
 // serveReserved answers the router's own paths on a tenant host.
 func (rt *Router) serveReserved(w http.ResponseWriter, r *http.Request, rte route.Route) {
-	rest := strings.TrimPrefix(r.URL.Path, reservedPrefix)
+	rest := strings.TrimPrefix(r.URL.Path, ReservedPrefix)
 	switch {
 	case rest == "status" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		rt.status(w, r, rte)

@@ -1,4 +1,4 @@
-package orchestrator
+package router
 
 import (
 	"appfactory/orchestrator/ready"

@@ -1,4 +1,4 @@
-package orchestrator
+package router
 
 import (
 	"appfactory/orchestrator/route"
@@ -288,7 +288,7 @@ func TestBackendsStoppedAndStartedOnTheSameAddress(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the status to say ready", func() bool {
 		var st Status
-		resp := f.do(t, http.MethodGet, "acme.example.test", reservedPrefix+"status", nil, nil)
+		resp := f.do(t, http.MethodGet, "acme.example.test", ReservedPrefix+"status", nil, nil)
 		defer resp.Body.Close()
 		return json.NewDecoder(resp.Body).Decode(&st) == nil && st.Ready
 	})
