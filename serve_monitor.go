@@ -11,6 +11,7 @@ import (
 	"appfactory/handlers"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/monitor"
 	"appfactory/store"
 )
 
@@ -19,9 +20,9 @@ import (
 type monitoring struct {
 	Registry *prometheus.Registry
 	Metrics  *metrics.Metrics
-	Monitor  *orchestrator.Monitor
-	Sampler  *orchestrator.Sampler
-	Capacity *orchestrator.CapacityProbe
+	Monitor  *monitor.Monitor
+	Sampler  *monitor.Sampler
+	Capacity *monitor.CapacityProbe
 }
 
 // newMetrics makes the metrics on a registry of our own (never the global
@@ -53,9 +54,9 @@ func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *promet
 	return &monitoring{
 		Registry: reg,
 		Metrics:  m,
-		Monitor:  &orchestrator.Monitor{Events: fac.Docker, Recorder: db, Waker: fac.Reconciler, Instance: fac.InstanceID, Metrics: m, Logger: logger},
-		Sampler:  &orchestrator.Sampler{Docker: fac.Docker, Store: db, Instance: fac.InstanceID, Logger: logger},
-		Capacity: &orchestrator.CapacityProbe{Docker: fac.Docker, Tenants: db, Instance: fac.InstanceID, Limits: limits, Smallest: smallest},
+		Monitor:  &monitor.Monitor{Events: fac.Docker, Recorder: db, Waker: fac.Reconciler, Instance: fac.InstanceID, Metrics: m, Logger: logger},
+		Sampler:  &monitor.Sampler{Docker: fac.Docker, Store: db, Instance: fac.InstanceID, Logger: logger},
+		Capacity: &monitor.CapacityProbe{Docker: fac.Docker, Tenants: db, Instance: fac.InstanceID, Limits: limits, Smallest: smallest},
 	}
 }
 

@@ -11,8 +11,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
-	"appfactory/orchestrator"
+
 	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/monitor"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -140,11 +141,11 @@ func (h *Handlers) dashboardCharts(ctx context.Context, d *views.AdminDashboard,
 
 // AdminSummary is the dashboard's head figures, also served as JSON.
 type AdminSummary struct {
-	Counts      map[string]int         `json:"counts"`
-	Live        int                    `json:"live"`
-	ActiveNow   int                    `json:"active_now"`
-	ActiveShare float64                `json:"active_share"`
-	Capacity    *orchestrator.Capacity `json:"capacity"`
+	Counts      map[string]int    `json:"counts"`
+	Live        int               `json:"live"`
+	ActiveNow   int               `json:"active_now"`
+	ActiveShare float64           `json:"active_share"`
+	Capacity    *monitor.Capacity `json:"capacity"`
 }
 
 // adminSummary counts tenants by state and activity, and measures capacity

@@ -19,8 +19,9 @@ import (
 
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
-	"appfactory/orchestrator"
+
 	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/monitor"
 	"appfactory/store"
 )
 
@@ -47,8 +48,8 @@ func (f *fakeControl) Delete(_ context.Context, id, _ string) error {
 // fakeCapacity answers a fixed capacity.
 type fakeCapacity struct{}
 
-func (fakeCapacity) Capacity(context.Context) (orchestrator.Capacity, error) {
-	return orchestrator.Capacity{HostMemBytes: 8 << 30, HostCPUs: 2, ReservedMemBytes: 1 << 30, RunningTenants: 2, MoreTenants: 14}, nil
+func (fakeCapacity) Capacity(context.Context) (monitor.Capacity, error) {
+	return monitor.Capacity{HostMemBytes: 8 << 30, HostCPUs: 2, ReservedMemBytes: 1 << 30, RunningTenants: 2, MoreTenants: 14}, nil
 }
 
 // monitoringEnv is a portal with monitoring wired to fakes, and one tenant

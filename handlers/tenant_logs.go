@@ -14,7 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
-	"appfactory/orchestrator"
+
+	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 )
@@ -49,7 +50,7 @@ func (h *Handlers) tenantContainers(ctx context.Context, tenantID, sel string) (
 	var out []tenantContainer
 	for _, c := range list {
 		tc := tenantContainer{ID: c.ID, Service: c.Labels[stack.LabelService],
-			Name: orchestrator.ContainerShortName(c.Name, c.Labels)}
+			Name: monitor.ContainerShortName(c.Name, c.Labels)}
 		if tc.Service == "" {
 			tc.Service = c.Labels[stack.LabelComposeService]
 		}

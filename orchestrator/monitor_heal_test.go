@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
@@ -31,7 +32,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { _ = r.Run(ctx); done <- struct{}{} }()
-	m := &Monitor{Events: e.d, Recorder: e.db, Waker: r, Instance: e.instance}
+	m := &monitor.Monitor{Events: e.d, Recorder: e.db, Waker: r, Instance: e.instance}
 	go func() { _ = m.Run(ctx); done <- struct{}{} }()
 	e.stop = func() { cancel(); <-done; <-done }
 
@@ -50,7 +51,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	if err := e.d.Kill(context.Background(), victim.ID, "KILL"); err != nil {
 		t.Fatal(err)
 	}
-	short := ContainerShortName(victim.Name, victim.Labels)
+	short := monitor.ContainerShortName(victim.Name, victim.Labels)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := e.d.Inspect(context.Background(), victim.Name)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
@@ -43,7 +44,7 @@ func TestEventMessage(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
-			if got := EventMessage(c.e); got != c.want {
+			if got := monitor.EventMessage(c.e); got != c.want {
 				t.Errorf("EventMessage = %q, want %q", got, c.want)
 			}
 		})
@@ -135,7 +136,7 @@ func TestMonitorRecordsWakesAndResyncsAfterReconnect(t *testing.T) {
 		},
 	}}
 	rec := newRecorder()
-	m := &Monitor{Events: src, Recorder: rec, Waker: rec, Instance: "inst", MinBackoff: 10 * time.Millisecond}
+	m := &monitor.Monitor{Events: src, Recorder: rec, Waker: rec, Instance: "inst", MinBackoff: 10 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
@@ -169,7 +170,7 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 	id := env.container(t, spec)
 
 	rec := newRecorder()
-	m := &Monitor{Events: env.d, Recorder: rec, Waker: rec, Instance: instance}
+	m := &monitor.Monitor{Events: env.d, Recorder: rec, Waker: rec, Instance: instance}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()

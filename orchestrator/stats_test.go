@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
@@ -51,7 +52,7 @@ func TestSamplerSamplesRunningTenantsOnly(t *testing.T) {
 	if err := db.AddTenantStats(ctx, now.Add(-25*time.Hour), []store.TenantStat{{TenantID: "busy", CPUPercent: 1, MemBytes: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	s := &Sampler{Docker: env.d, Store: db, Instance: instance, Now: func() time.Time { return now }}
+	s := &monitor.Sampler{Docker: env.d, Store: db, Instance: instance, Now: func() time.Time { return now }}
 	start := time.Now()
 	res, err := s.SampleOnce(ctx)
 	if err != nil {

@@ -1,4 +1,7 @@
-package orchestrator
+// Package monitor watches the engine: Docker events feed the event log and
+// wake the reconciler, periodic stats samples feed the charts, and the
+// capacity probe says how many more tenants the host holds.
+package monitor
 
 import (
 	"context"
@@ -24,6 +27,12 @@ type eventSource interface {
 // eventRecorder writes a tenant's event log.
 type eventRecorder interface {
 	AddEvent(ctx context.Context, tenantID, kind, message string) error
+}
+
+// waker is the part of the reconciler the monitor needs: an event of a
+// tenant wakes its pass early.
+type waker interface {
+	Wake(tenantID string)
 }
 
 // Monitor turns the engine's events about this instance's containers into
