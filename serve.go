@@ -16,7 +16,6 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/handlers"
-
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"

@@ -8,7 +8,6 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/handlers"
-
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/router"

@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
-
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/monitor"
 	"appfactory/store"

@@ -19,7 +19,6 @@ import (
 
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
-
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/monitor"
 	"appfactory/store"

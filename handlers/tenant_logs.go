@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
-
 	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"

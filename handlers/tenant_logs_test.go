@@ -15,7 +15,6 @@ import (
 
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
-
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/runtime"

@@ -87,7 +87,7 @@ func TestCrashInjectionConverges(t *testing.T) {
 		t.Run(tc.op+"/"+tc.point, func(t *testing.T) {
 			e := newFactoryEnv(t)
 			ctx := context.Background()
-			app := e.app(t, "Crash "+e.id, "1.0", "demo", 2) // a slug of its own: names are engine-wide
+			app := e.app(t, "Crash "+e.ID, "1.0", "demo", 2) // a slug of its own: names are engine-wide
 			var tn *store.Tenant
 			if tc.op != "deploy" {
 				tn = e.deploy(t, app)
@@ -129,9 +129,9 @@ func TestCrashInjectionConverges(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			// Also nothing of the instance beyond the tenant's objects.
-			all, _ := e.d.ListContainers(ctx, map[string]string{stack.LabelInstance: e.instance}, true)
-			nets, _ := e.d.ListNetworks(ctx, map[string]string{stack.LabelInstance: e.instance})
-			vols, _ := e.d.ListVolumes(ctx, map[string]string{stack.LabelInstance: e.instance})
+			all, _ := e.D.ListContainers(ctx, map[string]string{stack.LabelInstance: e.instance}, true)
+			nets, _ := e.D.ListNetworks(ctx, map[string]string{stack.LabelInstance: e.instance})
+			vols, _ := e.D.ListVolumes(ctx, map[string]string{stack.LabelInstance: e.instance})
 			var names []string
 			for _, c := range all {
 				names = append(names, c.Name)

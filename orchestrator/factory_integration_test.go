@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -30,7 +31,7 @@ func (e *factoryEnv) bundle(t *testing.T, name string) string {
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
 	for _, f := range []struct{ name, body string }{
-		{"component.yaml", "name: " + name + "\nversion: 1.2.0\ndescription: Stamps invoices " + e.id + "\n"},
+		{"component.yaml", "name: " + name + "\nversion: 1.2.0\ndescription: Stamps invoices " + e.ID + "\n"},
 		{"templates/stamp.html", "<p>stamped</p>\n"},
 	} {
 		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), Typeflag: tar.TypeReg})
@@ -88,7 +89,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	}
 
 	for _, c := range cs {
-		raw, err := inspectEngine(ctx, e.d, c.ID)
+		raw, err := enginetest.Inspect(ctx, e.D, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +133,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	}
 
 	status, body := get(t, e.webURL(t, tn.Slug)+"/")
-	for _, want := range []string{"Acme Docs " + e.id, "Contract", "invoice-stamp"} {
+	for _, want := range []string{"Acme Docs " + e.ID, "Contract", "invoice-stamp"} {
 		if status != 200 || !strings.Contains(body, want) {
 			t.Errorf("tenant page (%d) lacks %q", status, want)
 		}
@@ -153,8 +154,8 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	if b2 == nil || b2.Result != store.BuildReused {
 		t.Errorf("second build record: %+v", b2)
 	}
-	c1, _ := e.d.Inspect(ctx, stack.NamePrefix(e.instance, tn.Slug)+"-web-1")
-	c2, _ := e.d.Inspect(ctx, stack.NamePrefix(e.instance, tn2.Slug)+"-web-1")
+	c1, _ := e.D.Inspect(ctx, stack.NamePrefix(e.instance, tn.Slug)+"-web-1")
+	c2, _ := e.D.Inspect(ctx, stack.NamePrefix(e.instance, tn2.Slug)+"-web-1")
 	if c1.ImageID == "" || c1.ImageID != c2.ImageID {
 		t.Errorf("image ids %s and %s", c1.ImageID, c2.ImageID)
 	}
@@ -177,7 +178,7 @@ func TestDeployTwoReplicasBothServe(t *testing.T) {
 	if len(cs) != 3 {
 		t.Errorf("%d containers, want store + 2 web", len(cs))
 	}
-	c, _ := inspectEngine(context.Background(), e.d, stack.NamePrefix(e.instance, tn.Slug)+"-web-2")
+	c, _ := enginetest.Inspect(context.Background(), e.D, stack.NamePrefix(e.instance, tn.Slug)+"-web-2")
 	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[stack.LabelComposeNumber] != "2" {
 		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[stack.LabelComposeNumber])
 	}
@@ -196,10 +197,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		name := e.name("probe-" + strings.ReplaceAll(strings.ReplaceAll(target, ".", "-"), ":", "-"))
-		id, _, err := e.d.CreateContainer(ctx, runtime.ContainerSpec{
+		name := e.Name("probe-" + strings.ReplaceAll(strings.ReplaceAll(target, ".", "-"), ":", "-"))
+		id, _, err := e.D.CreateContainer(ctx, runtime.ContainerSpec{
 			Name: name, Image: a.Image, Cmd: []string{"health", "http://" + target + "/healthz"},
-			Network: network, Labels: e.with(nil), MemoryBytes: 32 << 20, CPUs: 0.2, PidsLimit: 32,
+			Network: network, Labels: e.With(nil), MemoryBytes: 32 << 20, CPUs: 0.2, PidsLimit: 32,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -208,8 +209,8 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		// container of the adapter): remove it until it is gone.
 		defer func() {
 			for i := 0; i < 100; i++ {
-				if err := e.d.RemoveContainer(context.Background(), id); err == nil {
-					if _, err := e.d.Inspect(context.Background(), id); errors.Is(err, runtime.ErrNotFound) {
+				if err := e.D.RemoveContainer(context.Background(), id); err == nil {
+					if _, err := e.D.Inspect(context.Background(), id); errors.Is(err, runtime.ErrNotFound) {
 						return
 					}
 				}
@@ -217,10 +218,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 			}
 			t.Errorf("probe container %s not removed", name)
 		}()
-		if err := e.d.Start(ctx, id); err != nil {
+		if err := e.D.Start(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		code, err := e.d.Wait(ctx, id)
+		code, err := e.D.Wait(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,24 +308,24 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 		t.Fatalf("left behind: %d containers, %d networks, %d volumes", len(cs), len(ns), len(vs))
 	}
 	// Its image went with its last tenant.
-	if _, ok, err := e.d.ImageID(ctx, tn.Image); err != nil || ok {
+	if _, ok, err := e.D.ImageID(ctx, tn.Image); err != nil || ok {
 		t.Errorf("image %s of no tenant left behind (err %v)", tn.Image, err)
 	}
 
-	labels := e.with(map[string]string{stack.LabelTenant: "no-such-tenant", stack.LabelInstance: e.instance})
-	vol := e.name("orphan")
-	if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
+	labels := e.With(map[string]string{stack.LabelTenant: "no-such-tenant", stack.LabelInstance: e.instance})
+	vol := e.Name("orphan")
+	if err := e.D.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := e.d.CreateContainer(ctx, runtime.ContainerSpec{Name: e.name("orphan"), Image: platformImages[0], Labels: labels,
+	id, _, err := e.D.CreateContainer(ctx, runtime.ContainerSpec{Name: e.Name("orphan"), Image: platformImages[0], Labels: labels,
 		Volumes: []runtime.VolumeMount{{Name: vol, Target: "/data"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		_, cerr := e.d.Inspect(ctx, id)
-		vs, _ := e.d.ListVolumes(ctx, map[string]string{stack.LabelTenant: "no-such-tenant", testLabel: e.id})
+		_, cerr := e.D.Inspect(ctx, id)
+		vs, _ := e.D.ListVolumes(ctx, map[string]string{stack.LabelTenant: "no-such-tenant", enginetest.TestLabel: e.ID})
 		if cerr != nil && len(vs) == 0 {
 			break
 		}
@@ -343,12 +344,12 @@ func TestKilledContainerComesBack(t *testing.T) {
 	ctx := context.Background()
 	tn := e.deploy(t, e.app(t, "Phoenix", "1.0", "trial", 1))
 	name := stack.NamePrefix(e.instance, tn.Slug) + "-web-1"
-	if err := e.d.Kill(ctx, name, "KILL"); err != nil {
+	if err := e.D.Kill(ctx, name, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := e.d.Inspect(ctx, name)
+		c, err := e.D.Inspect(ctx, name)
 		if err == nil && c.Running {
 			break
 		}

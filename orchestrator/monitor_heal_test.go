@@ -22,8 +22,8 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	// A slow resync: the repair must come from the monitor's wake.
 	e.stop()
 	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
-		DB: e.db, Runtime: e.d, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
-		InstanceID: e.instance, Labels: e.labels, Resync: time.Hour, ReadyTimeout: 30 * time.Second,
+		DB: e.db, Runtime: e.D, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
+		InstanceID: e.instance, Labels: e.Labels, Resync: time.Hour, ReadyTimeout: 30 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { _ = r.Run(ctx); done <- struct{}{} }()
-	m := &monitor.Monitor{Events: e.d, Recorder: e.db, Waker: r, Instance: e.instance}
+	m := &monitor.Monitor{Events: e.D, Recorder: e.db, Waker: r, Instance: e.instance}
 	go func() { _ = m.Run(ctx); done <- struct{}{} }()
 	e.stop = func() { cancel(); <-done; <-done }
 
@@ -48,13 +48,13 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 		t.Fatalf("no web container among %d", len(cs))
 	}
 	killed := time.Now()
-	if err := e.d.Kill(context.Background(), victim.ID, "KILL"); err != nil {
+	if err := e.D.Kill(context.Background(), victim.ID, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	short := monitor.ContainerShortName(victim.Name, victim.Labels)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := e.d.Inspect(context.Background(), victim.Name)
+		c, err := e.D.Inspect(context.Background(), victim.Name)
 		if err == nil && c.Running && c.StartedAt.After(killed) {
 			break
 		}

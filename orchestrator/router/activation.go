@@ -1,7 +1,6 @@
 package router
 
 import (
-	"appfactory/orchestrator/route"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"appfactory/orchestrator/route"
 )
 
 // flight is one activation of a tenant, shared by every request that

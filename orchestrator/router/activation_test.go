@@ -1,7 +1,6 @@
 package router
 
 import (
-	"appfactory/orchestrator/route"
 	"encoding/json"
 	"errors"
 	"net"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/route"
 )
 
 func TestActivationSingleFlightUnderConcurrentRequests(t *testing.T) {

@@ -1,13 +1,14 @@
 package router
 
 import (
-	"appfactory/orchestrator/ready"
-	"appfactory/orchestrator/route"
 	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"appfactory/orchestrator/ready"
+	"appfactory/orchestrator/route"
 )
 
 // maxBackends bounds the replicas one request tries (a bit each in a uint64).

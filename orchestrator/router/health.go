@@ -1,14 +1,15 @@
 package router
 
 import (
-	"appfactory/orchestrator/ready"
-	"appfactory/orchestrator/route"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"appfactory/orchestrator/ready"
+	"appfactory/orchestrator/route"
 )
 
 // healthProbes bounds the readiness probes the checker has in flight at once.

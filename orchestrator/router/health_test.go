@@ -1,13 +1,14 @@
 package router
 
 import (
-	"appfactory/orchestrator/route"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/route"
 )
 
 // Readiness failures a test backend can show.

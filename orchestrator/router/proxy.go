@@ -1,7 +1,6 @@
 package router
 
 import (
-	"appfactory/orchestrator/route"
 	"context"
 	"errors"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"appfactory/orchestrator/route"
 )
 
 // proxy forwards requests to a tenant's backends: a ReverseProxy whose

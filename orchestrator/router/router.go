@@ -5,13 +5,14 @@
 package router
 
 import (
-	"appfactory/orchestrator/route"
 	"context"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"appfactory/orchestrator/route"
 )
 
 // activator starts a tenant's stack (or resumes a paused one) and returns

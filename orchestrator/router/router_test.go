@@ -1,7 +1,6 @@
 package router
 
 import (
-	"appfactory/orchestrator/route"
 	"bufio"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/route"
 )
 
 func TestRouterUnknownHosts(t *testing.T) {

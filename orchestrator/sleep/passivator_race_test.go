@@ -1,10 +1,11 @@
 package sleep
 
 import (
-	"appfactory/orchestrator/route"
 	"errors"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/route"
 )
 
 func TestPassivatorTakesRouteOutOfServiceBeforeStopping(t *testing.T) {

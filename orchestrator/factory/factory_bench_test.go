@@ -1,30 +1,32 @@
-package orchestrator
+package factory_test
 
 import (
-	"appfactory/orchestrator/factory"
 	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
+
+	"appfactory/orchestrator/factory"
+	"appfactory/orchestrator/internal/enginetest"
 )
 
 // BenchmarkBuildNewAssembly builds a tenant image of a new assembly (a
 // model never built before) on the cached platform image: plan, build
 // through the engine, tag. Run with -benchtime 10x; reports the median.
 func BenchmarkBuildNewAssembly(b *testing.B) {
-	e := newTestEnv(b)
+	e := enginetest.New(b)
 	ctx := context.Background()
-	if _, ok, _ := e.d.ImageID(ctx, "appfactory/contentapp:1.0"); !ok {
+	if _, ok, _ := e.D.ImageID(ctx, "appfactory/contentapp:1.0"); !ok {
 		b.Fatal("appfactory/contentapp:1.0 is not on this host: make images")
 	}
-	f := factory.NewFactory(e.d)
-	f.Labels = e.labels
+	f := factory.NewFactory(e.D)
+	f.Labels = e.Labels
 	var took []time.Duration
 	for i := 0; i < b.N; i++ {
 		in := factory.BuildInput{AppID: "bench", Platform: "contentapp", Version: "1.0", BaseImage: "appfactory/contentapp:1.0",
 			Components: []factory.ComponentInput{{ID: "comments", Env: map[string]string{"CONTENTAPP_FEATURE_COMMENTS": "1"}}},
-			Model:      json.RawMessage(fmt.Sprintf(`{"title":"Bench %s %d","doctypes":[{"name":"Contract","fields":[]}]}`, e.id, i))}
+			Model:      json.RawMessage(fmt.Sprintf(`{"title":"Bench %s %d","doctypes":[{"name":"Contract","fields":[]}]}`, e.ID, i))}
 		start := time.Now()
 		p, err := f.Plan(ctx, in)
 		if err != nil {
@@ -35,7 +37,7 @@ func BenchmarkBuildNewAssembly(b *testing.B) {
 		}
 		took = append(took, time.Since(start))
 		b.StopTimer()
-		if err := e.d.RemoveImage(ctx, p.Tag); err != nil {
+		if err := e.D.RemoveImage(ctx, p.Tag); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

@@ -1,11 +1,11 @@
-package orchestrator
+package monitor
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"appfactory/orchestrator/monitor"
+	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
@@ -15,10 +15,10 @@ import (
 // the first is sampled (its containers summed), old samples are pruned, and
 // the host sample counts the tenants of the database.
 func TestSamplerSamplesRunningTenantsOnly(t *testing.T) {
-	env := newTestEnv(t)
-	image := env.image(t)
-	network, _, _ := env.network(t, "net", false)
-	instance := "test-" + env.id
+	env := enginetest.New(t)
+	image := env.Image(t)
+	network, _, _ := env.Network(t, "net", false)
+	instance := "test-" + env.ID
 	ctx := context.Background()
 	db, err := store.Open(ctx, t.TempDir())
 	if err != nil {
@@ -28,31 +28,31 @@ func TestSamplerSamplesRunningTenantsOnly(t *testing.T) {
 
 	run := func(tenant, name string) string {
 		t.Helper()
-		spec := serverSpec(env.name(name), image, network, "")
+		spec := enginetest.ServerSpec(env.Name(name), image, network, "")
 		spec.Labels = map[string]string{stack.LabelInstance: instance, stack.LabelTenant: tenant}
-		id := env.container(t, spec)
-		env.startReady(t, id, network)
+		id := env.Container(t, spec)
+		env.StartReady(t, id, network)
 		return id
 	}
 	run("busy", "busy-web-1")
 	run("busy", "busy-web-2")
-	if err := env.d.Pause(ctx, run("asleep", "asleep-web-1")); err != nil {
+	if err := env.D.Pause(ctx, run("asleep", "asleep-web-1")); err != nil {
 		t.Fatal(err)
 	}
 	stopped := run("passive", "passive-web-1")
-	if err := env.d.Stop(ctx, stopped, time.Second); err != nil {
+	if err := env.D.Stop(ctx, stopped, time.Second); err != nil {
 		t.Fatal(err)
 	}
 	// Another instance's container on the same engine is none of ours.
-	other := serverSpec(env.name("other-web-1"), image, network, "")
+	other := enginetest.ServerSpec(env.Name("other-web-1"), image, network, "")
 	other.Labels = map[string]string{stack.LabelInstance: "another", stack.LabelTenant: "other"}
-	env.startReady(t, env.container(t, other), network)
+	env.StartReady(t, env.Container(t, other), network)
 
 	now := time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)
 	if err := db.AddTenantStats(ctx, now.Add(-25*time.Hour), []store.TenantStat{{TenantID: "busy", CPUPercent: 1, MemBytes: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	s := &monitor.Sampler{Docker: env.d, Store: db, Instance: instance, Now: func() time.Time { return now }}
+	s := &Sampler{Docker: env.D, Store: db, Instance: instance, Now: func() time.Time { return now }}
 	start := time.Now()
 	res, err := s.SampleOnce(ctx)
 	if err != nil {

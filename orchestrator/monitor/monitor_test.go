@@ -1,4 +1,4 @@
-package orchestrator
+package monitor
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"appfactory/orchestrator/monitor"
+	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
@@ -44,7 +44,7 @@ func TestEventMessage(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
-			if got := monitor.EventMessage(c.e); got != c.want {
+			if got := EventMessage(c.e); got != c.want {
 				t.Errorf("EventMessage = %q, want %q", got, c.want)
 			}
 		})
@@ -136,7 +136,7 @@ func TestMonitorRecordsWakesAndResyncsAfterReconnect(t *testing.T) {
 		},
 	}}
 	rec := newRecorder()
-	m := &monitor.Monitor{Events: src, Recorder: rec, Waker: rec, Instance: "inst", MinBackoff: 10 * time.Millisecond}
+	m := &Monitor{Events: src, Recorder: rec, Waker: rec, Instance: "inst", MinBackoff: 10 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
@@ -160,25 +160,25 @@ func TestMonitorRecordsWakesAndResyncsAfterReconnect(t *testing.T) {
 // engine, kills it behind the monitor's back, and expects the kill and the
 // death in the tenant's log and a wake for that tenant.
 func TestMonitorSeesAKilledContainer(t *testing.T) {
-	env := newTestEnv(t)
-	image := env.image(t)
-	network, _, _ := env.network(t, "net", false)
-	instance, tenant := "test-"+env.id, "tenant-"+env.id
-	project := "af-" + env.id
-	spec := serverSpec(project+"-web-1", image, network, "")
+	env := enginetest.New(t)
+	image := env.Image(t)
+	network, _, _ := env.Network(t, "net", false)
+	instance, tenant := "test-"+env.ID, "tenant-"+env.ID
+	project := "af-" + env.ID
+	spec := enginetest.ServerSpec(project+"-web-1", image, network, "")
 	spec.Labels = map[string]string{stack.LabelInstance: instance, stack.LabelTenant: tenant, stack.LabelComposeProject: project, stack.LabelComposeService: "web", stack.LabelComposeNumber: "1"}
-	id := env.container(t, spec)
+	id := env.Container(t, spec)
 
 	rec := newRecorder()
-	m := &monitor.Monitor{Events: env.d, Recorder: rec, Waker: rec, Instance: instance}
+	m := &Monitor{Events: env.D, Recorder: rec, Waker: rec, Instance: instance}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	time.Sleep(300 * time.Millisecond) // let the subscription reach the engine
 
-	env.startReady(t, id, network)
-	if err := env.d.Kill(context.Background(), id, "KILL"); err != nil {
+	env.StartReady(t, id, network)
+	if err := env.D.Kill(context.Background(), id, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	rec.waitWake(t, tenant)
