@@ -242,7 +242,7 @@ type ActivationRecorder interface {
 }
 
 // ObservingActivations records activations in next and observes their
-// duration, for the router's RouterConfig.Activations.
+// duration, for router.RouterConfig.Activations.
 func (m *Metrics) ObservingActivations(next ActivationRecorder) ActivationRecorder {
 	return &observedActivations{m: m, next: next}
 }

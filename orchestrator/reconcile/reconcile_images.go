@@ -10,7 +10,7 @@ import (
 	"appfactory/orchestrator/runtime"
 )
 
-// tenantImagePrefix starts every tenant image tag (ImageTag): only those
+// tenantImagePrefix starts every tenant image tag (factory.ImageTag): only those
 // are ever removed by the reconciler, never a platform's base image.
 const tenantImagePrefix = "appfactory/tenant-"
 

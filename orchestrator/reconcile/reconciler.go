@@ -22,7 +22,7 @@ import (
 	"appfactory/store"
 
 	// Blueprints says what a tenant is made of: the input of its image build
-	// and its stack. The catalog-backed implementation is CatalogBlueprints.
+	// and its stack. The catalog-backed implementation is orchestrator.CatalogBlueprints.
 	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/metrics"
 )
@@ -62,7 +62,7 @@ type ReconcilerOptions struct {
 	// "after-container:web-1", "before-remove-volume", ...): crash tests stop
 	// the reconciler there.
 	Failpoint func(name string)
-	// Ready probes a URL until it answers (default WaitReady).
+	// Ready probes a URL until it answers (default ready.WaitReady).
 	Ready func(ctx context.Context, url string) error
 	// Metrics counts builds and times passes (optional).
 	Metrics *metrics.Metrics
