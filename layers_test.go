@@ -67,6 +67,50 @@ var layerRules = []layerRule{
 		}
 		return ""
 	},
+	func(rel, imp string) string {
+		// Test support (the fake runtime, the live engine env) is for tests,
+		// and go list's Imports leave test files out.
+		if imports(imp, module+"/orchestrator/internal") {
+			return "orchestrator/internal is imported by tests only"
+		}
+		return ""
+	},
+	func(rel, imp string) string {
+		if !under(rel, "orchestrator") || !imports(imp, module+"/orchestrator") || under(rel, "orchestrator/internal") {
+			return ""
+		}
+		allowed, ok := orchestratorLayers[rel]
+		if !ok {
+			return "a package of the orchestrator missing from orchestratorLayers"
+		}
+		dep := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+		if !slices.Contains(allowed, dep) {
+			return rel + " may import only " + strings.Join(allowed, ", ") + " of the orchestrator"
+		}
+		return ""
+	},
+}
+
+// orchestratorLayers is the pipeline as the compiler sees it: which
+// orchestrator packages each one may import. The leaves (the contract, the
+// route table, the prober, the metrics) import none; the stages (reconcile,
+// router, sleep, monitor) never import each other nor the root, so they
+// meet only through the leaves and the small interfaces each declares; only
+// orchestrator/docker and the wiring in main know the Docker adapter.
+var orchestratorLayers = map[string][]string{
+	"orchestrator/runtime":   {},
+	"orchestrator/route":     {},
+	"orchestrator/ready":     {},
+	"orchestrator/metrics":   {},
+	"orchestrator/hostwall":  {},
+	"orchestrator/docker":    {"orchestrator/runtime"},
+	"orchestrator/stack":     {"orchestrator/runtime"},
+	"orchestrator/factory":   {"orchestrator/runtime"},
+	"orchestrator/reconcile": {"orchestrator/runtime", "orchestrator/stack", "orchestrator/factory", "orchestrator/route", "orchestrator/ready", "orchestrator/metrics"},
+	"orchestrator/router":    {"orchestrator/route", "orchestrator/ready", "orchestrator/metrics"},
+	"orchestrator/sleep":     {"orchestrator/route"},
+	"orchestrator/monitor":   {"orchestrator/runtime", "orchestrator/stack", "orchestrator/route", "orchestrator/metrics"},
+	"orchestrator":           {"orchestrator/runtime", "orchestrator/stack", "orchestrator/factory", "orchestrator/route"},
 }
 
 // layerViolations checks `go list` lines ("pkg imp imp ...") against the
@@ -104,8 +148,10 @@ func TestLayers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(string(list), module+"/orchestrator/docker ") {
-		t.Fatalf("go list shows no orchestrator/docker package:\n%s", list)
+	for rel := range orchestratorLayers {
+		if !strings.Contains(string(list), strings.TrimSuffix(module+"/"+rel, "/")+" ") {
+			t.Fatalf("go list shows no %s package:\n%s", rel, list)
+		}
 	}
 	for _, v := range layerViolations(string(list)) {
 		t.Error(v)
@@ -136,6 +182,18 @@ func TestLayerRulesCatchViolations(t *testing.T) {
 		{"appfactory/orchestrator/runtime appfactory/store", true},
 		{"appfactory/orchestrator/runtime context io time", false},
 		{"appfactory/platforms/contentapp github.com/labstack/echo/v4 modernc.org/sqlite", false},
+		{"appfactory/orchestrator/route appfactory/store sync", false},
+		{"appfactory/orchestrator/route appfactory/orchestrator/stack", true},
+		{"appfactory/orchestrator/router appfactory/orchestrator/route appfactory/orchestrator/ready", false},
+		{"appfactory/orchestrator/router appfactory/orchestrator/reconcile", true},
+		{"appfactory/orchestrator/sleep appfactory/orchestrator/router", true},
+		{"appfactory/orchestrator/monitor appfactory/orchestrator", true},
+		{"appfactory/orchestrator/reconcile appfactory/orchestrator/docker", true},
+		{"appfactory/orchestrator appfactory/orchestrator/docker", true},
+		{"appfactory/orchestrator/reconcile appfactory/orchestrator/internal/fakeruntime", true},
+		{"appfactory/orchestrator/newstage appfactory/orchestrator/route", true},
+		{"appfactory/orchestrator/internal/fakeruntime appfactory/orchestrator/runtime appfactory/orchestrator/stack", false},
+		{"appfactory appfactory/orchestrator/docker appfactory/orchestrator/reconcile", false},
 	} {
 		if got := layerViolations(tc.line); (len(got) > 0) != tc.bad {
 			t.Errorf("%q: violations %q, want bad=%v", tc.line, got, tc.bad)

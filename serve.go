@@ -16,7 +16,7 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/handlers"
-	"appfactory/orchestrator"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -48,7 +48,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&cfg.TLS, "tls", false, "the portal is served over HTTPS by a front proxy (Secure cookies, HSTS)")
 	fs.DurationVar(&cfg.Grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run on shutdown")
-	fs.StringVar(&cfg.SubnetPool, "subnet-pool", orchestrator.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
+	fs.StringVar(&cfg.SubnetPool, "subnet-pool", stack.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
 	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
 	cfg.Router.flags(fs)
 	return fs

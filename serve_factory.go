@@ -13,6 +13,10 @@ import (
 	"appfactory/catalog"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/reconcile"
+	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -20,16 +24,16 @@ import (
 // table, the reconciler and the service the handlers call.
 type factory struct {
 	Docker     *docker.Docker
-	Routes     *orchestrator.Routes
-	Reconciler *orchestrator.Reconciler
+	Routes     *route.Routes
+	Reconciler *reconcile.Reconciler
 	Service    *orchestrator.Service
 	InstanceID string
 }
 
 // newFactory connects to the Docker engine (failing clearly when none
 // answers) and wires the orchestrator for this data directory.
-func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog.Catalog, addr net.Addr, metrics *orchestrator.Metrics, logger *slog.Logger) (*factory, error) {
-	pool, err := orchestrator.NewSubnetPool(cfg.SubnetPool)
+func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog.Catalog, addr net.Addr, metrics *metrics.Metrics, logger *slog.Logger) (*factory, error) {
+	pool, err := stack.NewSubnetPool(cfg.SubnetPool)
 	if err != nil {
 		return nil, err
 	}
@@ -50,10 +54,10 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		return nil, err
 	}
 	publicURL := tenantURLFunc(cfg, addr)
-	routes := orchestrator.NewRoutes()
+	routes := route.NewRoutes()
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: dataDir, PublicURL: publicURL, SecretKey: key}
-	r, err := orchestrator.NewReconciler(orchestrator.ReconcilerOptions{
+	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
 		DB: db, Runtime: d, Blueprints: bp, Routes: routes, Pool: pool, InstanceID: instance, Metrics: metrics, Logger: logger,
 	})
 	if err != nil {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"appfactory/orchestrator"
 	"appfactory/orchestrator/hostwall"
+	"appfactory/orchestrator/stack"
 )
 
 // wallTimeout bounds the install of the host wall: iptables
@@ -20,7 +20,7 @@ const wallTimeout = 20 * time.Second
 // installWall puts up the rules that keep tenant containers from opening
 // connections to the host; nil (and no rule) when --wall-off-host=false.
 // They stay up when serve stops: its tenants go on running without it.
-func installWall(ctx context.Context, on bool, pool *orchestrator.SubnetPool, logger *slog.Logger) (*hostwall.Wall, error) {
+func installWall(ctx context.Context, on bool, pool *stack.SubnetPool, logger *slog.Logger) (*hostwall.Wall, error) {
 	if !on {
 		logger.Warn("host not walled off: tenant containers reach every port the host listens on (--wall-off-host=false)", slog.String("subnet_pool", pool.String()))
 		return nil, nil

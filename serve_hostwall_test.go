@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"appfactory/orchestrator"
 	"appfactory/orchestrator/hostwall"
+	"appfactory/orchestrator/stack"
 )
 
 // TestServeWallsOffHost: serve puts the wall of its pool up before it is
@@ -109,7 +109,7 @@ func iptablesS(t *testing.T, chain string) string {
 
 // TestWallOptOut: --wall-off-host=false installs nothing.
 func TestWallOptOut(t *testing.T) {
-	pool, err := orchestrator.NewSubnetPool(orchestrator.DefaultSubnetPool)
+	pool, err := stack.NewSubnetPool(stack.DefaultSubnetPool)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"appfactory/catalog"
 	"appfactory/handlers"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/monitor"
 	"appfactory/store"
 )
 
@@ -17,25 +19,25 @@ import (
 // engine event monitor, the resource sampler and the capacity probe.
 type monitoring struct {
 	Registry *prometheus.Registry
-	Metrics  *orchestrator.Metrics
-	Monitor  *orchestrator.Monitor
-	Sampler  *orchestrator.Sampler
-	Capacity *orchestrator.CapacityProbe
+	Metrics  *metrics.Metrics
+	Monitor  *monitor.Monitor
+	Sampler  *monitor.Sampler
+	Capacity *monitor.CapacityProbe
 }
 
 // newMetrics makes the metrics on a registry of our own (never the global
 // default), before the factory that reports to them.
-func newMetrics(db *store.DB, logger *slog.Logger) (*prometheus.Registry, *orchestrator.Metrics, error) {
-	reg := orchestrator.NewRegistry()
-	m := orchestrator.NewMetrics(reg)
-	if err := orchestrator.RegisterTenantStates(reg, db.TenantStateCounts, logger); err != nil {
+func newMetrics(db *store.DB, logger *slog.Logger) (*prometheus.Registry, *metrics.Metrics, error) {
+	reg := metrics.NewRegistry()
+	m := metrics.NewMetrics(reg)
+	if err := metrics.RegisterTenantStates(reg, db.TenantStateCounts, logger); err != nil {
 		return nil, nil, err
 	}
 	return reg, m, nil
 }
 
 // newMonitoring makes the watchers of the factory's engine and instance.
-func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *prometheus.Registry, m *orchestrator.Metrics, logger *slog.Logger) *monitoring {
+func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *prometheus.Registry, m *metrics.Metrics, logger *slog.Logger) *monitoring {
 	var smallest int64
 	for _, e := range cat.Environments {
 		if e.MemoryBytes > 0 && (smallest == 0 || e.MemoryBytes < smallest) {
@@ -52,9 +54,9 @@ func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *promet
 	return &monitoring{
 		Registry: reg,
 		Metrics:  m,
-		Monitor:  &orchestrator.Monitor{Events: fac.Docker, Recorder: db, Waker: fac.Reconciler, Instance: fac.InstanceID, Metrics: m, Logger: logger},
-		Sampler:  &orchestrator.Sampler{Docker: fac.Docker, Store: db, Instance: fac.InstanceID, Logger: logger},
-		Capacity: &orchestrator.CapacityProbe{Docker: fac.Docker, Tenants: db, Instance: fac.InstanceID, Limits: limits, Smallest: smallest},
+		Monitor:  &monitor.Monitor{Events: fac.Docker, Recorder: db, Waker: fac.Reconciler, Instance: fac.InstanceID, Metrics: m, Logger: logger},
+		Sampler:  &monitor.Sampler{Docker: fac.Docker, Store: db, Instance: fac.InstanceID, Logger: logger},
+		Capacity: &monitor.CapacityProbe{Docker: fac.Docker, Tenants: db, Instance: fac.InstanceID, Limits: limits, Smallest: smallest},
 	}
 }
 

@@ -8,7 +8,10 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/handlers"
-	"appfactory/orchestrator"
+	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/router"
+	"appfactory/orchestrator/sleep"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -63,9 +66,9 @@ func (o optDuration) value() time.Duration {
 // routerSide is the tenant side of serve: the router on the portal's
 // listener, activity tracking and the passivator.
 type routerSide struct {
-	Router     *orchestrator.Router
-	Activity   *orchestrator.Activity
-	Passivator *orchestrator.Passivator
+	Router     *router.Router
+	Activity   *route.Activity
+	Passivator *sleep.Passivator
 	// Power runs the portal's starts and stops in the background.
 	Power *handlers.Power
 }
@@ -73,21 +76,21 @@ type routerSide struct {
 // newRouterSide wires the router and the passivator over the factory's
 // route table and reconciler, installs the router for tenant hosts and the
 // sleep controls in the portal.
-func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *orchestrator.Metrics, logger *slog.Logger) *routerSide {
-	activity := orchestrator.NewActivity(db, logger)
-	rt := orchestrator.NewRouter(orchestrator.RouterConfig{
+func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *metrics.Metrics, logger *slog.Logger) *routerSide {
+	activity := route.NewActivity(db, logger)
+	rt := router.NewRouter(router.RouterConfig{
 		Slug:              func(host string) (string, bool) { return web.TenantSlug(host, cfg.Domain) },
 		StripCookies:      []string{cfg.Router.SessionCookie},
 		TLS:               cfg.TLS,
 		ActivationTimeout: cfg.Router.ActivationTimeout,
-		Pages:             orchestrator.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Pages:             router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Static:            web.TenantStatic(),
 		Activations:       metrics.ObservingActivations(db),
 		Logger:            logger.With(slog.String("component", "router")),
 	}, fac.Routes, fac.Reconciler, activity)
 	srv.SetTenantRouter(metrics.CountResponses(rt))
 
-	pas := orchestrator.NewPassivator(orchestrator.PassivatorConfig{
+	pas := sleep.NewPassivator(sleep.PassivatorConfig{
 		Policy: func(env string) (time.Duration, time.Duration) {
 			if e, ok := cat.Environment(env); ok {
 				return e.IdleTimeout, e.PauseAfter

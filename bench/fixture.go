@@ -18,7 +18,11 @@ import (
 	"appfactory/catalog"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/reconcile"
+	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/router"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -31,13 +35,13 @@ type fixture struct {
 	dir    string
 	db     *store.DB
 	docker *docker.Docker
-	routes *orchestrator.Routes
-	rec    *orchestrator.Reconciler
+	routes *route.Routes
+	rec    *reconcile.Reconciler
 	svc    *orchestrator.Service
 	user   *store.User
 	tenant *store.Tenant
 	act    *countingActivator
-	router *orchestrator.Router
+	router *router.Router
 	srv    *http.Server
 	// base is the router's address, like http://127.0.0.1:PORT.
 	base string
@@ -81,16 +85,16 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 		return f, fmt.Errorf("docker engine: %w", err)
 	}
 	n, _ := rand.Int(rand.Reader, big.NewInt(256))
-	pool, err := orchestrator.NewSubnetPool(fmt.Sprintf("10.216.%d.0/24", n.Int64()))
+	pool, err := stack.NewSubnetPool(fmt.Sprintf("10.216.%d.0/24", n.Int64()))
 	if err != nil {
 		return f, err
 	}
-	f.routes = orchestrator.NewRoutes()
+	f.routes = route.NewRoutes()
 	publicURL := func(slug string) string { return "http://" + slug + ".localhost/" }
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: filepath.Join(f.dir, "data"), PublicURL: publicURL, SecretKey: []byte("bench-" + f.id)}
 	// A long resync: the floor measurement starts and stops containers
 	// itself, and a pass in the middle would disturb it.
-	f.rec, err = orchestrator.NewReconciler(orchestrator.ReconcilerOptions{
+	f.rec, err = reconcile.NewReconciler(reconcile.ReconcilerOptions{
 		DB: f.db, Runtime: f.docker, Blueprints: bp, Routes: f.routes, Pool: pool,
 		InstanceID: "bench-" + f.id, Labels: f.labels, Resync: time.Hour, Logger: logger,
 	})
@@ -108,11 +112,11 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	f.stop = func() { cancel(); <-done }
 
 	f.act = &countingActivator{inner: f.rec}
-	f.router = orchestrator.NewRouter(orchestrator.RouterConfig{
+	f.router = router.NewRouter(router.RouterConfig{
 		Slug:   func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
-		Pages:  orchestrator.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Pages:  router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Logger: logger,
-	}, f.routes, f.act, orchestrator.NewActivity(nil, logger))
+	}, f.routes, f.act, route.NewActivity(nil, logger))
 	// The portal's server with its host dispatch, as serve runs it.
 	ws := web.New(web.Options{Domain: "localhost", Logger: logger})
 	ws.SetTenantRouter(f.router)
@@ -164,12 +168,12 @@ func (f *fixture) deploy(ctx context.Context, cat *catalog.Catalog) error {
 // containers returns the tenant's containers in start order: the store
 // first (web depends on it), then the web replicas.
 func (f *fixture) containers(ctx context.Context) ([]runtime.Container, error) {
-	cs, err := f.docker.ListContainers(ctx, map[string]string{orchestrator.LabelTenant: f.tenant.ID}, true)
+	cs, err := f.docker.ListContainers(ctx, map[string]string{stack.LabelTenant: f.tenant.ID}, true)
 	if err != nil {
 		return nil, err
 	}
 	sort.SliceStable(cs, func(i, j int) bool {
-		return cs[i].Labels[orchestrator.LabelService] == "store" && cs[j].Labels[orchestrator.LabelService] != "store"
+		return cs[i].Labels[stack.LabelService] == "store" && cs[j].Labels[stack.LabelService] != "store"
 	})
 	return cs, nil
 }

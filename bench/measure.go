@@ -13,7 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"appfactory/orchestrator"
+	"appfactory/orchestrator/ready"
+	"appfactory/orchestrator/stack"
 )
 
 // client is the load generator's HTTP client: keep-alive, enough idle
@@ -68,18 +69,18 @@ func (f *fixture) floorCycle(ctx context.Context) (time.Duration, error) {
 		if err := f.docker.Start(ctx, c.ID); err != nil {
 			return 0, err
 		}
-		if c.Labels[orchestrator.LabelService] == "web" && web == "" {
+		if c.Labels[stack.LabelService] == "web" && web == "" {
 			got, err := f.docker.Inspect(ctx, c.ID)
 			if err != nil {
 				return 0, err
 			}
-			web = got.IPs[orchestrator.NetworkName("bench-"+f.id, f.tenant.Slug)]
+			web = got.IPs[stack.NetworkName("bench-"+f.id, f.tenant.Slug)]
 		}
 	}
 	if web == "" {
 		return 0, fmt.Errorf("no address of the web replica")
 	}
-	if err := orchestrator.WaitReady(ctx, "http://"+net.JoinHostPort(web, f.webPort)+"/healthz"); err != nil {
+	if err := ready.WaitReady(ctx, "http://"+net.JoinHostPort(web, f.webPort)+"/healthz"); err != nil {
 		return 0, err
 	}
 	took := time.Since(start)
@@ -221,7 +222,7 @@ func (f *fixture) herd(ctx context.Context, n int) (ok int, activations int64, m
 		return 0, 0, 0, 0, err
 	}
 	ectx, cancel := context.WithCancel(ctx)
-	evs, _ := f.docker.Events(ectx, map[string]string{orchestrator.LabelTenant: f.tenant.ID})
+	evs, _ := f.docker.Events(ectx, map[string]string{stack.LabelTenant: f.tenant.ID})
 	starts := map[string]int{}
 	done := make(chan struct{})
 	go func() {

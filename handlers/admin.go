@@ -11,7 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
-	"appfactory/orchestrator"
+	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/monitor"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -50,7 +51,7 @@ func (h *Handlers) tenantTable(c echo.Context) (views.TenantTable, error) {
 		return views.TenantTable{}, err
 	}
 	t := views.TenantTable{Filter: f, Total: total, Environments: opts.Environments, Platforms: opts.Platforms,
-		States: orchestrator.TenantStates, Now: h.DB.Now(), CSRF: CSRFToken(c)}
+		States: metrics.TenantStates, Now: h.DB.Now(), CSRF: CSRFToken(c)}
 	for _, r := range rows {
 		t.Rows = append(t.Rows, views.TenantTableRow{
 			ID: r.ID, Slug: r.Slug, AppName: r.AppName, OwnerEmail: r.OwnerEmail, Platform: r.Platform, Version: r.Version,
@@ -76,7 +77,7 @@ func (h *Handlers) adminDashboard(c echo.Context) error {
 		return err
 	}
 	d.Live, d.ActiveNow = sum.Live, sum.ActiveNow
-	for _, s := range orchestrator.TenantStates {
+	for _, s := range metrics.TenantStates {
 		if n := sum.Counts[s]; n > 0 || s == store.StateRunning || s == store.StatePassivated {
 			d.Counts = append(d.Counts, views.StateCount{State: s, N: n})
 		}
@@ -139,11 +140,11 @@ func (h *Handlers) dashboardCharts(ctx context.Context, d *views.AdminDashboard,
 
 // AdminSummary is the dashboard's head figures, also served as JSON.
 type AdminSummary struct {
-	Counts      map[string]int         `json:"counts"`
-	Live        int                    `json:"live"`
-	ActiveNow   int                    `json:"active_now"`
-	ActiveShare float64                `json:"active_share"`
-	Capacity    *orchestrator.Capacity `json:"capacity"`
+	Counts      map[string]int    `json:"counts"`
+	Live        int               `json:"live"`
+	ActiveNow   int               `json:"active_now"`
+	ActiveShare float64           `json:"active_share"`
+	Capacity    *monitor.Capacity `json:"capacity"`
 }
 
 // adminSummary counts tenants by state and activity, and measures capacity
@@ -154,7 +155,7 @@ func (h *Handlers) adminSummary(ctx context.Context) (AdminSummary, error) {
 		return AdminSummary{}, err
 	}
 	s := AdminSummary{Counts: counts}
-	for _, st := range orchestrator.TenantStates {
+	for _, st := range metrics.TenantStates {
 		if _, ok := s.Counts[st]; !ok {
 			s.Counts[st] = 0
 		}

@@ -18,6 +18,9 @@ import (
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/reconcile"
+	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -44,14 +47,14 @@ func BenchmarkDeployAPI(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pool, _ := orchestrator.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", mrand.IntN(256)))
-	routes := orchestrator.NewRoutes()
+	pool, _ := stack.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", mrand.IntN(256)))
+	routes := route.NewRoutes()
 	var svc *orchestrator.Service
-	var r *orchestrator.Reconciler
+	var r *reconcile.Reconciler
 	env := handlerstest.NewServer(b, func(h *handlers.Handlers) {
 		url := func(slug string) string { return "http://" + slug + ".localhost:8080/" }
 		bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: b.TempDir(), PublicURL: url, SecretKey: []byte(id)}
-		r, err = orchestrator.NewReconciler(orchestrator.ReconcilerOptions{DB: h.DB, Runtime: d, Blueprints: bp, Routes: routes,
+		r, err = reconcile.NewReconciler(reconcile.ReconcilerOptions{DB: h.DB, Runtime: d, Blueprints: bp, Routes: routes,
 			Pool: pool, InstanceID: instance, Labels: labels})
 		if err != nil {
 			b.Fatal(err)
@@ -150,7 +153,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 func removeInstance(tb testing.TB, d *docker.Docker, instance string) {
 	tb.Helper()
 	ctx := context.Background()
-	only := map[string]string{orchestrator.LabelInstance: instance}
+	only := map[string]string{stack.LabelInstance: instance}
 	cs, _ := d.ListContainers(ctx, only, true)
 	for _, c := range cs {
 		if err := d.RemoveContainer(ctx, c.ID); err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"appfactory/orchestrator"
+	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
@@ -38,7 +38,7 @@ type containerLogs interface {
 
 // capacityReader measures host capacity.
 type capacityReader interface {
-	Capacity(ctx context.Context) (orchestrator.Capacity, error)
+	Capacity(ctx context.Context) (monitor.Capacity, error)
 }
 
 // tenantControl changes a tenant's desired state on behalf of a user.

@@ -19,7 +19,8 @@ import (
 
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
-	"appfactory/orchestrator"
+	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/monitor"
 	"appfactory/store"
 )
 
@@ -46,8 +47,8 @@ func (f *fakeControl) Delete(_ context.Context, id, _ string) error {
 // fakeCapacity answers a fixed capacity.
 type fakeCapacity struct{}
 
-func (fakeCapacity) Capacity(context.Context) (orchestrator.Capacity, error) {
-	return orchestrator.Capacity{HostMemBytes: 8 << 30, HostCPUs: 2, ReservedMemBytes: 1 << 30, RunningTenants: 2, MoreTenants: 14}, nil
+func (fakeCapacity) Capacity(context.Context) (monitor.Capacity, error) {
+	return monitor.Capacity{HostMemBytes: 8 << 30, HostCPUs: 2, ReservedMemBytes: 1 << 30, RunningTenants: 2, MoreTenants: 14}, nil
 }
 
 // monitoringEnv is a portal with monitoring wired to fakes, and one tenant
@@ -62,11 +63,11 @@ type monitoringEnv struct {
 func newMonitoringEnv(t *testing.T) *monitoringEnv {
 	t.Helper()
 	ctl := &fakeControl{}
-	reg := orchestrator.NewRegistry()
-	m := orchestrator.NewMetrics(reg)
+	reg := metrics.NewRegistry()
+	m := metrics.NewMetrics(reg)
 	m.ProxyRequest(200)
 	env := handlerstest.NewServer(t, func(h *handlers.Handlers) {
-		if err := orchestrator.RegisterTenantStates(reg, h.DB.TenantStateCounts, nil); err != nil {
+		if err := metrics.RegisterTenantStates(reg, h.DB.TenantStateCounts, nil); err != nil {
 			t.Fatal(err)
 		}
 		h.Monitoring = handlers.Monitoring{Metrics: reg, Control: ctl, Capacity: fakeCapacity{}}

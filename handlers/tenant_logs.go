@@ -14,8 +14,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
-	"appfactory/orchestrator"
+	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 )
 
 // Log tails are bounded: the default and the most lines one request reads
@@ -41,16 +42,16 @@ func (h *Handlers) tenantContainers(ctx context.Context, tenantID, sel string) (
 	if h.Monitoring.Runtime == nil {
 		return nil, apperr.New(apperr.Unavailable, "Container logs are not available on this server.")
 	}
-	list, err := h.Monitoring.Runtime.ListContainers(ctx, map[string]string{orchestrator.LabelTenant: tenantID}, true)
+	list, err := h.Monitoring.Runtime.ListContainers(ctx, map[string]string{stack.LabelTenant: tenantID}, true)
 	if err != nil {
 		return nil, err
 	}
 	var out []tenantContainer
 	for _, c := range list {
-		tc := tenantContainer{ID: c.ID, Service: c.Labels[orchestrator.LabelService],
-			Name: orchestrator.ContainerShortName(c.Name, c.Labels)}
+		tc := tenantContainer{ID: c.ID, Service: c.Labels[stack.LabelService],
+			Name: monitor.ContainerShortName(c.Name, c.Labels)}
 		if tc.Service == "" {
-			tc.Service = c.Labels[orchestrator.LabelComposeService]
+			tc.Service = c.Labels[stack.LabelComposeService]
 		}
 		if sel == "" || sel == tc.Name || sel == tc.Service {
 			out = append(out, tc)

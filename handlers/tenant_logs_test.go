@@ -15,9 +15,10 @@ import (
 
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
-	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -39,7 +40,7 @@ func logStack(t *testing.T, d *docker.Docker, tenantID string) map[string]string
 		t.Fatalf("build test server: %v\n%s", err, out)
 	}
 	data, _ := os.ReadFile(bin)
-	bc := orchestrator.NewBuildContext()
+	bc := factory.NewBuildContext()
 	bc.Add("Dockerfile", 0, []byte("FROM scratch\nCOPY server /server\nENTRYPOINT [\"/server\"]\n"))
 	bc.Add("server", 0o755, data)
 	r, err := bc.Reader()
@@ -56,7 +57,7 @@ func logStack(t *testing.T, d *docker.Docker, tenantID string) map[string]string
 	ids := map[string]string{}
 	for _, name := range []string{"store-1", "web-1", "web-2"} {
 		service, n, _ := strings.Cut(name, "-")
-		l := map[string]string{orchestrator.LabelTenant: tenantID, "appfactory.service": service,
+		l := map[string]string{stack.LabelTenant: tenantID, "appfactory.service": service,
 			"com.docker.compose.project": project, "com.docker.compose.service": service, "com.docker.compose.container-number": n}
 		for k, v := range labels {
 			l[k] = v

@@ -5,41 +5,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/orchestrator/factory"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
-
-// Assembly is what a tenant's image is built from, copied from its app at
-// deploy time (tenants.assembly): editing the app later never changes what
-// a rebuild of the tenant gives. Platform and version are tenant columns.
-type Assembly struct {
-	Components []string        `json:"components"`
-	Custom     []CustomRef     `json:"custom_components"`
-	Model      json.RawMessage `json:"model"`
-}
-
-// CustomRef names an uploaded custom component by its content hash.
-type CustomRef struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	SHA256  string `json:"sha256"`
-	Format  string `json:"format"`
-}
-
-// ParseAssembly reads a tenant's assembly column.
-func ParseAssembly(s string) (Assembly, error) {
-	var a Assembly
-	if err := json.Unmarshal([]byte(s), &a); err != nil {
-		return a, fmt.Errorf("tenant assembly: %w", err)
-	}
-	return a, nil
-}
 
 // CatalogBlueprints makes tenants from the catalog: the platform version's
 // image and stack template, the components' environment and files, the
@@ -69,30 +43,30 @@ func (b *CatalogBlueprints) platformVersion(t *store.Tenant) (*catalog.Platform,
 }
 
 // BuildInput implements Blueprints.
-func (b *CatalogBlueprints) BuildInput(_ context.Context, t *store.Tenant) (BuildInput, error) {
+func (b *CatalogBlueprints) BuildInput(_ context.Context, t *store.Tenant) (factory.BuildInput, error) {
 	p, v, err := b.platformVersion(t)
 	if err != nil {
-		return BuildInput{}, err
+		return factory.BuildInput{}, err
 	}
-	a, err := ParseAssembly(t.Assembly)
+	a, err := factory.ParseAssembly(t.Assembly)
 	if err != nil {
-		return BuildInput{}, err
+		return factory.BuildInput{}, err
 	}
-	in := BuildInput{AppID: t.AppID, Platform: p.ID, Version: v.Version, BaseImage: v.Image, Model: a.Model}
+	in := factory.BuildInput{AppID: t.AppID, Platform: p.ID, Version: v.Version, BaseImage: v.Image, Model: a.Model}
 	for _, id := range a.Components {
 		c, ok := p.Component(id)
 		if !ok {
-			return BuildInput{}, apperr.New(apperr.Unprocessable, "The component %q is no longer in the catalog.", id)
+			return factory.BuildInput{}, apperr.New(apperr.Unprocessable, "The component %q is no longer in the catalog.", id)
 		}
 		if !c.Supports(v.Version) {
-			return BuildInput{}, apperr.New(apperr.Unprocessable, "The component %s is not available on version %s.", c.Name, v.Version)
+			return factory.BuildInput{}, apperr.New(apperr.Unprocessable, "The component %s is not available on version %s.", c.Name, v.Version)
 		}
-		in.Components = append(in.Components, ComponentInput{ID: c.ID, Env: c.Env, Files: c.Files})
+		in.Components = append(in.Components, factory.ComponentInput{ID: c.ID, Env: c.Env, Files: c.Files})
 	}
 	for _, ref := range a.Custom {
 		ci, err := b.customInput(ref)
 		if err != nil {
-			return BuildInput{}, err
+			return factory.BuildInput{}, err
 		}
 		in.Custom = append(in.Custom, ci)
 	}
@@ -101,29 +75,29 @@ func (b *CatalogBlueprints) BuildInput(_ context.Context, t *store.Tenant) (Buil
 
 // customInput reads and checks an uploaded bundle again: the stored archive
 // is unpacked into the component's files in memory.
-func (b *CatalogBlueprints) customInput(ref CustomRef) (CustomInput, error) {
+func (b *CatalogBlueprints) customInput(ref factory.CustomRef) (factory.CustomInput, error) {
 	if len(ref.SHA256) < 2 {
-		return CustomInput{}, fmt.Errorf("custom component %s: no content hash", ref.Name)
+		return factory.CustomInput{}, fmt.Errorf("custom component %s: no content hash", ref.Name)
 	}
 	path := store.ComponentBlobPath(b.DataDir, ref.SHA256, ref.Format)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return CustomInput{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is missing from the data directory; upload it again.", ref.Name)
+		return factory.CustomInput{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is missing from the data directory; upload it again.", ref.Name)
 	}
 	bundle, err := catalog.ReadBundle(ref.Name+"."+ref.Format, data, catalog.DefaultBundleLimits())
 	if err != nil {
-		return CustomInput{}, fmt.Errorf("custom component %s: %w", ref.Name, err)
+		return factory.CustomInput{}, fmt.Errorf("custom component %s: %w", ref.Name, err)
 	}
-	ci := CustomInput{Name: ref.Name}
+	ci := factory.CustomInput{Name: ref.Name}
 	for _, f := range bundle.Files {
-		ci.Files = append(ci.Files, CustomFile{Path: f.Path, Mode: f.Mode, Data: f.Data})
+		ci.Files = append(ci.Files, factory.CustomFile{Path: f.Path, Mode: f.Mode, Data: f.Data})
 	}
 	return ci, nil
 }
 
 // Stack implements Blueprints: the version's template interpolated with the
 // tenant's values and loaded with compose-go, then made the tenant's own.
-func (b *CatalogBlueprints) Stack(ctx context.Context, t *store.Tenant, sp StackParams) (*TenantStack, error) {
+func (b *CatalogBlueprints) Stack(ctx context.Context, t *store.Tenant, sp stack.StackParams) (*stack.TenantStack, error) {
 	p, v, err := b.platformVersion(t)
 	if err != nil {
 		return nil, err
@@ -145,9 +119,9 @@ func (b *CatalogBlueprints) Stack(ctx context.Context, t *store.Tenant, sp Stack
 	if err != nil {
 		return nil, err
 	}
-	sp.Limits = Limits{MemoryBytes: e.MemoryBytes, CPUs: e.CPUs, PidsLimit: e.PidsLimit}
+	sp.Limits = stack.Limits{MemoryBytes: e.MemoryBytes, CPUs: e.CPUs, PidsLimit: e.PidsLimit}
 	sp.RouteService, sp.RoutePort, sp.Readiness = st.Route.Service, st.Route.Port, st.Readiness
-	return NewTenantStack(st.Project, st.ServiceOrder(), sp)
+	return stack.NewTenantStack(st.Project, st.ServiceOrder(), sp)
 }
 
 // secret is the tenant's ${SECRET}: an HMAC of its id.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"appfactory/apperr"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -42,7 +43,7 @@ func TestControlWritesDesiredStateAndWakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := &wakeLog{}
-	c := &Control{DB: db, Waker: w, Service: &Service{DB: db, Reconciler: w, Routes: NewRoutes()}}
+	c := &Control{DB: db, Waker: w, Service: &Service{DB: db, Reconciler: w, Routes: route.NewRoutes()}}
 	if err := c.Passivate(ctx, tn.ID, "passivated by admin@example.com"); err != nil {
 		t.Fatal(err)
 	}

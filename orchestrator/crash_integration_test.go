@@ -2,12 +2,14 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -20,6 +22,9 @@ type killSwitch struct {
 	cancel context.CancelFunc
 	hit    chan struct{}
 }
+
+// errKilled is what a failpoint panics with to stop a reconciler dead.
+var errKilled = errors.New("killed at failpoint")
 
 func (k *killSwitch) hook(name string) {
 	k.mu.Lock()
@@ -82,7 +87,7 @@ func TestCrashInjectionConverges(t *testing.T) {
 		t.Run(tc.op+"/"+tc.point, func(t *testing.T) {
 			e := newFactoryEnv(t)
 			ctx := context.Background()
-			app := e.app(t, "Crash "+e.id, "1.0", "demo", 2) // a slug of its own: names are engine-wide
+			app := e.app(t, "Crash "+e.ID, "1.0", "demo", 2) // a slug of its own: names are engine-wide
 			var tn *store.Tenant
 			if tc.op != "deploy" {
 				tn = e.deploy(t, app)
@@ -124,18 +129,18 @@ func TestCrashInjectionConverges(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			// Also nothing of the instance beyond the tenant's objects.
-			all, _ := e.d.ListContainers(ctx, map[string]string{LabelInstance: e.instance}, true)
-			nets, _ := e.d.ListNetworks(ctx, map[string]string{LabelInstance: e.instance})
-			vols, _ := e.d.ListVolumes(ctx, map[string]string{LabelInstance: e.instance})
+			all, _ := e.D.ListContainers(ctx, map[string]string{stack.LabelInstance: e.instance}, true)
+			nets, _ := e.D.ListNetworks(ctx, map[string]string{stack.LabelInstance: e.instance})
+			vols, _ := e.D.ListVolumes(ctx, map[string]string{stack.LabelInstance: e.instance})
 			var names []string
 			for _, c := range all {
 				names = append(names, c.Name)
-				if !c.Running || c.Labels[LabelGeneration] != gen {
-					t.Errorf("%s: state %s generation %s", c.Name, c.State, c.Labels[LabelGeneration])
+				if !c.Running || c.Labels[stack.LabelGeneration] != gen {
+					t.Errorf("%s: state %s generation %s", c.Name, c.State, c.Labels[stack.LabelGeneration])
 				}
 			}
 			slices.Sort(names)
-			p := NamePrefix(e.instance, tn.Slug)
+			p := stack.NamePrefix(e.instance, tn.Slug)
 			wantNames, wantNets, wantVols := []string{p + "-store-1", p + "-web-1", p + "-web-2"}, 1, 1
 			if want == store.StateDeleted {
 				wantNames, wantNets, wantVols = nil, 0, 0

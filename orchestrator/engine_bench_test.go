@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/internal/enginetest"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/runtime"
 )
 
@@ -16,26 +18,26 @@ import (
 // Each reports the median (p50-ms) and the spread of its runs.
 
 // benchProber probes every 10 to 20 ms with 30 ms dials.
-var benchProber = Prober{Interval: 10 * time.Millisecond, MaxInterval: 20 * time.Millisecond, DialTimeout: 30 * time.Millisecond, RequestTimeout: 2 * time.Second}
+var benchProber = ready.Prober{Interval: 10 * time.Millisecond, MaxInterval: 20 * time.Millisecond, DialTimeout: 30 * time.Millisecond, RequestTimeout: 2 * time.Second}
 
 // BenchmarkRawDeploy measures the floor of deploying a two-container tenant
 // from nothing: network, volume, two containers, start, and the first 200
 // of /healthz from each on its network address.
 func BenchmarkRawDeploy(b *testing.B) {
-	e := newTestEnv(b)
-	image := e.image(b)
+	e := enginetest.New(b)
+	image := e.Image(b)
 	ctx := context.Background()
 	var total, netT, volT, createT, startT, readyT []time.Duration
 
 	for i := 0; i < b.N; i++ {
 		prefix := fmt.Sprintf("raw%d", i)
-		netName := e.name(prefix)
-		volName := e.name(prefix + "-data")
+		netName := e.Name(prefix)
+		volName := e.Name(prefix + "-data")
 		begin := time.Now()
 
 		var err error
 		for range 50 {
-			_, err = e.d.EnsureNetwork(ctx, runtime.NetworkSpec{Name: netName, Subnet: randomSubnet().String(), Internal: true, Labels: e.labels})
+			_, err = e.D.EnsureNetwork(ctx, runtime.NetworkSpec{Name: netName, Subnet: enginetest.RandomSubnet().String(), Internal: true, Labels: e.Labels})
 			if err == nil {
 				break
 			}
@@ -44,22 +46,22 @@ func BenchmarkRawDeploy(b *testing.B) {
 			b.Fatal(err)
 		}
 		tNet := time.Now()
-		if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: volName, Labels: e.labels}); err != nil {
+		if err := e.D.EnsureVolume(ctx, runtime.VolumeSpec{Name: volName, Labels: e.Labels}); err != nil {
 			b.Fatal(err)
 		}
 		tVol := time.Now()
 		ids := make([]string, 2)
 		for j, spec := range []runtime.ContainerSpec{
-			serverSpec(e.name(prefix+"-store-1"), image, netName, volName),
-			serverSpec(e.name(prefix+"-web-1"), image, netName, ""),
+			enginetest.ServerSpec(e.Name(prefix+"-store-1"), image, netName, volName),
+			enginetest.ServerSpec(e.Name(prefix+"-web-1"), image, netName, ""),
 		} {
-			spec.Labels = e.labels
-			if ids[j], _, err = e.d.CreateContainer(ctx, spec); err != nil {
+			spec.Labels = e.Labels
+			if ids[j], _, err = e.D.CreateContainer(ctx, spec); err != nil {
 				b.Fatal(err)
 			}
 		}
 		tCreate := time.Now()
-		tStart := startAndWait(b, e.d, ids, netName)
+		tStart := startAndWait(b, e.D, ids, netName)
 		end := time.Now()
 
 		total = append(total, end.Sub(begin))
@@ -71,14 +73,14 @@ func BenchmarkRawDeploy(b *testing.B) {
 
 		b.StopTimer()
 		for _, id := range ids {
-			if err := e.d.RemoveContainer(ctx, id); err != nil {
+			if err := e.D.RemoveContainer(ctx, id); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if err := e.d.RemoveVolume(ctx, volName); err != nil {
+		if err := e.D.RemoveVolume(ctx, volName); err != nil {
 			b.Fatal(err)
 		}
-		if err := e.d.RemoveNetwork(ctx, netName); err != nil {
+		if err := e.D.RemoveNetwork(ctx, netName); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -105,13 +107,13 @@ func BenchmarkActivateFloor(b *testing.B) {
 }
 
 func benchActivate(b *testing.B, containers int, concurrent bool) {
-	e := newTestEnv(b)
-	image := e.image(b)
-	netName, _, _ := e.network(b, "act", true)
-	vol := e.volume(b, "act-data")
-	ids := []string{e.container(b, serverSpec(e.name("act-store-1"), image, netName, vol))}
+	e := enginetest.New(b)
+	image := e.Image(b)
+	netName, _, _ := e.Network(b, "act", true)
+	vol := e.Volume(b, "act-data")
+	ids := []string{e.Container(b, enginetest.ServerSpec(e.Name("act-store-1"), image, netName, vol))}
 	if containers > 1 {
-		ids = append(ids, e.container(b, serverSpec(e.name("act-web-1"), image, netName, "")))
+		ids = append(ids, e.Container(b, enginetest.ServerSpec(e.Name("act-web-1"), image, netName, "")))
 	}
 	ctx := context.Background()
 	var total, startT, readyT []time.Duration
@@ -121,7 +123,7 @@ func benchActivate(b *testing.B, containers int, concurrent bool) {
 		var wg sync.WaitGroup
 		for _, id := range ids {
 			wg.Go(func() {
-				if err := e.d.Stop(ctx, id, 5*time.Second); err != nil {
+				if err := e.D.Stop(ctx, id, 5*time.Second); err != nil {
 					b.Error(err)
 				}
 			})
@@ -132,10 +134,10 @@ func benchActivate(b *testing.B, containers int, concurrent bool) {
 		begin := time.Now()
 		var tStart time.Time
 		if concurrent {
-			tStart = startAndWait(b, e.d, ids, netName)
+			tStart = startAndWait(b, e.D, ids, netName)
 		} else {
 			for _, id := range ids {
-				tStart = startAndWait(b, e.d, []string{id}, netName)
+				tStart = startAndWait(b, e.D, []string{id}, netName)
 			}
 		}
 		end := time.Now()

@@ -11,7 +11,11 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/orchestrator/internal/enginetest"
+	"appfactory/orchestrator/reconcile"
+	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -20,15 +24,15 @@ import (
 // images, a reconciler of an instance id unique to the test (every object
 // it makes also carries the test's labels and is removed at the end).
 type factoryEnv struct {
-	*testEnv
+	*enginetest.Env
 	db       *store.DB
 	cat      *catalog.Catalog
-	routes   *Routes
-	pool     *SubnetPool
+	routes   *route.Routes
+	pool     *stack.SubnetPool
 	instance string
 	svc      *Service
 	user     *store.User
-	r        *Reconciler
+	r        *reconcile.Reconciler
 	stop     func()
 }
 
@@ -37,10 +41,10 @@ var platformImages = []string{"appfactory/contentapp:1.0", "appfactory/contentap
 
 func newFactoryEnv(t *testing.T) *factoryEnv {
 	t.Helper()
-	e := &factoryEnv{testEnv: newTestEnv(t)}
+	e := &factoryEnv{Env: enginetest.New(t)}
 	ctx := context.Background()
 	for _, img := range platformImages {
-		if _, ok, err := e.d.ImageID(ctx, img); err != nil || !ok {
+		if _, ok, err := e.D.ImageID(ctx, img); err != nil || !ok {
 			t.Fatalf("image %s is not on this host (%v): build it with make images", img, err)
 		}
 	}
@@ -51,12 +55,12 @@ func newFactoryEnv(t *testing.T) *factoryEnv {
 	if e.cat, err = catalog.Load(""); err != nil {
 		t.Fatal(err)
 	}
-	e.routes = NewRoutes()
+	e.routes = route.NewRoutes()
 	// A /24 of a pool of the tests' own: 16 tenants; overlaps with
 	// concurrent tests are retried on another subnet.
-	e.pool, _ = NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", rand.IntN(256)))
-	e.instance = "test-" + e.id
-	e.user = &store.User{Email: e.id + "@example.com", Name: "Tester " + e.id, PasswordHash: "x", Role: store.RoleAdmin}
+	e.pool, _ = stack.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", rand.IntN(256)))
+	e.instance = "test-" + e.ID
+	e.user = &store.User{Email: e.ID + "@example.com", Name: "Tester " + e.ID, PasswordHash: "x", Role: store.RoleAdmin}
 	if err := e.db.CreateUser(ctx, e.user); err != nil {
 		t.Fatal(err)
 	}
@@ -75,16 +79,16 @@ func newFactoryEnv(t *testing.T) *factoryEnv {
 }
 
 func (e *factoryEnv) blueprints() *CatalogBlueprints {
-	return &CatalogBlueprints{Catalog: e.cat, DataDir: e.db.Path + ".d", SecretKey: []byte("test-" + e.id),
+	return &CatalogBlueprints{Catalog: e.cat, DataDir: e.db.Path + ".d", SecretKey: []byte("test-" + e.ID),
 		PublicURL: func(slug string) string { return "http://" + slug + ".localhost:8080/" }}
 }
 
 // newReconciler makes a reconciler of the test's instance.
-func (e *factoryEnv) newReconciler(t *testing.T, failpoint func(string)) *Reconciler {
+func (e *factoryEnv) newReconciler(t *testing.T, failpoint func(string)) *reconcile.Reconciler {
 	t.Helper()
-	r, err := NewReconciler(ReconcilerOptions{
-		DB: e.db, Runtime: e.d, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
-		InstanceID: e.instance, Labels: e.labels, Resync: 500 * time.Millisecond,
+	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
+		DB: e.db, Runtime: e.D, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
+		InstanceID: e.instance, Labels: e.Labels, Resync: 500 * time.Millisecond,
 		OrphanGrace: 300 * time.Millisecond, ReadyTimeout: 30 * time.Second, Failpoint: failpoint,
 	})
 	if err != nil {
@@ -116,11 +120,11 @@ func (e *factoryEnv) start(t *testing.T, failpoint func(string)) {
 // images its tenants were built into.
 func (e *factoryEnv) removeAll(t *testing.T) {
 	t.Helper()
-	e.sweep(t)
+	e.Sweep(t)
 	var tags []string
 	_ = e.db.R.Select(&tags, `SELECT DISTINCT tag FROM builds UNION SELECT image FROM tenants WHERE image != ''`)
 	for _, tag := range tags {
-		if err := e.d.RemoveImage(context.Background(), tag); err != nil {
+		if err := e.D.RemoveImage(context.Background(), tag); err != nil {
 			t.Errorf("remove image %s: %v", tag, err)
 		}
 	}
@@ -136,7 +140,7 @@ func (e *factoryEnv) app(t *testing.T, name, version, env string, replicas int, 
 		components = []string{}
 	}
 	a.SetComponents(components)
-	a.SetModel(store.AppModel{Title: name + " Docs " + e.id, Color: "#225588", Doctypes: []store.ModelDoctype{
+	a.SetModel(store.AppModel{Title: name + " Docs " + e.ID, Color: "#225588", Doctypes: []store.ModelDoctype{
 		{Name: "Contract", Fields: []store.ModelField{{Name: "amount", Type: "number"}}},
 	}})
 	if err := e.db.CreateApp(context.Background(), a); err != nil {
@@ -191,15 +195,15 @@ func (e *factoryEnv) fatalWithEvents(t *testing.T, id, msg string) {
 func (e *factoryEnv) objects(t *testing.T, tenantID string) (cs []runtime.Container, ns []runtime.Network, vs []runtime.Volume) {
 	t.Helper()
 	ctx := context.Background()
-	only := map[string]string{LabelTenant: tenantID}
+	only := map[string]string{stack.LabelTenant: tenantID}
 	var err error
-	if cs, err = e.d.ListContainers(ctx, only, true); err != nil {
+	if cs, err = e.D.ListContainers(ctx, only, true); err != nil {
 		t.Fatal(err)
 	}
-	if ns, err = e.d.ListNetworks(ctx, only); err != nil {
+	if ns, err = e.D.ListNetworks(ctx, only); err != nil {
 		t.Fatal(err)
 	}
-	if vs, err = e.d.ListVolumes(ctx, only); err != nil {
+	if vs, err = e.D.ListVolumes(ctx, only); err != nil {
 		t.Fatal(err)
 	}
 	return cs, ns, vs

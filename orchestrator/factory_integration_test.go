@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -29,7 +31,7 @@ func (e *factoryEnv) bundle(t *testing.T, name string) string {
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
 	for _, f := range []struct{ name, body string }{
-		{"component.yaml", "name: " + name + "\nversion: 1.2.0\ndescription: Stamps invoices " + e.id + "\n"},
+		{"component.yaml", "name: " + name + "\nversion: 1.2.0\ndescription: Stamps invoices " + e.ID + "\n"},
 		{"templates/stamp.html", "<p>stamped</p>\n"},
 	} {
 		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), Typeflag: tar.TypeReg})
@@ -76,18 +78,18 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	slices.Sort(names)
-	if p := NamePrefix(e.instance, tn.Slug); !slices.Equal(names, []string{p + "-store-1", p + "-web-1"}) {
+	if p := stack.NamePrefix(e.instance, tn.Slug); !slices.Equal(names, []string{p + "-store-1", p + "-web-1"}) {
 		t.Errorf("containers %v, want %s-store-1 and %s-web-1", names, p, p)
 	}
-	if len(ns) != 1 || ns[0].Name != NetworkName(e.instance, tn.Slug) || !ns[0].Internal || ns[0].Subnet != tn.Subnet {
-		t.Errorf("network %+v, want %s internal on %s", ns, NetworkName(e.instance, tn.Slug), tn.Subnet)
+	if len(ns) != 1 || ns[0].Name != stack.NetworkName(e.instance, tn.Slug) || !ns[0].Internal || ns[0].Subnet != tn.Subnet {
+		t.Errorf("network %+v, want %s internal on %s", ns, stack.NetworkName(e.instance, tn.Slug), tn.Subnet)
 	}
-	if len(vs) != 1 || vs[0].Name != VolumeName(e.instance, tn.Slug, "data") {
+	if len(vs) != 1 || vs[0].Name != stack.VolumeName(e.instance, tn.Slug, "data") {
 		t.Errorf("volumes %+v", vs)
 	}
 
 	for _, c := range cs {
-		raw, err := inspectEngine(ctx, e.d, c.ID)
+		raw, err := enginetest.Inspect(ctx, e.D, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +108,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			"no host namespaces":     h.NetworkMode != "host" && h.PidMode != "host" && h.IpcMode != "host" && h.UTSMode != "host",
 			"json-file logs bounded": h.LogConfig.Type == "json-file" && h.LogConfig.Config["max-size"] != "" && h.LogConfig.Config["max-file"] != "",
 			"restart unless-stopped": h.RestartPolicy.Name == "unless-stopped",
-			"tenant network":         string(h.NetworkMode) == NetworkName(e.instance, tn.Slug),
+			"tenant network":         string(h.NetworkMode) == stack.NetworkName(e.instance, tn.Slug),
 		}
 		for _, m := range raw.Mounts {
 			if m.Type == "bind" {
@@ -119,19 +121,19 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			}
 		}
 		l := raw.Config.Labels
-		for k, want := range map[string]string{LabelTenant: tn.ID, LabelInstance: e.instance, LabelGeneration: "1",
-			LabelComposeProject: "af-" + tn.Slug, LabelComposeService: l[LabelService]} {
+		for k, want := range map[string]string{stack.LabelTenant: tn.ID, stack.LabelInstance: e.instance, stack.LabelGeneration: "1",
+			stack.LabelComposeProject: "af-" + tn.Slug, stack.LabelComposeService: l[stack.LabelService]} {
 			if l[k] != want || want == "" {
 				t.Errorf("%s: label %s = %q, want %q", c.Name, k, l[k], want)
 			}
 		}
-		if l[LabelConfigHash] == "" || l[LabelComposeNumber] != "1" {
-			t.Errorf("%s: config hash %q, number %q", c.Name, l[LabelConfigHash], l[LabelComposeNumber])
+		if l[stack.LabelConfigHash] == "" || l[stack.LabelComposeNumber] != "1" {
+			t.Errorf("%s: config hash %q, number %q", c.Name, l[stack.LabelConfigHash], l[stack.LabelComposeNumber])
 		}
 	}
 
 	status, body := get(t, e.webURL(t, tn.Slug)+"/")
-	for _, want := range []string{"Acme Docs " + e.id, "Contract", "invoice-stamp"} {
+	for _, want := range []string{"Acme Docs " + e.ID, "Contract", "invoice-stamp"} {
 		if status != 200 || !strings.Contains(body, want) {
 			t.Errorf("tenant page (%d) lacks %q", status, want)
 		}
@@ -152,8 +154,8 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	if b2 == nil || b2.Result != store.BuildReused {
 		t.Errorf("second build record: %+v", b2)
 	}
-	c1, _ := e.d.Inspect(ctx, NamePrefix(e.instance, tn.Slug)+"-web-1")
-	c2, _ := e.d.Inspect(ctx, NamePrefix(e.instance, tn2.Slug)+"-web-1")
+	c1, _ := e.D.Inspect(ctx, stack.NamePrefix(e.instance, tn.Slug)+"-web-1")
+	c2, _ := e.D.Inspect(ctx, stack.NamePrefix(e.instance, tn2.Slug)+"-web-1")
 	if c1.ImageID == "" || c1.ImageID != c2.ImageID {
 		t.Errorf("image ids %s and %s", c1.ImageID, c2.ImageID)
 	}
@@ -176,11 +178,11 @@ func TestDeployTwoReplicasBothServe(t *testing.T) {
 	if len(cs) != 3 {
 		t.Errorf("%d containers, want store + 2 web", len(cs))
 	}
-	c, _ := inspectEngine(context.Background(), e.d, NamePrefix(e.instance, tn.Slug)+"-web-2")
-	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[LabelComposeNumber] != "2" {
-		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[LabelComposeNumber])
+	c, _ := enginetest.Inspect(context.Background(), e.D, stack.NamePrefix(e.instance, tn.Slug)+"-web-2")
+	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[stack.LabelComposeNumber] != "2" {
+		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[stack.LabelComposeNumber])
 	}
-	if aliases := c.NetworkSettings.Networks[NetworkName(e.instance, tn.Slug)].Aliases; !slices.Contains(aliases, "web") {
+	if aliases := c.NetworkSettings.Networks[stack.NetworkName(e.instance, tn.Slug)].Aliases; !slices.Contains(aliases, "web") {
 		t.Errorf("web-2 aliases %v", aliases)
 	}
 }
@@ -195,10 +197,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		name := e.name("probe-" + strings.ReplaceAll(strings.ReplaceAll(target, ".", "-"), ":", "-"))
-		id, _, err := e.d.CreateContainer(ctx, runtime.ContainerSpec{
+		name := e.Name("probe-" + strings.ReplaceAll(strings.ReplaceAll(target, ".", "-"), ":", "-"))
+		id, _, err := e.D.CreateContainer(ctx, runtime.ContainerSpec{
 			Name: name, Image: a.Image, Cmd: []string{"health", "http://" + target + "/healthz"},
-			Network: network, Labels: e.with(nil), MemoryBytes: 32 << 20, CPUs: 0.2, PidsLimit: 32,
+			Network: network, Labels: e.With(nil), MemoryBytes: 32 << 20, CPUs: 0.2, PidsLimit: 32,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -207,8 +209,8 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		// container of the adapter): remove it until it is gone.
 		defer func() {
 			for i := 0; i < 100; i++ {
-				if err := e.d.RemoveContainer(context.Background(), id); err == nil {
-					if _, err := e.d.Inspect(context.Background(), id); errors.Is(err, runtime.ErrNotFound) {
+				if err := e.D.RemoveContainer(context.Background(), id); err == nil {
+					if _, err := e.D.Inspect(context.Background(), id); errors.Is(err, runtime.ErrNotFound) {
 						return
 					}
 				}
@@ -216,10 +218,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 			}
 			t.Errorf("probe container %s not removed", name)
 		}()
-		if err := e.d.Start(ctx, id); err != nil {
+		if err := e.D.Start(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		code, err := e.d.Wait(ctx, id)
+		code, err := e.D.Wait(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,10 +229,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 	}
 	ra, _ := e.routes.Get(a.Slug)
 	rb, _ := e.routes.Get(b.Slug)
-	if code := probe(NetworkName(e.instance, a.Slug), ra.Backends[0]); code != 0 {
+	if code := probe(stack.NetworkName(e.instance, a.Slug), ra.Backends[0]); code != 0 {
 		t.Fatalf("a probe on A's network cannot reach A's web (exit %d): the probe itself is broken", code)
 	}
-	if code := probe(NetworkName(e.instance, a.Slug), rb.Backends[0]); code == 0 {
+	if code := probe(stack.NetworkName(e.instance, a.Slug), rb.Backends[0]); code == 0 {
 		t.Fatalf("a container on A's network reached B's web at %s", rb.Backends[0])
 	}
 }
@@ -275,8 +277,8 @@ func TestUpgradeKeepsData(t *testing.T) {
 	}
 	cs, _, vs := e.objects(t, tn.ID)
 	for _, c := range cs {
-		if c.Labels[LabelGeneration] != "2" || c.Image != tn.Image {
-			t.Errorf("%s: generation %s image %s", c.Name, c.Labels[LabelGeneration], c.Image)
+		if c.Labels[stack.LabelGeneration] != "2" || c.Image != tn.Image {
+			t.Errorf("%s: generation %s image %s", c.Name, c.Labels[stack.LabelGeneration], c.Image)
 		}
 	}
 	if len(cs) != 2 || len(vs) != 1 {
@@ -306,24 +308,24 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 		t.Fatalf("left behind: %d containers, %d networks, %d volumes", len(cs), len(ns), len(vs))
 	}
 	// Its image went with its last tenant.
-	if _, ok, err := e.d.ImageID(ctx, tn.Image); err != nil || ok {
+	if _, ok, err := e.D.ImageID(ctx, tn.Image); err != nil || ok {
 		t.Errorf("image %s of no tenant left behind (err %v)", tn.Image, err)
 	}
 
-	labels := e.with(map[string]string{LabelTenant: "no-such-tenant", LabelInstance: e.instance})
-	vol := e.name("orphan")
-	if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
+	labels := e.With(map[string]string{stack.LabelTenant: "no-such-tenant", stack.LabelInstance: e.instance})
+	vol := e.Name("orphan")
+	if err := e.D.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := e.d.CreateContainer(ctx, runtime.ContainerSpec{Name: e.name("orphan"), Image: platformImages[0], Labels: labels,
+	id, _, err := e.D.CreateContainer(ctx, runtime.ContainerSpec{Name: e.Name("orphan"), Image: platformImages[0], Labels: labels,
 		Volumes: []runtime.VolumeMount{{Name: vol, Target: "/data"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		_, cerr := e.d.Inspect(ctx, id)
-		vs, _ := e.d.ListVolumes(ctx, map[string]string{LabelTenant: "no-such-tenant", testLabel: e.id})
+		_, cerr := e.D.Inspect(ctx, id)
+		vs, _ := e.D.ListVolumes(ctx, map[string]string{stack.LabelTenant: "no-such-tenant", enginetest.TestLabel: e.ID})
 		if cerr != nil && len(vs) == 0 {
 			break
 		}
@@ -341,13 +343,13 @@ func TestKilledContainerComesBack(t *testing.T) {
 	e := newFactoryEnv(t)
 	ctx := context.Background()
 	tn := e.deploy(t, e.app(t, "Phoenix", "1.0", "trial", 1))
-	name := NamePrefix(e.instance, tn.Slug) + "-web-1"
-	if err := e.d.Kill(ctx, name, "KILL"); err != nil {
+	name := stack.NamePrefix(e.instance, tn.Slug) + "-web-1"
+	if err := e.D.Kill(ctx, name, "KILL"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		c, err := e.d.Inspect(ctx, name)
+		c, err := e.D.Inspect(ctx, name)
 		if err == nil && c.Running {
 			break
 		}

@@ -6,7 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/monitor"
+	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/runtime"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -18,9 +21,9 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	e := newFactoryEnv(t)
 	// A slow resync: the repair must come from the monitor's wake.
 	e.stop()
-	r, err := NewReconciler(ReconcilerOptions{
-		DB: e.db, Runtime: e.d, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
-		InstanceID: e.instance, Labels: e.labels, Resync: time.Hour, ReadyTimeout: 30 * time.Second,
+	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
+		DB: e.db, Runtime: e.D, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
+		InstanceID: e.instance, Labels: e.Labels, Resync: time.Hour, ReadyTimeout: 30 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +32,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { _ = r.Run(ctx); done <- struct{}{} }()
-	m := &Monitor{Events: e.d, Recorder: e.db, Waker: r, Instance: e.instance}
+	m := &monitor.Monitor{Events: e.D, Recorder: e.db, Waker: r, Instance: e.instance}
 	go func() { _ = m.Run(ctx); done <- struct{}{} }()
 	e.stop = func() { cancel(); <-done; <-done }
 
@@ -37,7 +40,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	cs, _, _ := e.objects(t, tn.ID)
 	var victim runtime.Container
 	for _, c := range cs {
-		if c.Labels[LabelService] == "web" {
+		if c.Labels[stack.LabelService] == "web" {
 			victim = c
 		}
 	}
@@ -45,13 +48,13 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 		t.Fatalf("no web container among %d", len(cs))
 	}
 	killed := time.Now()
-	if err := e.d.Kill(context.Background(), victim.ID, "KILL"); err != nil {
+	if err := e.D.Kill(context.Background(), victim.ID, "KILL"); err != nil {
 		t.Fatal(err)
 	}
-	short := ContainerShortName(victim.Name, victim.Labels)
+	short := monitor.ContainerShortName(victim.Name, victim.Labels)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := e.d.Inspect(context.Background(), victim.Name)
+		c, err := e.D.Inspect(context.Background(), victim.Name)
 		if err == nil && c.Running && c.StartedAt.After(killed) {
 			break
 		}

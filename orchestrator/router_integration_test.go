@@ -12,13 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/reconcile"
+	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/sleep"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
+
+	// countingActivator counts the activations that reach the reconciler.
+	"appfactory/orchestrator/router"
 )
 
-// countingActivator counts the activations that reach the reconciler.
 type countingActivator struct {
-	inner activator
+	inner *reconcile.Reconciler
 	calls atomic.Int64
 }
 
@@ -35,7 +41,7 @@ type countingResumer struct {
 
 func (c *countingResumer) Resume(ctx context.Context, id string) error {
 	c.resumes.Add(1)
-	return c.inner.(resumer).Resume(ctx, id)
+	return c.inner.Resume(ctx, id)
 }
 
 // liveRouter is the router, activity and passivator over a real reconciler
@@ -43,8 +49,8 @@ func (c *countingResumer) Resume(ctx context.Context, id string) error {
 type liveRouter struct {
 	*factoryEnv
 	act      *countingResumer
-	activity *Activity
-	router   *Router
+	activity *route.Activity
+	router   *router.Router
 	srv      *httptest.Server
 }
 
@@ -52,10 +58,10 @@ func newLiveRouter(t *testing.T) *liveRouter {
 	t.Helper()
 	e := newFactoryEnv(t)
 	lr := &liveRouter{factoryEnv: e, act: &countingResumer{countingActivator: countingActivator{inner: e.r}}}
-	lr.activity = NewActivity(e.db, nil)
-	lr.router = NewRouter(RouterConfig{
+	lr.activity = route.NewActivity(e.db, nil)
+	lr.router = router.NewRouter(router.RouterConfig{
 		Slug:              func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
-		Pages:             Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Pages:             router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Static:            web.TenantStatic(),
 		ActivationTimeout: 30 * time.Second,
 		Activations:       e.db,
@@ -69,9 +75,9 @@ func newLiveRouter(t *testing.T) *liveRouter {
 }
 
 // startPassivator runs a passivator with a short idle timeout until the test ends.
-func (lr *liveRouter) startPassivator(t *testing.T, idle time.Duration) *Passivator {
+func (lr *liveRouter) startPassivator(t *testing.T, idle time.Duration) *sleep.Passivator {
 	t.Helper()
-	p := NewPassivator(PassivatorConfig{
+	p := sleep.NewPassivator(sleep.PassivatorConfig{
 		Policy:        func(string) (time.Duration, time.Duration) { return time.Hour, 0 },
 		IdleOverride:  idle,
 		PauseOverride: 0,
@@ -108,7 +114,7 @@ func (lr *liveRouter) request(t *testing.T, slug, path, accept string) (int, str
 func (lr *liveRouter) watchStarts(t *testing.T, tenantID string) (stop func() map[string]int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	evs, _ := lr.d.Events(ctx, map[string]string{LabelTenant: tenantID})
+	evs, _ := lr.D.Events(ctx, map[string]string{stack.LabelTenant: tenantID})
 	counts := map[string]int{}
 	done := make(chan struct{})
 	go func() {
@@ -131,7 +137,7 @@ func (lr *liveRouter) watchStarts(t *testing.T, tenantID string) (stop func() ma
 func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 	lr := newLiveRouter(t)
 	tn := lr.deploy(t, lr.app(t, "Sleepy", "1.0", "trial", 1))
-	title := "Sleepy Docs " + lr.id
+	title := "Sleepy Docs " + lr.ID
 	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
 		t.Fatalf("running tenant through the router: %d", code)
 	}
@@ -141,7 +147,7 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 
 	lr.startPassivator(t, time.Second)
 	lr.waitState(t, tn.ID, store.StatePassivated, 20*time.Second)
-	if cs, _ := lr.d.ListContainers(context.Background(), map[string]string{LabelTenant: tn.ID}, false); len(cs) != 0 {
+	if cs, _ := lr.D.ListContainers(context.Background(), map[string]string{stack.LabelTenant: tn.ID}, false); len(cs) != 0 {
 		t.Fatalf("%d containers still run after passivation", len(cs))
 	}
 
@@ -190,7 +196,7 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, body := lr.request(t, tn.Slug, "/__appfactory/status", "application/json")
-		var st Status
+		var st router.Status
 		if err := json.Unmarshal([]byte(body), &st); err != nil {
 			t.Fatalf("status %q: %v", body, err)
 		}
@@ -235,7 +241,7 @@ func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
 	if lr.act.resumes.Load() != 1 || lr.act.calls.Load() != 0 {
 		t.Errorf("resumes %d, activations %d: want the fast path once", lr.act.resumes.Load(), lr.act.calls.Load())
 	}
-	if cs, _ := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID}, false); len(cs) != 2 || cs[0].Paused || cs[1].Paused {
+	if cs, _ := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); len(cs) != 2 || cs[0].Paused || cs[1].Paused {
 		t.Errorf("containers after resume: %+v", cs)
 	}
 	// The next reconcile passes find it converged: it stays running.
@@ -247,9 +253,9 @@ func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
 	// The web container stops behind the reconciler's back (an engine
 	// restart): the route still says running; a request starts it again.
 	r, _ := lr.routes.Get(tn.Slug)
-	cs, _ := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID, LabelService: "web"}, true)
+	cs, _ := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID, stack.LabelService: "web"}, true)
 	for _, c := range cs {
-		if err := lr.d.Stop(ctx, c.ID, time.Second); err != nil {
+		if err := lr.D.Stop(ctx, c.ID, time.Second); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -276,7 +282,7 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 	if got.State != store.StateExpired {
 		t.Fatalf("state after reconcile passes: %s", got.State)
 	}
-	if cs, _ := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID}, false); len(cs) != 0 {
+	if cs, _ := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); len(cs) != 0 {
 		t.Fatalf("%d containers of an expired trial run", len(cs))
 	}
 	if lr.act.calls.Load() != 0 {
@@ -322,12 +328,12 @@ func TestLiveRouterServesAfterDockerKill(t *testing.T) {
 	ctx := context.Background()
 	kill := func() {
 		t.Helper()
-		cs, err := lr.d.ListContainers(ctx, map[string]string{LabelTenant: tn.ID}, false)
+		cs, err := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false)
 		if err != nil || len(cs) == 0 {
 			t.Fatalf("running containers: %d, %v", len(cs), err)
 		}
 		for _, c := range cs {
-			if err := lr.d.Kill(ctx, c.ID, "KILL"); err != nil {
+			if err := lr.D.Kill(ctx, c.ID, "KILL"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -359,8 +365,8 @@ func TestLiveRouterServesAfterDockerKill(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, body := lr.request(t, tn.Slug, reservedPrefix+"status", "")
-		var st Status
+		_, body := lr.request(t, tn.Slug, router.ReservedPrefix+"status", "")
+		var st router.Status
 		if err := json.Unmarshal([]byte(body), &st); err != nil {
 			t.Fatalf("status %q: %v", body, err)
 		}
@@ -375,7 +381,7 @@ func TestLiveRouterServesAfterDockerKill(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	title := "Killed Docs " + lr.id
+	title := "Killed Docs " + lr.ID
 	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
 		t.Fatalf("browser after the starting page: %d", code)
 	}

@@ -1,3 +1,10 @@
+// Package orchestrator is appfactory's Docker side as the handlers see it:
+// the Service that deploys, passivates, activates, upgrades and deletes
+// tenants, the admins' bulk Control, and the catalog-backed blueprints. The
+// pipeline itself lives in the packages below it (stack, factory, route,
+// reconcile, router, sleep, monitor), which drive the engine through
+// orchestrator/runtime's contract only; orchestrator/docker implements it
+// and is the one package that imports the Docker client.
 package orchestrator
 
 import (
@@ -10,6 +17,9 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/orchestrator/factory"
+	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -25,9 +35,9 @@ type Service struct {
 	DB         *store.DB
 	Catalog    *catalog.Catalog
 	Blueprints *CatalogBlueprints
-	Factory    *Factory
+	Factory    *factory.Factory
 	Reconciler waker
-	Routes     *Routes
+	Routes     *route.Routes
 	// PublicURL is a tenant's address, like http://acme.localhost:8080/.
 	PublicURL func(slug string) string
 	Logger    *slog.Logger
@@ -42,26 +52,26 @@ func (s *Service) TenantURL(slug string) string {
 }
 
 // assemble snapshots what an app's image is made of.
-func (s *Service) assemble(ctx context.Context, app *store.App) (Assembly, error) {
+func (s *Service) assemble(ctx context.Context, app *store.App) (factory.Assembly, error) {
 	model, err := json.Marshal(app.Model())
 	if err != nil {
-		return Assembly{}, err
+		return factory.Assembly{}, err
 	}
-	a := Assembly{Components: app.Components(), Model: model}
+	a := factory.Assembly{Components: app.Components(), Model: model}
 	ids := app.CustomComponents()
 	if len(ids) > 0 {
 		cs, err := s.DB.CustomComponentsByID(ctx, ids)
 		if err != nil {
-			return Assembly{}, err
+			return factory.Assembly{}, err
 		}
 		for _, c := range cs {
 			if c.OwnerID != app.OwnerID {
-				return Assembly{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is not the app owner's.", c.Name)
+				return factory.Assembly{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is not the app owner's.", c.Name)
 			}
-			a.Custom = append(a.Custom, CustomRef{ID: c.ID, Name: c.Name, Version: c.Version, SHA256: c.SHA256, Format: c.Format})
+			a.Custom = append(a.Custom, factory.CustomRef{ID: c.ID, Name: c.Name, Version: c.Version, SHA256: c.SHA256, Format: c.Format})
 		}
 		if len(a.Custom) != len(ids) {
-			return Assembly{}, apperr.New(apperr.Unprocessable, "An uploaded component of this app no longer exists.")
+			return factory.Assembly{}, apperr.New(apperr.Unprocessable, "An uploaded component of this app no longer exists.")
 		}
 	}
 	return a, nil
@@ -116,9 +126,9 @@ func (s *Service) DeployApp(ctx context.Context, app *store.App, by *store.User)
 	if e.TTL > 0 {
 		t.ExpiresAtS = store.NullTime(s.DB.Now().Add(e.TTL))
 	}
-	base := BaseSlug(app.Name)
+	base := stack.BaseSlug(app.Name)
 	for i := 0; ; i++ {
-		t.ID, t.Slug = "", SlugCandidate(base, i)
+		t.ID, t.Slug = "", stack.SlugCandidate(base, i)
 		err = s.DB.CreateTenant(ctx, t, e.MaxTenantsPerUser)
 		if !errors.Is(err, store.ErrSlugTaken) {
 			break
@@ -196,7 +206,7 @@ func (s *Service) Upgrade(ctx context.Context, t *store.Tenant, by *store.User, 
 	if v.Deprecated {
 		return apperr.FieldError(apperr.Unprocessable, "version", "Version %s is deprecated: choose a supported one.", v.Version)
 	}
-	a, err := ParseAssembly(t.Assembly)
+	a, err := factory.ParseAssembly(t.Assembly)
 	if err != nil {
 		return err
 	}
@@ -222,7 +232,7 @@ func (s *Service) UpgradeVersions(t *store.Tenant) []catalog.Version {
 	if !ok {
 		return nil
 	}
-	a, _ := ParseAssembly(t.Assembly)
+	a, _ := factory.ParseAssembly(t.Assembly)
 	var out []catalog.Version
 	for _, v := range p.Versions {
 		if v.Version == t.Version || v.Deprecated {
@@ -249,14 +259,14 @@ func (s *Service) Preview(ctx context.Context, app *store.App) (string, string, 
 		return "", "", err
 	}
 	assembly, _ := json.Marshal(a)
-	slug := BaseSlug(app.Name)
+	slug := stack.BaseSlug(app.Name)
 	t := &store.Tenant{ID: "preview", AppID: app.ID, Slug: slug, Platform: app.Platform, Version: app.Version,
 		Environment: app.Environment, Replicas: max(app.Replicas, 1), Assembly: string(assembly), Generation: 1}
 	in, err := s.Blueprints.BuildInput(ctx, t)
 	if err != nil {
 		return "", "", err
 	}
-	dockerfile, _, err := buildContext(in)
+	dockerfile, _, err := factory.MakeContext(in)
 	if err != nil {
 		return "", "", err
 	}

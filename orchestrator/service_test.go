@@ -7,6 +7,9 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/orchestrator/factory"
+	"appfactory/orchestrator/internal/fakeruntime"
+	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
 
@@ -27,12 +30,12 @@ func newServiceEnv(t *testing.T) (*Service, *recordingWaker, *store.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := newFakeRuntime()
-	rt.images["appfactory/contentapp:1.0"] = "sha256:one"
-	rt.images["appfactory/contentapp:2.0"] = "sha256:two"
+	rt := fakeruntime.New()
+	rt.Images["appfactory/contentapp:1.0"] = "sha256:one"
+	rt.Images["appfactory/contentapp:2.0"] = "sha256:two"
 	url := func(slug string) string { return "http://" + slug + ".example.test/" }
 	w := &recordingWaker{}
-	svc := &Service{DB: db, Catalog: cat, Reconciler: w, Routes: NewRoutes(), PublicURL: url, Factory: NewFactory(rt),
+	svc := &Service{DB: db, Catalog: cat, Reconciler: w, Routes: route.NewRoutes(), PublicURL: url, Factory: factory.NewFactory(rt),
 		Blueprints: &CatalogBlueprints{Catalog: cat, DataDir: t.TempDir(), PublicURL: url, SecretKey: []byte("k")}}
 	u := &store.User{Email: "o@example.com", Name: "Owner", PasswordHash: "x", Role: store.RoleProspect}
 	if err := db.CreateUser(context.Background(), u); err != nil {

@@ -1,0 +1,11 @@
+package monitor
+
+import (
+	"testing"
+
+	"appfactory/orchestrator/internal/enginetest"
+)
+
+func TestMain(m *testing.M) {
+	enginetest.Main(m, "../testdata/testserver")
+}

@@ -1,0 +1,131 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/stack"
+	"appfactory/store"
+)
+
+// errKilled is what a failpoint panics with to stop a reconciler dead.
+var errKilled = errors.New("killed at failpoint")
+
+// killAt returns a failpoint hook that, at the named point, cancels the
+// reconciler's context and aborts the pass, as a SIGKILL would: no further
+// engine or database call of that instance happens.
+func killAt(point string, cancel context.CancelFunc, hit *bool) func(string) {
+	return func(name string) {
+		if name == point && !*hit {
+			*hit = true
+			cancel()
+			panic(errKilled)
+		}
+	}
+}
+
+// TestCrashAtAnyPointConverges kills a pass at each failpoint of a deploy,
+// an upgrade and a delete, then lets a fresh reconciler over the same
+// database and engine converge, and checks that exactly the expected
+// objects exist: no duplicate, no orphan.
+func TestCrashAtAnyPointConverges(t *testing.T) {
+	type scenario struct {
+		name   string
+		points []string
+		// setup brings the tenant to the state before the operation and
+		// starts the operation in the database.
+		setup func(t *testing.T, e *fakeEnv, id string)
+		// want is the containers, networks and volumes expected at the end.
+		wantContainers []string
+		wantGen        string
+		wantState      string
+	}
+	deployed := []string{"af-inst1-acme-store-1", "af-inst1-acme-web-1", "af-inst1-acme-web-2"}
+	scenarios := []scenario{
+		{
+			name:           "deploy",
+			points:         []string{"before-build", "after-build", "after-network", "after-volume:data", "after-container:store-1", "after-start:store-1", "after-container:web-1", "after-start:web-1", "after-container:web-2"},
+			setup:          func(*testing.T, *fakeEnv, string) {},
+			wantContainers: deployed, wantGen: "1", wantState: store.StateRunning,
+		},
+		{
+			name:   "upgrade",
+			points: []string{"before-build", "after-build", "before-remove-container:web-2", "before-remove-container:store-1", "after-container:store-1", "after-start:store-1", "after-container:web-2"},
+			setup: func(t *testing.T, e *fakeEnv, id string) {
+				if _, err := e.pass(t, id); err != nil {
+					t.Fatal(err)
+				}
+				e.bp.base = "appfactory/testapp:2.0"
+				if _, err := e.db.BumpGeneration(context.Background(), id, "2.0", "Upgrade"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantContainers: deployed, wantGen: "2", wantState: store.StateRunning,
+		},
+		{
+			name:   "delete",
+			points: []string{"before-remove-container:web-2", "before-remove-container:store-1", "before-remove-volume", "before-remove-network"},
+			setup: func(t *testing.T, e *fakeEnv, id string) {
+				if _, err := e.pass(t, id); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.db.SetDesiredState(context.Background(), id, store.DesiredDeleted); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantState: store.StateDeleted,
+		},
+	}
+	for _, sc := range scenarios {
+		for _, point := range sc.points {
+			t.Run(sc.name+"/"+point, func(t *testing.T) {
+				e := newFakeEnv(t)
+				tn := seedTenant(t, e.db, "acme", 2)
+				sc.setup(t, e, tn.ID)
+
+				ctx, cancel := context.WithCancel(context.Background())
+				hit := false
+				killed := e.newReconciler(t, killAt(point, cancel, &hit))
+				if err := killed.reconcileNow(ctx, tn.ID); err == nil || !hit {
+					t.Fatalf("the pass was not killed at %s (err %v)", point, err)
+				}
+
+				// A fresh reconciler, as after a restart: Run's first pass.
+				e.routes = route.NewRoutes()
+				e.r = e.newReconciler(t, nil)
+				if err := e.r.reconcileNow(context.Background(), tn.ID); err != nil {
+					t.Fatalf("converging after the crash: %v", err)
+				}
+				cs, ns, vs := e.rt.Names()
+				got := e.tenant(t, tn.ID)
+				if got.State != sc.wantState {
+					t.Errorf("state %s, want %s", got.State, sc.wantState)
+				}
+				if !slices.Equal(cs, sc.wantContainers) {
+					t.Errorf("containers %v, want %v", cs, sc.wantContainers)
+				}
+				wantNets, wantVols := []string{"af-inst1-acme"}, []string{"af-inst1-acme-data"}
+				if sc.wantState == store.StateDeleted {
+					wantNets, wantVols = nil, nil
+				}
+				if !slices.Equal(ns, wantNets) || !slices.Equal(vs, wantVols) {
+					t.Errorf("networks %v volumes %v, want %v %v", ns, vs, wantNets, wantVols)
+				}
+				for _, name := range cs {
+					c, _ := e.rt.Container(name)
+					if !c.Running || c.Labels[stack.LabelGeneration] != sc.wantGen {
+						t.Errorf("%s: running %v generation %s", name, c.Running, c.Labels[stack.LabelGeneration])
+					}
+				}
+				if sc.wantState == store.StateRunning {
+					if r, ok := e.routes.Get("acme"); !ok || len(r.Backends) != 2 {
+						t.Errorf("route after restart: %+v", r)
+					}
+				}
+			})
+		}
+	}
+}

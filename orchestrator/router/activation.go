@@ -1,0 +1,245 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"appfactory/orchestrator/route"
+)
+
+// flight is one activation of a tenant, shared by every request that
+// arrives while it runs.
+type flight struct {
+	done    chan struct{}
+	started time.Time
+	// set before done is closed
+	err   error
+	ended time.Time
+}
+
+func (f *flight) finished() bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// flights holds the current or last activation of each tenant.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+func newFlights() *flights { return &flights{m: make(map[string]*flight)} }
+
+func (fs *flights) get(tenantID string) *flight {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.m[tenantID]
+}
+
+func (fs *flights) forget(tenantID string) {
+	fs.mu.Lock()
+	delete(fs.m, tenantID)
+	fs.mu.Unlock()
+}
+
+// activate returns the activation in flight for a tenant, starting one if
+// there is none: however many requests arrive, one start. A recent failure
+// is returned as is until the backoff has passed, so that a broken tenant
+// is not restarted by every request.
+func (rt *Router) activate(rte route.Route) *flight {
+	fs := rt.flights
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f := fs.m[rte.TenantID]; f != nil {
+		if !f.finished() {
+			return f
+		}
+		if f.err == nil {
+			// The request read the table before this activation ended:
+			// it is served by what the activation routed.
+			if cur, ok := rt.routes.Get(rte.Slug); ok && cur.State == route.StateRunning && len(cur.Backends) > 0 &&
+				(cur.State != rte.State || !sameBackends(cur, rte)) {
+				return f
+			}
+		}
+		if f.err != nil && time.Since(f.ended) < rt.cfg.FailureBackoff {
+			return f
+		}
+	}
+	f := &flight{done: make(chan struct{}), started: time.Now()}
+	fs.m[rte.TenantID] = f
+	rt.wg.Add(1)
+	go rt.runFlight(f, rte)
+	return f
+}
+
+func (rt *Router) runFlight(f *flight, rte route.Route) {
+	defer rt.wg.Done()
+	ctx, cancel := context.WithTimeout(rt.base, rt.cfg.ActivationTimeout)
+	defer cancel()
+	// The activator may finish a start it has begun after ctx ends (a half
+	// started stack helps nobody); the waiting requests do not wait for it.
+	res := make(chan error, 1)
+	start := rt.act.Activate
+	if rs, ok := rt.act.(resumer); ok && rte.State == route.StatePaused {
+		start = rs.Resume
+	}
+	go func() { res <- start(ctx, rte.TenantID) }()
+	var err error
+	select {
+	case err = <-res:
+	case <-ctx.Done():
+		err = fmt.Errorf("activate %s: %w", rte.Slug, ctx.Err())
+	}
+	if err == nil {
+		if r, ok := rt.routes.Get(rte.Slug); !ok || r.State != route.StateRunning || len(r.Backends) == 0 {
+			err = fmt.Errorf("activate %s: no ready backend after activation", rte.Slug)
+		}
+	}
+	if err == nil {
+		// The activation has just seen the backends ready. Balancing state
+		// from before it (replicas taken out when they refused a dial,
+		// because they had been stopped behind our back) is stale: with the
+		// same addresses and generation it would keep them out, and the held
+		// requests would find no backend to go to.
+		rt.proxy.pools.drop(rte.Slug)
+	}
+	f.err = err
+	f.ended = time.Now()
+	took := f.ended.Sub(f.started)
+	close(f.done)
+	if err != nil {
+		rt.logger.Error("activation failed", slog.String("tenant", rte.Slug), slog.Duration("took", took), slog.Any("err", err))
+		return
+	}
+	rt.logger.Info("tenant activated", slog.String("tenant", rte.Slug), slog.String("from", rte.State), slog.Duration("took", took))
+	if rt.cfg.Activations != nil {
+		if err := rt.cfg.Activations.RecordActivation(rt.base, rte.TenantID, f.started, took); err != nil {
+			rt.logger.Warn("record activation", slog.String("tenant", rte.Slug), slog.Any("err", err))
+		}
+	}
+}
+
+// activateThenServe serves a request for a sleeping tenant: a browser
+// navigation gets the starting page at once (after a short wait for a
+// paused tenant, which resumes in milliseconds), any other request is held,
+// its body unread, until the tenant is ready, then proxied.
+func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rte route.Route) {
+	f := rt.activate(rte)
+	if f.finished() && f.err != nil {
+		rt.activationFailed(w, r, rte)
+		return
+	}
+	wait := rt.cfg.ActivationTimeout
+	nav := isNavigation(r)
+	if nav {
+		if rte.State != route.StatePaused {
+			rt.starting(w, r, rte)
+			return
+		}
+		wait = rt.cfg.PauseWait
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-f.done:
+	case <-r.Context().Done():
+		return
+	case <-t.C:
+		if nav {
+			rt.starting(w, r, rte)
+			return
+		}
+		w.Header().Set("Retry-After", "5")
+		rt.cfg.Pages.Error(w, r, http.StatusServiceUnavailable, "This app is taking too long to start",
+			fmt.Sprintf("%s did not start within %s. Try again in a moment.", titleOf(rte), rt.cfg.ActivationTimeout))
+		return
+	}
+	if f.err != nil {
+		rt.activationFailed(w, r, rte)
+		return
+	}
+	next, ok := rt.routes.Get(rte.Slug)
+	if !ok {
+		rt.notFound(w, r)
+		return
+	}
+	if next.State != route.StateRunning || len(next.Backends) == 0 {
+		rt.activationFailed(w, r, next)
+		return
+	}
+	// The backends are fresh: a failed dial now is an error, not a reason
+	// to start the tenant again.
+	rt.proxy.serve(w, r, next, false)
+}
+
+func (rt *Router) activationFailed(w http.ResponseWriter, r *http.Request, rte route.Route) {
+	w.Header().Set("Retry-After", "10")
+	rt.cfg.Pages.Error(w, r, http.StatusServiceUnavailable, "This app could not be started",
+		fmt.Sprintf("%s could not be started. Try again in a moment; if it keeps failing, contact its owner.", titleOf(rte)))
+}
+
+func titleOf(rte route.Route) string {
+	if rte.Title != "" {
+		return rte.Title
+	}
+	return rte.Slug
+}
+
+// Status is the JSON the starting page polls on the tenant host.
+type Status struct {
+	Ready   bool   `json:"ready"`
+	Failed  bool   `json:"failed"`
+	State   string `json:"state"`
+	Message string `json:"message"`
+}
+
+// status reports a tenant's readiness to the starting page, starting the
+// tenant if nothing is under way (a page restored from a browser's cache).
+func (rt *Router) status(w http.ResponseWriter, r *http.Request, rte route.Route) {
+	st := rt.statusOf(rte)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	_ = json.NewEncoder(w).Encode(st)
+}
+
+func (rt *Router) statusOf(rte route.Route) Status {
+	title := titleOf(rte)
+	switch rte.State {
+	case route.StateRunning:
+		// A route that says running while an activation is under way has
+		// backends that stopped answering (killed behind our back): the
+		// page waits for the activation, or it would reload onto them.
+		if f := rt.flights.get(rte.TenantID); len(rte.Backends) > 0 && (f == nil || f.finished()) {
+			return Status{Ready: true, State: rte.State, Message: title + " is ready."}
+		}
+	case route.StateExpired:
+		return Status{Failed: true, State: rte.State, Message: "The trial period of " + title + " is over."}
+	case route.StatePending, route.StateBuilding, route.StateDeploying:
+		return Status{State: rte.State, Message: title + " is being deployed…"}
+	}
+	f := rt.activate(rte)
+	if f.finished() {
+		if f.err != nil {
+			return Status{Failed: true, State: "failed", Message: title + " could not be started. Try again in a moment."}
+		}
+		return Status{Ready: true, State: route.StateRunning, Message: title + " is ready."}
+	}
+	secs := int(time.Since(f.started).Seconds())
+	msg := "Starting " + title + "…"
+	if secs >= 1 {
+		msg = fmt.Sprintf("Starting %s… (%d s)", title, secs)
+	}
+	return Status{State: "activating", Message: msg}
+}

@@ -1,0 +1,358 @@
+package sleep
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"appfactory/orchestrator/route"
+	"appfactory/store"
+)
+
+func openDB(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// insertTenant writes a tenant row (with its owner and app) in state running.
+func insertTenant(t *testing.T, db *store.DB, id, slug, env string, expires time.Time) {
+	t.Helper()
+	now := store.Time(time.Now())
+	ctx := context.Background()
+	if _, err := db.W.ExecContext(ctx, `INSERT OR IGNORE INTO users (id, email, name, password_hash, created_at, updated_at) VALUES ('u1', 'u1@example.test', 'U', 'x', ?, ?)`, now, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.ExecContext(ctx, `INSERT OR IGNORE INTO apps (id, owner_id, name, created_at, updated_at) VALUES ('a1', 'u1', 'App', ?, ?)`, now, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.W.ExecContext(ctx, `INSERT INTO tenants (id, app_id, owner_id, created_by, slug, title, platform, version, environment, replicas, desired_state, state, created_at, updated_at, expires_at)
+		VALUES (?, 'a1', 'u1', 'u1', ?, ?, 'contentapp', '1', ?, 1, 'running', 'running', ?, ?, ?)`, id, slug, slug+" Docs", env, now, now, store.NullTime(expires)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeSleeper stands for the reconciler: it records calls and updates the
+// route table as the reconciler does.
+type fakeSleeper struct {
+	routes *route.Routes
+	mu     sync.Mutex
+	calls  []string // "passivate:<id>", "pause:<id>", "wake:<id>"
+	// onPassivate, when set, runs first in Passivate; its error is returned.
+	onPassivate func(id string) error
+	// noPause stands for a runtime without the pause tier.
+	noPause bool
+}
+
+func (f *fakeSleeper) CanPause() bool { return !f.noPause }
+
+func (f *fakeSleeper) record(s string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, s)
+	f.mu.Unlock()
+}
+
+func (f *fakeSleeper) setState(id, state string) {
+	for _, r := range f.routes.All() {
+		if r.TenantID == id {
+			r.State = state
+			if state != route.StatePaused {
+				r.Backends = nil
+			}
+			f.routes.Set(r)
+		}
+	}
+}
+
+func (f *fakeSleeper) Passivate(_ context.Context, id, _ string) error {
+	f.record("passivate:" + id)
+	if f.onPassivate != nil {
+		if err := f.onPassivate(id); err != nil {
+			return err
+		}
+	}
+	f.setState(id, "passivated")
+	return nil
+}
+
+func (f *fakeSleeper) Pause(_ context.Context, id string) error {
+	f.record("pause:" + id)
+	f.setState(id, route.StatePaused)
+	return nil
+}
+
+func (f *fakeSleeper) Wake(id string) { f.record("wake:" + id) }
+
+func (f *fakeSleeper) count(s string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == s {
+			n++
+		}
+	}
+	return n
+}
+
+type passivatorFixture struct {
+	db       *store.DB
+	routes   *route.Routes
+	activity *route.Activity
+	sleeper  *fakeSleeper
+	p        *Passivator
+	now      time.Time
+	mu       sync.Mutex
+}
+
+func (f *passivatorFixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *passivatorFixture) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+// check runs one pass and waits for what it started.
+func (f *passivatorFixture) check(t *testing.T) {
+	t.Helper()
+	var wg sync.WaitGroup
+	if err := f.p.Check(context.Background(), &wg); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+}
+
+func newPassivatorFixture(t *testing.T, cfg PassivatorConfig) *passivatorFixture {
+	t.Helper()
+	f := &passivatorFixture{db: openDB(t), routes: route.NewRoutes(), now: time.Now()}
+	f.activity = route.NewActivity(nil, nil)
+	f.activity.Now = f.clock
+	f.sleeper = &fakeSleeper{routes: f.routes}
+	cfg.Now = f.clock
+	if cfg.Policy == nil {
+		cfg.Policy = func(env string) (time.Duration, time.Duration) {
+			switch env {
+			case "trial":
+				return 30 * time.Minute, 2 * time.Minute
+			case "demo":
+				return time.Hour, 0
+			}
+			return 0, 0 // production
+		}
+	}
+	f.p = NewPassivator(cfg, f.routes, f.activity, f.sleeper, f.db)
+	return f
+}
+
+func (f *passivatorFixture) addRunning(t *testing.T, id, slug, env string, expires time.Time) {
+	t.Helper()
+	insertTenant(t, f.db, id, slug, env, expires)
+	f.routes.Set(route.Route{TenantID: id, Slug: slug, State: route.StateRunning, Backends: []string{"10.0.0.2:80"}})
+}
+
+func TestPassivatorSleepTiers(t *testing.T) {
+	f := newPassivatorFixture(t, PassivatorConfig{PauseOverride: -1})
+	f.addRunning(t, "t1", "trial1", "trial", time.Time{})
+	f.addRunning(t, "t2", "prod1", "production", time.Time{})
+	f.addRunning(t, "t3", "busy1", "trial", time.Time{})
+	f.addRunning(t, "t4", "demo1", "demo", time.Time{})
+	end := f.activity.Begin("t3") // a request (a WebSocket) that lasts for hours
+
+	f.advance(time.Minute)
+	f.check(t)
+	if n := len(f.sleeper.calls); n != 0 {
+		t.Fatalf("after 1 min: %v", f.sleeper.calls)
+	}
+	f.advance(90 * time.Second)
+	f.check(t)
+	if f.sleeper.count("pause:t1") != 1 || f.sleeper.count("pause:t4") != 0 {
+		t.Fatalf("after 2.5 min: %v, want t1 paused only (demo has no pause tier)", f.sleeper.calls)
+	}
+	f.advance(30 * time.Minute)
+	f.check(t)
+	f.check(t)
+	if f.sleeper.count("passivate:t1") != 1 {
+		t.Fatalf("after 32.5 min: %v, want t1 passivated once", f.sleeper.calls)
+	}
+	f.advance(time.Hour)
+	f.check(t)
+	if f.sleeper.count("passivate:t4") != 1 {
+		t.Errorf("demo not passivated after its idle timeout: %v", f.sleeper.calls)
+	}
+	for _, never := range []string{"t2", "t3"} {
+		if f.sleeper.count("pause:"+never)+f.sleeper.count("passivate:"+never) != 0 {
+			t.Errorf("%s put to sleep: %v", never, f.sleeper.calls)
+		}
+	}
+	end()
+	f.advance(31 * time.Minute)
+	f.check(t)
+	if f.sleeper.count("passivate:t3") != 1 {
+		t.Errorf("t3 not passivated once its long request ended: %v", f.sleeper.calls)
+	}
+}
+
+func TestPassivatorActivityAndWakeUpsResetIdleness(t *testing.T) {
+	f := newPassivatorFixture(t, PassivatorConfig{IdleOverride: 3 * time.Second, PauseOverride: 0})
+	f.addRunning(t, "t1", "trial1", "trial", time.Time{})
+	f.addRunning(t, "t2", "prod1", "production", time.Time{})
+	f.advance(2 * time.Second)
+	f.activity.Begin("t1")()
+	f.advance(2 * time.Second)
+	f.check(t)
+	if len(f.sleeper.calls) != 0 {
+		t.Fatalf("passivated 2 s after a request with a 3 s idle timeout: %v", f.sleeper.calls)
+	}
+	f.advance(2 * time.Second)
+	f.check(t)
+	if f.sleeper.count("passivate:t1") != 1 || f.sleeper.count("passivate:t2") != 0 {
+		t.Fatalf("--idle-timeout 3s: %v, want trial passivated and production left alone", f.sleeper.calls)
+	}
+	if f.sleeper.count("pause:t1") != 0 {
+		t.Errorf("--pause-after 0 still paused: %v", f.sleeper.calls)
+	}
+	// Started again (by any means): a full idle period from then.
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "trial1", State: route.StateRunning, Backends: []string{"10.0.0.3:80"}})
+	f.advance(2 * time.Second)
+	f.check(t)
+	if f.sleeper.count("passivate:t1") != 1 {
+		t.Fatalf("passivated right after being started: %v", f.sleeper.calls)
+	}
+	// A reconcile pass re-setting the running route is not activity.
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "trial1", State: route.StateRunning, Backends: []string{"10.0.0.3:80"}})
+	f.advance(2 * time.Second)
+	f.check(t)
+	if f.sleeper.count("passivate:t1") != 2 {
+		t.Fatalf("not passivated again: %v", f.sleeper.calls)
+	}
+}
+
+func TestPassivatorPauseCanBeTurnedOffPerEnvironment(t *testing.T) {
+	f := newPassivatorFixture(t, PassivatorConfig{PauseOverride: -1})
+	f.addRunning(t, "t1", "trial1", "trial", time.Time{})
+	if err := f.db.SetPauseEnabled(context.Background(), "trial", false); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(5 * time.Minute)
+	f.check(t)
+	if len(f.sleeper.calls) != 0 {
+		t.Fatalf("paused with the tier off: %v", f.sleeper.calls)
+	}
+	if err := f.db.SetPauseEnabled(context.Background(), "trial", true); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t)
+	if f.sleeper.count("pause:t1") != 1 {
+		t.Fatalf("not paused with the tier back on: %v", f.sleeper.calls)
+	}
+}
+
+func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
+	f := newPassivatorFixture(t, PassivatorConfig{ExpiredGrace: 48 * time.Hour})
+	ctx := context.Background()
+	f.addRunning(t, "t1", "trial1", "trial", f.now.Add(time.Hour))
+	f.addRunning(t, "t2", "trial2", "trial", f.now.Add(5*24*time.Hour))
+	f.activity.Begin("t1") // busy tenants expire too
+	f.advance(61 * time.Minute)
+	f.check(t)
+	f.check(t)
+	if f.sleeper.count("passivate:t1") != 1 {
+		t.Fatalf("expired trial not stopped once: %v", f.sleeper.calls)
+	}
+	var state string
+	f.db.R.Get(&state, `SELECT state FROM tenants WHERE id = 't1'`)
+	if state != route.StateExpired {
+		t.Fatalf("state %q, want expired", state)
+	}
+	var events int
+	f.db.R.Get(&events, `SELECT COUNT(*) FROM events WHERE tenant_id = 't1' AND message LIKE '%expired%'`)
+	if events != 1 {
+		t.Errorf("expiry events: %d", events)
+	}
+	if r, _ := f.routes.Get("trial1"); r.State != route.StateExpired {
+		t.Errorf("route state %q, want expired (answers 410)", r.State)
+	}
+
+	// Extended during the grace period: back as passivated, not removed.
+	until, err := f.p.Extend(ctx, "t1", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := f.now.Add(3 * 24 * time.Hour); until.Sub(want).Abs() > 2*time.Minute {
+		t.Errorf("extended until %s, want about %s", until, want)
+	}
+	if r, _ := f.routes.Get("trial1"); r.State != "passivated" {
+		t.Errorf("route state after extension %q, want passivated", r.State)
+	}
+	if _, err := f.p.Extend(ctx, "t1", 0); err == nil {
+		t.Error("extension by 0 days accepted")
+	}
+
+	// t2 expires, and is removed once the grace period has passed.
+	f.advance(5 * 24 * time.Hour)
+	f.check(t)
+	f.db.R.Get(&state, `SELECT state FROM tenants WHERE id = 't2'`)
+	if state != route.StateExpired {
+		t.Fatalf("t2 state %q after its expiry, want expired", state)
+	}
+	f.advance(46 * time.Hour)
+	f.check(t)
+	if f.sleeper.count("wake:t2") != 0 {
+		t.Fatal("removed before the end of the grace period")
+	}
+	f.advance(2 * time.Hour)
+	f.check(t)
+	var desired string
+	f.db.R.Get(&desired, `SELECT desired_state FROM tenants WHERE id = 't2'`)
+	if desired != "deleted" || f.sleeper.count("wake:t2") != 1 {
+		t.Fatalf("after grace: desired %q, calls %v", desired, f.sleeper.calls)
+	}
+}
+
+func TestActivityFlushBatchesToTheDatabase(t *testing.T) {
+	db := openDB(t)
+	insertTenant(t, db, "t1", "acme", "trial", time.Time{})
+	a := route.NewActivity(db, nil)
+	ctx := context.Background()
+	for range 5 {
+		a.Begin("t1")()
+	}
+	var n int64
+	db.R.Get(&n, `SELECT COUNT(*) FROM tenant_requests`)
+	if n != 0 {
+		t.Fatal("a request wrote to the database")
+	}
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.Begin("t1")()
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Now().UTC().Format(time.DateOnly)
+	if n, _ := db.TenantRequests(ctx, "t1", day); n != 6 {
+		t.Errorf("requests of today: %d, want 6", n)
+	}
+	var last string
+	db.R.Get(&last, `SELECT COALESCE(last_active_at, '') FROM tenants WHERE id = 't1'`)
+	if at := store.ParseTime(last); time.Since(at) > time.Minute {
+		t.Errorf("last_active_at %q", last)
+	}
+	// Nothing new: nothing written.
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.TenantRequests(ctx, "t1", day); n != 6 {
+		t.Errorf("after an empty flush: %d", n)
+	}
+}
