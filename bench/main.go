@@ -44,6 +44,17 @@ func main() {
 	}
 }
 
+// figures are what one bench run measured, for the table.
+type figures struct {
+	concurrency, herdSize            int
+	duration                         time.Duration
+	direct, routed, direct1, routed1 loadResult
+	floor, stopTier, pauseTier       []time.Duration
+	herdOK, herdMaxStarts            int
+	herdActs                         int64
+	herdTook                         time.Duration
+}
+
 func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, duration time.Duration, herdSize int, cpuProfile string) error {
 	fmt.Fprintln(os.Stderr, "deploying a tenant of the sample platform...")
 	f, err := newFixture(ctx, logger)
@@ -54,29 +65,47 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 	if err != nil {
 		return err
 	}
+	fig := &figures{concurrency: concurrency, duration: duration, herdSize: herdSize}
+	if err := f.measureProxy(ctx, fig, cpuProfile); err != nil {
+		return err
+	}
+	if err := f.measureActivation(ctx, fig, cycles); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "herd: %d concurrent requests on a passivated tenant...\n", herdSize)
+	if fig.herdOK, fig.herdActs, fig.herdMaxStarts, fig.herdTook, err = f.herd(ctx, herdSize); err != nil {
+		return err
+	}
+	return fig.print(os.Stdout)
+}
+
+// measureProxy loads the freshly deployed tenant directly and through the
+// router, with many connections and with one.
+func (f *fixture) measureProxy(ctx context.Context, fig *figures, cpuProfile string) error {
 	backend, err := f.webBackend()
 	if err != nil {
 		return err
 	}
 	_, port, _ := net.SplitHostPort(backend)
 	f.webPort = port
-
-	// Proxy overhead first, on the freshly deployed tenant.
-	fmt.Fprintf(os.Stderr, "load: %d connections for %s, direct then through the router...\n", concurrency, duration)
-	direct := load(ctx, "http://"+backend+"/healthz", "", concurrency, time.Second, duration)
+	fmt.Fprintf(os.Stderr, "load: %d connections for %s, direct then through the router...\n", fig.concurrency, fig.duration)
+	fig.direct = load(ctx, "http://"+backend+"/healthz", "", fig.concurrency, time.Second, fig.duration)
 	stopProfile, err := startCPUProfile(cpuProfile)
 	if err != nil {
 		return err
 	}
-	routed := load(ctx, f.base+"/healthz", f.host, concurrency, time.Second, duration)
+	fig.routed = load(ctx, f.base+"/healthz", f.host, fig.concurrency, time.Second, fig.duration)
 	stopProfile()
 	// One connection: the latency the router adds, with the CPU not saturated.
-	direct1 := load(ctx, "http://"+backend+"/healthz", "", 1, time.Second, duration)
-	routed1 := load(ctx, f.base+"/healthz", f.host, 1, time.Second, duration)
+	fig.direct1 = load(ctx, "http://"+backend+"/healthz", "", 1, time.Second, fig.duration)
+	fig.routed1 = load(ctx, f.base+"/healthz", f.host, 1, time.Second, fig.duration)
+	return nil
+}
 
+// measureActivation runs cycles of the raw floor, the stop tier and the pause tier.
+func (f *fixture) measureActivation(ctx context.Context, fig *figures, cycles int) error {
 	fmt.Fprintf(os.Stderr, "activation: %d cycles of floor, stop tier and pause tier...\n", cycles)
 	c := client(4)
-	var floor, stopTier, pauseTier []time.Duration
 	for i := 0; i < cycles; i++ {
 		if err := f.rec.Passivate(ctx, f.tenant.ID, "bench"); err != nil {
 			return err
@@ -85,26 +114,26 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 		if err != nil {
 			return fmt.Errorf("floor cycle %d: %w", i, err)
 		}
-		floor = append(floor, d)
+		fig.floor = append(fig.floor, d)
 		if d, err = f.activationCycle(ctx, c); err != nil {
 			return fmt.Errorf("activation cycle %d: %w", i, err)
 		}
-		stopTier = append(stopTier, d)
+		fig.stopTier = append(fig.stopTier, d)
 		if d, err = f.pauseCycle(ctx, c); err != nil {
 			return fmt.Errorf("pause cycle %d: %w", i, err)
 		}
-		pauseTier = append(pauseTier, d)
+		fig.pauseTier = append(fig.pauseTier, d)
 	}
+	return nil
+}
 
-	fmt.Fprintf(os.Stderr, "herd: %d concurrent requests on a passivated tenant...\n", herdSize)
-	ok, acts, maxStarts, herdTook, err := f.herd(ctx, herdSize)
-	if err != nil {
-		return err
-	}
-
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+// print writes the table of a run's figures.
+func (fig *figures) print(out io.Writer) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 	signed := func(d time.Duration) string { return fmt.Sprintf("%+.1f ms", float64(d.Microseconds())/1000) }
+	floor, stopTier, pauseTier := fig.floor, fig.stopTier, fig.pauseTier
+	direct, routed, direct1, routed1 := fig.direct, fig.routed, fig.direct1, fig.routed1
 	fmt.Fprintln(w, "activation (GET /healthz, first byte)\tp50\tp95\ttarget\t")
 	fmt.Fprintf(w, "floor: engine start + readiness, no router\t%s\t%s\t\t\n", ms(percentile(floor, 50)), ms(percentile(floor, 95)))
 	fmt.Fprintf(w, "from passivated, through the router\t%s\t%s\tp50 <= floor + 50 ms (%s)\t\n",
@@ -112,7 +141,7 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 	fmt.Fprintf(w, "from paused, through the router\t%s\t%s\tp50 < 50 ms (%s)\t\n",
 		ms(percentile(pauseTier, 50)), ms(percentile(pauseTier, 95)), verdict(percentile(pauseTier, 50) < 50*time.Millisecond))
 	fmt.Fprintln(w, "\t\t\t\t")
-	fmt.Fprintf(w, "proxy (c=%d, %s)\treq/s\tp50\tp99\terrors\t\n", concurrency, duration)
+	fmt.Fprintf(w, "proxy (c=%d, %s)\treq/s\tp50\tp99\terrors\t\n", fig.concurrency, fig.duration)
 	fmt.Fprintf(w, "direct to the container\t%.0f\t%s\t%s\t%d\t\n", direct.rps(), ms(percentile(direct.lat, 50)), ms(percentile(direct.lat, 99)), direct.errors)
 	fmt.Fprintf(w, "through the router\t%.0f\t%s\t%s\t%d\t\n", routed.rps(), ms(percentile(routed.lat, 50)), ms(percentile(routed.lat, 99)), routed.errors)
 	ratio := routed.rps() / direct.rps()
@@ -124,11 +153,11 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 	fmt.Fprintf(w, "one connection: added by the router\t\t%s\t%s\t\t\n",
 		signed(percentile(routed1.lat, 50)-percentile(direct1.lat, 50)), signed(percentile(routed1.lat, 99)-percentile(direct1.lat, 99)))
 	us := func(d time.Duration) string { return fmt.Sprintf("%.1f µs", float64(d.Nanoseconds())/1000) }
-	fmt.Fprintf(w, "router CPU per request (c=%d)\t%s\t\t\tload generator alone: %s\t\n", concurrency,
+	fmt.Fprintf(w, "router CPU per request (c=%d)\t%s\t\t\tload generator alone: %s\t\n", fig.concurrency,
 		us(routed.cpuPerRequest()-direct.cpuPerRequest()), us(direct.cpuPerRequest()))
 	fmt.Fprintln(w, "\t\t\t\t")
 	fmt.Fprintln(w, "herd on a passivated tenant\tserved\tactivations\tmax starts per container\ttook\t")
-	fmt.Fprintf(w, "%d concurrent requests\t%d/%d\t%d\t%d\t%s\t\n", herdSize, ok, herdSize, acts, maxStarts, ms(herdTook))
+	fmt.Fprintf(w, "%d concurrent requests\t%d/%d\t%d\t%d\t%s\t\n", fig.herdSize, fig.herdOK, fig.herdSize, fig.herdActs, fig.herdMaxStarts, ms(fig.herdTook))
 	return w.Flush()
 }
 
