@@ -193,24 +193,7 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(page, "Starting "+title) {
 		t.Fatalf("browser on a sleeping tenant: %d %.300s", code, page)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, body := lr.request(t, tn.Slug, "/__appfactory/status", "application/json")
-		var st router.Status
-		if err := json.Unmarshal([]byte(body), &st); err != nil {
-			t.Fatalf("status %q: %v", body, err)
-		}
-		if st.Failed {
-			t.Fatalf("activation failed: %+v", st)
-		}
-		if st.Ready {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never ready: %+v", st)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	lr.waitStatusReady(t, tn.Slug, 30*time.Second)
 	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
 		t.Fatalf("after the starting page: %d", code)
 	}
@@ -363,9 +346,23 @@ func TestLiveRouterServesAfterDockerKill(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(page, "data-ready-url") {
 		t.Fatalf("browser after docker kill: %d, want the starting page", code)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	lr.waitStatusReady(t, tn.Slug, 30*time.Second)
+	title := "Killed Docs " + lr.ID
+	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
+		t.Fatalf("browser after the starting page: %d", code)
+	}
+	if n := lr.act.calls.Load() - before; n != 2 {
+		t.Errorf("activations after the second kill: %d, want 2", n)
+	}
+}
+
+// waitStatusReady polls the starting page's status, as the page does,
+// until it says ready; it fails the test if it says failed or never ready.
+func (lr *liveRouter) waitStatusReady(t *testing.T, slug string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for {
-		_, body := lr.request(t, tn.Slug, router.ReservedPrefix+"status", "")
+		_, body := lr.request(t, slug, router.ReservedPrefix+"status", "application/json")
 		var st router.Status
 		if err := json.Unmarshal([]byte(body), &st); err != nil {
 			t.Fatalf("status %q: %v", body, err)
@@ -374,18 +371,11 @@ func TestLiveRouterServesAfterDockerKill(t *testing.T) {
 			t.Fatalf("activation failed: %+v", st)
 		}
 		if st.Ready {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("status not ready 30 s after the kill: %+v", st)
+			t.Fatalf("status not ready after %s: %+v", within, st)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-	title := "Killed Docs " + lr.ID
-	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
-		t.Fatalf("browser after the starting page: %d", code)
-	}
-	if n := lr.act.calls.Load() - before; n != 2 {
-		t.Errorf("activations after the second kill: %d, want 2", n)
 	}
 }
