@@ -152,6 +152,9 @@ func (r *Reconciler) Factory() *factory.Factory { return r.factory }
 // tenant, and all of them every Resync period. It returns nil on cancel.
 func (r *Reconciler) Run(ctx context.Context) error {
 	if n, err := r.db.InterruptBuilds(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started: nothing to report
+		}
 		return fmt.Errorf("reconciler: %w", err)
 	} else if n > 0 {
 		r.log.Info("builds interrupted by the last stop marked failed", slog.Int("builds", n))

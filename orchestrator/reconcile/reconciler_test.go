@@ -643,3 +643,15 @@ func TestReadinessProbeEndsWhenContainerStops(t *testing.T) {
 		t.Errorf("the probe held the pass %s after the container stopped", took)
 	}
 }
+
+// TestRunStoppedBeforeItStarts: a serve cancelled the moment it starts
+// (a SIGTERM during start-up) stops cleanly: the start-up work the
+// cancellation interrupts is no error to report.
+func TestRunStoppedBeforeItStarts(t *testing.T) {
+	e := newFakeEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := e.r.Run(ctx); err != nil {
+		t.Fatalf("Run on a cancelled context: %v", err)
+	}
+}
