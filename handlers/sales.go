@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
@@ -93,24 +94,28 @@ func (h *Handlers) prospectList(c echo.Context) (views.ProspectList, error) {
 }
 
 func (h *Handlers) renderSales(c echo.Context, status int, v views.SalesPage) error {
+	return web.Render(c, status, h.salesComponent(c, v))
+}
+
+func (h *Handlers) salesComponent(c echo.Context, v views.SalesPage) templ.Component {
 	p := h.Server.PageFor(c, "Sales")
 	p.Nav = "sales"
-	return web.Render(c, status, views.SalesView(p, v))
+	return views.SalesView(p, v)
 }
 
 func (h *Handlers) salesPage(c echo.Context) error {
-	if hx := web.GetHTMX(c); hx.Partial() && hx.Target == "prospects" {
+	prospects := web.Deferred(func() (templ.Component, error) {
 		l, err := h.prospectList(c)
+		return views.ProspectsTable(l), err
+	})
+	page := web.Deferred(func() (templ.Component, error) {
+		v, err := h.salesView(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return web.Render(c, http.StatusOK, views.ProspectsTable(l))
-	}
-	v, err := h.salesView(c)
-	if err != nil {
-		return err
-	}
-	return h.renderSales(c, http.StatusOK, v)
+		return h.salesComponent(c, v), nil
+	})
+	return web.RenderEither(c, http.StatusOK, page, web.Swap{Component: prospects, Target: "prospects"})
 }
 
 // createDemo copies a template into an app of the prospect (making the

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/store"
@@ -92,14 +93,11 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if web.GetHTMX(c).Partial() {
-		return web.Render(c, http.StatusOK, views.TenantProgress(v))
-	}
-	mon, err := h.tenantMonitoring(ctx, u, t)
-	if err != nil {
-		return err
-	}
-	return web.Render(c, http.StatusOK, views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon}))
+	full := web.Deferred(func() (templ.Component, error) {
+		mon, err := h.tenantMonitoring(ctx, u, t)
+		return views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon}), err
+	})
+	return web.RenderEither(c, http.StatusOK, full, views.TenantProgress(v))
 }
 
 // tenantProgress is the partial the page polls while the state changes.
