@@ -75,7 +75,7 @@ func (h *Handlers) buildStepPage(c echo.Context, st *stepState) (templ.Component
 		}
 		return views.EnvironmentStepPage(s), nil
 	}
-	s, err := h.reviewStep(ctx, w, a, c.Request().Host)
+	s, err := h.reviewStep(ctx, w, a)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func modelSchemaOf(p *catalog.Platform) catalog.ModelSchema {
 	return catalog.ModelSchema{FieldTypes: catalog.FieldTypes(), MaxDoctypes: 10, MaxFields: 20, MaxChoices: 20}
 }
 
-func (h *Handlers) reviewStep(ctx context.Context, w views.Wizard, a *store.App, host string) (views.ReviewStep, error) {
+func (h *Handlers) reviewStep(ctx context.Context, w views.Wizard, a *store.App) (views.ReviewStep, error) {
 	s := views.ReviewStep{W: w, BackURL: views.StepURL(a.ID, views.StepEnvironment)}
 	if !a.IsDraft() {
 		s.BackURL = "/apps/" + a.ID
@@ -177,7 +177,7 @@ func (h *Handlers) reviewStep(ctx context.Context, w views.Wizard, a *store.App,
 		s.Problems = append(s.Problems, views.Problem{Step: stepOfField(e.Field), Message: e.Message})
 	}
 	if len(errs) == 0 {
-		s.Dockerfile, s.Compose, err = h.preview(ctx, a, host)
+		s.Dockerfile, s.Compose, err = h.Deployer.Preview(ctx, a)
 		if err != nil {
 			h.Logger.Warn("preview", "app", a.ID, "err", err)
 			s.PreviewError = "The stack could not be previewed: " + errorText(err)
