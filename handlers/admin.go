@@ -175,15 +175,12 @@ func (h *Handlers) adminSummary(ctx context.Context) (AdminSummary, error) {
 	if s.Live > 0 {
 		s.ActiveShare = float64(s.ActiveNow) / float64(s.Live)
 	}
-	if h.Monitoring.Capacity != nil {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		cp, err := h.Monitoring.Capacity.Capacity(cctx)
-		if err != nil {
-			h.Logger.Warn("measure capacity", slog.Any("err", err))
-		} else {
-			s.Capacity = &cp
-		}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if cp, err := h.Monitoring.Capacity.Capacity(cctx); err != nil {
+		h.Logger.Warn("measure capacity", slog.Any("err", err))
+	} else {
+		s.Capacity = &cp
 	}
 	return s, nil
 }
@@ -211,9 +208,6 @@ func (h *Handlers) adminBulk(c echo.Context) error {
 	}
 	if len(ids) > maxBulk {
 		return apperr.New(apperr.Unprocessable, "Select at most %d tenants at once.", maxBulk)
-	}
-	if h.Monitoring.Control == nil {
-		return apperr.New(apperr.Unavailable, "Tenants cannot be changed right now.")
 	}
 	u := CurrentUser(c)
 	ctx := c.Request().Context()

@@ -1,13 +1,22 @@
 package handlerstest
 
 import (
+	"context"
+	"io"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"appfactory/apperr"
 
 	"appfactory/catalog"
 	"appfactory/handlers"
 	"appfactory/orchestrator"
+	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/runtime"
 )
 
 // Wakes records the tenants the orchestrator woke the reconciler for; no
@@ -60,4 +69,54 @@ func withFactory(t testing.TB, h *handlers.Handlers, env *Env) {
 	if h.Orchestrator == nil {
 		h.Orchestrator = svc
 	}
+}
+
+// withMonitoring gives h the monitoring configure left unset: an empty
+// metrics registry, an engine without containers, no capacity measure, no
+// request in flight, the real bulk Control over Service, and no passivator
+// to extend trials.
+func withMonitoring(h *handlers.Handlers, env *Env) {
+	m := &h.Monitoring
+	if m.Metrics == nil {
+		m.Metrics = prometheus.NewRegistry()
+	}
+	if m.Runtime == nil {
+		m.Runtime = NoContainers{}
+	}
+	if m.Capacity == nil {
+		m.Capacity = NoContainers{}
+	}
+	if m.InUse == nil {
+		m.InUse = func() []string { return nil }
+	}
+	if m.Control == nil {
+		m.Control = &orchestrator.Control{DB: h.DB, Service: env.Service, Waker: &env.Wakes}
+	}
+	if m.Extender == nil {
+		m.Extender = NoContainers{}
+	}
+}
+
+// NoContainers is an engine that runs nothing, for the portal's monitoring
+// in tests that do not look at containers.
+type NoContainers struct{}
+
+// ListContainers finds none.
+func (NoContainers) ListContainers(context.Context, map[string]string, bool) ([]runtime.Container, error) {
+	return nil, nil
+}
+
+// LogsWith has no container to read.
+func (NoContainers) LogsWith(context.Context, string, runtime.LogOptions) (io.ReadCloser, error) {
+	return nil, runtime.ErrNotFound
+}
+
+// Capacity is not measured without an engine.
+func (NoContainers) Capacity(context.Context) (monitor.Capacity, error) {
+	return monitor.Capacity{}, apperr.New(apperr.Unavailable, "No engine to measure.")
+}
+
+// Extend has no passivator to ask.
+func (NoContainers) Extend(context.Context, string, int) (time.Time, error) {
+	return time.Time{}, apperr.New(apperr.Unavailable, "Trials cannot be extended on this server.")
 }

@@ -74,7 +74,10 @@ func NewServer(t testing.TB, configure ...func(h *handlers.Handlers)) *Env {
 		f(h)
 	}
 	withFactory(t, h, env)
-	h.Register()
+	withMonitoring(h, env)
+	if err := h.Register(); err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(h.Server.Handler())
 	env.Handlers, env.Web, env.Server, env.URL = h, h.Server, ts, ts.URL
 	t.Cleanup(func() {
