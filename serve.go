@@ -100,7 +100,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer rs.Router.Close()
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
 		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs)}
-	rs.Power = &handlers.Power{H: h, Tenants: fac.Reconciler, Trials: rs.Passivator, Catalog: cat}
+	// Every loop, and the portal's background starts and stops, end with
+	// gctx and are awaited by g.
+	g, gctx := errgroup.WithContext(ctx)
+	rs.Power = &handlers.Power{H: h, Tenants: fac.Reconciler, Trials: rs.Passivator, Catalog: cat, Background: gctx}
 	// Everything is built: the routes go in last, and change nothing.
 	if err := h.Register(); err != nil {
 		ln.Close()
@@ -116,7 +119,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	startBanner(stderr, portalURL(cfg.Domain, ln.Addr()), cfg.DataDir, admins)
 
-	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
 	mon.run(gctx, g)

@@ -106,14 +106,15 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 	return &routerSide{Router: rt, Activity: activity, Passivator: pas}
 }
 
-// run runs the activity flush and the passivator until ctx ends; then
-// the starts and stops asked for from the portal are cancelled and awaited.
+// run runs the activity flush and the passivator until ctx ends; the
+// starts and stops asked for from the portal end with ctx (their
+// Background) and are awaited.
 func (r *routerSide) run(ctx context.Context, g interface{ Go(func() error) }) {
 	g.Go(func() error { return r.Activity.Run(ctx, 5*time.Second) })
 	g.Go(func() error { return r.Passivator.Run(ctx) })
 	g.Go(func() error {
 		<-ctx.Done()
-		r.Power.Stop()
+		r.Power.Wait()
 		return nil
 	})
 }
