@@ -96,12 +96,20 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	mon := newMonitoring(db, cat, fac, reg, metrics, logger)
 
 	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
-	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
-		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac)}
-	h.Register()
-	rs := newRouterSide(cfg, db, cat, fac, srv, h, metrics, logger)
-	h.Monitoring.Extender, h.Monitoring.InUse = rs.Passivator, rs.Activity.InUse
+	rs := newRouterSide(cfg, db, cat, fac, srv, metrics, logger)
 	defer rs.Router.Close()
+	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
+		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs)}
+	// Every loop, and the portal's background starts and stops, end with
+	// gctx and are awaited by g.
+	g, gctx := errgroup.WithContext(ctx)
+	rs.Power = &handlers.Power{H: h, Tenants: fac.Reconciler, Trials: rs.Passivator, Catalog: cat, Background: gctx}
+	// Everything is built: the routes go in last, and change nothing.
+	if err := h.Register(); err != nil {
+		ln.Close()
+		return err
+	}
+	rs.Power.Register(srv.Echo())
 	abs, _ := filepath.Abs(cfg.DataDir)
 	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
 	admins, err := countAdmins(ctx, db)
@@ -111,7 +119,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	startBanner(stderr, portalURL(cfg.Domain, ln.Addr()), cfg.DataDir, admins)
 
-	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
 	mon.run(gctx, g)

@@ -61,12 +61,14 @@ func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *promet
 }
 
 // handlers is what the portal's monitoring pages need.
-func (m *monitoring) handlers(db *store.DB, fac *factory) handlers.Monitoring {
+func (m *monitoring) handlers(db *store.DB, fac *factory, rs *routerSide) handlers.Monitoring {
 	return handlers.Monitoring{
 		Metrics:  m.Registry,
 		Runtime:  fac.Docker,
 		Capacity: m.Capacity,
 		Control:  &orchestrator.Control{DB: db, Service: fac.Service, Waker: fac.Reconciler},
+		InUse:    rs.Activity.InUse,
+		Extender: rs.Passivator,
 	}
 }
 

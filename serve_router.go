@@ -74,9 +74,9 @@ type routerSide struct {
 }
 
 // newRouterSide wires the router and the passivator over the factory's
-// route table and reconciler, installs the router for tenant hosts and the
-// sleep controls in the portal.
-func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, h *handlers.Handlers, metrics *metrics.Metrics, logger *slog.Logger) *routerSide {
+// route table and reconciler, and installs the router for tenant hosts;
+// serve adds the portal's sleep controls (Power) once the handlers exist.
+func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, metrics *metrics.Metrics, logger *slog.Logger) *routerSide {
 	activity := route.NewActivity(db, logger)
 	rt := router.NewRouter(router.RouterConfig{
 		Slug:              func(host string) (string, bool) { return web.TenantSlug(host, cfg.Domain) },
@@ -103,19 +103,18 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 		Logger:        logger.With(slog.String("component", "passivator")),
 	}, fac.Routes, activity, fac.Reconciler, db)
 
-	power := &handlers.Power{H: h, Tenants: fac.Reconciler, Trials: pas, Catalog: cat}
-	power.Register(srv.Echo())
-	return &routerSide{Router: rt, Activity: activity, Passivator: pas, Power: power}
+	return &routerSide{Router: rt, Activity: activity, Passivator: pas}
 }
 
-// run runs the activity flush and the passivator until ctx ends; then
-// the starts and stops asked for from the portal are cancelled and awaited.
+// run runs the activity flush and the passivator until ctx ends; the
+// starts and stops asked for from the portal end with ctx (their
+// Background) and are awaited.
 func (r *routerSide) run(ctx context.Context, g interface{ Go(func() error) }) {
 	g.Go(func() error { return r.Activity.Run(ctx, 5*time.Second) })
 	g.Go(func() error { return r.Passivator.Run(ctx) })
 	g.Go(func() error {
 		<-ctx.Done()
-		r.Power.Stop()
+		r.Power.Wait()
 		return nil
 	})
 }

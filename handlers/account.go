@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
@@ -51,19 +52,26 @@ func (h *Handlers) tokensView(c echo.Context) (views.TokensView, error) {
 }
 
 func (h *Handlers) renderAccount(c echo.Context, status int, edit func(*views.AccountView)) error {
-	a, err := h.accountView(c)
-	if err != nil {
-		return err
-	}
-	if edit != nil {
-		edit(&a)
-	}
-	p := h.Server.PageFor(c, "Your account")
-	p.Nav = "account"
-	return web.Render(c, status, views.AccountPage(p, a))
+	return web.Render(c, status, h.accountPage(c, edit))
 }
 
-func (h *Handlers) accountPage(c echo.Context) error {
+// accountPage is the account page, loaded when it is rendered.
+func (h *Handlers) accountPage(c echo.Context, edit func(*views.AccountView)) templ.Component {
+	return web.Deferred(func() (templ.Component, error) {
+		a, err := h.accountView(c)
+		if err != nil {
+			return nil, err
+		}
+		if edit != nil {
+			edit(&a)
+		}
+		p := h.Server.PageFor(c, "Your account")
+		p.Nav = "account"
+		return views.AccountPage(p, a), nil
+	})
+}
+
+func (h *Handlers) showAccount(c echo.Context) error {
 	return h.renderAccount(c, http.StatusOK, nil)
 }
 
@@ -142,16 +150,17 @@ func (h *Handlers) createToken(c echo.Context) error {
 	if !f.OK() {
 		status = http.StatusUnprocessableEntity
 	}
-	if web.GetHTMX(c).Partial() {
+	tokens := web.Deferred(func() (templ.Component, error) {
 		tv, err := h.tokensView(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		tv.Form, tv.NewToken = f, plaintext
-		// htmx swaps 2xx answers only; errors are in the partial itself.
-		return web.Render(c, http.StatusOK, views.TokensSection(tv))
-	}
-	return h.renderAccount(c, status, func(a *views.AccountView) { a.Tokens.Form, a.Tokens.NewToken = f, plaintext })
+		return views.TokensSection(tv), nil
+	})
+	page := h.accountPage(c, func(a *views.AccountView) { a.Tokens.Form, a.Tokens.NewToken = f, plaintext })
+	// The partial answers 200: its errors are in the section itself.
+	return web.RenderEither(c, status, page, web.Swap{Component: tokens, Status: http.StatusOK})
 }
 
 func (h *Handlers) deleteToken(c echo.Context) error {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
@@ -67,14 +68,17 @@ func (h *Handlers) adminDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if hx := web.GetHTMX(c); hx.Partial() && hx.Target == "tenant-table" {
-		return web.Render(c, http.StatusOK, views.AdminTenantTable(table))
-	}
+	page := web.Deferred(func() (templ.Component, error) { return h.adminDashboardPage(c, table) })
+	return web.RenderEither(c, http.StatusOK, page, web.Swap{Component: views.AdminTenantTable(table), Target: "tenant-table"})
+}
+
+// adminDashboardPage is the whole dashboard around the tenant table.
+func (h *Handlers) adminDashboardPage(c echo.Context, table views.TenantTable) (templ.Component, error) {
 	ctx := c.Request().Context()
 	d := views.AdminDashboard{Table: table}
 	sum, err := h.adminSummary(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.Live, d.ActiveNow = sum.Live, sum.ActiveNow
 	for _, s := range metrics.TenantStates {
@@ -89,11 +93,11 @@ func (h *Handlers) adminDashboard(c echo.Context) error {
 			RunningContainers: cp.RunningContainers, PerTenantBytes: cp.PerTenantBytes, MoreTenants: cp.MoreTenants}
 	}
 	if err := h.dashboardCharts(ctx, &d, sum.Counts); err != nil {
-		return err
+		return nil, err
 	}
 	p := h.Server.PageFor(c, "Tenants")
 	p.Nav = "admin"
-	return web.Render(c, http.StatusOK, views.AdminDashboardPage(p, d))
+	return views.AdminDashboardPage(p, d), nil
 }
 
 // dashboardCharts fills the charts of the last 24 hours.
@@ -171,15 +175,12 @@ func (h *Handlers) adminSummary(ctx context.Context) (AdminSummary, error) {
 	if s.Live > 0 {
 		s.ActiveShare = float64(s.ActiveNow) / float64(s.Live)
 	}
-	if h.Monitoring.Capacity != nil {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		cp, err := h.Monitoring.Capacity.Capacity(cctx)
-		if err != nil {
-			h.Logger.Warn("measure capacity", slog.Any("err", err))
-		} else {
-			s.Capacity = &cp
-		}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if cp, err := h.Monitoring.Capacity.Capacity(cctx); err != nil {
+		h.Logger.Warn("measure capacity", slog.Any("err", err))
+	} else {
+		s.Capacity = &cp
 	}
 	return s, nil
 }
@@ -207,9 +208,6 @@ func (h *Handlers) adminBulk(c echo.Context) error {
 	}
 	if len(ids) > maxBulk {
 		return apperr.New(apperr.Unprocessable, "Select at most %d tenants at once.", maxBulk)
-	}
-	if h.Monitoring.Control == nil {
-		return apperr.New(apperr.Unavailable, "Tenants cannot be changed right now.")
 	}
 	u := CurrentUser(c)
 	ctx := c.Request().Context()

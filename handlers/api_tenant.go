@@ -55,10 +55,8 @@ func (h *Handlers) tenantJSON(t *store.Tenant) TenantJSON {
 		State: t.State, DesiredState: t.DesiredState, StateMessage: t.StateMessage, Paused: t.Paused,
 		Platform: t.Platform, Version: t.Version, Environment: t.Environment, Replicas: t.Replicas,
 		Generation: t.Generation, Image: t.Image, CreatedAt: t.CreatedAt(),
-		ExpiresAt: optTime(t.ExpiresAt()), LastActiveAt: optTime(t.LastActiveAt())}
-	if h.Orchestrator != nil {
-		j.URL = h.Orchestrator.TenantURL(t.Slug)
-	}
+		ExpiresAt: optTime(t.ExpiresAt()), LastActiveAt: optTime(t.LastActiveAt()),
+		URL: h.Orchestrator.TenantURL(t.Slug)}
 	return j
 }
 
@@ -80,10 +78,7 @@ func (h *Handlers) registerTenantsAPI(e *echo.Echo) {
 func (h *Handlers) apiDeploy(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := CurrentUser(c)
-	o, err := h.orchestrator()
-	if err != nil {
-		return err
-	}
+	o := h.Orchestrator
 	if c.Request().ContentLength != 0 {
 		var body struct{}
 		if err := decodeJSON(c, &body); err != nil {

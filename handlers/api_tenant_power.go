@@ -31,33 +31,32 @@ type Power struct {
 	Tenants TenantPower
 	Trials  TrialExtender
 	Catalog *catalog.Catalog
+	// Background is serve's context: a start or stop asked for from the
+	// portal goes on after its request until it ends or Background does.
+	Background context.Context
 	// Timeout bounds a start or stop asked for from the portal, which
 	// goes on after the redirect (default 2 minutes).
 	Timeout time.Duration
 
-	// work tracks the starts and stops still running after their request;
-	// stopping cancels them, so that Stop can wait for them to end.
-	work     sync.WaitGroup
-	stopping context.Context
-	stop     context.CancelFunc
+	// work tracks the starts and stops still running after their request.
+	work sync.WaitGroup
 }
 
-// Stop cancels the starts and stops asked for from the portal that are
-// still running, and waits for them to end: serve calls it on shutdown,
-// before the database closes under them.
-func (p *Power) Stop() {
-	if p.stop != nil {
-		p.stop()
+// timeout is Timeout, or its default.
+func (p *Power) timeout() time.Duration {
+	if p.Timeout <= 0 {
+		return 2 * time.Minute
 	}
-	p.work.Wait()
+	return p.Timeout
 }
+
+// Wait waits for the starts and stops asked for from the portal to end:
+// serve calls it once Background is cancelled, before the database
+// closes under them.
+func (p *Power) Wait() { p.work.Wait() }
 
 // Register installs the API and portal routes.
 func (p *Power) Register(e *echo.Echo) {
-	if p.Timeout <= 0 {
-		p.Timeout = 2 * time.Minute
-	}
-	p.stopping, p.stop = context.WithCancel(context.Background())
 	api := e.Group("/api/v1", p.H.APIAuth)
 	api.POST("/tenants/:id/passivate", p.apiPassivate)
 	api.POST("/tenants/:id/activate", p.apiActivate)

@@ -59,6 +59,7 @@ type powerEnv struct {
 	*handlerstest.Env
 	power                         *fakePower
 	handlers                      *handlers.Power
+	stop                          func()
 	owner, other, seller, admin   *handlerstest.Client
 	otherSeller                   *handlerstest.Client
 	tenantID, demoID, expiredID   string
@@ -76,7 +77,10 @@ func newPowerEnv(t *testing.T) *powerEnv {
 	pe.Env = handlerstest.NewServer(t, func(h *handlers.Handlers) {
 		h.Catalog = cat
 	})
-	p := &handlers.Power{H: pe.Handlers, Tenants: pe.power, Trials: fakeTrials{pe.DB}, Catalog: cat}
+	bg, cancel := context.WithCancel(context.Background())
+	p := &handlers.Power{H: pe.Handlers, Tenants: pe.power, Trials: fakeTrials{pe.DB}, Catalog: cat, Background: bg}
+	pe.stop = func() { cancel(); p.Wait() }
+	t.Cleanup(pe.stop)
 	p.Register(pe.Web.Echo())
 	pe.handlers = p
 	pe.owner = pe.SignUp(t, "owner@example.com", store.RoleProspect)
@@ -267,7 +271,7 @@ func TestPowerStopEndsBackgroundWork(t *testing.T) {
 		t.Fatalf("passivate form: %d", resp.StatusCode)
 	}
 	stopped := make(chan struct{})
-	go func() { pe.handlers.Stop(); close(stopped) }()
+	go func() { pe.stop(); close(stopped) }()
 	select {
 	case <-stopped:
 	case <-time.After(5 * time.Second):

@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -18,19 +16,8 @@ import (
 )
 
 // registerApps installs the apps pages, the wizard and the apps and
-// components API. Without a catalog set, the embedded one is used.
+// components API.
 func (h *Handlers) registerApps(e *echo.Echo) {
-	if h.Catalog == nil {
-		cat, err := catalog.Load("")
-		if err != nil {
-			// The embedded catalog is checked by the catalog's tests.
-			panic(fmt.Sprintf("embedded catalog: %v", err))
-		}
-		h.Catalog = cat
-	}
-	if h.DataDir == "" && h.DB != nil {
-		h.DataDir = dataDirOf(h.DB)
-	}
 	g := e.Group("/apps", h.RequireUser)
 	g.GET("", h.appsIndex)
 	h.registerWizard(g)
@@ -178,13 +165,6 @@ func (h *Handlers) appDeploy(c echo.Context) error {
 		st := &stepState{app: a, step: views.StepReview, formError: "This app cannot be deployed yet."}
 		return h.renderStep(c, st, http.StatusUnprocessableEntity)
 	}
-	if h.Deployer == nil {
-		if err := h.DB.RequestDeploy(ctx, a); err != nil {
-			return err
-		}
-		h.Logger.Info("deploy requested", "app", a.ID, "user", u.ID)
-		return web.Redirect(c, "/apps/"+a.ID)
-	}
 	a.Status = store.AppReady
 	a.Step = views.StepReview
 	if err := h.DB.UpdateApp(ctx, a); err != nil {
@@ -274,9 +254,6 @@ func (h *Handlers) ownedComponents(ctx context.Context, a *store.App) ([]store.C
 	}
 	return out, nil
 }
-
-// dataDirOf is the directory of the database, the default data directory.
-func dataDirOf(db *store.DB) string { return filepath.Dir(db.Path) }
 
 // statusOf is the HTTP status of an error.
 func statusOf(err error) int { return web.Status(apperr.Code(err)) }

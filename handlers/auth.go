@@ -85,7 +85,7 @@ func (h *Handlers) registerAccounts(e *echo.Echo) {
 	e.POST("/logout/everywhere", h.logoutEverywhere, h.RequireUser)
 
 	acct := e.Group("/account", h.RequireUser)
-	acct.GET("", h.accountPage)
+	acct.GET("", h.showAccount)
 	acct.POST("/password", h.changePassword)
 	acct.POST("/tokens", h.createToken)
 	// A refused form is shown at the address it was posted to; going back

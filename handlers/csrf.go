@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
@@ -76,11 +77,9 @@ func (h *Handlers) csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 			h.Logger.Info("csrf check failed", "method", r.Method, "path", r.URL.Path, "ip", c.RealIP(), "has_session", want != "", "has_token", got != "")
-			if web.GetHTMX(c).Partial() {
-				// htmx swaps this in place of the form it sent.
-				return web.Render(c, http.StatusForbidden, views.FormExpired())
-			}
-			return apperr.New(apperr.Forbidden, csrfMessage)
+			// htmx swaps the partial in place of the form it sent.
+			refused := web.Deferred(func() (templ.Component, error) { return nil, apperr.New(apperr.Forbidden, csrfMessage) })
+			return web.RenderEither(c, http.StatusForbidden, refused, views.FormExpired())
 		}
 		return next(c)
 	}

@@ -6,9 +6,8 @@ import (
 	"appfactory/store"
 )
 
-// Deployer turns a finished app into a running deployment: the factory.
-// Handlers.Deployer is nil until one is installed; the review then shows
-// previews of its own and Deploy records the request.
+// Deployer turns a finished app into a running deployment: the factory,
+// whose Preview is the one source of the review's Dockerfile and stack.
 type Deployer interface {
 	// Preview returns the Dockerfile and Compose stack a deployment of the
 	// app would use, for the review to show.

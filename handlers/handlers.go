@@ -3,7 +3,9 @@
 package handlers
 
 import (
+	"fmt"
 	"log/slog"
+	"strings"
 
 	"appfactory/catalog"
 	"appfactory/store"
@@ -11,7 +13,7 @@ import (
 )
 
 // Handlers carries what every handler needs; feature files add their own
-// dependencies as fields set in main.go.
+// dependencies as fields, all set (tests inject fakes) before Register.
 type Handlers struct {
 	DB     *store.DB
 	Server *web.Server
@@ -20,23 +22,25 @@ type Handlers struct {
 	Auth AuthConfig
 	// Monitoring serves the dashboards, tenant logs and stats, and /metrics.
 	Monitoring Monitoring
-	// Catalog is what apps are assembled from (the embedded catalog when nil).
+	// Catalog is what apps are assembled from.
 	Catalog *catalog.Catalog
-	// DataDir holds uploaded components (the database's directory when empty).
+	// DataDir holds uploaded components.
 	DataDir string
-	// Deployer builds and deploys finished apps; nil until the factory is
-	// installed, when Deploy records the request instead.
+	// Deployer previews, builds and deploys finished apps.
 	Deployer Deployer
-	// Orchestrator deletes, restarts and upgrades deployments; nil until
-	// the factory is installed, when the deployment routes answer 503.
+	// Orchestrator deletes, restarts and upgrades deployments.
 	Orchestrator Orchestrator
 
 	sessions *SessionStore
 	hashing  chan struct{}
 }
 
-// Register installs every feature's routes on the server.
-func (h *Handlers) Register() {
+// Register installs every feature's routes on the server, once every
+// dependency is set: it changes none of them.
+func (h *Handlers) Register() error {
+	if missing := h.missing(); len(missing) > 0 {
+		return fmt.Errorf("handlers: no %s", strings.Join(missing, ", "))
+	}
 	e := h.Server.Echo()
 	h.registerAccounts(e)
 	h.registerMonitoring(e)
@@ -44,4 +48,27 @@ func (h *Handlers) Register() {
 	e.GET("/", h.home)
 	h.registerApps(e)
 	h.registerTenants(e)
+	return nil
+}
+
+// missing names the dependencies left unset.
+func (h *Handlers) missing() []string {
+	m := h.Monitoring
+	var out []string
+	for _, d := range []struct {
+		name  string
+		unset bool
+	}{
+		{"DB", h.DB == nil}, {"Server", h.Server == nil}, {"Logger", h.Logger == nil},
+		{"Catalog", h.Catalog == nil}, {"DataDir", h.DataDir == ""},
+		{"Deployer", h.Deployer == nil}, {"Orchestrator", h.Orchestrator == nil},
+		{"Monitoring.Metrics", m.Metrics == nil}, {"Monitoring.Runtime", m.Runtime == nil},
+		{"Monitoring.Capacity", m.Capacity == nil}, {"Monitoring.InUse", m.InUse == nil},
+		{"Monitoring.Control", m.Control == nil}, {"Monitoring.Extender", m.Extender == nil},
+	} {
+		if d.unset {
+			out = append(out, d.name)
+		}
+	}
+	return out
 }

@@ -34,9 +34,6 @@ func (h *Handlers) metrics(c echo.Context) error {
 		}
 		return c.JSON(http.StatusForbidden, web.ErrorBody{Error: web.ErrorDetail{Code: apperr.Forbidden, Message: "Metrics are for admins."}})
 	}
-	if h.Monitoring.Metrics == nil {
-		return apperr.New(apperr.Unavailable, "Metrics are not collected by this server.")
-	}
 	promhttp.HandlerFor(h.Monitoring.Metrics, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).
 		ServeHTTP(c.Response(), c.Request())
 	return nil

@@ -85,10 +85,8 @@ func (h *Handlers) activeNow(ctx context.Context) (int, error) {
 	for _, id := range ids {
 		set[id] = true
 	}
-	if h.Monitoring.InUse != nil {
-		for _, id := range h.Monitoring.InUse() {
-			set[id] = true
-		}
+	for _, id := range h.Monitoring.InUse() {
+		set[id] = true
 	}
 	return len(set), nil
 }

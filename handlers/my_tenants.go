@@ -29,10 +29,8 @@ func (h *Handlers) myTenants(ctx context.Context, c echo.Context, u *store.User)
 		if r.Title == "" {
 			r.Title = t.Slug
 		}
-		if h.Catalog != nil {
-			if e, ok := h.Catalog.Environment(t.Environment); ok {
-				r.Environment = e.Name
-			}
+		if e, ok := h.Catalog.Environment(t.Environment); ok {
+			r.Environment = e.Name
 		}
 		switch t.State {
 		case store.StateRunning, store.StatePaused, store.StatePassivated:

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
@@ -93,24 +94,28 @@ func (h *Handlers) prospectList(c echo.Context) (views.ProspectList, error) {
 }
 
 func (h *Handlers) renderSales(c echo.Context, status int, v views.SalesPage) error {
+	return web.Render(c, status, h.salesComponent(c, v))
+}
+
+func (h *Handlers) salesComponent(c echo.Context, v views.SalesPage) templ.Component {
 	p := h.Server.PageFor(c, "Sales")
 	p.Nav = "sales"
-	return web.Render(c, status, views.SalesView(p, v))
+	return views.SalesView(p, v)
 }
 
 func (h *Handlers) salesPage(c echo.Context) error {
-	if hx := web.GetHTMX(c); hx.Partial() && hx.Target == "prospects" {
+	prospects := web.Deferred(func() (templ.Component, error) {
 		l, err := h.prospectList(c)
+		return views.ProspectsTable(l), err
+	})
+	page := web.Deferred(func() (templ.Component, error) {
+		v, err := h.salesView(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return web.Render(c, http.StatusOK, views.ProspectsTable(l))
-	}
-	v, err := h.salesView(c)
-	if err != nil {
-		return err
-	}
-	return h.renderSales(c, http.StatusOK, v)
+		return h.salesComponent(c, v), nil
+	})
+	return web.RenderEither(c, http.StatusOK, page, web.Swap{Component: prospects, Target: "prospects"})
 }
 
 // createDemo copies a template into an app of the prospect (making the
@@ -144,9 +149,6 @@ func (h *Handlers) createDemo(c echo.Context) error {
 	tpl, err := h.DB.AppByID(ctx, f.TemplateID)
 	if err != nil || !tpl.IsTemplate {
 		return fail(apperr.FieldError(apperr.Unprocessable, "template", "Pick one of the templates."))
-	}
-	if h.Deployer == nil {
-		return fail(apperr.New(apperr.Unavailable, "Deployments are not available on this server."))
 	}
 	prospect, created, err := h.prospectAccount(ctx, f)
 	if err != nil {
@@ -221,9 +223,6 @@ func (h *Handlers) prospectAccount(ctx context.Context, f views.DemoForm) (*stor
 // fitDemoEnvironment moves a demo's app to the demo environment (when the
 // catalog has one) within its replica limit.
 func (h *Handlers) fitDemoEnvironment(ctx context.Context, app *store.App) error {
-	if h.Catalog == nil {
-		return nil
-	}
 	env, ok := h.Catalog.Environment(demoEnvironment)
 	if !ok {
 		return nil
@@ -252,9 +251,6 @@ func (h *Handlers) extendTrial(c echo.Context) error {
 	t, err := h.DB.TenantByID(ctx, c.Param("id"))
 	if err != nil {
 		return err
-	}
-	if h.Monitoring.Extender == nil {
-		return apperr.New(apperr.Unavailable, "Trials cannot be extended on this server.")
 	}
 	until, err := h.Monitoring.Extender.Extend(ctx, t.ID, days)
 	if err != nil {
@@ -326,20 +322,9 @@ func (h *Handlers) markTemplate(c echo.Context) error {
 	return web.Redirect(c, "/apps/"+app.ID)
 }
 
-// tenantURL is a tenant's public address: the orchestrator's, or else on
-// the host and port the portal was reached at.
-func (h *Handlers) tenantURL(c echo.Context, slug string) string {
-	if h.Orchestrator != nil {
-		if u := h.Orchestrator.TenantURL(slug); u != "" {
-			return u
-		}
-	}
-	host := c.Request().Host
-	port := ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
-		port = host[i:]
-	}
-	return c.Scheme() + "://" + slug + "." + h.Server.Domain() + port + "/"
+// tenantURL is a tenant's public address, the orchestrator's.
+func (h *Handlers) tenantURL(_ echo.Context, slug string) string {
+	return h.Orchestrator.TenantURL(slug)
 }
 
 // portalBase is the portal's own origin, for links to send by mail.

@@ -37,10 +37,7 @@ func (h *Handlers) signupPage(c echo.Context) error {
 
 func (h *Handlers) renderSignup(c echo.Context, status int, f views.SignupForm) error {
 	f.Password = ""
-	if web.GetHTMX(c).Partial() {
-		return web.Render(c, status, views.SignupFormView(CSRFToken(c), f))
-	}
-	return web.Render(c, status, views.SignupPage(h.Server.PageFor(c, "Start your free trial"), f))
+	return web.RenderEither(c, status, views.SignupPage(h.Server.PageFor(c, "Start your free trial"), f), views.SignupFormView(CSRFToken(c), f))
 }
 
 func (h *Handlers) signup(c echo.Context) error {
@@ -101,10 +98,7 @@ func (h *Handlers) loginPage(c echo.Context) error {
 
 func (h *Handlers) renderLogin(c echo.Context, status int, f views.LoginForm) error {
 	f.Password = ""
-	if web.GetHTMX(c).Partial() {
-		return web.Render(c, status, views.LoginFormView(CSRFToken(c), f))
-	}
-	return web.Render(c, status, views.LoginPage(h.Server.PageFor(c, "Sign in"), f))
+	return web.RenderEither(c, status, views.LoginPage(h.Server.PageFor(c, "Sign in"), f), views.LoginFormView(CSRFToken(c), f))
 }
 
 // badCredentials is the one answer to a wrong email or a wrong password, so

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/store"
@@ -41,15 +42,13 @@ func (h *Handlers) tenantView(ctx context.Context, u *store.User, t *store.Tenan
 		LastActive: timeText(t.LastActiveAt()), Settled: t.Settled(), CanAct: canActOnTenant(u, t), CSRF: csrf,
 	}
 	v.Power = PowerView(u, t, csrf)
-	if h.Orchestrator != nil {
-		v.URL = h.Orchestrator.TenantURL(t.Slug)
-		for _, ver := range h.Orchestrator.UpgradeVersions(t) {
-			label := ver.Label
-			if label == "" {
-				label = ver.Version
-			}
-			v.Versions = append(v.Versions, views.UpgradeOption{Version: ver.Version, Label: label})
+	v.URL = h.Orchestrator.TenantURL(t.Slug)
+	for _, ver := range h.Orchestrator.UpgradeVersions(t) {
+		label := ver.Label
+		if label == "" {
+			label = ver.Version
 		}
+		v.Versions = append(v.Versions, views.UpgradeOption{Version: ver.Version, Label: label})
 	}
 	if p, ok := h.Catalog.Platform(t.Platform); ok {
 		v.Platform = p.Name
@@ -92,14 +91,11 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if web.GetHTMX(c).Partial() {
-		return web.Render(c, http.StatusOK, views.TenantProgress(v))
-	}
-	mon, err := h.tenantMonitoring(ctx, u, t)
-	if err != nil {
-		return err
-	}
-	return web.Render(c, http.StatusOK, views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon}))
+	full := web.Deferred(func() (templ.Component, error) {
+		mon, err := h.tenantMonitoring(ctx, u, t)
+		return views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon}), err
+	})
+	return web.RenderEither(c, http.StatusOK, full, views.TenantProgress(v))
 }
 
 // tenantProgress is the partial the page polls while the state changes.
@@ -141,10 +137,7 @@ func upgradeTenant(version string) tenantOp {
 func (h *Handlers) actOnTenant(c echo.Context, op tenantOp) (*store.Tenant, error) {
 	ctx := c.Request().Context()
 	u := CurrentUser(c)
-	o, err := h.orchestrator()
-	if err != nil {
-		return nil, err
-	}
+	o := h.Orchestrator
 	t, err := h.tenantFor(ctx, u, c.Param("id"), true)
 	if err != nil {
 		return nil, err
@@ -197,9 +190,7 @@ func (h *Handlers) deploymentRows(u *store.User, ts []store.Tenant, appNames map
 			Created: timeText(t.CreatedAt()),
 			Serving: t.DesiredState != store.DesiredDeleted &&
 				(t.State == store.StateRunning || t.State == store.StatePaused || t.State == store.StatePassivated)}
-		if h.Orchestrator != nil {
-			row.URL = h.Orchestrator.TenantURL(t.Slug)
-		}
+		row.URL = h.Orchestrator.TenantURL(t.Slug)
 		if !t.Settled() {
 			d.Poll = true
 		}

@@ -58,14 +58,6 @@ func (h *Handlers) tenantFor(ctx context.Context, u *store.User, id string, act 
 	return t, nil
 }
 
-// orchestrator returns the factory, or an error saying it is not running.
-func (h *Handlers) orchestrator() (Orchestrator, error) {
-	if h.Orchestrator == nil {
-		return nil, apperr.New(apperr.Unavailable, "Deployments are not available: the factory is not running.")
-	}
-	return h.Orchestrator, nil
-}
-
 // deployableApp loads an app the user may deploy (its owner, or sales and
 // admins for demos) and checks it is complete.
 func (h *Handlers) deployableApp(ctx context.Context, u *store.User, id string) (*store.App, error) {

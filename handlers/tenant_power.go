@@ -27,8 +27,8 @@ func tenantPage(id string) string { return "/tenants/" + id }
 // background runs a start or stop asked for from the portal: the page
 // follows its progress, so the request does not wait for it.
 func (p *Power) background(c echo.Context, what, id string, fn func(ctx context.Context) error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), p.Timeout)
-	unhook := context.AfterFunc(p.stopping, cancel)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), p.timeout())
+	unhook := context.AfterFunc(p.Background, cancel)
 	p.work.Add(1)
 	go func() {
 		defer p.work.Done()

@@ -201,15 +201,6 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 	}
 }
 
-func TestTenantAPIWithoutFactory(t *testing.T) {
-	env := handlerstest.NewServer(t)
-	owner := env.CreateUser(t, "owner@example.com", store.RoleProspect)
-	app := readyApp(t, env.DB, owner, "Acme")
-	if st := callAPI(t, env, env.Token(t, owner.ID), "POST", "/api/v1/apps/"+app.ID+"/deploy", "", nil); st != http.StatusServiceUnavailable {
-		t.Fatalf("deploy without a factory: %d", st)
-	}
-}
-
 func TestTenantPageProgressAndActions(t *testing.T) {
 	env, fo := newTenantEnv(t)
 	c := env.SignUp(t, "owner@example.com", store.RoleProspect)

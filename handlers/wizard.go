@@ -171,7 +171,9 @@ func (h *Handlers) readStep(c echo.Context, st *stepState, before *store.App, pe
 		}
 	case views.StepComponents:
 		cand.SetComponents(formList(form, "components"))
-		if hx := web.GetHTMX(c); hx.Partial() && hx.Target == "component-list" {
+		// Not a page or a partial: a swap saves the list, anything else
+		// goes on to the step's save.
+		if web.GetHTMX(c).Swaps("component-list") {
 			return true, h.saveComponentList(c, cand)
 		}
 	case views.StepCustom:
@@ -305,11 +307,9 @@ func (h *Handlers) saveModelEdit(c echo.Context, st *stepState) error {
 	if err := h.DB.UpdateApp(c.Request().Context(), st.app); err != nil {
 		return err
 	}
-	if hx := web.GetHTMX(c); hx.Partial() {
-		p, _ := h.Catalog.Platform(st.app.Platform)
-		return web.Render(c, http.StatusOK, views.ModelEditor(modelForm(st.app.Model(), modelSchemaOf(p), views.StepURL(st.app.ID, views.StepModel), st.errs)))
-	}
-	return h.renderStep(c, st, http.StatusOK)
+	p, _ := h.Catalog.Platform(st.app.Platform)
+	editor := views.ModelEditor(modelForm(st.app.Model(), modelSchemaOf(p), views.StepURL(st.app.ID, views.StepModel), st.errs))
+	return web.RenderEither(c, http.StatusOK, h.stepPage(c, st), editor)
 }
 
 // wizardVersions answers the versions of a platform for step 1 (htmx).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/catalog"
@@ -14,6 +15,15 @@ import (
 
 // renderStep renders a step's page from its state.
 func (h *Handlers) renderStep(c echo.Context, st *stepState, status int) error {
+	return web.Render(c, status, h.stepPage(c, st))
+}
+
+// stepPage is a step's page, built from its state when it is rendered.
+func (h *Handlers) stepPage(c echo.Context, st *stepState) templ.Component {
+	return web.Deferred(func() (templ.Component, error) { return h.buildStepPage(c, st) })
+}
+
+func (h *Handlers) buildStepPage(c echo.Context, st *stepState) (templ.Component, error) {
 	ctx := c.Request().Context()
 	a := st.app
 	if st.errs == nil {
@@ -32,7 +42,7 @@ func (h *Handlers) renderStep(c echo.Context, st *stepState, status int) error {
 	p, _ := h.Catalog.Platform(a.Platform)
 	switch st.step {
 	case views.StepPlatform:
-		return web.Render(c, status, views.PlatformStepPage(h.platformStep(ctx, w, st)))
+		return views.PlatformStepPage(h.platformStep(ctx, w, st)), nil
 	case views.StepComponents:
 		list := h.componentList(a)
 		if msg := st.errs["components"]; msg != "" {
@@ -44,16 +54,16 @@ func (h *Handlers) renderStep(c echo.Context, st *stepState, status int) error {
 				scope = p.Title(v)
 			}
 		}
-		return web.Render(c, status, views.ComponentsStepPage(views.ComponentsStep{W: w, List: list, Scope: scope}))
+		return views.ComponentsStepPage(views.ComponentsStep{W: w, List: list, Scope: scope}), nil
 	case views.StepCustom:
 		s, err := h.customStep(ctx, w, a)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return web.Render(c, status, views.CustomStepPage(s))
+		return views.CustomStepPage(s), nil
 	case views.StepModel:
 		m := modelForm(a.Model(), modelSchemaOf(p), views.StepURL(a.ID, views.StepModel), st.errs)
-		return web.Render(c, status, views.ModelStepPage(views.ModelStep{W: w, Model: m}))
+		return views.ModelStepPage(views.ModelStep{W: w, Model: m}), nil
 	case views.StepEnvironment:
 		s := views.EnvironmentStep{W: w, Replicas: h.replicasField(a, st.replicasRaw, st.errs["replicas"])}
 		for i := range h.Catalog.Environments {
@@ -63,13 +73,13 @@ func (h *Handlers) renderStep(c echo.Context, st *stepState, status int) error {
 				Memory: bytesText(e.MemoryBytes), CPUs: strconv.FormatFloat(e.CPUs, 'f', -1, 64),
 				MaxReplicas: e.MaxReplicas, MaxTenants: e.MaxTenantsPerUser, Checked: e.ID == a.Environment})
 		}
-		return web.Render(c, status, views.EnvironmentStepPage(s))
+		return views.EnvironmentStepPage(s), nil
 	}
-	s, err := h.reviewStep(ctx, w, a, c.Request().Host)
+	s, err := h.reviewStep(ctx, w, a)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return web.Render(c, status, views.ReviewStepPage(s))
+	return views.ReviewStepPage(s), nil
 }
 
 func (h *Handlers) platformStep(ctx context.Context, w views.Wizard, st *stepState) views.PlatformStep {
@@ -149,7 +159,7 @@ func modelSchemaOf(p *catalog.Platform) catalog.ModelSchema {
 	return catalog.ModelSchema{FieldTypes: catalog.FieldTypes(), MaxDoctypes: 10, MaxFields: 20, MaxChoices: 20}
 }
 
-func (h *Handlers) reviewStep(ctx context.Context, w views.Wizard, a *store.App, host string) (views.ReviewStep, error) {
+func (h *Handlers) reviewStep(ctx context.Context, w views.Wizard, a *store.App) (views.ReviewStep, error) {
 	s := views.ReviewStep{W: w, BackURL: views.StepURL(a.ID, views.StepEnvironment)}
 	if !a.IsDraft() {
 		s.BackURL = "/apps/" + a.ID
@@ -167,7 +177,7 @@ func (h *Handlers) reviewStep(ctx context.Context, w views.Wizard, a *store.App,
 		s.Problems = append(s.Problems, views.Problem{Step: stepOfField(e.Field), Message: e.Message})
 	}
 	if len(errs) == 0 {
-		s.Dockerfile, s.Compose, err = h.preview(ctx, a, host)
+		s.Dockerfile, s.Compose, err = h.Deployer.Preview(ctx, a)
 		if err != nil {
 			h.Logger.Warn("preview", "app", a.ID, "err", err)
 			s.PreviewError = "The stack could not be previewed: " + errorText(err)

@@ -139,26 +139,31 @@ func TestWizardWalk(t *testing.T) {
 	_, loc, _ = post(t, w.c, step("5"), url.Values{"environment": {"demo"}, "replicas": {"2"}, "nav": {"next"}})
 	wizardURL(t, loc, "6")
 
-	// 6: the review shows the assembly, the Dockerfile and the stack.
+	// 6: the review shows the assembly, and the factory's own Dockerfile
+	// and stack.
 	code, body = get(t, w.c, step("6"))
 	if code != 200 {
 		t.Fatalf("review: %d", code)
 	}
-	mustContain(t, body, "FROM appfactory/contentapp:2.0", "CONTENTAPP_FEATURE_WORKFLOW", "/etc/contentapp/workflow.json",
-		"acme-theme", "replicas: 2", "image: appfactory/app-contentapp:", "Contract Desk", ">Deploy</button>")
+	mustContain(t, body, "<code>FROM appfactory/contentapp:2.0\n", "CONTENTAPP_FEATURE_WORKFLOW", "COPY rootfs/ /",
+		"acme-theme", "name: af-contracts", "\n  store:\n", "\n  web:\n", "replicas: 2", "image: appfactory/tenant-contentapp:",
+		"Contract Desk", ">Deploy</button>")
 	if strings.Contains(body, "Fix these before deploying") {
 		t.Errorf("review reports problems: %s", body)
 	}
 	code, loc, _ = post(t, w.c, "/apps/"+id+"/deploy", nil)
-	if code != http.StatusSeeOther || loc != "/apps/"+id {
+	tenantID, ok := strings.CutPrefix(loc, "/tenants/")
+	if code != http.StatusSeeOther || !ok {
 		t.Fatalf("deploy: %d %s", code, loc)
 	}
-	a := appOf(t, w, id)
-	if a.Status != store.AppReady || a.DeployRequestedAt().IsZero() {
+	if a := appOf(t, w, id); a.Status != store.AppReady {
 		t.Fatalf("after deploy: %+v", a)
 	}
+	if woken := w.env.Wakes.IDs(); len(woken) != 1 || woken[0] != tenantID {
+		t.Errorf("reconciler woken for %v, want [%s]", woken, tenantID)
+	}
 	_, body = get(t, w.c, "/apps/"+id)
-	mustContain(t, body, "Contracts", "deploy requested", "Edit into a new version")
+	mustContain(t, body, "Contracts", "Edit into a new version")
 	// A finished app is no longer edited in place.
 	if code, _, _ := post(t, w.c, step("2"), url.Values{"components": {"comments"}, "nav": {"next"}}); code != http.StatusConflict {
 		t.Errorf("editing a finished app in place: %d", code)

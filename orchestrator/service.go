@@ -271,8 +271,11 @@ func (s *Service) Preview(ctx context.Context, app *store.App) (string, string, 
 		return "", "", err
 	}
 	t.Image = "appfactory/tenant-" + app.Platform + ":<content hash>"
-	if plan, err := s.Factory.Plan(ctx, in); err == nil {
-		t.Image = plan.Tag
+	// Without a factory (a portal under test) the tag stays a placeholder.
+	if s.Factory != nil {
+		if plan, err := s.Factory.Plan(ctx, in); err == nil {
+			t.Image = plan.Tag
+		}
 	}
 	compose, err := s.stackYAML(ctx, t)
 	return dockerfile, compose, err

@@ -128,8 +128,16 @@ func (s *Server) describe(err error) (status int, code, msg, field string) {
 	return http.StatusInternalServerError, apperr.Internal, apperr.Message(err), ""
 }
 
-// Render writes a templ component with a status.
+// Render writes a templ component with a status. A Deferred component is
+// built first, so that its error is answered as an error page.
 func Render(c echo.Context, status int, comp templ.Component) error {
+	if d, ok := comp.(deferred); ok {
+		built, err := d()
+		if err != nil {
+			return err
+		}
+		comp = built
+	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(status)
 	return comp.Render(c.Request().Context(), c.Response())

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"appfactory/handlers"
+	"appfactory/orchestrator"
 	"appfactory/password"
 	"appfactory/store"
 	"appfactory/web"
@@ -36,9 +37,14 @@ type Env struct {
 	Server *httptest.Server
 	URL    string
 	// Dir is the data directory (the database file lives there).
-	Dir    string
-	logs   *syncBuffer
-	offset atomic.Int64
+	Dir string
+	// Service is the orchestrator the portal deploys through (when the
+	// test did not set a Deployer or Orchestrator of its own); Wakes are
+	// the tenants it asked the (absent) reconciler to act on.
+	Service *orchestrator.Service
+	Wakes   Wakes
+	logs    *syncBuffer
+	offset  atomic.Int64
 }
 
 // Advance moves the store's clock forward by d (sessions, throttles).
@@ -46,7 +52,9 @@ func (e *Env) Advance(d time.Duration) { e.offset.Add(int64(d)) }
 
 // NewServer opens a store in a temporary directory, builds the web server
 // and the handlers, runs configure (to set feature dependencies on the
-// handlers, or replace h.Server) before Register, and serves it all over
+// handlers, or replace h.Server) before Register, gives the handlers the
+// embedded catalog and the real orchestrator.Service (over no engine) where
+// configure set none, and serves it all over
 // httptest. The store's clock is the real one, moved by Advance. Everything is
 // closed when the test ends.
 func NewServer(t testing.TB, configure ...func(h *handlers.Handlers)) *Env {
@@ -65,7 +73,11 @@ func NewServer(t testing.TB, configure ...func(h *handlers.Handlers)) *Env {
 	for _, f := range configure {
 		f(h)
 	}
-	h.Register()
+	withFactory(t, h, env)
+	withMonitoring(h, env)
+	if err := h.Register(); err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(h.Server.Handler())
 	env.Handlers, env.Web, env.Server, env.URL = h, h.Server, ts, ts.URL
 	t.Cleanup(func() {
