@@ -147,8 +147,8 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 
 	lr.startPassivator(t, time.Second)
 	lr.waitState(t, tn.ID, store.StatePassivated, 20*time.Second)
-	if cs, _ := lr.D.ListContainers(context.Background(), map[string]string{stack.LabelTenant: tn.ID}, false); len(cs) != 0 {
-		t.Fatalf("%d containers still run after passivation", len(cs))
+	if cs, err := lr.D.ListContainers(context.Background(), map[string]string{stack.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
+		t.Fatalf("%d containers still run after passivation (list: %v)", len(cs), err)
 	}
 
 	// A herd on the sleeping tenant: every request served, one start each.
@@ -282,8 +282,8 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 	if got.State != store.StateExpired {
 		t.Fatalf("state after reconcile passes: %s", got.State)
 	}
-	if cs, _ := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); len(cs) != 0 {
-		t.Fatalf("%d containers of an expired trial run", len(cs))
+	if cs, err := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
+		t.Fatalf("%d containers of an expired trial run (list: %v)", len(cs), err)
 	}
 	if lr.act.calls.Load() != 0 {
 		t.Fatal("an expired trial was started")
