@@ -103,8 +103,8 @@ func TestAdminDashboardJourney(t *testing.T) {
 	admin.waitTenantState(t, beta.ID, "deleted", time.Minute)
 	goTo(t, page, s.URL+"/admin")
 	expectCounts(t, page, map[string]string{"tenants": "1", "passivated": "1", "running": "0"})
-	if n, _ := row(beta.Slug).Count(); n != 0 {
-		t.Error("the deleted tenant is still listed")
+	if n, err := row(beta.Slug).Count(); err != nil || n != 0 {
+		t.Errorf("the deleted tenant is still listed (%v)", err)
 	}
 	waitNoObjects(t, "appfactory.tenant="+beta.ID, 10*time.Second)
 	noConsoleErrors(t, errs)

@@ -21,8 +21,8 @@ func TestWizardJourney(t *testing.T) {
 
 	// Step 1: a missing name is refused, and the choice of version stays.
 	w.start("", "contentapp", "2.0")
-	if n, _ := w.input(`input[name=version][value="0.9"]`).Count(); n != 0 {
-		t.Error("a deprecated version is offered for a new app")
+	if n, err := w.input(`input[name=version][value="0.9"]`).Count(); err != nil || n != 0 {
+		t.Errorf("a deprecated version is offered for a new app (%v)", err)
 	}
 	w.click("Next: Components")
 	expectVisible(t, page.GetByText("Give the application a name."), "name error")

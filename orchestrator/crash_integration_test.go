@@ -129,9 +129,19 @@ func TestCrashInjectionConverges(t *testing.T) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			// Also nothing of the instance beyond the tenant's objects.
-			all, _ := e.D.ListContainers(ctx, map[string]string{stack.LabelInstance: e.instance}, true)
-			nets, _ := e.D.ListNetworks(ctx, map[string]string{stack.LabelInstance: e.instance})
-			vols, _ := e.D.ListVolumes(ctx, map[string]string{stack.LabelInstance: e.instance})
+			// A failed list would pass for "nothing left" after a delete.
+			all, err := e.D.ListContainers(ctx, map[string]string{stack.LabelInstance: e.instance}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nets, err := e.D.ListNetworks(ctx, map[string]string{stack.LabelInstance: e.instance})
+			if err != nil {
+				t.Fatal(err)
+			}
+			vols, err := e.D.ListVolumes(ctx, map[string]string{stack.LabelInstance: e.instance})
+			if err != nil {
+				t.Fatal(err)
+			}
 			var names []string
 			for _, c := range all {
 				names = append(names, c.Name)

@@ -324,8 +324,15 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
+		// Gone means the engine says so: a failed call is not an absence.
 		_, cerr := e.D.Inspect(ctx, id)
-		vs, _ := e.D.ListVolumes(ctx, map[string]string{stack.LabelTenant: "no-such-tenant", enginetest.TestLabel: e.ID})
+		if cerr != nil && !errors.Is(cerr, runtime.ErrNotFound) {
+			t.Fatalf("inspect orphan: %v", cerr)
+		}
+		vs, err := e.D.ListVolumes(ctx, map[string]string{stack.LabelTenant: "no-such-tenant", enginetest.TestLabel: e.ID})
+		if err != nil {
+			t.Fatalf("list volumes: %v", err)
+		}
 		if cerr != nil && len(vs) == 0 {
 			break
 		}

@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/sleep"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -111,23 +113,56 @@ func (lr *liveRouter) request(t *testing.T, slug, path, accept string) (int, str
 }
 
 // starts counts the engine's container start events of a tenant by name.
+// It returns once the engine streams the tenant's events, and stop returns
+// the counts once every event before it has arrived: both known from a
+// marker container (created, never started, outside the instance) whose
+// creation the stream delivers, in order with the rest.
 func (lr *liveRouter) watchStarts(t *testing.T, tenantID string) (stop func() map[string]int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	evs, _ := lr.D.Events(ctx, map[string]string{stack.LabelTenant: tenantID})
 	counts := map[string]int{}
+	created := make(chan string, 16)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for ev := range evs {
-			if ev.Type == "container" && ev.Action == "start" {
+			switch {
+			case ev.Type == "container" && ev.Action == "start":
 				counts[ev.Name]++
+			case ev.Type == "container" && ev.Action == "create":
+				select {
+				case created <- ev.Name:
+				default:
+				}
 			}
 		}
 	}()
-	time.Sleep(100 * time.Millisecond) // the event stream is open
+	markers := 0
+	barrier := func() {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			markers++
+			name := lr.Name(fmt.Sprintf("marker-%d", markers))
+			lr.Container(t, runtime.ContainerSpec{Name: name, Image: platformImages[0], Labels: map[string]string{stack.LabelTenant: tenantID}})
+			for wait := time.After(200 * time.Millisecond); name != ""; {
+				select {
+				case got := <-created:
+					if got == name {
+						return
+					}
+				case <-wait:
+					name = ""
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the event stream delivered no marker in 20 s")
+			}
+		}
+	}
+	barrier()
 	return func() map[string]int {
-		time.Sleep(300 * time.Millisecond) // late events arrive
+		barrier()
 		cancel()
 		<-done
 		return counts
@@ -147,8 +182,8 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 
 	lr.startPassivator(t, time.Second)
 	lr.waitState(t, tn.ID, store.StatePassivated, 20*time.Second)
-	if cs, _ := lr.D.ListContainers(context.Background(), map[string]string{stack.LabelTenant: tn.ID}, false); len(cs) != 0 {
-		t.Fatalf("%d containers still run after passivation", len(cs))
+	if cs, err := lr.D.ListContainers(context.Background(), map[string]string{stack.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
+		t.Fatalf("%d containers still run after passivation (list: %v)", len(cs), err)
 	}
 
 	// A herd on the sleeping tenant: every request served, one start each.
@@ -265,8 +300,8 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 	if got.State != store.StateExpired {
 		t.Fatalf("state after reconcile passes: %s", got.State)
 	}
-	if cs, _ := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); len(cs) != 0 {
-		t.Fatalf("%d containers of an expired trial run", len(cs))
+	if cs, err := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
+		t.Fatalf("%d containers of an expired trial run (list: %v)", len(cs), err)
 	}
 	if lr.act.calls.Load() != 0 {
 		t.Fatal("an expired trial was started")

@@ -39,8 +39,8 @@ func TestOldParametersAskForRehash(t *testing.T) {
 	if err != nil || !ok || !rehash {
 		t.Fatalf("old hash: ok=%v rehash=%v err=%v", ok, rehash, err)
 	}
-	if ok, rehash, _ := password.Verify("wrong", old); ok || rehash {
-		t.Fatalf("wrong password on old hash: ok=%v rehash=%v", ok, rehash)
+	if ok, rehash, err := password.Verify("wrong", old); err != nil || ok || rehash {
+		t.Fatalf("wrong password on old hash: ok=%v rehash=%v err=%v", ok, rehash, err)
 	}
 	if p := password.Current; p.Memory < 19*1024 || p.Time < 2 || p.Threads < 1 {
 		t.Fatalf("current parameters below OWASP's: %+v", p)

@@ -74,8 +74,8 @@ func TestAppLifecycle(t *testing.T) {
 	if err != nil || d == nil || d.ID != a.ID || d.Step != 4 {
 		t.Fatalf("latest draft %+v %v", d, err)
 	}
-	if d, _ := db.LatestDraft(ctx, bob); d != nil {
-		t.Errorf("bob has a draft %+v", d)
+	if d, err := db.LatestDraft(ctx, bob); err != nil || d != nil {
+		t.Errorf("bob has a draft %+v %v", d, err)
 	}
 
 	if err := db.RequestDeploy(ctx, got); err != nil {
@@ -84,8 +84,8 @@ func TestAppLifecycle(t *testing.T) {
 	if got.Status != store.AppReady || got.DeployRequestedAt().IsZero() {
 		t.Errorf("after deploy request %+v", got)
 	}
-	if d, _ := db.LatestDraft(ctx, alice); d != nil {
-		t.Errorf("ready app is still the latest draft")
+	if d, err := db.LatestDraft(ctx, alice); err != nil || d != nil {
+		t.Errorf("ready app is still the latest draft (%v)", err)
 	}
 
 	v2, err := db.CopyApp(ctx, got, "", true)
@@ -106,8 +106,8 @@ func TestAppLifecycle(t *testing.T) {
 	if err != nil || len(list) != 3 {
 		t.Fatalf("alice's apps: %d %v", len(list), err)
 	}
-	if l, _ := db.AppsOfOwner(ctx, bob); len(l) != 0 {
-		t.Errorf("bob sees %d apps", len(l))
+	if l, err := db.AppsOfOwner(ctx, bob); err != nil || len(l) != 0 {
+		t.Errorf("bob sees %d apps (%v)", len(l), err)
 	}
 }
 

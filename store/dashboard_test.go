@@ -232,8 +232,8 @@ func TestTenantTableFiltersSortsAndPages(t *testing.T) {
 		if total == 0 || rows[0].AppName == "" || rows[0].OwnerEmail == "" {
 			t.Fatalf("search by app name: %d %+v", total, rows)
 		}
-		if _, total, _ := db.ListTenantRows(ctx, store.TenantQuery{Search: "%"}); total != 0 {
-			t.Errorf("%% matched %d rows", total)
+		if _, total, err := db.ListTenantRows(ctx, store.TenantQuery{Search: "%"}); err != nil || total != 0 {
+			t.Errorf("%% matched %d rows (%v)", total, err)
 		}
 	})
 	t.Run("deleted only when asked", func(t *testing.T) {

@@ -24,8 +24,8 @@ func TestTemplatesAndCopies(t *testing.T) {
 	if err := db.CreateApp(ctx, tpl); err != nil {
 		t.Fatal(err)
 	}
-	if list, _ := db.TemplateApps(ctx); len(list) != 0 {
-		t.Fatalf("templates before marking: %d", len(list))
+	if list, err := db.TemplateApps(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("templates before marking: %d %v", len(list), err)
 	}
 	if err := db.SetAppTemplate(ctx, tpl.ID, true); err != nil {
 		t.Fatal(err)
@@ -143,8 +143,8 @@ func TestInvites(t *testing.T) {
 	if err != nil || got.PasswordHash != "hash" || got.Name != "Ines" || got.Company != "Acme" {
 		t.Fatalf("accept %+v %v", got, err)
 	}
-	if pending, _ := db.InvitePending(ctx, u.ID); pending {
-		t.Error("invite still pending after acceptance")
+	if pending, err := db.InvitePending(ctx, u.ID); err != nil || pending {
+		t.Errorf("invite still pending after acceptance (%v)", err)
 	}
 	if _, err := db.AcceptInvite(ctx, tok, "again", "", ""); apperr.Code(err) != apperr.NotFound {
 		t.Errorf("second use: %v", err)

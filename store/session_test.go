@@ -65,8 +65,8 @@ func TestSessions(t *testing.T) {
 	if err := db.SetUserDisabled(ctx, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := db.CountUserSessions(ctx, u.ID); n != 0 {
-		t.Errorf("disabled user keeps %d sessions", n)
+	if n, err := db.CountUserSessions(ctx, u.ID); err != nil || n != 0 {
+		t.Errorf("disabled user keeps %d sessions (%v)", n, err)
 	}
 }
 
@@ -89,13 +89,13 @@ func TestAttempts(t *testing.T) {
 			t.Errorf("window %v: %d %v, want %d", tc.window, n, err, tc.want)
 		}
 	}
-	if n, _ := db.CountAttempts(ctx, "other", time.Hour); n != 0 {
-		t.Errorf("other key: %d", n)
+	if n, err := db.CountAttempts(ctx, "other", time.Hour); err != nil || n != 0 {
+		t.Errorf("other key: %d %v", n, err)
 	}
 	if err := db.ClearAttempts(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := db.CountAttempts(ctx, "k", time.Hour); n != 0 {
-		t.Errorf("after clear: %d", n)
+	if n, err := db.CountAttempts(ctx, "k", time.Hour); err != nil || n != 0 {
+		t.Errorf("after clear: %d %v", n, err)
 	}
 }

@@ -18,34 +18,52 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"appfactory/orchestrator/runtime"
 )
 
-// testServerBinary is the static test server compiled once by TestMain.
-var testServerBinary string
-
-func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
+// testServer is the static test server, compiled on first use by image:
+// the adapter's pure tests (parsing, specs) and any run under -short build
+// nothing.
+var testServer struct {
+	once sync.Once
+	dir  string // holds bin; removed when the tests end
+	bin  string
+	err  error
 }
 
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "orchestrator-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if testServer.dir != "" {
+		_ = os.RemoveAll(testServer.dir)
 	}
-	defer os.RemoveAll(dir)
-	testServerBinary = filepath.Join(dir, "server")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", testServerBinary, "../testdata/testserver")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build test server: %v\n%s", err, out)
-		return 1
+	os.Exit(code)
+}
+
+// testServerBinary compiles the test server once and returns its path.
+func testServerBinary(t testing.TB) string {
+	t.Helper()
+	testServer.once.Do(func() {
+		testServer.dir, testServer.err = os.MkdirTemp("", "orchestrator-test-")
+		if testServer.err != nil {
+			return
+		}
+		bin := filepath.Join(testServer.dir, "server")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "../testdata/testserver")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			testServer.err = fmt.Errorf("build test server: %v\n%s", err, out)
+			return
+		}
+		testServer.bin = bin
+	})
+	if testServer.err != nil {
+		t.Fatal(testServer.err)
 	}
-	return m.Run()
+	return testServer.bin
 }
 
 // The helpers below mirror orchestrator's engine_test.go: the adapter's
@@ -101,13 +119,19 @@ func (e *testEnv) sweep(t testing.TB) {
 			t.Errorf("sweep: %v", err)
 		}
 	}
-	ns, _ := e.d.ListNetworks(ctx, only)
+	ns, err := e.d.ListNetworks(ctx, only)
+	if err != nil {
+		t.Errorf("sweep: %v", err)
+	}
 	for _, n := range ns {
 		if err := e.d.RemoveNetwork(ctx, n.ID); err != nil {
 			t.Errorf("sweep: %v", err)
 		}
 	}
-	vs, _ := e.d.ListVolumes(ctx, only)
+	vs, err := e.d.ListVolumes(ctx, only)
+	if err != nil {
+		t.Errorf("sweep: %v", err)
+	}
 	for _, v := range vs {
 		if err := e.d.RemoveVolume(ctx, v.Name); err != nil {
 			t.Errorf("sweep: %v", err)
@@ -136,7 +160,7 @@ func (e *testEnv) with(extra map[string]string) map[string]string {
 // the test, and removes it afterwards.
 func (e *testEnv) image(t testing.TB) string {
 	t.Helper()
-	bin, err := os.ReadFile(testServerBinary)
+	bin, err := os.ReadFile(testServerBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}

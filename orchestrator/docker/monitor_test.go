@@ -3,6 +3,7 @@ package docker
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -22,8 +23,9 @@ func TestEventsStartDie(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	events, errs := e.d.Events(ctx, map[string]string{testLabel: e.id})
-	// Let the subscription reach the engine before anything happens.
-	time.Sleep(100 * time.Millisecond)
+	// The subscription has reached the engine once it delivers an event:
+	// a marker container's, made again until one is seen.
+	e.waitSubscribed(t, image, events, errs)
 	started := time.Now()
 	e.startReady(t, id, netName)
 	if err := e.d.Stop(ctx, id, 5*time.Second); err != nil {
@@ -185,4 +187,34 @@ func readLogs(t *testing.T, e *testEnv, ctx context.Context, id string, opts run
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// waitSubscribed creates labelled marker containers (never started) until
+// the stream delivers the creation of one: from then on, the engine sends
+// the stream every event of the test's objects (in order, so nothing
+// earlier is pending). Containers, because the engine's volume and network
+// events carry no labels to filter on.
+func (e *testEnv) waitSubscribed(t *testing.T, image string, events <-chan runtime.Event, errs <-chan error) {
+	t.Helper()
+	sawCreate := func(marker string) bool {
+		wait := time.NewTimer(200 * time.Millisecond)
+		defer wait.Stop()
+		for {
+			select {
+			case ev := <-events:
+				if ev.Type == "container" && ev.ID == marker && ev.Action == "create" {
+					return true
+				}
+			case err := <-errs:
+				t.Fatalf("events ended: %v", err)
+			case <-wait.C:
+				return false
+			}
+		}
+	}
+	for n, deadline := 1, time.Now().Add(20*time.Second); !sawCreate(e.container(t, runtime.ContainerSpec{Name: e.name(fmt.Sprintf("marker-%d", n)), Image: image})); n++ {
+		if time.Now().After(deadline) {
+			t.Fatal("the event stream delivered no marker in 20 s")
+		}
+	}
 }

@@ -114,8 +114,8 @@ func TestVolumeEnsureRemove(t *testing.T) {
 			t.Fatalf("remove: %v", err)
 		}
 	}
-	if list, _ := e.d.ListVolumes(ctx, map[string]string{testLabel: e.id}); len(list) != 0 {
-		t.Errorf("after remove: %+v", list)
+	if list, err := e.d.ListVolumes(ctx, map[string]string{testLabel: e.id}); err != nil || len(list) != 0 {
+		t.Errorf("after remove: %+v %v", list, err)
 	}
 	for _, bad := range []string{"", "a", "/etc", "../x", "-x", "x/y", "x y"} {
 		if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: bad, Labels: e.labels}); err == nil {

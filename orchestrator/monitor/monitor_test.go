@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -175,7 +176,7 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	time.Sleep(300 * time.Millisecond) // let the subscription reach the engine
+	waitListening(t, env, image, instance, rec)
 
 	env.StartReady(t, id, network)
 	if err := env.D.Kill(context.Background(), id, "KILL"); err != nil {
@@ -200,6 +201,32 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 			t.Fatalf("no %q among events:\n%s", missing, joined)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitListening returns once the monitor's subscription has reached the
+// engine: it removes marker containers (of the instance, of a tenant of
+// their own) until the monitor records a marker's destruction.
+func waitListening(t *testing.T, env *enginetest.Env, image, instance string, rec *recorder) {
+	t.Helper()
+	marker := "marker-" + env.ID
+	deadline := time.Now().Add(20 * time.Second)
+	for n := 1; ; n++ {
+		spec := runtime.ContainerSpec{Name: env.Name(fmt.Sprintf("marker-%d", n)), Image: image,
+			Labels: map[string]string{stack.LabelInstance: instance, stack.LabelTenant: marker}}
+		id := env.Container(t, spec)
+		if err := env.D.RemoveContainer(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		for wait := time.Now().Add(500 * time.Millisecond); time.Now().Before(wait); time.Sleep(10 * time.Millisecond) {
+			events, _ := rec.snapshot()
+			if slices.ContainsFunc(events, func(e string) bool { return strings.HasPrefix(e, marker+" ") }) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the monitor recorded no marker in 20 s")
+		}
 	}
 }
 

@@ -70,8 +70,8 @@ func TestSamplerSamplesRunningTenantsOnly(t *testing.T) {
 		t.Errorf("busy samples %+v, want one with the memory of two servers", busy)
 	}
 	for _, id := range []string{"asleep", "passive", "other"} {
-		if got, _ := db.TenantStats(ctx, id, time.Time{}); len(got) != 0 {
-			t.Errorf("%s was sampled: %+v", id, got)
+		if got, err := db.TenantStats(ctx, id, time.Time{}); err != nil || len(got) != 0 {
+			t.Errorf("%s was sampled: %+v %v", id, got, err)
 		}
 	}
 	hosts, _ := db.HostSamples(ctx, time.Time{})

@@ -310,11 +310,16 @@ func TestReconcileActivateAndPassivateRacing(t *testing.T) {
 	e.rt.Mu.Unlock()
 	errs := make(chan error, 3)
 	go func() { errs <- e.r.Passivate(ctx, tn.ID, "idle") }()
-	time.Sleep(50 * time.Millisecond) // the first passivation holds the tenant, stopping
+	// The first passivation holds the tenant, stopping.
+	waitUntil(t, "a stop held at the gate", func() bool {
+		e.rt.Mu.Lock()
+		defer e.rt.Mu.Unlock()
+		return e.rt.StopsAtGate > 0
+	})
 	go func() { errs <- e.r.Activate(ctx, tn.ID) }()
-	time.Sleep(50 * time.Millisecond)
+	waitUntil(t, "Activate waiting for the tenant", func() bool { return e.r.locks.refs(tn.ID) == 2 })
 	go func() { errs <- e.r.Passivate(ctx, tn.ID, "idle") }()
-	time.Sleep(50 * time.Millisecond)
+	waitUntil(t, "the second Passivate waiting too", func() bool { return e.r.locks.refs(tn.ID) == 3 })
 	close(gate)
 	for range 3 {
 		if err := <-errs; err != nil {
@@ -572,6 +577,8 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	if cs, _, _ := e.rt.Names(); !slices.Contains(cs, "af-gone-web-1") {
 		t.Fatal("orphan removed before its grace period")
 	}
+	// The scenario: the grace (1 ms) passes; a sleep longer than it cannot
+	// be too short on a loaded machine.
 	time.Sleep(5 * time.Millisecond)
 	e.rt.TakeCalls()
 	e.r.resync(ctx)
@@ -634,14 +641,15 @@ func TestReadinessProbeEndsWhenContainerStops(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}
+	// The probe never answers: only the stop ends it. Had the pass waited
+	// for the readiness timeout (2 s here) instead, its error would say the
+	// container did not answer in time, not that it stopped.
 	start := time.Now()
 	_, err := e.pass(t, tn.ID)
 	if err == nil || !strings.Contains(err.Error(), "the container stopped") {
 		t.Fatalf("pass: %v", err)
 	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("the probe held the pass %s after the container stopped", took)
-	}
+	t.Logf("the pass ended %s after the probe began", time.Since(start))
 }
 
 // TestRunStoppedBeforeItStarts: a serve cancelled the moment it starts

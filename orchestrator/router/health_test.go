@@ -22,8 +22,19 @@ const (
 // says; every other path echoes its name.
 func newReadinessBackend(t *testing.T, name string, sick *atomic.Int32) *httptest.Server {
 	t.Helper()
+	return newCountedReadinessBackend(t, name, sick, nil)
+}
+
+// newCountedReadinessBackend is newReadinessBackend that also counts its
+// readiness probes in probes (when not nil), so a test can wait for rounds
+// of checks rather than for time.
+func newCountedReadinessBackend(t *testing.T, name string, sick *atomic.Int32, probes *atomic.Int64) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/healthz" {
+			if probes != nil {
+				probes.Add(1)
+			}
 			switch sick.Load() {
 			case health503:
 				http.Error(w, "not ready", http.StatusServiceUnavailable)
@@ -121,12 +132,14 @@ func TestRouterHealthKeepsReplicasWhenAllFail(t *testing.T) {
 			var sick atomic.Int32
 			sick.Store(health503)
 			var backends []string
+			var probes atomic.Int64
 			for _, name := range []string{"a", "b"}[:tc.replicas] {
-				backends = append(backends, addr(newReadinessBackend(t, name, &sick)))
+				backends = append(backends, addr(newCountedReadinessBackend(t, name, &sick, &probes)))
 			}
 			f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: backends, Readiness: "/healthz"})
-			// Many rounds, each failing: nothing is taken out.
-			time.Sleep(300 * time.Millisecond)
+			// Many rounds, each failing (HealthFailures is 2): nothing is
+			// taken out.
+			waitFor(t, 10*time.Second, "five failing rounds", func() bool { return probes.Load() >= int64(5*tc.replicas) })
 			seen := f.spread(t, 2*tc.replicas)
 			for _, name := range []string{"a", "b"}[:tc.replicas] {
 				if seen[name] != 2 {
@@ -150,7 +163,13 @@ func TestRouterHealthSkipsRoutesNotRunning(t *testing.T) {
 	for _, state := range []string{route.StatePaused, "passivated", route.StatePassivating} {
 		f.routes.Set(route.Route{TenantID: "t-" + state, Slug: state, State: state, Backends: []string{addr(srv)}, Readiness: "/healthz"})
 	}
-	time.Sleep(200 * time.Millisecond)
+	// A running route on a backend of its own shows that rounds of checks
+	// went by: then the others have had every chance to be probed.
+	var witness atomic.Int64
+	var healthy atomic.Int32
+	f.routes.Set(route.Route{TenantID: "t-witness", Slug: "witness", State: route.StateRunning,
+		Backends: []string{addr(newCountedReadinessBackend(t, "witness", &healthy, &witness))}, Readiness: "/healthz"})
+	waitFor(t, 10*time.Second, "three rounds of checks", func() bool { return witness.Load() >= 3 })
 	if n := probes.Load(); n != 0 {
 		t.Errorf("routes not running were probed %d times", n)
 	}
@@ -169,6 +188,8 @@ func TestRouterHealthStopsOnClose(t *testing.T) {
 	waitFor(t, 2*time.Second, "a running route probed", func() bool { return probes.Load() > 0 })
 	f.router.Close()
 	before := probes.Load()
+	// Not synchronisation: the scenario is time passing (several 20 ms
+	// intervals) with no probe; no event can stand for "nothing happened".
 	time.Sleep(150 * time.Millisecond)
 	if n := probes.Load(); n != before {
 		t.Errorf("%d probes after Close", n-before)

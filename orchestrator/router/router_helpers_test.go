@@ -64,6 +64,10 @@ type fakeActivator struct {
 	backends []string
 	err      error
 	block    bool // wait for the context to end
+	// release, when set, holds every activation until it is closed (or
+	// the context ends): a test sees what happens while a start is under
+	// way, with no clock involved.
+	release chan struct{}
 	// restart, when set, stands for starting the same containers again:
 	// it is called instead of routing to backends, and the route is left
 	// as it was (same addresses, same generation).
@@ -84,6 +88,13 @@ func (f *fakeActivator) Activate(ctx context.Context, tenantID string) error {
 	if f.block {
 		<-ctx.Done()
 		return ctx.Err()
+	}
+	if f.release != nil {
+		select {
+		case <-f.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	select {
 	case <-time.After(f.delay):

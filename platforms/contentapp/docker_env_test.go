@@ -280,8 +280,9 @@ func (e *dockerEnv) exec(t *testing.T, id string, cmd ...string) int {
 	return -1
 }
 
-// stop stops a container and checks that SIGTERM made it exit cleanly and
-// quickly (a PID 1 without a handler would ignore SIGTERM until the kill).
+// stop stops a container and checks that SIGTERM made it exit cleanly: a
+// PID 1 without a handler would ignore SIGTERM until the engine's kill at
+// the stop timeout, and exit 137. How long it took is logged, not bounded.
 func (e *dockerEnv) stop(t *testing.T, id string) {
 	t.Helper()
 	timeout := 10
@@ -294,7 +295,8 @@ func (e *dockerEnv) stop(t *testing.T, id string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.State.ExitCode != 0 || took > 5*time.Second {
-		t.Fatalf("container %s exited %d after %v, want 0 soon after SIGTERM", c.Name, c.State.ExitCode, took)
+	if c.State.ExitCode != 0 || c.State.OOMKilled {
+		t.Fatalf("container %s exited %d after %v, want 0 on SIGTERM", c.Name, c.State.ExitCode, took)
 	}
+	t.Logf("container %s stopped in %v", c.Name, took.Round(time.Millisecond))
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,31 +25,58 @@ import (
 	"appfactory/orchestrator/runtime"
 )
 
-// serverBinary is the static test server compiled once by Main.
-var serverBinary string
+// server is the static test server, compiled on first use by Image: a
+// package's tests that never ask for the image (its pure unit tests, or any
+// run under -short) build nothing and touch no engine.
+var server struct {
+	src  string // the main package, relative to the test's package
+	once sync.Once
+	dir  string // holds bin; removed when the tests end
+	bin  string
+	err  error
+}
 
-// Main builds the test server from dir (a main package, like
-// "../testdata/testserver" from the test's package) for Image, runs the
+// Main records dir (a main package, like "../testdata/testserver" from the
+// test's package) as the source of the test server Image builds, runs the
 // tests and exits: a package's TestMain calls it.
 func Main(m *testing.M, dir string) {
 	os.Exit(run(m, dir))
 }
 
 func run(m *testing.M, src string) int {
-	dir, err := os.MkdirTemp("", "orchestrator-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	server.src = src
+	code := m.Run()
+	if server.dir != "" {
+		_ = os.RemoveAll(server.dir)
 	}
-	defer os.RemoveAll(dir)
-	serverBinary = filepath.Join(dir, "server")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", serverBinary, "./"+filepath.Clean(src))
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build test server: %v\n%s", err, out)
-		return 1
+	return code
+}
+
+// serverBinary compiles the test server once and returns its path.
+func serverBinary(t testing.TB) string {
+	t.Helper()
+	server.once.Do(func() {
+		if server.src == "" {
+			server.err = errors.New("enginetest.Main was not called from TestMain")
+			return
+		}
+		server.dir, server.err = os.MkdirTemp("", "orchestrator-test-")
+		if server.err != nil {
+			return
+		}
+		bin := filepath.Join(server.dir, "server")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./"+filepath.Clean(server.src))
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			server.err = fmt.Errorf("build test server: %v\n%s", err, out)
+			return
+		}
+		server.bin = bin
+	})
+	if server.err != nil {
+		t.Fatal(server.err)
 	}
-	return m.Run()
+	return server.bin
 }
 
 // Env is one test's view of the engine: every object it creates carries
@@ -106,13 +134,19 @@ func (e *Env) Sweep(t testing.TB) {
 			t.Errorf("sweep: %v", err)
 		}
 	}
-	ns, _ := e.D.ListNetworks(ctx, only)
+	ns, err := e.D.ListNetworks(ctx, only)
+	if err != nil {
+		t.Errorf("sweep: %v", err)
+	}
 	for _, n := range ns {
 		if err := e.D.RemoveNetwork(ctx, n.ID); err != nil {
 			t.Errorf("sweep: %v", err)
 		}
 	}
-	vs, _ := e.D.ListVolumes(ctx, only)
+	vs, err := e.D.ListVolumes(ctx, only)
+	if err != nil {
+		t.Errorf("sweep: %v", err)
+	}
 	for _, v := range vs {
 		if err := e.D.RemoveVolume(ctx, v.Name); err != nil {
 			t.Errorf("sweep: %v", err)
@@ -141,7 +175,7 @@ func (e *Env) With(extra map[string]string) map[string]string {
 // the test, and removes it afterwards.
 func (e *Env) Image(t testing.TB) string {
 	t.Helper()
-	bin, err := os.ReadFile(serverBinary)
+	bin, err := os.ReadFile(serverBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,6 +83,9 @@ func (f *Runtime) addr(network string) string {
 func (f *Runtime) Stop(_ context.Context, id string, _ time.Duration) error {
 	f.Mu.Lock()
 	gate := f.StopGate
+	if gate != nil {
+		f.StopsAtGate++
+	}
 	f.Mu.Unlock()
 	if gate != nil {
 		<-gate

@@ -36,6 +36,9 @@ type Runtime struct {
 	NoAddr map[string]int
 	// StopGate, when set, holds every Stop until it is closed.
 	StopGate chan struct{}
+	// StopsAtGate counts the Stops that have reached StopGate, so a test
+	// knows one is held rather than guessing with a sleep.
+	StopsAtGate int
 	// BuildErr makes BuildImage fail.
 	BuildErr error
 	// NoPause makes it a runtime without the pause tier (Capabilities),

@@ -248,7 +248,10 @@ func TestClientUnavailable(t *testing.T) {
 	if apperr.Code(err) != apperr.Unavailable {
 		t.Fatalf("err = %v, want unavailable", err)
 	}
-	if took := time.Since(start); took < 50*time.Millisecond || took > 2*time.Second {
+	// It retried (not less than a third of the window); the upper bound is
+	// far from the normal 150 ms, so only a client that kept on well past
+	// its window (not a slow machine) fails it.
+	if took := time.Since(start); took < 50*time.Millisecond || took > 10*time.Second {
 		t.Fatalf("gave up after %v, want about the retry window", took)
 	}
 	if err := c.Ping(context.Background()); apperr.Code(err) != apperr.Unavailable {
@@ -268,7 +271,7 @@ func TestClientWaitsForStartingStore(t *testing.T) {
 	h := NewServer(db, testModel(), nil, "1.0", slog.New(slog.NewTextHandler(io.Discard, nil))).Handler()
 	started := make(chan *http.Server, 1)
 	go func() {
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // the scenario: a store that comes up later
 		s := &http.Server{Addr: strings.TrimPrefix(url, "http://"), Handler: h}
 		started <- s
 		s.ListenAndServe()

@@ -70,8 +70,8 @@ func TestCreateValidation(t *testing.T) {
 			}
 			mustContain(t, page, tt.want...)
 			mustContain(t, page, "<title>Acme Docs</title>", `href="./app.css"`)
-			if list, _ := s.store.Documents(context.Background(), 10); list.Total != 0 {
-				t.Fatalf("a refused document was stored")
+			if list, err := s.store.Documents(context.Background(), 10); err != nil || list.Total != 0 {
+				t.Fatalf("a refused document was stored, or the list failed: %v", err)
 			}
 		})
 	}
