@@ -16,10 +16,10 @@ import (
 // connections are refused, and ListenAndServe returns without error.
 func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	s := web.New(web.Options{Domain: "localhost"})
-	started := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	s.Echo().GET("/slow", func(c echoContext) error {
 		close(started)
-		time.Sleep(300 * time.Millisecond)
+		<-release
 		return c.String(http.StatusOK, "finished")
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -50,6 +50,21 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	}()
 	<-started
 	cancel()
+	// Shutdown has begun once the listener refuses new connections; only
+	// then does the request in flight finish.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still accepts 5 s after the cancellation")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
 
 	r := <-got
 	if r.err != nil || r.code != http.StatusOK || r.body != "finished" {
