@@ -152,7 +152,7 @@ func (m *Monitor) handle(ctx context.Context, e runtime.Event) {
 }
 
 // EventMessage writes an engine event in words, naming the container as
-// its stack does ("web-1" for af-acme-web-1).
+// its stack does ("web-1" for af-<instance>-acme-web-1).
 func EventMessage(e runtime.Event) string {
 	name := ContainerShortName(e.Name, e.Labels)
 	action, detail, _ := strings.Cut(e.Action, ":")
