@@ -27,6 +27,9 @@ func main() {
 		}
 		os.Exit(0)
 	}
+	// First, so that a stop soon after the start is a graceful one.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
 	addr := ":8080"
 	if a := os.Getenv("ADDR"); a != "" {
 		addr = a
@@ -35,8 +38,6 @@ func main() {
 	mux := routes(log)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	go func() {
 		<-ctx.Done()
 		log.Info("shutting down")
