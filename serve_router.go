@@ -106,10 +106,12 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 	return &routerSide{Router: rt, Activity: activity, Passivator: pas}
 }
 
-// run runs the activity flush and the passivator until ctx ends; the
+// run runs the router (health checks, activations), the activity flush
+// and the passivator until ctx ends; the router's activations and the
 // starts and stops asked for from the portal end with ctx (their
 // Background) and are awaited.
 func (r *routerSide) run(ctx context.Context, g interface{ Go(func() error) }) {
+	g.Go(func() error { return r.Router.Run(ctx) })
 	g.Go(func() error { return r.Activity.Run(ctx, 5*time.Second) })
 	g.Go(func() error { return r.Passivator.Run(ctx) })
 	g.Go(func() error {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -103,20 +104,23 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	}
 	f.svc = &orchestrator.Service{DB: f.db, Catalog: cat, Blueprints: bp, Factory: f.rec.Factory(), Reconciler: f.rec,
 		Routes: f.routes, PublicURL: publicURL, Logger: logger}
-	rctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = f.rec.Run(rctx)
-	}()
-	f.stop = func() { cancel(); <-done }
-
 	f.act = &countingActivator{inner: f.rec}
 	f.router = router.NewRouter(router.RouterConfig{
 		Slug:   func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
 		Pages:  router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Logger: logger,
 	}, f.routes, f.act, route.NewActivity(nil, logger))
+	// The reconciler and the router run until stop, as serve runs them.
+	rctx, cancel := context.WithCancel(context.Background())
+	var loops sync.WaitGroup
+	for _, run := range []func(context.Context) error{f.rec.Run, f.router.Run} {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			_ = run(rctx)
+		}()
+	}
+	f.stop = func() { cancel(); loops.Wait() }
 	// The portal's server with its host dispatch, as serve runs it.
 	ws := web.New(web.Options{Domain: "localhost", Logger: logger})
 	ws.SetTenantRouter(f.router)
@@ -194,9 +198,6 @@ func (f *fixture) close(logger *slog.Logger) {
 	defer cancel()
 	if f.srv != nil {
 		f.srv.Close()
-	}
-	if f.router != nil {
-		f.router.Close()
 	}
 	if f.tenant != nil && f.svc != nil {
 		if err := f.svc.Delete(ctx, f.tenant, f.user); err == nil {

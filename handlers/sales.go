@@ -2,26 +2,21 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/orchestrator"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
 )
-
-// demoEnvironment is where demos for prospects run.
-const demoEnvironment = "demo"
 
 // inviteTTL is how long an invitation link of a new prospect works.
 const inviteTTL = 14 * 24 * time.Hour
@@ -122,8 +117,6 @@ func (h *Handlers) salesPage(c echo.Context) error {
 // prospect's account if need be), deploys it on the demo environment on
 // behalf of the sales person, and shows the link to share.
 func (h *Handlers) createDemo(c echo.Context) error {
-	ctx := c.Request().Context()
-	seller := CurrentUser(c)
 	f := views.DemoForm{TemplateID: c.FormValue("template"), Email: c.FormValue("email"), Name: c.FormValue("name"), Company: c.FormValue("company")}
 	fail := func(err error) error {
 		v, verr := h.salesView(c)
@@ -146,42 +139,15 @@ func (h *Handlers) createDemo(c echo.Context) error {
 	if !f.Validate() {
 		return fail(nil)
 	}
-	tpl, err := h.DB.AppByID(ctx, f.TemplateID)
-	if err != nil || !tpl.IsTemplate {
-		return fail(apperr.FieldError(apperr.Unprocessable, "template", "Pick one of the templates."))
-	}
-	prospect, created, err := h.prospectAccount(ctx, f)
+	d, err := h.demos().Create(c.Request().Context(), orchestrator.DemoRequest{TemplateID: f.TemplateID, Email: f.Email,
+		Name: f.Name, Company: f.Company, Seller: CurrentUser(c), InviteTTL: inviteTTL})
 	if err != nil {
 		return fail(err)
 	}
-	app, err := h.DB.CopyTemplate(ctx, tpl, prospect.ID, demoName(tpl.Name, f.Company))
-	if err != nil {
-		return err
+	res := &views.DemoResult{ProspectEmail: d.Prospect.Email, TenantID: d.Tenant.ID, Slug: d.Tenant.Slug, URL: h.tenantURL(c, d.Tenant.Slug)}
+	if d.InviteToken != "" {
+		res.InviteURL = portalBase(c) + "/invite/" + d.InviteToken
 	}
-	if err := h.fitDemoEnvironment(ctx, app); err != nil {
-		return err
-	}
-	tenantID, err := h.Deployer.Deploy(ctx, app, seller)
-	if err != nil {
-		if derr := h.DB.DeleteApp(ctx, app.ID, prospect.ID); derr != nil {
-			h.Logger.Warn("remove demo app after a failed deploy", slog.String("app", app.ID), slog.Any("err", derr))
-		}
-		return fail(err)
-	}
-	t, err := h.DB.TenantByID(ctx, tenantID)
-	if err != nil {
-		return err
-	}
-	res := &views.DemoResult{ProspectEmail: prospect.Email, TenantID: t.ID, Slug: t.Slug, URL: h.tenantURL(c, t.Slug)}
-	if created {
-		tok, err := h.DB.CreateInvite(ctx, prospect.ID, seller.ID, inviteTTL)
-		if err != nil {
-			return err
-		}
-		res.InviteURL = portalBase(c) + "/invite/" + tok
-	}
-	h.Logger.Info("demo created", slog.String("tenant", t.ID), slog.String("prospect", prospect.ID),
-		slog.Bool("new_account", created), slog.String("by", seller.ID))
 	v, err := h.salesView(c)
 	if err != nil {
 		return err
@@ -190,56 +156,10 @@ func (h *Handlers) createDemo(c echo.Context) error {
 	return h.renderSales(c, http.StatusCreated, v)
 }
 
-// prospectAccount finds the prospect by email, or makes a prospect account
-// whose password is random and never shown: nobody can sign in to it until
-// the prospect sets a password through the invitation link.
-func (h *Handlers) prospectAccount(ctx context.Context, f views.DemoForm) (*store.User, bool, error) {
-	u, err := h.DB.UserByEmail(ctx, f.Email)
-	if err == nil {
-		return u, false, nil
-	}
-	if apperr.Code(err) != apperr.NotFound {
-		return nil, false, err
-	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, false, err
-	}
-	hash, err := h.hashPassword(ctx, base64.RawURLEncoding.EncodeToString(secret))
-	if err != nil {
-		return nil, false, err
-	}
-	name := f.Name
-	if name == "" {
-		name, _, _ = strings.Cut(f.Email, "@")
-	}
-	u = &store.User{Email: f.Email, Name: name, Company: f.Company, PasswordHash: hash, Role: store.RoleProspect}
-	if err := h.DB.CreateUser(ctx, u); err != nil {
-		return nil, false, err
-	}
-	return u, true, nil
-}
-
-// fitDemoEnvironment moves a demo's app to the demo environment (when the
-// catalog has one) within its replica limit.
-func (h *Handlers) fitDemoEnvironment(ctx context.Context, app *store.App) error {
-	env, ok := h.Catalog.Environment(demoEnvironment)
-	if !ok {
-		return nil
-	}
-	app.Environment = env.ID
-	if env.MaxReplicas > 0 {
-		app.Replicas = min(max(app.Replicas, 1), env.MaxReplicas)
-	}
-	return h.DB.UpdateApp(ctx, app)
-}
-
-// demoName names a demo's app after its template and the prospect's company.
-func demoName(template, company string) string {
-	if company == "" {
-		return template
-	}
-	return template + " " + company
+// demos is the demo workflow over the handlers' database, catalog and
+// deployer, hashing with the handlers' throttled hasher.
+func (h *Handlers) demos() *orchestrator.Demos {
+	return &orchestrator.Demos{DB: h.DB, Catalog: h.Catalog, Deployer: h.Deployer, HashPassword: h.hashPassword, Logger: h.Logger}
 }
 
 func (h *Handlers) extendTrial(c echo.Context) error {

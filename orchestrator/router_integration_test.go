@@ -68,10 +68,16 @@ func newLiveRouter(t *testing.T) *liveRouter {
 		ActivationTimeout: 30 * time.Second,
 		Activations:       e.db,
 	}, e.routes, lr.act, lr.activity)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- lr.router.Run(ctx) }()
 	lr.srv = httptest.NewServer(lr.router)
 	t.Cleanup(func() {
 		lr.srv.Close()
-		lr.router.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("router Run: %v", err)
+		}
 	})
 	return lr
 }

@@ -150,13 +150,18 @@ func (a *App) normalize() {
 
 // CreateApp inserts a new app, giving it an id and times when unset.
 func (db *DB) CreateApp(ctx context.Context, a *App) error {
+	return db.createApp(ctx, db.W, a)
+}
+
+// createApp is CreateApp through e: the writer or a transaction of it.
+func (db *DB) createApp(ctx context.Context, e sqlx.ExtContext, a *App) error {
 	if a.ID == "" {
 		a.ID = NewID()
 	}
 	a.normalize()
 	now := Time(db.Now())
 	a.CreatedAtS, a.UpdatedAtS = now, now
-	_, err := db.W.NamedExecContext(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (:id, :owner_id, :name, :status, :step,
+	_, err := sqlx.NamedExecContext(ctx, e, `INSERT INTO apps (`+appColumns+`) VALUES (:id, :owner_id, :name, :status, :step,
 		:platform, :version, :components, :custom_components, :model, :environment, :replicas, :is_template,
 		:parent_id, :revision, :deploy_requested_at, :created_at, :updated_at)`, a)
 	if err != nil {

@@ -18,20 +18,28 @@ import (
 // valid for ttl, and returns its token (stored only as a hash). Earlier
 // unused invitations of the user stop working.
 func (db *DB) CreateInvite(ctx context.Context, userID, createdBy string, ttl time.Duration) (string, error) {
+	var token string
+	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		token, err = db.createInvite(ctx, tx, userID, createdBy, ttl)
+		return err
+	})
+	return token, err
+}
+
+// createInvite is CreateInvite within tx.
+func (db *DB) createInvite(ctx context.Context, tx *sqlx.Tx, userID, createdBy string, ttl time.Duration) (string, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	now := db.Now()
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ? AND used_at IS NULL`, userID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO invites (token_hash, user_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			hashToken(token), userID, createdBy, Time(now), Time(now.Add(ttl)))
-		return err
-	})
+	if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE user_id = ? AND used_at IS NULL`, userID); err != nil {
+		return "", fmt.Errorf("create invite: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO invites (token_hash, user_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		hashToken(token), userID, createdBy, Time(now), Time(now.Add(ttl)))
 	if err != nil {
 		return "", fmt.Errorf("create invite: %w", err)
 	}

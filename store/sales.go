@@ -37,16 +37,11 @@ func (db *DB) SetAppTemplate(ctx context.Context, id string, template bool) erro
 // CopyTemplate copies a template into a ready app owned by ownerID, named
 // name, remembering the template as its parent.
 func (db *DB) CopyTemplate(ctx context.Context, tpl *App, ownerID, name string) (*App, error) {
-	c := *tpl
-	c.ID, c.OwnerID, c.Name = "", ownerID, name
-	c.Status, c.Step, c.Revision = AppReady, 1, 1
-	c.IsTemplate = false
-	c.ParentID = sql.NullString{String: tpl.ID, Valid: true}
-	c.DeployRequestedAtS = sql.NullString{}
-	if err := db.CreateApp(ctx, &c); err != nil {
+	c := templateCopy(tpl, ownerID, name)
+	if err := db.CreateApp(ctx, c); err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return c, nil
 }
 
 // Prospect is a prospect's engagement as the sales view lists it.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"appfactory/apperr"
 )
 
@@ -57,6 +59,11 @@ const userColumns = `id, email, name, company, password_hash, role, disabled, cr
 // CreateUser inserts u, filling its ID, timestamps and default role, and
 // normalising its email. A taken email is a conflict.
 func (db *DB) CreateUser(ctx context.Context, u *User) error {
+	return db.createUser(ctx, db.W, u)
+}
+
+// createUser is CreateUser through e: the writer or a transaction of it.
+func (db *DB) createUser(ctx context.Context, e sqlx.ExtContext, u *User) error {
 	u.Email = NormalizeEmail(u.Email)
 	if u.Email == "" {
 		return apperr.FieldError(apperr.Unprocessable, "email", "Enter an email address.")
@@ -72,7 +79,7 @@ func (db *DB) CreateUser(ctx context.Context, u *User) error {
 	}
 	now := Time(db.Now())
 	u.CreatedAtS, u.UpdatedAtS = now, now
-	_, err := db.W.NamedExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+	_, err := sqlx.NamedExecContext(ctx, e, `INSERT INTO users (`+userColumns+`)
 		VALUES (:id, :email, :name, :company, :password_hash, :role, :disabled, :created_at, :updated_at)`, u)
 	if IsUniqueViolation(err) {
 		return apperr.FieldError(apperr.Conflict, "email", "An account with this email already exists.")

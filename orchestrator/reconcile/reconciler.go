@@ -83,6 +83,9 @@ type Reconciler struct {
 	queue   *workQueue
 	locks   *keyedMutex
 	images  *imageHolds
+	// wakeAll asks Run for a pass of every tenant (Wake("")); one pending
+	// request stands for any number, so a send never blocks.
+	wakeAll chan struct{}
 
 	mu sync.Mutex
 	// notBefore holds back periodic retries of a failing tenant (backoff).
@@ -141,6 +144,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 		converged:  map[string]convergedState{},
 		images:     newImageHolds(),
 		orphanSeen: map[string]time.Time{},
+		wakeAll:    make(chan struct{}, 1),
 	}, nil
 }
 
@@ -167,7 +171,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			r.worker(ctx)
 		}()
 	}
-	r.wakeAll(ctx)
+	r.queueAll(ctx)
 	t := time.NewTicker(r.opts.Resync)
 	defer t.Stop()
 	for {
@@ -179,14 +183,20 @@ func (r *Reconciler) Run(ctx context.Context) error {
 			if err := r.resync(ctx); err != nil && ctx.Err() == nil {
 				r.log.Warn("periodic resync", slog.Any("err", err))
 			}
+		case <-r.wakeAll:
+			r.queueAll(ctx)
 		}
 	}
 }
 
-// Wake schedules a pass for one tenant now ("" for every tenant).
+// Wake schedules a pass for one tenant now ("" for every tenant, which
+// Run's loop lists and queues; once Run has returned it does nothing).
 func (r *Reconciler) Wake(tenantID string) {
 	if tenantID == "" {
-		go r.wakeAll(context.Background())
+		select {
+		case r.wakeAll <- struct{}{}:
+		default: // a request is already pending: it covers this one
+		}
 		return
 	}
 	r.mu.Lock()
@@ -195,7 +205,8 @@ func (r *Reconciler) Wake(tenantID string) {
 	r.queue.add(tenantID)
 }
 
-func (r *Reconciler) wakeAll(ctx context.Context) {
+// queueAll queues a pass of every tenant.
+func (r *Reconciler) queueAll(ctx context.Context) {
 	ts, err := r.db.TenantsForReconcile(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -77,23 +77,30 @@ func (rt *Router) activate(rte route.Route) *flight {
 	}
 	f := &flight{done: make(chan struct{}), started: time.Now()}
 	fs.m[rte.TenantID] = f
-	rt.wg.Add(1)
-	go rt.runFlight(f, rte)
+	if !rt.spawn(func(base context.Context) { rt.runFlight(base, f, rte) }) {
+		f.err = fmt.Errorf("activate %s: %w", rte.Slug, errStopped)
+		f.ended = time.Now()
+		close(f.done)
+	}
 	return f
 }
 
-func (rt *Router) runFlight(f *flight, rte route.Route) {
-	defer rt.wg.Done()
-	ctx, cancel := context.WithTimeout(rt.base, rt.cfg.ActivationTimeout)
+func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
+	ctx, cancel := context.WithTimeout(base, rt.cfg.ActivationTimeout)
 	defer cancel()
 	// The activator may finish a start it has begun after ctx ends (a half
-	// started stack helps nobody); the waiting requests do not wait for it.
+	// started stack helps nobody); the waiting requests do not wait for it,
+	// but Run does (the count taken here is within the flight's own).
 	res := make(chan error, 1)
 	start := rt.act.Activate
 	if rs, ok := rt.act.(resumer); ok && rte.State == route.StatePaused {
 		start = rs.Resume
 	}
-	go func() { res <- start(ctx, rte.TenantID) }()
+	rt.wg.Add(1)
+	go func() {
+		defer rt.wg.Done()
+		res <- start(ctx, rte.TenantID)
+	}()
 	var err error
 	select {
 	case err = <-res:
@@ -123,7 +130,7 @@ func (rt *Router) runFlight(f *flight, rte route.Route) {
 	}
 	rt.logger.Info("tenant activated", slog.String("tenant", rte.Slug), slog.String("from", rte.State), slog.Duration("took", took))
 	if rt.cfg.Activations != nil {
-		if err := rt.cfg.Activations.RecordActivation(rt.base, rte.TenantID, f.started, took); err != nil {
+		if err := rt.cfg.Activations.RecordActivation(base, rte.TenantID, f.started, took); err != nil {
 			rt.logger.Warn("record activation", slog.String("tenant", rte.Slug), slog.Any("err", err))
 		}
 	}

@@ -121,12 +121,10 @@ func (p *pool) markDown(rt *Router, i int, cause error) {
 	}
 	rt.logger.Warn("backend taken out of rotation", slog.String("tenant", p.slug), slog.String("backend", p.addrs[i]), slog.Any("err", cause))
 	url := "http://" + p.addrs[i] + readinessPath(p.readiness)
-	rt.wg.Add(1)
-	go func() {
-		defer rt.wg.Done()
+	rt.spawn(func(base context.Context) {
 		ctx, cancel := context.WithCancel(p.ctx)
 		defer cancel()
-		stop := context.AfterFunc(rt.base, cancel)
+		stop := context.AfterFunc(base, cancel)
 		defer stop()
 		pr := ready.Prober{Interval: rt.cfg.ReprobeInterval, MaxInterval: rt.cfg.ReprobeInterval,
 			DialTimeout: 100 * time.Millisecond, RequestTimeout: 2 * time.Second}
@@ -135,7 +133,7 @@ func (p *pool) markDown(rt *Router, i int, cause error) {
 		}
 		p.down[i].Store(false)
 		rt.logger.Info("backend back in rotation", slog.String("tenant", p.slug), slog.String("backend", p.addrs[i]))
-	}()
+	})
 }
 
 // sameBackends reports whether two versions of a route send to the same backends.

@@ -23,13 +23,12 @@ type healthCheck struct {
 }
 
 // checkHealth probes the readiness path of every backend of the running
-// routes every HealthInterval, until the router closes. A backend that
+// routes every HealthInterval, until ctx ends. A backend that
 // accepts connections but fails its readiness HealthFailures times in a
 // row is taken out through the pool's markDown, whose re-probe puts it back
 // once it answers again: one mechanism for refused dials and failed
 // readiness alike.
-func (rt *Router) checkHealth() {
-	defer rt.wg.Done()
+func (rt *Router) checkHealth(ctx context.Context) {
 	dialer := &net.Dialer{Timeout: rt.cfg.HealthTimeout}
 	tr := &http.Transport{
 		Proxy:               nil, // container addresses are never proxied
@@ -48,17 +47,17 @@ func (rt *Router) checkHealth() {
 	defer tick.Stop()
 	for {
 		select {
-		case <-rt.base.Done():
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		rt.healthRound(hc)
+		rt.healthRound(ctx, hc)
 	}
 }
 
 // healthRound probes the backends of every running route once, then takes
 // out those that failed often enough.
-func (rt *Router) healthRound(hc *http.Client) {
+func (rt *Router) healthRound(ctx context.Context, hc *http.Client) {
 	var checks []*healthCheck
 	for _, rte := range rt.routes.All() {
 		// Passivated, paused and starting routes have no replica to
@@ -79,26 +78,26 @@ func (rt *Router) healthRound(hc *http.Client) {
 	for _, c := range checks {
 		select {
 		case sem <- struct{}{}:
-		case <-rt.base.Done():
+		case <-ctx.Done():
 			wg.Wait()
 			return
 		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			c.err = rt.probeReadiness(hc, c.pool, c.i)
+			c.err = rt.probeReadiness(ctx, hc, c.pool, c.i)
 		}()
 	}
 	wg.Wait()
-	if rt.base.Err() != nil {
+	if ctx.Err() != nil {
 		return
 	}
 	rt.judge(checks)
 }
 
 // probeReadiness sends one readiness request to a backend.
-func (rt *Router) probeReadiness(hc *http.Client, p *pool, i int) error {
-	ctx, cancel := context.WithTimeout(rt.base, rt.cfg.HealthTimeout)
+func (rt *Router) probeReadiness(ctx context.Context, hc *http.Client, p *pool, i int) error {
+	ctx, cancel := context.WithTimeout(ctx, rt.cfg.HealthTimeout)
 	defer cancel()
 	status, err := ready.ProbeOnce(ctx, hc, "http://"+p.addrs[i]+readinessPath(p.readiness))
 	if err != nil {

@@ -177,7 +177,7 @@ func TestRouterHealthSkipsRoutesNotRunning(t *testing.T) {
 	waitFor(t, 2*time.Second, "a running route probed", func() bool { return probes.Load() > 0 })
 }
 
-func TestRouterHealthStopsOnClose(t *testing.T) {
+func TestRouterHealthStopsWhenRunEnds(t *testing.T) {
 	f := newRouterFixture(t, fastHealth())
 	var probes atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -186,12 +186,12 @@ func TestRouterHealthStopsOnClose(t *testing.T) {
 	t.Cleanup(srv.Close)
 	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
 	waitFor(t, 2*time.Second, "a running route probed", func() bool { return probes.Load() > 0 })
-	f.router.Close()
+	f.stop()
 	before := probes.Load()
 	// Not synchronisation: the scenario is time passing (several 20 ms
 	// intervals) with no probe; no event can stand for "nothing happened".
 	time.Sleep(150 * time.Millisecond)
 	if n := probes.Load(); n != before {
-		t.Errorf("%d probes after Close", n-before)
+		t.Errorf("%d probes after Run returned", n-before)
 	}
 }

@@ -145,18 +145,26 @@ type Router struct {
 	activity *route.Activity
 	proxy    *proxy
 	flights  *flights
-	base     context.Context
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
 	logger   *slog.Logger
+
+	// Background work (activations, re-probes) runs under Run's context:
+	// base is set, and started closed, when Run begins; stopped is set,
+	// under mu, once Run's context has ended, after which no work starts
+	// and Run awaits wg.
+	mu      sync.Mutex
+	base    context.Context
+	started chan struct{}
+	running bool
+	stopped bool
+	wg      sync.WaitGroup
 }
 
 // NewRouter returns a router over the route table; act starts sleeping
-// tenants and activity records every proxied request.
+// tenants and activity records every proxied request. Run does its
+// background work (health checks, activations, re-probes).
 func NewRouter(cfg RouterConfig, routes *route.Routes, act activator, activity *route.Activity) *Router {
 	cfg.defaults()
-	base, stop := context.WithCancel(context.Background())
-	rt := &Router{cfg: cfg, routes: routes, act: act, activity: activity, base: base, stop: stop, logger: cfg.Logger}
+	rt := &Router{cfg: cfg, routes: routes, act: act, activity: activity, logger: cfg.Logger, started: make(chan struct{})}
 	rt.flights = newFlights()
 	rt.proxy = newProxy(rt)
 	routes.Subscribe(func(r route.Route, present bool) {
@@ -165,17 +173,7 @@ func NewRouter(cfg RouterConfig, routes *route.Routes, act activator, activity *
 			rt.flights.forget(r.TenantID)
 		}
 	})
-	rt.wg.Add(1)
-	go rt.checkHealth()
 	return rt
-}
-
-// Close stops activations, health checks and re-probes in progress and closes idle
-// connections to the backends.
-func (rt *Router) Close() {
-	rt.stop()
-	rt.wg.Wait()
-	rt.proxy.transport.CloseIdleConnections()
 }
 
 // ServeHTTP routes one request for a tenant host.

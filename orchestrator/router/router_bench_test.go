@@ -24,7 +24,7 @@ func BenchmarkRouterProxy(b *testing.B) {
 	routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{backend.Listener.Addr().String()}})
 	rt := NewRouter(RouterConfig{Slug: func(h string) (string, bool) { return web.TenantSlug(h, "localhost") }},
 		routes, &fakeActivator{routes: routes}, route.NewActivity(nil, nil))
-	defer rt.Close()
+	runRouter(b, rt)
 	front := httptest.NewServer(rt)
 	defer front.Close()
 	for _, tc := range []struct{ name, url, host string }{

@@ -127,6 +127,8 @@ type routerFixture struct {
 	activity *route.Activity
 	router   *Router
 	srv      *httptest.Server
+	// stop ends the router's Run and waits for it to return.
+	stop func()
 }
 
 func newRouterFixture(t *testing.T, cfg RouterConfig) *routerFixture {
@@ -138,12 +140,30 @@ func newRouterFixture(t *testing.T, cfg RouterConfig) *routerFixture {
 	cfg.Pages = Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage}
 	cfg.Static = web.TenantStatic()
 	rt := NewRouter(cfg, routes, act, activity)
+	stop := runRouter(t, rt)
 	srv := httptest.NewServer(rt)
-	t.Cleanup(func() {
-		srv.Close()
-		rt.Close()
-	})
-	return &routerFixture{routes: routes, act: act, activity: activity, router: rt, srv: srv}
+	t.Cleanup(srv.Close) // before stop: cleanups run last first
+	return &routerFixture{routes: routes, act: act, activity: activity, router: rt, srv: srv, stop: stop}
+}
+
+// runRouter runs rt until the test ends, as serve does; the stop it
+// returns (also called at cleanup) cancels Run and waits for it.
+func runRouter(tb testing.TB, rt *Router) (stop func()) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				tb.Errorf("router Run: %v", err)
+			}
+		})
+	}
+	tb.Cleanup(stop)
+	return stop
 }
 
 // get sends a request for host through the router.

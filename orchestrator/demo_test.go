@@ -1,0 +1,110 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"appfactory/apperr"
+	"appfactory/store"
+)
+
+// failingDeployer records the app it was asked to deploy and fails.
+type failingDeployer struct{ app *store.App }
+
+func (f *failingDeployer) Deploy(_ context.Context, app *store.App, _ *store.User) (string, error) {
+	f.app = app
+	return "", apperr.New(apperr.Unprocessable, "The demo environment is full.")
+}
+
+// newDemos is the demo workflow over the service's database and catalog,
+// with a template app owned by a sales person, who asks for the demos.
+func newDemos(t *testing.T, deployer DemoDeployer) (*Demos, *store.App, *store.User) {
+	t.Helper()
+	svc, _, owner := newServiceEnv(t)
+	ctx := context.Background()
+	tpl := storeApp(t, svc.DB, owner, "Contracts", "1.0", "trial", 1)
+	if err := svc.DB.SetAppTemplate(ctx, tpl.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	tpl.IsTemplate = true
+	seller := &store.User{Email: "seller@example.com", Name: "Seller", PasswordHash: "x", Role: store.RoleSales}
+	if err := svc.DB.CreateUser(ctx, seller); err != nil {
+		t.Fatal(err)
+	}
+	if deployer == nil {
+		deployer = svc
+	}
+	hash := func(context.Context, string) (string, error) { return "hashed", nil }
+	return &Demos{DB: svc.DB, Catalog: svc.Catalog, Deployer: deployer, HashPassword: hash}, tpl, seller
+}
+
+func TestDemoCreatesAccountAppInviteAndTenant(t *testing.T) {
+	d, tpl, seller := newDemos(t, nil)
+	ctx := context.Background()
+	demo, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: "New.Lead@example.com", Company: "Initech", Seller: seller, InviteTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := d.DB.UserByEmail(ctx, "new.lead@example.com")
+	if err != nil || u.Role != store.RoleProspect || u.Name != "New.Lead" || !demo.NewAccount {
+		t.Fatalf("prospect %+v (%v), new %v", u, err, demo.NewAccount)
+	}
+	app, err := d.DB.AppByID(ctx, demo.Tenant.AppID)
+	if err != nil || app.OwnerID != u.ID || app.Name != "Contracts Initech" || app.ParentID.String != tpl.ID {
+		t.Fatalf("demo app %+v (%v)", app, err)
+	}
+	if _, ok := d.Catalog.Environment(DemoEnvironment); ok && app.Environment != DemoEnvironment {
+		t.Errorf("demo app runs on %q, want %q", app.Environment, DemoEnvironment)
+	}
+	if pending, err := d.DB.InvitePending(ctx, u.ID); err != nil || !pending || demo.InviteToken == "" {
+		t.Errorf("invitation pending %v (%v), token %q", pending, err, demo.InviteToken)
+	}
+	if demo.Tenant.OwnerID != u.ID || demo.Tenant.CreatedBy != seller.ID {
+		t.Errorf("tenant owner %s by %s", demo.Tenant.OwnerID, demo.Tenant.CreatedBy)
+	}
+}
+
+func TestDemoWhoseDeployFailsLeavesNothing(t *testing.T) {
+	fd := &failingDeployer{}
+	d, tpl, seller := newDemos(t, fd)
+	ctx := context.Background()
+
+	_, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: "lead@example.com", Seller: seller, InviteTTL: time.Hour})
+	if apperr.Code(err) != apperr.Unprocessable {
+		t.Fatalf("Create: %v, want the deploy's error", err)
+	}
+	if fd.app == nil {
+		t.Fatal("the deploy was not asked for")
+	}
+	if u, err := d.DB.UserByEmail(ctx, "lead@example.com"); apperr.Code(err) != apperr.NotFound {
+		t.Errorf("the prospect's account is left: %+v (%v)", u, err)
+	}
+	if a, err := d.DB.AppByID(ctx, fd.app.ID); apperr.Code(err) != apperr.NotFound {
+		t.Errorf("the demo app is left: %+v (%v)", a, err)
+	}
+	if pending, err := d.DB.InvitePending(ctx, fd.app.OwnerID); err != nil || pending {
+		t.Errorf("an invitation is left: %v (%v)", pending, err)
+	}
+
+	// A prospect who already had an account keeps it; only the app goes.
+	if _, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: seller.Email, Seller: seller}); err == nil {
+		t.Fatal("Create succeeded over a failing deploy")
+	}
+	if _, err := d.DB.UserByEmail(ctx, seller.Email); err != nil {
+		t.Errorf("an existing account went with the failed demo: %v", err)
+	}
+	if a, err := d.DB.AppByID(ctx, fd.app.ID); apperr.Code(err) != apperr.NotFound {
+		t.Errorf("the demo app is left: %+v (%v)", a, err)
+	}
+}
+
+func TestDemoOfNoTemplate(t *testing.T) {
+	d, tpl, seller := newDemos(t, &failingDeployer{})
+	_, err := d.Create(context.Background(), DemoRequest{TemplateID: tpl.ID + "x", Email: "x@example.com", Seller: seller})
+	var fe *apperr.Error
+	if !errors.As(err, &fe) || apperr.Code(err) != apperr.Unprocessable {
+		t.Fatalf("Create of an unknown template: %v", err)
+	}
+}
