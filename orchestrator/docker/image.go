@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,10 +32,45 @@ func (d *Docker) ImageID(ctx context.Context, ref string) (id string, ok bool, e
 	return img.ID, true, nil
 }
 
+// buildAttempts bounds the builds of one context when images vanish under
+// the classic builder's cache lookup (see vanishedDuringBuild).
+const buildAttempts = 3
+
 // BuildImage builds a tar build context (Dockerfile at its root) with the
 // classic builder, never pulling, and tags the result. Each output line goes
 // to out (which may be nil). A failing build returns a *runtime.BuildError.
+//
+// The classic builder looks for a cached step among all the images that
+// share the step's parent (for FROM scratch, every image without one) and
+// fails with "unable to find image" when one of them is removed while it
+// looks: another appfactory instance, or another test package, removing an
+// unused tenant image built on the same platform. Nothing is wrong with the
+// build then, so it runs again, a bounded number of times.
 func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error) {
+	data, err := io.ReadAll(buildContext)
+	if err != nil {
+		return "", fmt.Errorf("build image %v: read the context: %w", tags, err)
+	}
+	for attempt := 1; ; attempt++ {
+		id, err := d.buildOnce(ctx, bytes.NewReader(data), tags, labels, out)
+		if err == nil || attempt == buildAttempts || !vanishedDuringBuild(err) || ctx.Err() != nil {
+			return id, err
+		}
+		if out != nil {
+			out("An image the build cache was looking at was removed meanwhile; building again.")
+		}
+	}
+}
+
+// vanishedDuringBuild reports whether a build failed only because an image
+// it was considering went away under it. The engine says so in words alone.
+func vanishedDuringBuild(err error) bool {
+	var be *runtime.BuildError
+	return errors.As(err, &be) && strings.Contains(be.Msg, "unable to find image")
+}
+
+// buildOnce is one build of a context.
+func (d *Docker) buildOnce(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error) {
 	resp, err := d.cli.ImageBuild(ctx, buildContext, build.ImageBuildOptions{
 		Tags:        tags,
 		Labels:      labels,

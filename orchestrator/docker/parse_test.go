@@ -2,6 +2,7 @@ package docker
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -184,5 +185,24 @@ func TestStepImage(t *testing.T) {
 				t.Errorf("= %q %v, want %q", id, ok, tc.id)
 			}
 		})
+	}
+}
+
+// TestVanishedDuringBuild: only the engine's word for an image removed
+// under the build cache's lookup makes a build run again.
+func TestVanishedDuringBuild(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&runtime.BuildError{Msg: `unable to find image "sha256:76a8d9bd791d5a4a6497d27a4bfdd318efbba13fd066ec62c7d8949755be7449"`}, true},
+		{fmt.Errorf("build image [x]: %w", &runtime.BuildError{Msg: `unable to find image "sha256:1"`}), true},
+		{&runtime.BuildError{Msg: "COPY failed: file not found in build context"}, false},
+		{errors.New(`unable to find image "x"`), false}, // not the builder's answer
+		{nil, false},
+	} {
+		if got := vanishedDuringBuild(c.err); got != c.want {
+			t.Errorf("vanishedDuringBuild(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
