@@ -45,19 +45,32 @@ const buildAttempts = 3
 // fails with "unable to find image" when one of them is removed while it
 // looks: another appfactory instance, or another test package, removing an
 // unused tenant image built on the same platform. Nothing is wrong with the
-// build then, so it runs again, a bounded number of times.
+// build then, so it runs again, a bounded number of times: a context that
+// can seek (the factory's are in memory) is read again from where it
+// started, any other is read into memory first.
 func (d *Docker) BuildImage(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error) {
-	data, err := io.ReadAll(buildContext)
+	rs, ok := buildContext.(io.ReadSeeker)
+	if !ok {
+		data, err := io.ReadAll(buildContext)
+		if err != nil {
+			return "", fmt.Errorf("build image %v: read the context: %w", tags, err)
+		}
+		rs = bytes.NewReader(data)
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return "", fmt.Errorf("build image %v: read the context: %w", tags, err)
+		return "", fmt.Errorf("build image %v: %w", tags, err)
 	}
 	for attempt := 1; ; attempt++ {
-		id, err := d.buildOnce(ctx, bytes.NewReader(data), tags, labels, out)
+		id, err := d.buildOnce(ctx, rs, tags, labels, out)
 		if err == nil || attempt == buildAttempts || !vanishedDuringBuild(err) || ctx.Err() != nil {
 			return id, err
 		}
 		if out != nil {
 			out("An image the build cache was looking at was removed meanwhile; building again.")
+		}
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			return "", fmt.Errorf("build image %v: %w", tags, err)
 		}
 	}
 }
