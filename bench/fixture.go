@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/reconcile"
@@ -159,10 +160,10 @@ func (f *fixture) deploy(ctx context.Context, cat *catalog.Catalog) error {
 		if f.tenant, err = f.db.TenantByID(ctx, t.ID); err != nil {
 			return err
 		}
-		if f.tenant.State == store.StateRunning {
+		if f.tenant.State == domain.StateRunning {
 			return nil
 		}
-		if f.tenant.State == store.StateFailed || time.Now().After(deadline) {
+		if f.tenant.State == domain.StateFailed || time.Now().After(deadline) {
 			return fmt.Errorf("tenant %s is %s: %s", t.Slug, f.tenant.State, f.tenant.StateMessage)
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/monitor"
 	"appfactory/store"
@@ -82,7 +83,7 @@ func (h *Handlers) adminDashboardPage(c echo.Context, table views.TenantTable) (
 	}
 	d.Live, d.ActiveNow = sum.Live, sum.ActiveNow
 	for _, s := range metrics.TenantStates {
-		if n := sum.Counts[s]; n > 0 || s == store.StateRunning || s == store.StatePassivated {
+		if n := sum.Counts[s]; n > 0 || s == domain.StateRunning || s == domain.StatePassivated {
 			d.Counts = append(d.Counts, views.StateCount{State: s, N: n})
 		}
 	}
@@ -116,7 +117,7 @@ func (h *Handlers) dashboardCharts(ctx context.Context, d *views.AdminDashboard,
 	}
 	// The lines end at the counts the cards above show, not at the last
 	// sample (up to a minute old, or none yet on a fresh server).
-	nowRunning, nowPassivated := counts[store.StateRunning]+counts[store.StatePaused], counts[store.StatePassivated]
+	nowRunning, nowPassivated := counts[domain.StateRunning]+counts[domain.StatePaused], counts[domain.StatePassivated]
 	running.Points = append(running.Points, views.Point{At: now, V: float64(nowRunning)})
 	passivated.Points = append(passivated.Points, views.Point{At: now, V: float64(nowPassivated)})
 	d.Tenancy = views.LineChart{Title: "Running and passivated tenants, last 24 hours", Unit: "tenants",
@@ -165,7 +166,7 @@ func (h *Handlers) adminSummary(ctx context.Context) (AdminSummary, error) {
 		}
 	}
 	for st, n := range counts {
-		if st != store.StateDeleted {
+		if st != domain.StateDeleted {
 			s.Live += n
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/store"
 )
 
@@ -80,7 +81,7 @@ func (p *Power) controllable(ctx context.Context, u *store.User, id string) (*st
 	if err != nil {
 		return nil, err
 	}
-	if t.DesiredState == store.DesiredDeleted {
+	if t.DesiredState == domain.DesiredDeleted {
 		return nil, apperr.New(apperr.NotFound, "Deployment not found.")
 	}
 	return t, nil
@@ -93,7 +94,7 @@ func (p *Power) extendable(ctx context.Context, u *store.User, id string) (*stor
 	if err != nil {
 		return nil, err
 	}
-	if t.DesiredState == store.DesiredDeleted {
+	if t.DesiredState == domain.DesiredDeleted {
 		return nil, apperr.New(apperr.NotFound, "Deployment not found.")
 	}
 	if !u.IsStaff() {
@@ -125,7 +126,7 @@ func (p *Power) answer(c echo.Context, status int, id string) error {
 }
 
 func refuseExpired(t *store.Tenant) error {
-	if t.State == store.StateExpired {
+	if t.State == domain.StateExpired {
 		return apperr.New(apperr.Conflict, "This trial has expired: extend it before starting it.")
 	}
 	return nil

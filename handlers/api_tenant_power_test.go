@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/store"
@@ -93,7 +94,7 @@ func newPowerEnv(t *testing.T) *powerEnv {
 	future := time.Now().Add(48 * time.Hour)
 	pe.tenantID = pe.insertTenant(t, "own1", pe.owner.User.ID, pe.owner.User.ID, "running", future)
 	pe.demoID = pe.insertTenant(t, "demo1", pe.owner.User.ID, pe.seller.User.ID, "passivated", future)
-	pe.expiredID = pe.insertTenant(t, "exp1", pe.owner.User.ID, pe.owner.User.ID, store.StateExpired, time.Now().Add(-time.Hour))
+	pe.expiredID = pe.insertTenant(t, "exp1", pe.owner.User.ID, pe.owner.User.ID, domain.StateExpired, time.Now().Add(-time.Hour))
 	return pe
 }
 

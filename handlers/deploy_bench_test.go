@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator"
@@ -122,7 +123,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 		}
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 			got, _ := env.DB.TenantByID(ctx, t.ID)
-			if got.State == store.StateDeleted {
+			if got.State == domain.StateDeleted {
 				return
 			}
 			if time.Now().After(deadline) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"appfactory/domain"
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator/metrics"
@@ -84,7 +85,7 @@ func newMonitoringEnv(t *testing.T) *monitoringEnv {
 	if err := env.DB.CreateTenant(ctx, tenant, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.DB.SetTenantState(ctx, tenant.ID, store.StateRunning, "running"); err != nil {
+	if err := env.DB.SetTenantState(ctx, tenant.ID, domain.StateRunning, "running"); err != nil {
 		t.Fatal(err)
 	}
 	now := env.DB.Now()
@@ -146,7 +147,7 @@ func TestMonitoringPagesByRole(t *testing.T) {
 func TestTenancyChartEndsAtTheCurrentCounts(t *testing.T) {
 	e := newMonitoringEnv(t)
 	admin := e.SignUp(t, "admin@example.com", store.RoleAdmin)
-	if err := e.DB.SetTenantState(context.Background(), e.tenant.ID, store.StatePassivated, "idle"); err != nil {
+	if err := e.DB.SetTenantState(context.Background(), e.tenant.ID, domain.StatePassivated, "idle"); err != nil {
 		t.Fatal(err)
 	}
 	body := handlerstest.Body(t, admin.Get(t, "/admin"))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -20,7 +21,7 @@ func (h *Handlers) myTenants(ctx context.Context, c echo.Context, u *store.User)
 	}
 	v := views.MyTenants{Now: h.DB.Now()}
 	for _, t := range ts {
-		if t.DesiredState == store.DesiredDeleted {
+		if t.DesiredState == domain.DesiredDeleted {
 			continue
 		}
 		r := views.MyTenantRow{ID: t.ID, Slug: t.Slug, Title: t.Title, State: t.State, Desired: t.DesiredState,
@@ -33,7 +34,7 @@ func (h *Handlers) myTenants(ctx context.Context, c echo.Context, u *store.User)
 			r.Environment = e.Name
 		}
 		switch t.State {
-		case store.StateRunning, store.StatePaused, store.StatePassivated:
+		case domain.StateRunning, domain.StatePaused, domain.StatePassivated:
 			r.Serving = true
 		}
 		if !t.Settled() {

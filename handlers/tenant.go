@@ -8,6 +8,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -188,8 +189,8 @@ func (h *Handlers) deploymentRows(u *store.User, ts []store.Tenant, appNames map
 		row := views.DeploymentRow{ID: t.ID, Slug: t.Slug, AppID: t.AppID, AppName: appNames[t.AppID],
 			State: t.State, StateMessage: t.StateMessage, Environment: t.Environment, Version: t.Version,
 			Created: timeText(t.CreatedAt()),
-			Serving: t.DesiredState != store.DesiredDeleted &&
-				(t.State == store.StateRunning || t.State == store.StatePaused || t.State == store.StatePassivated)}
+			Serving: t.DesiredState != domain.DesiredDeleted &&
+				(t.State == domain.StateRunning || t.State == domain.StatePaused || t.State == domain.StatePassivated)}
 		row.URL = h.Orchestrator.TenantURL(t.Slug)
 		if !t.Settled() {
 			d.Poll = true

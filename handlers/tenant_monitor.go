@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -107,11 +108,11 @@ func (h *Handlers) tenantMonitoring(ctx context.Context, u *store.User, t *store
 		return nil, err
 	}
 	m := &views.TenantMonitoring{Resources: res}
-	if t.State != store.StateDeleted {
+	if t.State != domain.StateDeleted {
 		logs := h.tenantLogTail(ctx, t.ID)
 		m.Logs = &logs
 	}
-	if exp := t.ExpiresAt(); !exp.IsZero() && t.DesiredState != store.DesiredDeleted {
+	if exp := t.ExpiresAt(); !exp.IsZero() && t.DesiredState != domain.DesiredDeleted {
 		now := h.DB.Now()
 		m.Trial = "ends " + exp.UTC().Format("Jan 2, 2006 15:04 UTC") + " (" + views.Remaining(exp, now) + ")"
 		m.CanExtend = u.IsStaff()

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -18,7 +19,7 @@ import (
 func PowerView(u *store.User, t *store.Tenant, csrf string) views.TenantPowerView {
 	return views.TenantPowerView{
 		ID: t.ID, State: t.State, CSRF: csrf,
-		CanControl: canActOnTenant(u, t) && t.State != store.StateExpired,
+		CanControl: canActOnTenant(u, t) && t.State != domain.StateExpired,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/handlers"
 	"appfactory/handlers/handlerstest"
 	"appfactory/store"
@@ -52,7 +53,7 @@ func (f *fakeOrchestrator) DeployApp(ctx context.Context, a *store.App, by *stor
 
 func (f *fakeOrchestrator) Delete(ctx context.Context, t *store.Tenant, by *store.User) error {
 	f.record("delete " + t.ID + " by " + by.Email)
-	return f.db.SetDesiredState(ctx, t.ID, store.DesiredDeleted)
+	return f.db.SetDesiredState(ctx, t.ID, domain.DesiredDeleted)
 }
 
 func (f *fakeOrchestrator) Restart(_ context.Context, t *store.Tenant, by *store.User) error {
@@ -136,7 +137,7 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 	if st := callAPI(t, env, tok["owner@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "{}", &got); st != http.StatusAccepted {
 		t.Fatalf("deploy: %d", st)
 	}
-	if got.ID == "" || got.Slug == "" || got.State != store.StatePending || got.URL != "http://"+got.Slug+".localhost:8080/" || got.AppID != app.ID {
+	if got.ID == "" || got.Slug == "" || got.State != domain.StatePending || got.URL != "http://"+got.Slug+".localhost:8080/" || got.AppID != app.ID {
 		t.Fatalf("deploy answer %+v", got)
 	}
 	if st := callAPI(t, env, tok["other@example.com"], "POST", "/api/v1/apps/"+app.ID+"/deploy", "", nil); st != http.StatusNotFound {
@@ -196,7 +197,7 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 	}
 	var after handlers.TenantJSON
 	callAPI(t, env, tok["owner@example.com"], "GET", path, "", &after)
-	if after.DesiredState != store.DesiredDeleted {
+	if after.DesiredState != domain.DesiredDeleted {
 		t.Errorf("after delete: %+v", after)
 	}
 }
@@ -210,7 +211,7 @@ func TestTenantPageProgressAndActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	env.DB.SetTenantState(ctx, tn.ID, store.StateBuilding, "building image appfactory/tenant-contentapp:abc")
+	env.DB.SetTenantState(ctx, tn.ID, domain.StateBuilding, "building image appfactory/tenant-contentapp:abc")
 	id, _ := env.DB.StartBuild(ctx, tn.ID, "appfactory/tenant-contentapp:abc", 1)
 	env.DB.AppendBuildLog(ctx, id, "Step 1/4 : FROM appfactory/contentapp:1.0\nStep 2/4 : COPY rootfs/ /\n")
 
@@ -221,8 +222,8 @@ func TestTenantPageProgressAndActions(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	env.DB.SetTenantState(ctx, tn.ID, store.StateDeploying, "")
-	env.DB.SetTenantState(ctx, tn.ID, store.StateRunning, "")
+	env.DB.SetTenantState(ctx, tn.ID, domain.StateDeploying, "")
+	env.DB.SetTenantState(ctx, tn.ID, domain.StateRunning, "")
 	part := handlerstest.Body(t, c.Get(t, "/tenants/"+tn.ID+"/progress"))
 	if strings.Contains(part, "hx-trigger") || !strings.Contains(part, `data-state="running"`) || !strings.Contains(part, `href="http://`+tn.Slug+`.localhost:8080/"`) {
 		t.Errorf("settled partial still polls or lacks the link:\n%s", part)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/store"
 )
 
@@ -23,15 +24,15 @@ func (c *Control) Passivate(ctx context.Context, tenantID, reason string) error 
 		return err
 	}
 	switch {
-	case t.DesiredState == store.DesiredDeleted:
+	case t.DesiredState == domain.DesiredDeleted:
 		return apperr.New(apperr.Conflict, "Deployment %s is deleted.", t.Slug)
-	case t.DesiredState == store.DesiredPassivated:
+	case t.DesiredState == domain.DesiredPassivated:
 		return nil
 	}
-	if err := c.DB.SetDesiredState(ctx, tenantID, store.DesiredPassivated); err != nil {
+	if err := c.DB.SetDesiredState(ctx, tenantID, domain.DesiredPassivated); err != nil {
 		return err
 	}
-	if err := c.DB.AddEvent(ctx, tenantID, store.EventDesired, "Passivating: "+reason); err != nil {
+	if err := c.DB.AddEvent(ctx, tenantID, domain.EventDesired, "Passivating: "+reason); err != nil {
 		return err
 	}
 	c.Waker.Wake(tenantID)

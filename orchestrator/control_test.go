@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
@@ -51,7 +52,7 @@ func TestControlWritesDesiredStateAndWakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := db.TenantByID(ctx, tn.ID)
-	if got.DesiredState != store.DesiredPassivated {
+	if got.DesiredState != domain.DesiredPassivated {
 		t.Errorf("desired %s", got.DesiredState)
 	}
 	if err := c.Delete(ctx, tn.ID, admin.ID); err != nil {
@@ -61,7 +62,7 @@ func TestControlWritesDesiredStateAndWakes(t *testing.T) {
 		t.Errorf("passivating a deleted tenant: %v", err)
 	}
 	got, _ = db.TenantByID(ctx, tn.ID)
-	if got.DesiredState != store.DesiredDeleted {
+	if got.DesiredState != domain.DesiredDeleted {
 		t.Errorf("desired %s after delete", got.DesiredState)
 	}
 	if !slices.Equal(w.ids, []string{tn.ID, tn.ID}) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
@@ -110,12 +111,12 @@ func TestCrashInjectionConverges(t *testing.T) {
 			}
 
 			e.start(t, nil) // the restart: a fresh reconciler over the same database
-			want, gen := store.StateRunning, "1"
+			want, gen := domain.StateRunning, "1"
 			switch tc.op {
 			case "upgrade":
 				gen = "2"
 			case "delete":
-				want = store.StateDeleted
+				want = domain.StateDeleted
 			}
 			deadline := time.Now().Add(60 * time.Second)
 			for {
@@ -123,7 +124,7 @@ func TestCrashInjectionConverges(t *testing.T) {
 				if got.State == want && strconv.FormatInt(got.Generation, 10) == gen {
 					break
 				}
-				if time.Now().After(deadline) || got.State == store.StateFailed {
+				if time.Now().After(deadline) || got.State == domain.StateFailed {
 					e.fatalWithEvents(t, tn.ID, "no convergence after the restart")
 				}
 				time.Sleep(50 * time.Millisecond)
@@ -152,13 +153,13 @@ func TestCrashInjectionConverges(t *testing.T) {
 			slices.Sort(names)
 			p := stack.NamePrefix(e.instance, tn.Slug)
 			wantNames, wantNets, wantVols := []string{p + "-store-1", p + "-web-1", p + "-web-2"}, 1, 1
-			if want == store.StateDeleted {
+			if want == domain.StateDeleted {
 				wantNames, wantNets, wantVols = nil, 0, 0
 			}
 			if !slices.Equal(names, wantNames) || len(nets) != wantNets || len(vols) != wantVols {
 				t.Fatalf("after convergence: containers %v, %d networks, %d volumes; want %v, %d, %d", names, len(nets), len(vols), wantNames, wantNets, wantVols)
 			}
-			if want == store.StateRunning {
+			if want == domain.StateRunning {
 				if status, _ := get(t, e.webURL(t, tn.Slug)+"/healthz"); status != 200 {
 					t.Errorf("tenant answers %d after convergence", status)
 				}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
@@ -156,7 +157,7 @@ func (e *factoryEnv) deploy(t *testing.T, a *store.App) *store.Tenant {
 	if err != nil {
 		t.Fatalf("deploy: %v", err)
 	}
-	return e.waitState(t, tn.ID, store.StateRunning, 60*time.Second)
+	return e.waitState(t, tn.ID, domain.StateRunning, 60*time.Second)
 }
 
 // waitState polls the tenant until it reaches state; failing fast with the
@@ -172,7 +173,7 @@ func (e *factoryEnv) waitState(t *testing.T, id, state string, within time.Durat
 		if tn.State == state {
 			return tn
 		}
-		if tn.State == store.StateFailed && state != store.StateFailed || time.Now().After(deadline) {
+		if tn.State == domain.StateFailed && state != domain.StateFailed || time.Now().After(deadline) {
 			e.fatalWithEvents(t, id, "want state "+state)
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
@@ -166,7 +167,7 @@ func TestDeployTwoReplicasBothServe(t *testing.T) {
 	e := newFactoryEnv(t)
 	tn := e.deploy(t, e.app(t, "Twin", "2.0", "demo", 2))
 	r, _ := e.routes.Get(tn.Slug)
-	if len(r.Backends) != 2 || r.Backends[0] == r.Backends[1] || r.State != store.StateRunning {
+	if len(r.Backends) != 2 || r.Backends[0] == r.Backends[1] || r.State != domain.StateRunning {
 		t.Fatalf("route %+v", r)
 	}
 	for _, b := range r.Backends {
@@ -263,11 +264,11 @@ func TestUpgradeKeepsData(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		got, _ := e.db.TenantByID(ctx, tn.ID)
-		if got.Generation == 2 && got.State == store.StateRunning && got.Image != "" {
+		if got.Generation == 2 && got.State == domain.StateRunning && got.Image != "" {
 			tn = got
 			break
 		}
-		if time.Now().After(deadline) || got.State == store.StateFailed {
+		if time.Now().After(deadline) || got.State == domain.StateFailed {
 			e.fatalWithEvents(t, tn.ID, "no upgrade to generation 2 in 60 s")
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -303,7 +304,7 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 	if _, ok := e.routes.Get(tn.Slug); ok {
 		t.Error("the route outlived the delete request")
 	}
-	e.waitState(t, tn.ID, store.StateDeleted, 30*time.Second)
+	e.waitState(t, tn.ID, domain.StateDeleted, 30*time.Second)
 	if cs, ns, vs := e.objects(t, tn.ID); len(cs)+len(ns)+len(vs) != 0 {
 		t.Fatalf("left behind: %d containers, %d networks, %d volumes", len(cs), len(ns), len(vs))
 	}

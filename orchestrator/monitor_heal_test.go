@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
-	"appfactory/store"
 )
 
 // TestKilledContainerIsRecordedAndRestarted deploys a real tenant, kills
@@ -75,7 +75,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 			t.Errorf("no %q in events:\n%s", want, joined)
 		}
 	}
-	if got := e.waitState(t, tn.ID, store.StateRunning, 10*time.Second); got.State != store.StateRunning {
+	if got := e.waitState(t, tn.ID, domain.StateRunning, 10*time.Second); got.State != domain.StateRunning {
 		t.Errorf("state %s", got.State)
 	}
 }

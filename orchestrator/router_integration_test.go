@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
@@ -187,7 +188,7 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 	}
 
 	lr.startPassivator(t, time.Second)
-	lr.waitState(t, tn.ID, store.StatePassivated, 20*time.Second)
+	lr.waitState(t, tn.ID, domain.StatePassivated, 20*time.Second)
 	if cs, err := lr.D.ListContainers(context.Background(), map[string]string{stack.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
 		t.Fatalf("%d containers still run after passivation (list: %v)", len(cs), err)
 	}
@@ -229,7 +230,7 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 	t.Logf("herd of %d on a passivated tenant served in %s", herd, took)
 
 	// A browser gets the starting page, which follows progress to the app.
-	lr.waitState(t, tn.ID, store.StatePassivated, 20*time.Second)
+	lr.waitState(t, tn.ID, domain.StatePassivated, 20*time.Second)
 	code, page := lr.request(t, tn.Slug, "/", "text/html")
 	if code != http.StatusServiceUnavailable || !strings.Contains(page, "Starting "+title) {
 		t.Fatalf("browser on a sleeping tenant: %d %.300s", code, page)
@@ -253,7 +254,7 @@ func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
 	if err := lr.r.Pause(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := lr.routes.Get(tn.Slug); r.State != store.StatePaused {
+	if r, _ := lr.routes.Get(tn.Slug); r.State != domain.StatePaused {
 		t.Fatalf("route after pause: %+v", r)
 	}
 	start := time.Now()
@@ -261,7 +262,7 @@ func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
 		t.Fatalf("paused tenant: %d", code)
 	}
 	t.Logf("resume from pause to first answer: %s", time.Since(start))
-	lr.waitState(t, tn.ID, store.StateRunning, 10*time.Second)
+	lr.waitState(t, tn.ID, domain.StateRunning, 10*time.Second)
 	if lr.act.resumes.Load() != 1 || lr.act.calls.Load() != 0 {
 		t.Errorf("resumes %d, activations %d: want the fast path once", lr.act.resumes.Load(), lr.act.calls.Load())
 	}
@@ -270,7 +271,7 @@ func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
 	}
 	// The next reconcile passes find it converged: it stays running.
 	time.Sleep(1500 * time.Millisecond)
-	if got, _ := lr.db.TenantByID(ctx, tn.ID); got.State != store.StateRunning || got.Paused {
+	if got, _ := lr.db.TenantByID(ctx, tn.ID); got.State != domain.StateRunning || got.Paused {
 		t.Errorf("after reconcile passes: state %s paused %v", got.State, got.Paused)
 	}
 
@@ -296,14 +297,14 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := lr.startPassivator(t, time.Hour)
-	lr.waitState(t, tn.ID, store.StateExpired, 20*time.Second)
+	lr.waitState(t, tn.ID, domain.StateExpired, 20*time.Second)
 	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != http.StatusGone || !strings.Contains(body, "trial") {
 		t.Fatalf("expired tenant: %d", code)
 	}
 	// Reconcile passes (every 500 ms here) leave it expired and stopped.
 	time.Sleep(2 * time.Second)
 	got, _ := lr.db.TenantByID(ctx, tn.ID)
-	if got.State != store.StateExpired {
+	if got.State != domain.StateExpired {
 		t.Fatalf("state after reconcile passes: %s", got.State)
 	}
 	if cs, err := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {

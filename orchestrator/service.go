@@ -17,6 +17,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/stack"
@@ -148,13 +149,13 @@ func (s *Service) DeployApp(ctx context.Context, app *store.App, by *store.User)
 // Delete asks for a tenant's removal: its host stops resolving at once, its
 // containers, volumes and network go with the next pass.
 func (s *Service) Delete(ctx context.Context, t *store.Tenant, by *store.User) error {
-	if t.DesiredState == store.DesiredDeleted {
+	if t.DesiredState == domain.DesiredDeleted {
 		return nil
 	}
-	if err := s.DB.SetDesiredState(ctx, t.ID, store.DesiredDeleted); err != nil {
+	if err := s.DB.SetDesiredState(ctx, t.ID, domain.DesiredDeleted); err != nil {
 		return err
 	}
-	s.DB.AddEvent(ctx, t.ID, store.EventDesired, "Deletion requested by "+by.Name)
+	s.DB.AddEvent(ctx, t.ID, domain.EventDesired, "Deletion requested by "+by.Name)
 	if s.Routes != nil {
 		s.Routes.Delete(t.Slug)
 	}
@@ -165,11 +166,11 @@ func (s *Service) Delete(ctx context.Context, t *store.Tenant, by *store.User) e
 // Restart replaces a tenant's containers with fresh ones (data stays on its
 // volume); a passivated tenant is started.
 func (s *Service) Restart(ctx context.Context, t *store.Tenant, by *store.User) error {
-	if t.DesiredState == store.DesiredDeleted {
+	if t.DesiredState == domain.DesiredDeleted {
 		return apperr.New(apperr.Conflict, "This deployment is deleted.")
 	}
-	if t.DesiredState != store.DesiredRunning {
-		if err := s.DB.SetDesiredState(ctx, t.ID, store.DesiredRunning); err != nil {
+	if t.DesiredState != domain.DesiredRunning {
+		if err := s.DB.SetDesiredState(ctx, t.ID, domain.DesiredRunning); err != nil {
 			return err
 		}
 	}
@@ -189,7 +190,7 @@ func (s *Service) Restart(ctx context.Context, t *store.Tenant, by *store.User) 
 // built again on the new version's image and the containers replaced; the
 // data stays on the tenant's volume.
 func (s *Service) Upgrade(ctx context.Context, t *store.Tenant, by *store.User, version string) error {
-	if t.DesiredState == store.DesiredDeleted {
+	if t.DesiredState == domain.DesiredDeleted {
 		return apperr.New(apperr.Conflict, "This deployment is deleted.")
 	}
 	p, ok := s.Catalog.Platform(t.Platform)

@@ -8,20 +8,6 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Kinds of tenant events.
-const (
-	// EventState is a transition of the actual state.
-	EventState = "state"
-	// EventDesired is a change asked for by a user or the passivator.
-	EventDesired = "desired"
-	// EventObject is a Docker object created, replaced, started, stopped or removed.
-	EventObject = "object"
-	// EventBuild summarises an image build.
-	EventBuild = "build"
-	// EventError is a failed attempt that will be retried.
-	EventError = "error"
-)
-
 // maxEventMessage bounds what one event holds.
 const maxEventMessage = 2000
 

@@ -11,30 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"appfactory/apperr"
-)
-
-// Desired states of a tenant, written by users and the passivator.
-const (
-	DesiredRunning    = "running"
-	DesiredPassivated = "passivated"
-	DesiredDeleted    = "deleted"
-)
-
-// Actual states of a tenant, written by the reconciler (and the passivator
-// for expiry).
-const (
-	StatePending     = "pending"
-	StateBuilding    = "building"
-	StateDeploying   = "deploying"
-	StateRunning     = "running"
-	StatePaused      = "paused"
-	StatePassivating = "passivating"
-	StatePassivated  = "passivated"
-	StateActivating  = "activating"
-	StateDeleting    = "deleting"
-	StateFailed      = "failed"
-	StateExpired     = "expired"
-	StateDeleted     = "deleted"
+	"appfactory/domain"
 )
 
 // ErrSlugTaken is returned by CreateTenant when another tenant holds the slug.
@@ -92,13 +69,15 @@ func (t *Tenant) LastActiveAt() time.Time { return ParseTime(t.LastActiveAtS.Str
 func (t *Tenant) DeletedAt() time.Time { return ParseTime(t.DeletedAtS.String) }
 
 // Cleaned reports whether the tenant is deleted and its Docker objects gone.
-func (t *Tenant) Cleaned() bool { return t.DesiredState == DesiredDeleted && t.State == StateDeleted }
+func (t *Tenant) Cleaned() bool {
+	return t.DesiredState == domain.DesiredDeleted && t.State == domain.StateDeleted
+}
 
 // Settled reports whether the tenant's state no longer changes by itself:
 // polling pages stop at a settled state.
 func (t *Tenant) Settled() bool {
 	switch t.State {
-	case StateRunning, StatePaused, StatePassivated, StateFailed, StateExpired, StateDeleted:
+	case domain.StateRunning, domain.StatePaused, domain.StatePassivated, domain.StateFailed, domain.StateExpired, domain.StateDeleted:
 		return true
 	}
 	return false
@@ -118,10 +97,10 @@ func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) erro
 		t.ID = NewID()
 	}
 	if t.State == "" {
-		t.State = StatePending
+		t.State = domain.StatePending
 	}
 	if t.DesiredState == "" {
-		t.DesiredState = DesiredRunning
+		t.DesiredState = domain.DesiredRunning
 	}
 	if t.Generation == 0 {
 		t.Generation = 1
@@ -150,7 +129,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) erro
 		if err != nil {
 			return fmt.Errorf("create tenant: %w", err)
 		}
-		return addEvent(ctx, tx, t.ID, now, EventState, fmt.Sprintf("Deployment %s created (%s %s, %s, %s)", t.Slug, t.Platform, t.Version, t.Environment, replicasText(t.Replicas)))
+		return addEvent(ctx, tx, t.ID, now, domain.EventState, fmt.Sprintf("Deployment %s created (%s %s, %s, %s)", t.Slug, t.Platform, t.Version, t.Environment, replicasText(t.Replicas)))
 	})
 }
 
@@ -264,7 +243,7 @@ func (db *DB) SetTenantState(ctx context.Context, id, state, message string) err
 		if message != "" {
 			ev += ": " + message
 		}
-		return addEvent(ctx, tx, id, now, EventState, ev)
+		return addEvent(ctx, tx, id, now, domain.EventState, ev)
 	})
 }
 
@@ -273,7 +252,7 @@ func (db *DB) SetTenantState(ctx context.Context, id, state, message string) err
 // the pause flag.
 func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 	switch desired {
-	case DesiredRunning, DesiredPassivated, DesiredDeleted:
+	case domain.DesiredRunning, domain.DesiredPassivated, domain.DesiredDeleted:
 	default:
 		return fmt.Errorf("set desired state: unknown state %q", desired)
 	}
@@ -285,12 +264,12 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 		if cur == desired {
 			return nil
 		}
-		if cur == DesiredDeleted {
+		if cur == domain.DesiredDeleted {
 			return apperr.New(apperr.Conflict, "This deployment is deleted.")
 		}
 		now := db.Now()
 		q := `UPDATE tenants SET desired_state = ?, failures = 0, updated_at = ? WHERE id = ?`
-		if desired == DesiredDeleted {
+		if desired == domain.DesiredDeleted {
 			q = `UPDATE tenants SET desired_state = ?, failures = 0, paused = 0, updated_at = ?, deleted_at = ? WHERE id = ?`
 			if _, err := tx.ExecContext(ctx, q, desired, Time(now), Time(now), id); err != nil {
 				return fmt.Errorf("set desired state: %w", err)
@@ -298,7 +277,7 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 		} else if _, err := tx.ExecContext(ctx, q, desired, Time(now), id); err != nil {
 			return fmt.Errorf("set desired state: %w", err)
 		}
-		return addEvent(ctx, tx, id, now, EventDesired, "Desired state set to "+desired)
+		return addEvent(ctx, tx, id, now, domain.EventDesired, "Desired state set to "+desired)
 	})
 }
 
@@ -324,7 +303,7 @@ func (db *DB) SetTenantImage(ctx context.Context, id, image string) error {
 // both deleted and cleaned up whose recorded image is ref.
 func (db *DB) ImageUsers(ctx context.Context, ref string) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE image = ? AND NOT (desired_state = ? AND state = ?)`, ref, DesiredDeleted, StateDeleted)
+	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE image = ? AND NOT (desired_state = ? AND state = ?)`, ref, domain.DesiredDeleted, domain.StateDeleted)
 	if err != nil {
 		return 0, fmt.Errorf("count image users: %w", err)
 	}
@@ -350,7 +329,7 @@ func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (i
 		if err := tx.GetContext(ctx, &desired, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
 			return NotFound(err, "Deployment")
 		}
-		if desired == DesiredDeleted {
+		if desired == domain.DesiredDeleted {
 			return apperr.New(apperr.Conflict, "This deployment is deleted.")
 		}
 		now := db.Now()
@@ -366,7 +345,7 @@ func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (i
 		if err := tx.GetContext(ctx, &gen, `SELECT generation FROM tenants WHERE id = ?`, id); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, id, now, EventDesired, fmt.Sprintf("%s (generation %d)", reason, gen))
+		return addEvent(ctx, tx, id, now, domain.EventDesired, fmt.Sprintf("%s (generation %d)", reason, gen))
 	})
 	return gen, err
 }

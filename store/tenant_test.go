@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/store"
 )
 
@@ -39,7 +40,7 @@ func TestCreateTenantSlugAndLimit(t *testing.T) {
 	if err := db.CreateTenant(ctx, a, 2); err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	if a.ID == "" || a.State != store.StatePending || a.DesiredState != store.DesiredRunning || a.Generation != 1 {
+	if a.ID == "" || a.State != domain.StatePending || a.DesiredState != domain.DesiredRunning || a.Generation != 1 {
 		t.Fatalf("defaults not filled: %+v", a)
 	}
 	if err := db.CreateTenant(ctx, newTenant(user, app, "acme"), 2); !errors.Is(err, store.ErrSlugTaken) {
@@ -53,7 +54,7 @@ func TestCreateTenantSlugAndLimit(t *testing.T) {
 		t.Fatalf("third beyond limit: %v, want unprocessable", err)
 	}
 	// A deleted tenant no longer counts.
-	if err := db.SetDesiredState(ctx, a.ID, store.DesiredDeleted); err != nil {
+	if err := db.SetDesiredState(ctx, a.ID, domain.DesiredDeleted); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.CreateTenant(ctx, newTenant(user, app, "acme-3"), 2); err != nil {
@@ -77,10 +78,10 @@ func TestSetTenantStateRecordsTransitionsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := []struct{ state, msg string }{
-		{store.StateBuilding, "building image"},
-		{store.StateBuilding, "building image"}, // unchanged: no event
-		{store.StateDeploying, ""},
-		{store.StateRunning, ""},
+		{domain.StateBuilding, "building image"},
+		{domain.StateBuilding, "building image"}, // unchanged: no event
+		{domain.StateDeploying, ""},
+		{domain.StateRunning, ""},
 	}
 	for _, s := range steps {
 		if err := db.SetTenantState(ctx, tn.ID, s.state, s.msg); err != nil {
@@ -131,12 +132,12 @@ func TestReconcileListAndGeneration(t *testing.T) {
 	if got.Version != "2.0" || got.Image != "" || got.Generation != 2 {
 		t.Fatalf("after upgrade: %+v", got)
 	}
-	db.SetDesiredState(ctx, b.ID, store.DesiredDeleted)
+	db.SetDesiredState(ctx, b.ID, domain.DesiredDeleted)
 	list, _ := db.TenantsForReconcile(ctx)
 	if len(list) != 2 {
 		t.Fatalf("reconcile list %d, want 2 (deleted but not cleaned counts)", len(list))
 	}
-	db.SetTenantState(ctx, b.ID, store.StateDeleted, "")
+	db.SetTenantState(ctx, b.ID, domain.StateDeleted, "")
 	list, _ = db.TenantsForReconcile(ctx)
 	if len(list) != 1 || list[0].ID != a.ID {
 		t.Fatalf("reconcile list after cleanup: %d", len(list))
@@ -144,7 +145,7 @@ func TestReconcileListAndGeneration(t *testing.T) {
 	if _, err := db.BumpGeneration(ctx, b.ID, "", "restart"); apperr.Code(err) != apperr.Conflict {
 		t.Fatalf("bump of deleted: %v", err)
 	}
-	if err := db.SetDesiredState(ctx, b.ID, store.DesiredRunning); apperr.Code(err) != apperr.Conflict {
+	if err := db.SetDesiredState(ctx, b.ID, domain.DesiredRunning); apperr.Code(err) != apperr.Conflict {
 		t.Fatalf("undelete: %v", err)
 	}
 	visible, _ := db.ListTenants(ctx, store.TenantFilter{VisibleTo: user})
@@ -187,8 +188,8 @@ func TestClaimSubnetNeverTwice(t *testing.T) {
 		t.Fatalf("claims %v, want %v", got, pool)
 	}
 	// A cleaned-up tenant frees its subnet.
-	db.SetDesiredState(ctx, ids[1], store.DesiredDeleted)
-	db.SetTenantState(ctx, ids[1], store.StateDeleted, "")
+	db.SetDesiredState(ctx, ids[1], domain.DesiredDeleted)
+	db.SetTenantState(ctx, ids[1], domain.StateDeleted, "")
 	tn := newTenant(user, app, "td")
 	db.CreateTenant(ctx, tn, 0)
 	if s, err := db.ClaimSubnet(ctx, tn.ID, pick); err != nil || s != pool[1] {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/sleep"
-	"appfactory/store"
 )
 
 // On a runtime that cannot pause (Capabilities().Pause false), the
@@ -53,7 +53,7 @@ func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 	if calls := e.rt.TakeCalls(); paused(calls) {
 		t.Fatalf("paused on a runtime without the pause tier: %v", calls)
 	}
-	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Paused {
+	if got := e.tenant(t, tn.ID); got.State != domain.StateRunning || got.Paused {
 		t.Fatalf("after 5 min: state %s paused=%v, want running", got.State, got.Paused)
 	}
 
@@ -64,7 +64,7 @@ func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 		t.Fatalf("paused on a runtime without the pause tier: %v", calls)
 	}
 	wantCalls(t, calls, "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
-	if got := e.tenant(t, tn.ID); got.State != store.StatePassivated || got.DesiredState != store.DesiredPassivated {
+	if got := e.tenant(t, tn.ID); got.State != domain.StatePassivated || got.DesiredState != domain.DesiredPassivated {
 		t.Fatalf("after 35 min: state %s desired %s, want passivated", got.State, got.DesiredState)
 	}
 }
@@ -83,7 +83,7 @@ func TestReconcilePauseWithoutPauseTierPassivates(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCalls(t, e.rt.TakeCalls(), "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
-	if got := e.tenant(t, tn.ID); got.State != store.StatePassivated || got.Paused {
+	if got := e.tenant(t, tn.ID); got.State != domain.StatePassivated || got.Paused {
 		t.Fatalf("state %s paused=%v, want passivated", got.State, got.Paused)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/runtime"
 	"appfactory/store"
 )
@@ -50,15 +51,15 @@ func (p *pass) ensureImage(ctx context.Context) error {
 			_ = p.r.db.FinishBuild(ctx, id, store.BuildReused)
 		}
 		p.r.opts.Metrics.BuildDone(store.BuildReused)
-		p.event(ctx, store.EventBuild, "Reused image %s (an identical assembly was built before)", plan.Tag)
+		p.event(ctx, domain.EventBuild, "Reused image %s (an identical assembly was built before)", plan.Tag)
 		return nil
 	}
 
-	if t.State != store.StateFailed || t.Failures == 0 {
-		if err := p.r.db.SetTenantState(ctx, t.ID, store.StateBuilding, "building image "+plan.Tag); err != nil {
+	if t.State != domain.StateFailed || t.Failures == 0 {
+		if err := p.r.db.SetTenantState(ctx, t.ID, domain.StateBuilding, "building image "+plan.Tag); err != nil {
 			return err
 		}
-		t.State = store.StateBuilding
+		t.State = domain.StateBuilding
 	}
 	p.r.failpoint("before-build")
 	buildID, err := p.r.db.StartBuild(ctx, t.ID, plan.Tag, t.Generation)
@@ -79,7 +80,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 		var be *runtime.BuildError
 		if errors.As(err, &be) {
 			_ = p.r.db.AppendBuildLog(ctx, buildID, "ERROR: "+be.Msg+"\n")
-			p.event(ctx, store.EventBuild, "Build of %s failed: %s", plan.Tag, be.Msg)
+			p.event(ctx, domain.EventBuild, "Build of %s failed: %s", plan.Tag, be.Msg)
 			return err
 		}
 		return stepFailed(err, "Building image %s failed", plan.Tag)
@@ -94,7 +95,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 		return err
 	}
 	t.Image = plan.Tag
-	p.event(ctx, store.EventBuild, "Built image %s in %.1f s", plan.Tag, time.Since(started).Seconds())
+	p.event(ctx, domain.EventBuild, "Built image %s in %.1f s", plan.Tag, time.Since(started).Seconds())
 	p.r.failpoint("after-build")
 	return nil
 }
@@ -125,7 +126,7 @@ func (b *buildLog) line(l string) {
 		if len(msg) > 160 {
 			msg = msg[:160] + "…"
 		}
-		b.r.event(b.ctx, b.tenantID, store.EventBuild, "build: %s", msg)
+		b.r.event(b.ctx, b.tenantID, domain.EventBuild, "build: %s", msg)
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"sync"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
-	"appfactory/store"
 )
 
 // ensureContainers creates what is missing and, unless the tenant is
@@ -90,7 +90,7 @@ func (p *pass) createMissing(ctx context.Context, st *stack.TenantStack) error {
 		}
 		p.obs.containers[spec.Name] = created[i]
 		if !p.adopted[spec.Name] {
-			p.event(ctx, store.EventObject, "Created container %s", spec.Name)
+			p.event(ctx, domain.EventObject, "Created container %s", spec.Name)
 			p.r.failpoint("after-container:" + replicaName(spec.Labels))
 		}
 	}
@@ -124,11 +124,11 @@ func (p *pass) startWave(ctx context.Context, wave []runtime.Container) ([]runti
 		}
 		switch {
 		case c.Paused:
-			p.event(ctx, store.EventObject, "Resumed container %s", c.Name)
-		case c.State == "exited" && (p.t.State == store.StateRunning || p.t.State == store.StatePaused):
-			p.event(ctx, store.EventObject, "Restarted %s after it died (exit code %d)", replicaName(c.Labels), c.ExitCode)
+			p.event(ctx, domain.EventObject, "Resumed container %s", c.Name)
+		case c.State == "exited" && (p.t.State == domain.StateRunning || p.t.State == domain.StatePaused):
+			p.event(ctx, domain.EventObject, "Restarted %s after it died (exit code %d)", replicaName(c.Labels), c.ExitCode)
 		default:
-			p.event(ctx, store.EventObject, "Started container %s", c.Name)
+			p.event(ctx, domain.EventObject, "Started container %s", c.Name)
 		}
 		p.r.failpoint("after-start:" + replicaName(c.Labels))
 	}
@@ -199,7 +199,7 @@ func (p *pass) stopAll(ctx context.Context, st *stack.TenantStack) error {
 		if err := p.r.rt.Stop(ctx, c.ID, 0); err != nil {
 			return stepFailed(err, "Stopping container %s failed", c.Name)
 		}
-		p.event(ctx, store.EventObject, "Stopped container %s", c.Name)
+		p.event(ctx, domain.EventObject, "Stopped container %s", c.Name)
 	}
 	return nil
 }
@@ -218,7 +218,7 @@ func (p *pass) pauseAll(ctx context.Context, st *stack.TenantStack) error {
 		if err := p.r.rt.Pause(ctx, c.ID); err != nil {
 			return stepFailed(err, "Pausing container %s failed", c.Name)
 		}
-		p.event(ctx, store.EventObject, "Paused container %s", c.Name)
+		p.event(ctx, domain.EventObject, "Paused container %s", c.Name)
 	}
 	return nil
 }

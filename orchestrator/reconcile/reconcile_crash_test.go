@@ -6,9 +6,9 @@ import (
 	"slices"
 	"testing"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/stack"
-	"appfactory/store"
 )
 
 // errKilled is what a failpoint panics with to stop a reconciler dead.
@@ -49,7 +49,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 			name:           "deploy",
 			points:         []string{"before-build", "after-build", "after-network", "after-volume:data", "after-container:store-1", "after-start:store-1", "after-container:web-1", "after-start:web-1", "after-container:web-2"},
 			setup:          func(*testing.T, *fakeEnv, string) {},
-			wantContainers: deployed, wantGen: "1", wantState: store.StateRunning,
+			wantContainers: deployed, wantGen: "1", wantState: domain.StateRunning,
 		},
 		{
 			name:   "upgrade",
@@ -63,7 +63,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			wantContainers: deployed, wantGen: "2", wantState: store.StateRunning,
+			wantContainers: deployed, wantGen: "2", wantState: domain.StateRunning,
 		},
 		{
 			name:   "delete",
@@ -72,11 +72,11 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 				if _, err := e.pass(t, id); err != nil {
 					t.Fatal(err)
 				}
-				if err := e.db.SetDesiredState(context.Background(), id, store.DesiredDeleted); err != nil {
+				if err := e.db.SetDesiredState(context.Background(), id, domain.DesiredDeleted); err != nil {
 					t.Fatal(err)
 				}
 			},
-			wantState: store.StateDeleted,
+			wantState: domain.StateDeleted,
 		},
 	}
 	for _, sc := range scenarios {
@@ -108,7 +108,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 					t.Errorf("containers %v, want %v", cs, sc.wantContainers)
 				}
 				wantNets, wantVols := []string{"af-inst1-acme"}, []string{"af-inst1-acme-data"}
-				if sc.wantState == store.StateDeleted {
+				if sc.wantState == domain.StateDeleted {
 					wantNets, wantVols = nil, nil
 				}
 				if !slices.Equal(ns, wantNets) || !slices.Equal(vs, wantVols) {
@@ -120,7 +120,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 						t.Errorf("%s: running %v generation %s", name, c.Running, c.Labels[stack.LabelGeneration])
 					}
 				}
-				if sc.wantState == store.StateRunning {
+				if sc.wantState == domain.StateRunning {
 					if r, ok := e.routes.Get("acme"); !ok || len(r.Backends) != 2 {
 						t.Errorf("route after restart: %+v", r)
 					}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"sort"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/stack"
-	"appfactory/store"
 )
 
 // teardown removes every object of a deleted tenant: containers, then
@@ -15,7 +15,7 @@ import (
 func (p *pass) teardown(ctx context.Context) error {
 	t := p.t
 	p.r.routes.Delete(t.Slug)
-	if !p.obs.empty() || t.State != store.StateDeleted {
+	if !p.obs.empty() || t.State != domain.StateDeleted {
 		if err := p.begin(ctx, false); err != nil {
 			return err
 		}
@@ -31,7 +31,7 @@ func (p *pass) teardown(ctx context.Context) error {
 			return stepFailed(err, "Removing container %s failed", c.Name)
 		}
 		p.dropImage(c.Image)
-		p.event(ctx, store.EventObject, "Removed container %s", c.Name)
+		p.event(ctx, domain.EventObject, "Removed container %s", c.Name)
 	}
 	p.dropImage(t.Image)
 	if len(p.obs.volumes) > 0 {
@@ -41,7 +41,7 @@ func (p *pass) teardown(ctx context.Context) error {
 		if err := p.r.rt.RemoveVolume(ctx, name); err != nil {
 			return stepFailed(err, "Removing volume %s failed", name)
 		}
-		p.event(ctx, store.EventObject, "Removed volume %s", name)
+		p.event(ctx, domain.EventObject, "Removed volume %s", name)
 	}
 	if len(p.obs.networks) > 0 {
 		p.r.failpoint("before-remove-network")
@@ -50,12 +50,12 @@ func (p *pass) teardown(ctx context.Context) error {
 		if err := p.r.rt.RemoveNetwork(ctx, n.ID); err != nil {
 			return stepFailed(err, "Removing network %s failed", n.Name)
 		}
-		p.event(ctx, store.EventObject, "Removed network %s", n.Name)
+		p.event(ctx, domain.EventObject, "Removed network %s", n.Name)
 	}
-	if err := p.r.db.SetTenantState(ctx, t.ID, store.StateDeleted, ""); err != nil {
+	if err := p.r.db.SetTenantState(ctx, t.ID, domain.StateDeleted, ""); err != nil {
 		return err
 	}
-	t.State = store.StateDeleted
+	t.State = domain.StateDeleted
 	p.r.forget(t.ID)
 	return nil
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
-	"appfactory/store"
 )
 
 // ensureNetwork creates the tenant network on its subnet; a subnet the
@@ -23,7 +23,7 @@ func (p *pass) ensureNetwork(ctx context.Context, st *stack.TenantStack) error {
 		if err := p.r.rt.RemoveNetwork(ctx, n.ID); err != nil {
 			return stepFailed(err, "Removing the old network %s failed", n.Name)
 		}
-		p.event(ctx, store.EventObject, "Removed network %s (no longer the tenant's network)", n.Name)
+		p.event(ctx, domain.EventObject, "Removed network %s (no longer the tenant's network)", n.Name)
 	}
 	if have {
 		return nil
@@ -50,7 +50,7 @@ func (p *pass) ensureNetwork(ctx context.Context, st *stack.TenantStack) error {
 		if err != nil {
 			return stepFailed(err, "Creating network %s failed", spec.Name)
 		}
-		p.event(ctx, store.EventObject, "Created network %s (%s)", spec.Name, subnet)
+		p.event(ctx, domain.EventObject, "Created network %s (%s)", spec.Name, subnet)
 		p.r.failpoint("after-network")
 		return nil
 	}
@@ -71,7 +71,7 @@ func (p *pass) ensureVolumes(ctx context.Context, st *stack.TenantStack) error {
 			return stepFailed(err, "Creating volume %s failed", v.Name)
 		}
 		p.obs.volumes[v.Name] = runtime.Volume{Name: v.Name, Labels: v.Labels}
-		p.event(ctx, store.EventObject, "Created volume %s", v.Name)
+		p.event(ctx, domain.EventObject, "Created volume %s", v.Name)
 		p.r.failpoint("after-volume:" + v.Labels[stack.LabelComposeVolume])
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
@@ -25,11 +26,11 @@ func (r *Reconciler) Activate(ctx context.Context, tenantID string) error {
 		if err != nil {
 			return err
 		}
-		if t.DesiredState == store.DesiredDeleted {
+		if t.DesiredState == domain.DesiredDeleted {
 			return apperr.New(apperr.NotFound, "Deployment not found.")
 		}
-		if t.DesiredState != store.DesiredRunning {
-			if err := r.db.SetDesiredState(ctx, tenantID, store.DesiredRunning); err != nil {
+		if t.DesiredState != domain.DesiredRunning {
+			if err := r.db.SetDesiredState(ctx, tenantID, domain.DesiredRunning); err != nil {
 				return err
 			}
 		}
@@ -50,15 +51,15 @@ func (r *Reconciler) Passivate(ctx context.Context, tenantID, reason string) err
 		if err != nil {
 			return err
 		}
-		if t.DesiredState == store.DesiredDeleted {
+		if t.DesiredState == domain.DesiredDeleted {
 			return apperr.New(apperr.NotFound, "Deployment not found.")
 		}
-		if t.DesiredState != store.DesiredPassivated {
-			if err := r.db.SetDesiredState(ctx, tenantID, store.DesiredPassivated); err != nil {
+		if t.DesiredState != domain.DesiredPassivated {
+			if err := r.db.SetDesiredState(ctx, tenantID, domain.DesiredPassivated); err != nil {
 				return err
 			}
 			if reason != "" {
-				r.event(ctx, tenantID, store.EventDesired, "Passivating: %s", reason)
+				r.event(ctx, tenantID, domain.EventDesired, "Passivating: %s", reason)
 			}
 		}
 		return nil
@@ -78,7 +79,7 @@ func (r *Reconciler) Pause(ctx context.Context, tenantID string) error {
 		if err != nil {
 			return err
 		}
-		if t.DesiredState != store.DesiredRunning {
+		if t.DesiredState != domain.DesiredRunning {
 			return apperr.New(apperr.Conflict, "Only a running deployment can be paused.")
 		}
 		if !t.Paused {

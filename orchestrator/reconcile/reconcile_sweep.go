@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -71,12 +72,12 @@ func (r *Reconciler) looksConverged(t *store.Tenant, cs []runtime.Container, net
 	cv, ok := r.converged[t.ID]
 	r.mu.Unlock()
 	mode := tenantMode(t)
-	if !ok || t.DesiredState == store.DesiredDeleted || cv.mode != mode || cv.generation != t.Generation ||
+	if !ok || t.DesiredState == domain.DesiredDeleted || cv.mode != mode || cv.generation != t.Generation ||
 		t.Image == "" || len(cs) != cv.containers || networks != 1 {
 		return false
 	}
-	want := map[string]string{modeRunning: store.StateRunning, modePaused: store.StatePaused, modePassivated: store.StatePassivated}[mode]
-	if t.State != want && !(mode == modePassivated && t.State == store.StateExpired) {
+	want := map[string]string{modeRunning: domain.StateRunning, modePaused: domain.StatePaused, modePassivated: domain.StatePassivated}[mode]
+	if t.State != want && !(mode == modePassivated && t.State == domain.StateExpired) {
 		return false
 	}
 	gen := strconv.FormatInt(t.Generation, 10)
@@ -129,7 +130,7 @@ func (r *Reconciler) sweepOrphans(ctx context.Context, live map[string]bool, cs 
 		r.log.Info("removed orphan", slog.String("kind", kind), slog.String("name", name), slog.String("tenant", tenant))
 		if tenant != "" {
 			if _, err := r.db.TenantByID(ctx, tenant); err == nil {
-				r.event(ctx, tenant, store.EventObject, "Removed orphaned %s %s", kind, name)
+				r.event(ctx, tenant, domain.EventObject, "Removed orphaned %s %s", kind, name)
 			}
 		}
 	}

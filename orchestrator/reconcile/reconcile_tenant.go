@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -21,7 +22,7 @@ const (
 
 func tenantMode(t *store.Tenant) string {
 	switch {
-	case t.DesiredState == store.DesiredPassivated:
+	case t.DesiredState == domain.DesiredPassivated:
 		return modePassivated
 	case t.Paused:
 		return modePaused
@@ -106,7 +107,7 @@ func (r *Reconciler) reconcileTenant(ctx context.Context, t *store.Tenant) error
 		r.images.release(p.held)
 		r.removeUnusedImages(ctx, p.dropped)
 	}()
-	if t.DesiredState == store.DesiredDeleted {
+	if t.DesiredState == domain.DesiredDeleted {
 		return p.teardown(ctx)
 	}
 	if _, ok := r.routes.Get(t.Slug); !ok {
@@ -145,22 +146,22 @@ func (p *pass) begin(ctx context.Context, creating bool) error {
 	}
 	p.began = true
 	t := p.t
-	if t.State == store.StateFailed && t.Failures > 0 {
+	if t.State == domain.StateFailed && t.Failures > 0 {
 		return nil // retrying after failures: stay failed until it works
 	}
 	var st string
 	switch {
-	case t.DesiredState == store.DesiredDeleted:
-		st = store.StateDeleting
-	case t.DesiredState == store.DesiredPassivated && t.State == store.StateExpired:
+	case t.DesiredState == domain.DesiredDeleted:
+		st = domain.StateDeleting
+	case t.DesiredState == domain.DesiredPassivated && t.State == domain.StateExpired:
 		// An expired trial stays expired while it is stopped (passivator.go).
-	case t.DesiredState == store.DesiredPassivated:
-		st = store.StatePassivating
+	case t.DesiredState == domain.DesiredPassivated:
+		st = domain.StatePassivating
 	case t.Paused:
-	case slices.Contains([]string{store.StatePassivated, store.StatePaused, store.StatePassivating, store.StateActivating}, t.State):
-		st = store.StateActivating
-	case creating || t.State != store.StateRunning:
-		st = store.StateDeploying
+	case slices.Contains([]string{domain.StatePassivated, domain.StatePaused, domain.StatePassivating, domain.StateActivating}, t.State):
+		st = domain.StateActivating
+	case creating || t.State != domain.StateRunning:
+		st = domain.StateDeploying
 	}
 	if st == "" || st == t.State {
 		return nil
@@ -209,15 +210,15 @@ func (p *pass) converge(ctx context.Context, st *stack.TenantStack) error {
 		// However the stop was asked for (the passivator, a button), new
 		// requests wait for the next activation rather than reach
 		// replicas that are stopping.
-		if r, ok := p.r.routes.Get(p.t.Slug); ok && (r.State == store.StateRunning || r.State == store.StatePaused) {
-			p.r.setRoute(p.t, store.StatePassivating, nil, st.Readiness)
+		if r, ok := p.r.routes.Get(p.t.Slug); ok && (r.State == domain.StateRunning || r.State == domain.StatePaused) {
+			p.r.setRoute(p.t, domain.StatePassivating, nil, st.Readiness)
 		}
 		if err := p.stopAll(ctx, st); err != nil {
 			return err
 		}
-		state, msg := store.StatePassivated, ""
-		if p.t.State == store.StateExpired {
-			state, msg = store.StateExpired, p.t.StateMessage
+		state, msg := domain.StatePassivated, ""
+		if p.t.State == domain.StateExpired {
+			state, msg = domain.StateExpired, p.t.StateMessage
 		}
 		p.r.setRoute(p.t, state, nil, st.Readiness)
 		return p.finish(ctx, state, msg, n)
@@ -229,8 +230,8 @@ func (p *pass) converge(ctx context.Context, st *stack.TenantStack) error {
 		if err != nil {
 			return err
 		}
-		p.r.setRoute(p.t, store.StatePaused, backends, st.Readiness)
-		return p.finish(ctx, store.StatePaused, "", n)
+		p.r.setRoute(p.t, domain.StatePaused, backends, st.Readiness)
+		return p.finish(ctx, domain.StatePaused, "", n)
 	}
 	// A pass that changed nothing of a running tenant whose route already
 	// holds these addresses has nothing to probe.
@@ -239,13 +240,13 @@ func (p *pass) converge(ctx context.Context, st *stack.TenantStack) error {
 		return err
 	}
 	rte, ok := p.r.routes.Get(p.t.Slug)
-	if p.began || p.t.State != store.StateRunning || !ok || rte.State != store.StateRunning || !slices.Equal(rte.Backends, backends) {
+	if p.began || p.t.State != domain.StateRunning || !ok || rte.State != domain.StateRunning || !slices.Equal(rte.Backends, backends) {
 		if backends, err = p.backends(ctx, st, true); err != nil {
 			return err
 		}
 	}
-	p.r.setRoute(p.t, store.StateRunning, backends, st.Readiness)
-	return p.finish(ctx, store.StateRunning, "", n)
+	p.r.setRoute(p.t, domain.StateRunning, backends, st.Readiness)
+	return p.finish(ctx, domain.StateRunning, "", n)
 }
 
 // replicaName is "web-1" for a container's labels.
@@ -303,7 +304,7 @@ func (p *pass) removeStale(ctx context.Context, st *stack.TenantStack) error {
 		}
 		delete(p.obs.containers, s.c.Name)
 		p.dropImage(s.c.Image)
-		p.event(ctx, store.EventObject, "Removed container %s (%s)", s.c.Name, s.reason)
+		p.event(ctx, domain.EventObject, "Removed container %s (%s)", s.c.Name, s.reason)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
@@ -302,10 +303,10 @@ func (r *Reconciler) recordFailure(ctx context.Context, id string, cause error) 
 	reason := failureReason(cause)
 	r.log.Warn("reconcile failed", slog.String("tenant", t.Slug), slog.Int("failures", n), slog.Any("err", cause))
 	_ = r.db.SetTenantFailures(ctx, id, n)
-	_ = r.db.AddEvent(ctx, id, store.EventError, fmt.Sprintf("Attempt %d failed: %s", n, reason))
-	if (n >= r.opts.MaxFailures || permanent(cause)) && t.DesiredState != store.DesiredDeleted {
-		_ = r.db.SetTenantState(ctx, id, store.StateFailed, reason)
-		r.setRoute(t, store.StateFailed, nil, "")
+	_ = r.db.AddEvent(ctx, id, domain.EventError, fmt.Sprintf("Attempt %d failed: %s", n, reason))
+	if (n >= r.opts.MaxFailures || permanent(cause)) && t.DesiredState != domain.DesiredDeleted {
+		_ = r.db.SetTenantState(ctx, id, domain.StateFailed, reason)
+		r.setRoute(t, domain.StateFailed, nil, "")
 	}
 	delay := backoff(n)
 	r.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/internal/fakeruntime"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
@@ -131,7 +132,7 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 		[]string{"create af-inst1-acme-store-1", "create af-inst1-acme-web-1", "create af-inst1-acme-web-2"},
 		[]string{"start af-inst1-acme-store-1"}, // web depends on store being healthy
 		[]string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"})
-	if got.State != store.StateRunning || got.Image == "" || got.Subnet != "10.250.0.0/28" {
+	if got.State != domain.StateRunning || got.Image == "" || got.Subnet != "10.250.0.0/28" {
 		t.Fatalf("tenant after deploy: state %s image %q subnet %q", got.State, got.Image, got.Subnet)
 	}
 	evs := e.events(t, tn.ID)
@@ -141,7 +142,7 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 		}
 	}
 	rte, ok := e.routes.Get("acme")
-	if !ok || rte.State != store.StateRunning || len(rte.Backends) != 2 || rte.Readiness != "/healthz" || rte.TenantID != tn.ID {
+	if !ok || rte.State != domain.StateRunning || len(rte.Backends) != 2 || rte.Readiness != "/healthz" || rte.TenantID != tn.ID {
 		t.Fatalf("route %+v", rte)
 	}
 	b, _ := e.db.LastBuild(context.Background(), tn.ID)
@@ -236,7 +237,7 @@ func TestReconcileWaitsForAddressOfStartedContainer(t *testing.T) {
 	if _, err := e.pass(t, tn.ID); err != nil {
 		t.Fatalf("pass failed while the address was coming: %v", err)
 	}
-	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Failures != 0 {
+	if got := e.tenant(t, tn.ID); got.State != domain.StateRunning || got.Failures != 0 {
 		t.Errorf("state %s, failures %d", got.State, got.Failures)
 	}
 	if r, _ := e.routes.Get("acme"); len(r.Backends) != 1 || r.Backends[0] == "" {
@@ -266,7 +267,7 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 		t.Errorf("image %s of no tenant kept after the upgrade", oldImage)
 	}
 	got := e.tenant(t, tn.ID)
-	if got.Image == oldImage || got.Generation != 2 || got.State != store.StateRunning {
+	if got.Image == oldImage || got.Generation != 2 || got.State != domain.StateRunning {
 		t.Fatalf("after upgrade: %+v", got)
 	}
 	c, _ := e.rt.Container("af-inst1-acme-store-1")
@@ -347,13 +348,13 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	wantCalls(t, e.rt.TakeCalls(), "stop af-inst1-acme-web-2", "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
 	// Out of service before the first stop, so no request reaches a
 	// stopping replica.
-	if !slices.Equal(routeStates, []string{store.StatePassivating, store.StatePassivated}) {
+	if !slices.Equal(routeStates, []string{domain.StatePassivating, domain.StatePassivated}) {
 		t.Errorf("route states while passivating: %v", routeStates)
 	}
-	if got := e.tenant(t, tn.ID); got.State != store.StatePassivated {
+	if got := e.tenant(t, tn.ID); got.State != domain.StatePassivated {
 		t.Fatalf("state %s", got.State)
 	}
-	if r, _ := e.routes.Get("acme"); r.State != store.StatePassivated || len(r.Backends) != 0 {
+	if r, _ := e.routes.Get("acme"); r.State != domain.StatePassivated || len(r.Backends) != 0 {
 		t.Fatalf("route %+v", r)
 	}
 
@@ -361,7 +362,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCallGroups(t, e.rt.TakeCalls(), []string{"start af-inst1-acme-store-1"}, []string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"})
-	if r, _ := e.routes.Get("acme"); r.State != store.StateRunning || len(r.Backends) != 2 {
+	if r, _ := e.routes.Get("acme"); r.State != domain.StateRunning || len(r.Backends) != 2 {
 		t.Fatalf("route %+v", r)
 	}
 	evs := e.events(t, tn.ID)
@@ -375,14 +376,14 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCalls(t, e.rt.TakeCalls(), "pause af-inst1-acme-web-2", "pause af-inst1-acme-web-1", "pause af-inst1-acme-store-1")
-	if r, _ := e.routes.Get("acme"); r.State != store.StatePaused || len(r.Backends) != 2 {
+	if r, _ := e.routes.Get("acme"); r.State != domain.StatePaused || len(r.Backends) != 2 {
 		t.Fatalf("paused route %+v", r)
 	}
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantCallGroups(t, e.rt.TakeCalls(), []string{"unpause af-inst1-acme-store-1"}, []string{"unpause af-inst1-acme-web-1", "unpause af-inst1-acme-web-2"})
-	if got := e.tenant(t, tn.ID); got.State != store.StateRunning || got.Paused {
+	if got := e.tenant(t, tn.ID); got.State != domain.StateRunning || got.Paused {
 		t.Fatalf("after activate: %s paused=%v", got.State, got.Paused)
 	}
 }
@@ -393,7 +394,7 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	other := seedTenant(t, e.db, "other", 1)
 	e.pass(t, tn.ID)
 	e.pass(t, other.ID)
-	if err := e.db.SetDesiredState(context.Background(), tn.ID, store.DesiredDeleted); err != nil {
+	if err := e.db.SetDesiredState(context.Background(), tn.ID, domain.DesiredDeleted); err != nil {
 		t.Fatal(err)
 	}
 	calls, err := e.pass(t, tn.ID)
@@ -409,7 +410,7 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	if _, ok := e.routes.Get("acme"); ok {
 		t.Error("route of a deleted tenant")
 	}
-	if got := e.tenant(t, tn.ID); got.State != store.StateDeleted {
+	if got := e.tenant(t, tn.ID); got.State != domain.StateDeleted {
 		t.Errorf("state %s", got.State)
 	}
 	// The subnet is free again.
@@ -458,7 +459,7 @@ func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
 	if !exists() {
 		t.Fatal("image removed while another tenant uses it")
 	}
-	if err := e.db.SetDesiredState(ctx, b.ID, store.DesiredDeleted); err != nil {
+	if err := e.db.SetDesiredState(ctx, b.ID, domain.DesiredDeleted); err != nil {
 		t.Fatal(err)
 	}
 	calls, err := e.pass(t, b.ID)
@@ -487,7 +488,7 @@ func TestReconcileFailuresRetryThenFail(t *testing.T) {
 		if got.Failures != i {
 			t.Fatalf("failures %d, want %d", got.Failures, i)
 		}
-		if wantFailed := i >= 3; (got.State == store.StateFailed) != wantFailed {
+		if wantFailed := i >= 3; (got.State == domain.StateFailed) != wantFailed {
 			t.Fatalf("after %d failures state %s", i, got.State)
 		}
 	}
@@ -499,7 +500,7 @@ func TestReconcileFailuresRetryThenFail(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = e.tenant(t, tn.ID)
-	if got.State != store.StateRunning || got.Failures != 0 || got.StateMessage != "" {
+	if got.State != domain.StateRunning || got.Failures != 0 || got.StateMessage != "" {
 		t.Fatalf("after recovery %+v", got)
 	}
 	if !hasEvent(e.events(t, tn.ID), "failed → running") {
@@ -515,7 +516,7 @@ func TestReconcileBuildErrorFailsAtOnce(t *testing.T) {
 		t.Fatal("pass succeeded")
 	}
 	got := e.tenant(t, tn.ID)
-	if got.State != store.StateFailed || got.StateMessage != "The image build failed: COPY failed: no such file" {
+	if got.State != domain.StateFailed || got.StateMessage != "The image build failed: COPY failed: no such file" {
 		t.Fatalf("state %s %q", got.State, got.StateMessage)
 	}
 	b, _ := e.db.LastBuild(context.Background(), tn.ID)

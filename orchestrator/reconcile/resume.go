@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"sync"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
-	"appfactory/store"
 )
 
 // Resume wakes a paused tenant by the shortest path, for the router's
@@ -36,7 +36,7 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	rte, ok := r.routes.Get(t.Slug)
-	if t.DesiredState != store.DesiredRunning || !t.Paused || !ok || rte.State != store.StatePaused || len(rte.Backends) == 0 {
+	if t.DesiredState != domain.DesiredRunning || !t.Paused || !ok || rte.State != domain.StatePaused || len(rte.Backends) == 0 {
 		return false, nil
 	}
 	r.mu.Lock()
@@ -74,8 +74,8 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 	cv.mode = modeRunning
 	r.converged[id] = cv
 	r.mu.Unlock()
-	r.setRoute(t, store.StateRunning, rte.Backends, rte.Readiness)
-	if err := r.db.SetTenantState(ctx, id, store.StateRunning, ""); err != nil {
+	r.setRoute(t, domain.StateRunning, rte.Backends, rte.Readiness)
+	if err := r.db.SetTenantState(ctx, id, domain.StateRunning, ""); err != nil {
 		return true, err
 	}
 	return true, nil

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/stack"
-	"appfactory/store"
 )
 
 // runReconciler starts Run with a resync too slow to matter and returns
@@ -69,7 +69,7 @@ func TestWakeAllPassesEveryTenantFromRun(t *testing.T) {
 	stop := e.runReconciler(t)
 	e.waitCalls(t, "start af-inst1-acme-web-1", "start af-inst1-beta-web-1")
 	for _, tn := range []string{a.ID, b.ID} {
-		waitState(t, e, tn, store.StateRunning)
+		waitState(t, e, tn, domain.StateRunning)
 	}
 
 	e.rt.Kill("af-inst1-acme-web-1", 137)

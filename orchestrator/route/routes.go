@@ -8,20 +8,6 @@ import (
 	"sync"
 )
 
-// Route states: a route's State is the tenant's actual state, and the router
-// tells these apart.
-const (
-	StateRunning   = "running"
-	StatePaused    = "paused"
-	StateExpired   = "expired"
-	StatePending   = "pending"
-	StateBuilding  = "building"
-	StateDeploying = "deploying"
-	// StatePassivating is a route the passivator has taken out of service
-	// while it stops the tenant.
-	StatePassivating = "passivating"
-)
-
 // Route is what the router needs to serve one tenant host, kept in memory
 // so that no request queries the database.
 type Route struct {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 )
 
@@ -66,7 +67,7 @@ func (rt *Router) activate(rte route.Route) *flight {
 		if f.err == nil {
 			// The request read the table before this activation ended:
 			// it is served by what the activation routed.
-			if cur, ok := rt.routes.Get(rte.Slug); ok && cur.State == route.StateRunning && len(cur.Backends) > 0 &&
+			if cur, ok := rt.routes.Get(rte.Slug); ok && cur.State == domain.StateRunning && len(cur.Backends) > 0 &&
 				(cur.State != rte.State || !sameBackends(cur, rte)) {
 				return f
 			}
@@ -93,7 +94,7 @@ func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
 	// but Run does (the count taken here is within the flight's own).
 	res := make(chan error, 1)
 	start := rt.act.Activate
-	if rs, ok := rt.act.(resumer); ok && rte.State == route.StatePaused {
+	if rs, ok := rt.act.(resumer); ok && rte.State == domain.StatePaused {
 		start = rs.Resume
 	}
 	rt.wg.Add(1)
@@ -108,7 +109,7 @@ func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
 		err = fmt.Errorf("activate %s: %w", rte.Slug, ctx.Err())
 	}
 	if err == nil {
-		if r, ok := rt.routes.Get(rte.Slug); !ok || r.State != route.StateRunning || len(r.Backends) == 0 {
+		if r, ok := rt.routes.Get(rte.Slug); !ok || r.State != domain.StateRunning || len(r.Backends) == 0 {
 			err = fmt.Errorf("activate %s: no ready backend after activation", rte.Slug)
 		}
 	}
@@ -149,7 +150,7 @@ func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rte 
 	wait := rt.cfg.ActivationTimeout
 	nav := isNavigation(r)
 	if nav {
-		if rte.State != route.StatePaused {
+		if rte.State != domain.StatePaused {
 			rt.starting(w, r, rte)
 			return
 		}
@@ -180,7 +181,7 @@ func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rte 
 		rt.notFound(w, r)
 		return
 	}
-	if next.State != route.StateRunning || len(next.Backends) == 0 {
+	if next.State != domain.StateRunning || len(next.Backends) == 0 {
 		rt.activationFailed(w, r, next)
 		return
 	}
@@ -224,16 +225,16 @@ func (rt *Router) status(w http.ResponseWriter, r *http.Request, rte route.Route
 func (rt *Router) statusOf(rte route.Route) Status {
 	title := titleOf(rte)
 	switch rte.State {
-	case route.StateRunning:
+	case domain.StateRunning:
 		// A route that says running while an activation is under way has
 		// backends that stopped answering (killed behind our back): the
 		// page waits for the activation, or it would reload onto them.
 		if f := rt.flights.get(rte.TenantID); len(rte.Backends) > 0 && (f == nil || f.finished()) {
 			return Status{Ready: true, State: rte.State, Message: title + " is ready."}
 		}
-	case route.StateExpired:
+	case domain.StateExpired:
 		return Status{Failed: true, State: rte.State, Message: "The trial period of " + title + " is over."}
-	case route.StatePending, route.StateBuilding, route.StateDeploying:
+	case domain.StatePending, domain.StateBuilding, domain.StateDeploying:
 		return Status{State: rte.State, Message: title + " is being deployed…"}
 	}
 	f := rt.activate(rte)
@@ -241,7 +242,7 @@ func (rt *Router) statusOf(rte route.Route) Status {
 		if f.err != nil {
 			return Status{Failed: true, State: "failed", Message: title + " could not be started. Try again in a moment."}
 		}
-		return Status{Ready: true, State: route.StateRunning, Message: title + " is ready."}
+		return Status{Ready: true, State: domain.StateRunning, Message: title + " is ready."}
 	}
 	secs := int(time.Since(f.started).Seconds())
 	msg := "Starting " + title + "…"

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 )
 
 func TestActivationSingleFlightUnderConcurrentRequests(t *testing.T) {
-	for _, state := range []string{"passivated", route.StatePaused, "failed"} {
+	for _, state := range []string{"passivated", domain.StatePaused, "failed"} {
 		t.Run(state, func(t *testing.T) {
 			f := newRouterFixture(t, RouterConfig{})
 			f.act.delay = 150 * time.Millisecond
@@ -146,7 +147,7 @@ func TestBrowserOnPausedTenantIsHeldNotShownAPage(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	f.act.delay = 20 * time.Millisecond
 	f.act.backends = []string{addr(newBackend(t, "acme"))}
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StatePaused})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StatePaused})
 	resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"Accept": "text/html"}, nil)
 	body := readAll(t, resp)
 	if resp.StatusCode != 200 || !strings.Contains(body, `"name":"acme"`) {
@@ -225,7 +226,7 @@ func TestDialErrorOnRunningRouteActivates(t *testing.T) {
 	// host) but the containers are stopped: the first request starts them.
 	f := newRouterFixture(t, RouterConfig{})
 	f.act.backends = []string{addr(newBackend(t, "acme"))}
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{deadAddr(t)}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{deadAddr(t)}})
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
@@ -241,7 +242,7 @@ func TestDialErrorOnRunningRouteActivates(t *testing.T) {
 		t.Errorf("activations: %d, want 1", calls)
 	}
 	// A browser in the same situation gets the starting page.
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{deadAddr(t)}, Generation: 9})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{deadAddr(t)}, Generation: 9})
 	f.act.delay = 200 * time.Millisecond
 	resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"Accept": "text/html"}, nil)
 	page := readAll(t, resp)
@@ -278,7 +279,7 @@ func TestBackendsStoppedAndStartedOnTheSameAddress(t *testing.T) {
 	}
 
 	f := newRouterFixture(t, RouterConfig{ReprobeInterval: time.Hour})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{address}, Generation: 1})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{address}, Generation: 1})
 	if code, _ := f.getEcho(t, "acme.example.test", nil); code != 200 {
 		t.Fatalf("running tenant: %d", code)
 	}
@@ -339,7 +340,7 @@ func TestBackendsStoppedAndStartedOnTheSameAddress(t *testing.T) {
 
 func TestExpiredTenantIsNotStarted(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateExpired})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateExpired})
 	for _, accept := range []string{"text/html", "application/json"} {
 		resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"Accept": accept}, nil)
 		body := readAll(t, resp)
@@ -359,7 +360,7 @@ func TestActivationOfRouteBeingPassivated(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	f.act.delay = 30 * time.Millisecond
 	f.act.backends = []string{addr(newBackend(t, "fresh"))}
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StatePassivating})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StatePassivating})
 	code, e := f.getEcho(t, "acme.example.test", map[string]string{"Accept": "application/json"})
 	if code != http.StatusOK || e.Name != "fresh" {
 		t.Fatalf("request during passivation: %d from %q", code, e.Name)

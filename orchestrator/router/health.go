@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/ready"
-	"appfactory/orchestrator/route"
 )
 
 // healthProbes bounds the readiness probes the checker has in flight at once.
@@ -62,7 +62,7 @@ func (rt *Router) healthRound(ctx context.Context, hc *http.Client) {
 	for _, rte := range rt.routes.All() {
 		// Passivated, paused and starting routes have no replica to
 		// probe, or one that is being stopped.
-		if rte.State != route.StateRunning || len(rte.Backends) == 0 {
+		if rte.State != domain.StateRunning || len(rte.Backends) == 0 {
 			continue
 		}
 		p := rt.proxy.pools.get(rte)

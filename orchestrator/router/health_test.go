@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 )
 
@@ -89,7 +90,7 @@ func TestRouterHealthTakesOutReplicaFailingReadiness(t *testing.T) {
 			f := newRouterFixture(t, fastHealth())
 			var sickA, sickB atomic.Int32
 			a, b := newReadinessBackend(t, "a", &sickA), newReadinessBackend(t, "b", &sickB)
-			f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
+			f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
 			if seen := f.spread(t, 10); seen["a"] != 5 || seen["b"] != 5 {
 				t.Fatalf("healthy replicas: round robin gave %v", seen)
 			}
@@ -136,7 +137,7 @@ func TestRouterHealthKeepsReplicasWhenAllFail(t *testing.T) {
 			for _, name := range []string{"a", "b"}[:tc.replicas] {
 				backends = append(backends, addr(newCountedReadinessBackend(t, name, &sick, &probes)))
 			}
-			f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: backends, Readiness: "/healthz"})
+			f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: backends, Readiness: "/healthz"})
 			// Many rounds, each failing (HealthFailures is 2): nothing is
 			// taken out.
 			waitFor(t, 10*time.Second, "five failing rounds", func() bool { return probes.Load() >= int64(5*tc.replicas) })
@@ -160,20 +161,20 @@ func TestRouterHealthSkipsRoutesNotRunning(t *testing.T) {
 		probes.Add(1)
 	}))
 	t.Cleanup(srv.Close)
-	for _, state := range []string{route.StatePaused, "passivated", route.StatePassivating} {
+	for _, state := range []string{domain.StatePaused, "passivated", domain.StatePassivating} {
 		f.routes.Set(route.Route{TenantID: "t-" + state, Slug: state, State: state, Backends: []string{addr(srv)}, Readiness: "/healthz"})
 	}
 	// A running route on a backend of its own shows that rounds of checks
 	// went by: then the others have had every chance to be probed.
 	var witness atomic.Int64
 	var healthy atomic.Int32
-	f.routes.Set(route.Route{TenantID: "t-witness", Slug: "witness", State: route.StateRunning,
+	f.routes.Set(route.Route{TenantID: "t-witness", Slug: "witness", State: domain.StateRunning,
 		Backends: []string{addr(newCountedReadinessBackend(t, "witness", &healthy, &witness))}, Readiness: "/healthz"})
 	waitFor(t, 10*time.Second, "three rounds of checks", func() bool { return witness.Load() >= 3 })
 	if n := probes.Load(); n != 0 {
 		t.Errorf("routes not running were probed %d times", n)
 	}
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
 	waitFor(t, 2*time.Second, "a running route probed", func() bool { return probes.Load() > 0 })
 }
 
@@ -184,7 +185,7 @@ func TestRouterHealthStopsWhenRunEnds(t *testing.T) {
 		probes.Add(1)
 	}))
 	t.Cleanup(srv.Close)
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(srv)}, Readiness: "/healthz"})
 	waitFor(t, 2*time.Second, "a running route probed", func() bool { return probes.Load() > 0 })
 	f.stop()
 	before := probes.Load()

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 )
 
@@ -149,7 +150,7 @@ func (p *proxy) errorHandler(gw http.ResponseWriter, r *http.Request, err error)
 		switch {
 		case !ok:
 			p.rt.notFound(w, r)
-		case cur.State == route.StateRunning && len(cur.Backends) > 0 && !sameBackends(st.route, cur):
+		case cur.State == domain.StateRunning && len(cur.Backends) > 0 && !sameBackends(st.route, cur):
 			// The table changed while this request was on its way (an
 			// activation ended): the new backends are fresh.
 			p.serve(w, r, cur, false)

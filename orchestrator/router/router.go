@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 )
 
@@ -203,12 +204,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rte = again
 	}
 	switch {
-	case rte.State == route.StateRunning && len(rte.Backends) > 0:
+	case rte.State == domain.StateRunning && len(rte.Backends) > 0:
 		rt.proxy.serve(w, r, rte, true)
-	case rte.State == route.StateExpired:
+	case rte.State == domain.StateExpired:
 		rt.cfg.Pages.Error(w, r, http.StatusGone, "This trial has ended",
 			"The trial period of this app is over. Ask your contact to extend it.")
-	case rte.State == route.StatePending || rte.State == route.StateBuilding || rte.State == route.StateDeploying:
+	case rte.State == domain.StatePending || rte.State == domain.StateBuilding || rte.State == domain.StateDeploying:
 		rt.deploying(w, r, rte)
 	default:
 		rt.activateThenServe(w, r, rte)

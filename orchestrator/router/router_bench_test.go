@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/web"
 )
@@ -21,7 +22,7 @@ func BenchmarkRouterProxy(b *testing.B) {
 	}))
 	defer backend.Close()
 	routes := route.NewRoutes()
-	routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{backend.Listener.Addr().String()}})
+	routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{backend.Listener.Addr().String()}})
 	rt := NewRouter(RouterConfig{Slug: func(h string) (string, bool) { return web.TenantSlug(h, "localhost") }},
 		routes, &fakeActivator{routes: routes}, route.NewActivity(nil, nil))
 	runRouter(b, rt)

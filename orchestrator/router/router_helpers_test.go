@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/web"
 )
@@ -110,7 +111,7 @@ func (f *fakeActivator) Activate(ctx context.Context, tenantID string) error {
 	}
 	for _, r := range f.routes.All() {
 		if r.TenantID == tenantID {
-			r.State = route.StateRunning
+			r.State = domain.StateRunning
 			r.Backends = f.backends
 			r.Generation++
 			f.routes.Set(r)

@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 )
 
 func TestRouterUnknownHosts(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
 	for _, host := range []string{"nobody.example.test", "a.acme.example.test", "acme.other.test", "-x.example.test", "acme.example.test.evil"} {
 		t.Run(host, func(t *testing.T) {
 			for _, accept := range []string{"application/json", "text/html"} {
@@ -35,7 +36,7 @@ func TestRouterUnknownHosts(t *testing.T) {
 func TestRouterRoutesToTheRightTenant(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	for i, slug := range []string{"acme", "globex", "initech"} {
-		f.routes.Set(route.Route{TenantID: fmt.Sprintf("t%d", i), Slug: slug, State: route.StateRunning, Backends: []string{addr(newBackend(t, slug))}})
+		f.routes.Set(route.Route{TenantID: fmt.Sprintf("t%d", i), Slug: slug, State: domain.StateRunning, Backends: []string{addr(newBackend(t, slug))}})
 	}
 	tests := []struct{ host, want string }{
 		{"acme.example.test", "acme"},
@@ -60,7 +61,7 @@ func TestRouterRoutesToTheRightTenant(t *testing.T) {
 
 func TestRouterReplacesForwardingHeadersAndStripsPortalCookies(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{StripCookies: []string{"af_session", "af_flash"}})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
 	tests := []struct {
 		name       string
 		cookie     string
@@ -145,7 +146,7 @@ func newHTTPServer(t *testing.T, h http.Handler) string {
 
 func TestRouterWebSocketUpgrade(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{upgradeBackend(t)}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{upgradeBackend(t)}})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +187,7 @@ func TestRouterStreamsWithoutBuffering(t *testing.T) {
 		<-release
 		fmt.Fprint(w, "data: last\n\n")
 	}))
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{backend}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{backend}})
 	resp := f.do(t, http.MethodGet, "acme.example.test", "/events", nil, nil)
 	defer resp.Body.Close()
 	br := bufio.NewReader(resp.Body)
@@ -207,7 +208,7 @@ func TestRouterStreamsWithoutBuffering(t *testing.T) {
 func TestRouterBalancesAndTakesOutFailedReplica(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{ReprobeInterval: 20 * time.Millisecond})
 	a, b := newBackend(t, "a"), newBackend(t, "b")
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
 	seen := map[string]int{}
 	for range 10 {
 		code, e := f.getEcho(t, "acme.example.test", nil)
@@ -222,7 +223,7 @@ func TestRouterBalancesAndTakesOutFailedReplica(t *testing.T) {
 
 	// A replica that stops answering is skipped, with no error for clients.
 	dead := deadAddr(t)
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{dead, addr(b)}, Readiness: "/healthz", Generation: 2})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{dead, addr(b)}, Readiness: "/healthz", Generation: 2})
 	for range 6 {
 		code, e := f.getEcho(t, "acme.example.test", nil)
 		if code != 200 || e.Name != "b" {
@@ -249,7 +250,7 @@ func TestRouterBalancesAndTakesOutFailedReplica(t *testing.T) {
 
 func TestRouterRouteDeletionGives404(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
 	if code, _ := f.getEcho(t, "acme.example.test", nil); code != 200 {
 		t.Fatalf("before delete: %d", code)
 	}
@@ -261,7 +262,7 @@ func TestRouterRouteDeletionGives404(t *testing.T) {
 
 func TestRouterPassesRequestBodies(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: route.StateRunning, Backends: []string{deadAddr(t), addr(newBackend(t, "acme"))}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{deadAddr(t), addr(newBackend(t, "acme"))}})
 	for range 4 {
 		resp := f.do(t, http.MethodPost, "acme.example.test", "/upload", nil, strings.NewReader(strings.Repeat("x", 100000)))
 		body := readAll(t, resp)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
@@ -122,7 +123,7 @@ func (p *Passivator) routeChanged(r route.Route, present bool) {
 	switch {
 	case !present:
 		p.activity.Forget(r.TenantID)
-	case r.State == route.StateRunning && prev != route.StateRunning:
+	case r.State == domain.StateRunning && prev != domain.StateRunning:
 		p.activity.Touch(r.TenantID)
 	}
 }
@@ -189,18 +190,18 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 	for _, c := range cands {
 		if exp := c.ExpiresAt(); !exp.IsZero() && now.After(exp) {
 			switch {
-			case c.State != route.StateExpired && !p.wasExpired(c.ID):
+			case c.State != domain.StateExpired && !p.wasExpired(c.ID):
 				p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.expire(ctx, c, exp) })
 			case now.After(exp.Add(p.cfg.ExpiredGrace)):
 				p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.remove(ctx, c) })
 			}
 			continue
 		}
-		if c.DesiredState != route.StateRunning {
+		if c.DesiredState != domain.StateRunning {
 			continue
 		}
 		rte, ok := p.routes.Get(c.Slug)
-		if !ok || (rte.State != route.StateRunning && rte.State != route.StatePaused) {
+		if !ok || (rte.State != domain.StateRunning && rte.State != domain.StatePaused) {
 			continue
 		}
 		idle, pause := p.limits(c.Environment, settings)
@@ -208,7 +209,7 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 		switch {
 		case idle > 0 && d >= idle:
 			p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.passivate(ctx, c, idle) })
-		case pause > 0 && d >= pause && rte.State == route.StateRunning:
+		case pause > 0 && d >= pause && rte.State == domain.StateRunning:
 			p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.pause(ctx, c, pause) })
 		}
 	}
@@ -281,11 +282,11 @@ func (p *Passivator) passivate(ctx context.Context, c store.SleepCandidate, idle
 func (p *Passivator) takeOutOfService(slug string) (route.Route, bool) {
 	var before route.Route
 	changed := p.routes.Update(slug, func(r route.Route) (route.Route, bool) {
-		if r.State != route.StateRunning && r.State != route.StatePaused {
+		if r.State != domain.StateRunning && r.State != domain.StatePaused {
 			return r, false
 		}
 		before = r
-		r.State = route.StatePassivating
+		r.State = domain.StatePassivating
 		r.Backends = nil
 		return r, true
 	})
@@ -296,7 +297,7 @@ func (p *Passivator) takeOutOfService(slug string) (route.Route, bool) {
 // else has published a route for the tenant since.
 func (p *Passivator) putBackInService(before route.Route) {
 	p.routes.Update(before.Slug, func(r route.Route) (route.Route, bool) {
-		if r.State != route.StatePassivating || r.Generation != before.Generation || r.TenantID != before.TenantID {
+		if r.State != domain.StatePassivating || r.Generation != before.Generation || r.TenantID != before.TenantID {
 			return r, false
 		}
 		return before, true
@@ -319,18 +320,18 @@ func (p *Passivator) expire(ctx context.Context, c store.SleepCandidate, at time
 	// route answers 410 at once, not the starting page).
 	msg := fmt.Sprintf("The trial expired on %s; it is removed after %s unless extended.",
 		at.UTC().Format("2006-01-02 15:04 UTC"), humanDuration(p.cfg.ExpiredGrace))
-	if err := p.store.SetTenantState(ctx, c.ID, route.StateExpired, msg); err != nil {
+	if err := p.store.SetTenantState(ctx, c.ID, domain.StateExpired, msg); err != nil {
 		return fmt.Errorf("mark %s expired: %w", c.Slug, err)
 	}
 	p.mu.Lock()
 	p.expired[c.ID] = true
 	p.mu.Unlock()
-	p.setRouteState(c.Slug, route.StateExpired)
+	p.setRouteState(c.Slug, domain.StateExpired)
 	if err := p.sleeper.Passivate(ctx, c.ID, "trial expired"); err != nil {
 		return fmt.Errorf("stop expired tenant %s: %w", c.Slug, err)
 	}
 	// Whatever the stop published, the route of an expired trial says so.
-	p.setRouteState(c.Slug, route.StateExpired)
+	p.setRouteState(c.Slug, domain.StateExpired)
 	return nil
 }
 
@@ -367,7 +368,7 @@ func (p *Passivator) Extend(ctx context.Context, tenantID string, days int) (tim
 		return time.Time{}, err
 	}
 	msg := fmt.Sprintf("Trial extended by %d days, to %s.", days, until.UTC().Format("2006-01-02 15:04 UTC"))
-	if state != route.StateExpired {
+	if state != domain.StateExpired {
 		return until, p.store.AddEvent(ctx, tenantID, "expiry", msg)
 	}
 	if err := p.store.SetTenantState(ctx, tenantID, "passivated", msg); err != nil {

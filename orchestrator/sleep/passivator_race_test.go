@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 )
 
@@ -16,7 +17,7 @@ func TestPassivatorTakesRouteOutOfServiceBeforeStopping(t *testing.T) {
 		wantBack  bool
 	}{
 		{name: "stopped", wantState: "passivated"},
-		{name: "stop failed, route back in service", stopErr: errors.New("engine gone"), wantState: route.StateRunning, wantBack: true},
+		{name: "stop failed, route back in service", stopErr: errors.New("engine gone"), wantState: domain.StateRunning, wantBack: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -29,7 +30,7 @@ func TestPassivatorTakesRouteOutOfServiceBeforeStopping(t *testing.T) {
 			}
 			f.advance(4 * time.Second)
 			f.check(t)
-			if during.State != route.StatePassivating || len(during.Backends) != 0 {
+			if during.State != domain.StatePassivating || len(during.Backends) != 0 {
 				t.Fatalf("route while stopping = %+v, want passivating with no backends", during)
 			}
 			got, _ := f.routes.Get("trial1")
@@ -51,7 +52,7 @@ func TestPassivatorLastLookKeepsBusyTenantAwake(t *testing.T) {
 	// The subscriber runs when the route is taken out of service: a request
 	// that began just before (it read the running route) is now in flight.
 	f.routes.Subscribe(func(r route.Route, _ bool) {
-		if r.State == route.StatePassivating && end == nil {
+		if r.State == domain.StatePassivating && end == nil {
 			end = f.activity.Begin("t1")
 		}
 	})
@@ -64,7 +65,7 @@ func TestPassivatorLastLookKeepsBusyTenantAwake(t *testing.T) {
 		t.Errorf("tenant with a request in flight passivated %d times", n)
 	}
 	got, _ := f.routes.Get("trial1")
-	if got.State != route.StateRunning || len(got.Backends) != 1 {
+	if got.State != domain.StateRunning || len(got.Backends) != 1 {
 		t.Errorf("route = %+v, want running again with its backend", got)
 	}
 }

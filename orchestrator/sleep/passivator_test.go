@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/store"
 )
@@ -61,7 +62,7 @@ func (f *fakeSleeper) setState(id, state string) {
 	for _, r := range f.routes.All() {
 		if r.TenantID == id {
 			r.State = state
-			if state != route.StatePaused {
+			if state != domain.StatePaused {
 				r.Backends = nil
 			}
 			f.routes.Set(r)
@@ -82,7 +83,7 @@ func (f *fakeSleeper) Passivate(_ context.Context, id, _ string) error {
 
 func (f *fakeSleeper) Pause(_ context.Context, id string) error {
 	f.record("pause:" + id)
-	f.setState(id, route.StatePaused)
+	f.setState(id, domain.StatePaused)
 	return nil
 }
 
@@ -157,7 +158,7 @@ func newPassivatorFixture(t *testing.T, cfg PassivatorConfig) *passivatorFixture
 func (f *passivatorFixture) addRunning(t *testing.T, id, slug, env string, expires time.Time) {
 	t.Helper()
 	insertTenant(t, f.db, id, slug, env, expires)
-	f.routes.Set(route.Route{TenantID: id, Slug: slug, State: route.StateRunning, Backends: []string{"10.0.0.2:80"}})
+	f.routes.Set(route.Route{TenantID: id, Slug: slug, State: domain.StateRunning, Backends: []string{"10.0.0.2:80"}})
 }
 
 func TestPassivatorSleepTiers(t *testing.T) {
@@ -222,14 +223,14 @@ func TestPassivatorActivityAndWakeUpsResetIdleness(t *testing.T) {
 		t.Errorf("--pause-after 0 still paused: %v", f.sleeper.calls)
 	}
 	// Started again (by any means): a full idle period from then.
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "trial1", State: route.StateRunning, Backends: []string{"10.0.0.3:80"}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "trial1", State: domain.StateRunning, Backends: []string{"10.0.0.3:80"}})
 	f.advance(2 * time.Second)
 	f.check(t)
 	if f.sleeper.count("passivate:t1") != 1 {
 		t.Fatalf("passivated right after being started: %v", f.sleeper.calls)
 	}
 	// A reconcile pass re-setting the running route is not activity.
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "trial1", State: route.StateRunning, Backends: []string{"10.0.0.3:80"}})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "trial1", State: domain.StateRunning, Backends: []string{"10.0.0.3:80"}})
 	f.advance(2 * time.Second)
 	f.check(t)
 	if f.sleeper.count("passivate:t1") != 2 {
@@ -271,7 +272,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	}
 	var state string
 	f.db.R.Get(&state, `SELECT state FROM tenants WHERE id = 't1'`)
-	if state != route.StateExpired {
+	if state != domain.StateExpired {
 		t.Fatalf("state %q, want expired", state)
 	}
 	var events int
@@ -279,7 +280,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	if events != 1 {
 		t.Errorf("expiry events: %d", events)
 	}
-	if r, _ := f.routes.Get("trial1"); r.State != route.StateExpired {
+	if r, _ := f.routes.Get("trial1"); r.State != domain.StateExpired {
 		t.Errorf("route state %q, want expired (answers 410)", r.State)
 	}
 
@@ -302,7 +303,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	f.advance(5 * 24 * time.Hour)
 	f.check(t)
 	f.db.R.Get(&state, `SELECT state FROM tenants WHERE id = 't2'`)
-	if state != route.StateExpired {
+	if state != domain.StateExpired {
 		t.Fatalf("t2 state %q after its expiry, want expired", state)
 	}
 	f.advance(46 * time.Hour)
