@@ -48,9 +48,11 @@ const (
 	EventBuild = "build"
 	// EventError is a failed attempt that will be retried.
 	EventError = "error"
+	// EventExpiry is a trial's expiry: extended, or removed after its grace.
+	EventExpiry = "expiry"
 )
 
 // EventKinds lists every kind of tenant event.
 func EventKinds() []string {
-	return []string{EventState, EventDesired, EventObject, EventBuild, EventError}
+	return []string{EventState, EventDesired, EventObject, EventBuild, EventError, EventExpiry}
 }

@@ -13,7 +13,6 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/domain"
-	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/monitor"
 	"appfactory/store"
 	"appfactory/views"
@@ -53,7 +52,7 @@ func (h *Handlers) tenantTable(c echo.Context) (views.TenantTable, error) {
 		return views.TenantTable{}, err
 	}
 	t := views.TenantTable{Filter: f, Total: total, Environments: opts.Environments, Platforms: opts.Platforms,
-		States: metrics.TenantStates, Now: h.DB.Now(), CSRF: CSRFToken(c)}
+		States: domain.TenantStates(), Now: h.DB.Now(), CSRF: CSRFToken(c)}
 	for _, r := range rows {
 		t.Rows = append(t.Rows, views.TenantTableRow{
 			ID: r.ID, Slug: r.Slug, AppName: r.AppName, OwnerEmail: r.OwnerEmail, Platform: r.Platform, Version: r.Version,
@@ -82,7 +81,7 @@ func (h *Handlers) adminDashboardPage(c echo.Context, table views.TenantTable) (
 		return nil, err
 	}
 	d.Live, d.ActiveNow = sum.Live, sum.ActiveNow
-	for _, s := range metrics.TenantStates {
+	for _, s := range domain.TenantStates() {
 		if n := sum.Counts[s]; n > 0 || s == domain.StateRunning || s == domain.StatePassivated {
 			d.Counts = append(d.Counts, views.StateCount{State: s, N: n})
 		}
@@ -160,7 +159,7 @@ func (h *Handlers) adminSummary(ctx context.Context) (AdminSummary, error) {
 		return AdminSummary{}, err
 	}
 	s := AdminSummary{Counts: counts}
-	for _, st := range metrics.TenantStates {
+	for _, st := range domain.TenantStates() {
 		if _, ok := s.Counts[st]; !ok {
 			s.Counts[st] = 0
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"appfactory/domain"
 )
 
 // TenantStat is one resource sample of a tenant: the sum over its running
@@ -78,9 +80,9 @@ func (db *DB) SampleHost(ctx context.Context, at time.Time) (HostSample, error) 
 	if err != nil {
 		return HostSample{}, err
 	}
-	s := HostSample{AtS: Time(at), Running: counts["running"] + counts["paused"], Passivated: counts["passivated"]}
+	s := HostSample{AtS: Time(at), Running: counts[domain.StateRunning] + counts[domain.StatePaused], Passivated: counts[domain.StatePassivated]}
 	for state, n := range counts {
-		if state != "deleted" {
+		if state != domain.StateDeleted {
 			s.Total += n
 		}
 	}

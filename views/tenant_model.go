@@ -1,6 +1,10 @@
 package views
 
-import "strconv"
+import (
+	"strconv"
+
+	"appfactory/domain"
+)
 
 // TenantPage is the page of one deployment.
 type TenantPage struct {
@@ -66,13 +70,13 @@ type BuildView struct {
 }
 
 // Deleted reports whether the deployment is gone or going.
-func (t TenantView) Deleted() bool { return t.DesiredState == "deleted" }
+func (t TenantView) Deleted() bool { return t.DesiredState == domain.DesiredDeleted }
 
 // Serving reports whether the deployment answers at its URL (running, or
 // passivated/paused and started again by the first request).
 func (t TenantView) Serving() bool {
 	switch t.State {
-	case "running", "paused", "passivated":
+	case domain.StateRunning, domain.StatePaused, domain.StatePassivated:
 		return !t.Deleted()
 	}
 	return false

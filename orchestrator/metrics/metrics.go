@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"appfactory/domain"
 )
 
 // Metrics are the orchestrator's Prometheus collectors. Every method is
@@ -141,11 +143,6 @@ func (m *Metrics) ContainerEvent(action string) {
 	m.containerEvents.WithLabelValues(action).Inc()
 }
 
-// TenantStates are the actual states the tenants gauge always reports, so
-// that a state without tenants shows as zero rather than disappearing.
-var TenantStates = []string{"pending", "building", "deploying", "running", "paused", "passivating",
-	"passivated", "activating", "failed", "expired", "deleting", "deleted"}
-
 // tenantCollector counts tenants by state at scrape time.
 type tenantCollector struct {
 	desc   *prometheus.Desc
@@ -179,8 +176,10 @@ func (c *tenantCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return
 	}
+	// Every state is reported, so that a state without tenants shows as
+	// zero rather than disappearing.
 	seen := map[string]bool{}
-	for _, s := range TenantStates {
+	for _, s := range domain.TenantStates() {
 		seen[s] = true
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), s)
 	}

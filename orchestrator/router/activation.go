@@ -240,7 +240,7 @@ func (rt *Router) statusOf(rte route.Route) Status {
 	f := rt.activate(rte)
 	if f.finished() {
 		if f.err != nil {
-			return Status{Failed: true, State: "failed", Message: title + " could not be started. Try again in a moment."}
+			return Status{Failed: true, State: domain.StateFailed, Message: title + " could not be started. Try again in a moment."}
 		}
 		return Status{Ready: true, State: domain.StateRunning, Message: title + " is ready."}
 	}

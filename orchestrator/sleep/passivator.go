@@ -347,10 +347,10 @@ func (p *Passivator) setRouteState(slug, state string) {
 // remove deletes a trial whose grace period after expiry has passed.
 func (p *Passivator) remove(ctx context.Context, c store.SleepCandidate) error {
 	p.logger.Info("removing expired trial", slog.String("tenant", c.Slug))
-	if err := p.store.AddEvent(ctx, c.ID, "expiry", "Removed "+humanDuration(p.cfg.ExpiredGrace)+" after the trial expired."); err != nil {
+	if err := p.store.AddEvent(ctx, c.ID, domain.EventExpiry, "Removed "+humanDuration(p.cfg.ExpiredGrace)+" after the trial expired."); err != nil {
 		return err
 	}
-	if err := p.store.SetDesiredState(ctx, c.ID, "deleted"); err != nil {
+	if err := p.store.SetDesiredState(ctx, c.ID, domain.DesiredDeleted); err != nil {
 		return fmt.Errorf("remove expired tenant %s: %w", c.Slug, err)
 	}
 	p.sleeper.Wake(c.ID)
@@ -369,9 +369,9 @@ func (p *Passivator) Extend(ctx context.Context, tenantID string, days int) (tim
 	}
 	msg := fmt.Sprintf("Trial extended by %d days, to %s.", days, until.UTC().Format("2006-01-02 15:04 UTC"))
 	if state != domain.StateExpired {
-		return until, p.store.AddEvent(ctx, tenantID, "expiry", msg)
+		return until, p.store.AddEvent(ctx, tenantID, domain.EventExpiry, msg)
 	}
-	if err := p.store.SetTenantState(ctx, tenantID, "passivated", msg); err != nil {
+	if err := p.store.SetTenantState(ctx, tenantID, domain.StatePassivated, msg); err != nil {
 		return until, err
 	}
 	p.mu.Lock()
@@ -379,7 +379,7 @@ func (p *Passivator) Extend(ctx context.Context, tenantID string, days int) (tim
 	p.mu.Unlock()
 	for _, r := range p.routes.All() {
 		if r.TenantID == tenantID {
-			p.setRouteState(r.Slug, "passivated")
+			p.setRouteState(r.Slug, domain.StatePassivated)
 		}
 	}
 	return until, nil
