@@ -144,8 +144,8 @@ func (f *fixture) deploy(ctx context.Context, cat *catalog.Catalog) error {
 	a := &store.App{OwnerID: f.user.ID, Name: "Bench", Status: store.AppReady, Platform: p.ID,
 		Version: p.Versions[0].Version, Environment: "trial", Replicas: 1}
 	a.SetComponents([]string{})
-	a.SetModel(store.AppModel{Title: "Bench Docs " + f.id, Color: "#225588", Doctypes: []store.ModelDoctype{
-		{Name: "Note", Fields: []store.ModelField{{Name: "body", Type: "text"}}},
+	a.SetModel(domain.Model{Title: "Bench Docs " + f.id, Color: "#225588", Doctypes: []domain.Doctype{
+		{Name: "Note", Fields: []domain.Field{{Name: "body", Type: "text"}}},
 	}})
 	if err := f.db.CreateApp(ctx, a); err != nil {
 		return err

@@ -9,28 +9,8 @@ import (
 	"unicode/utf8"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 )
-
-// Model is the application model a user designs: a title, a colour and the
-// document types with their fields.
-type Model struct {
-	Title    string    `json:"title"`
-	Color    string    `json:"color"`
-	Doctypes []Doctype `json:"doctypes"`
-}
-
-// Doctype is a document type of the model.
-type Doctype struct {
-	Name   string  `json:"name"`
-	Fields []Field `json:"fields"`
-}
-
-// Field is a field of a document type; Choices apply to type "choice".
-type Field struct {
-	Name    string   `json:"name"`
-	Type    string   `json:"type"`
-	Choices []string `json:"choices,omitempty"`
-}
 
 // Limits of a model that do not depend on the platform.
 const (
@@ -45,9 +25,9 @@ var (
 	modelNamePattern = regexp.MustCompile(`^\p{L}[\p{L}\p{N} _-]{0,39}$`)
 )
 
-// Validate returns every problem of the model, each naming its field
+// Validate returns every problem of an application model, each naming its field
 // ("model.doctypes[0].fields[1].type").
-func (s ModelSchema) Validate(m Model) []*apperr.Error {
+func (s ModelSchema) Validate(m domain.Model) []*apperr.Error {
 	var errs []*apperr.Error
 	add := func(field, format string, args ...any) {
 		errs = append(errs, unprocessable(field, format, args...))
@@ -81,7 +61,7 @@ func (s ModelSchema) Validate(m Model) []*apperr.Error {
 	return errs
 }
 
-func (s ModelSchema) validateFields(d Doctype, path string) []*apperr.Error {
+func (s ModelSchema) validateFields(d domain.Doctype, path string) []*apperr.Error {
 	var errs []*apperr.Error
 	add := func(field, format string, args ...any) {
 		errs = append(errs, unprocessable(field, format, args...))

@@ -6,18 +6,19 @@ import (
 	"unicode/utf8"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 )
 
 // Assembly is what a user assembles; Validate checks it against the catalog.
 type Assembly struct {
-	Name             string   `json:"name"`
-	Platform         string   `json:"platform"`
-	Version          string   `json:"version"`
-	Components       []string `json:"components"`
-	CustomComponents []string `json:"custom_components"`
-	Environment      string   `json:"environment"`
-	Replicas         int      `json:"replicas"`
-	Model            Model    `json:"model"`
+	Name             string       `json:"name"`
+	Platform         string       `json:"platform"`
+	Version          string       `json:"version"`
+	Components       []string     `json:"components"`
+	CustomComponents []string     `json:"custom_components"`
+	Environment      string       `json:"environment"`
+	Replicas         int          `json:"replicas"`
+	Model            domain.Model `json:"model"`
 }
 
 // Limits of an assembly that do not depend on the platform.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 )
 
 func loadDefault(t *testing.T) *Catalog {
@@ -21,10 +22,10 @@ func goodAssembly() Assembly {
 	return Assembly{
 		Name: "Acme", Platform: "contentapp", Version: "2.0",
 		Components: []string{"comments", "versioning", "workflow"}, Environment: "demo", Replicas: 2,
-		Model: Model{Title: "Acme Docs", Color: "#12abEF", Doctypes: []Doctype{
-			{Name: "Invoice", Fields: []Field{{Name: "total", Type: "number"}, {Name: "Due date", Type: "date"},
+		Model: domain.Model{Title: "Acme Docs", Color: "#12abEF", Doctypes: []domain.Doctype{
+			{Name: "Invoice", Fields: []domain.Field{{Name: "total", Type: "number"}, {Name: "Due date", Type: "date"},
 				{Name: "status", Type: "choice", Choices: []string{"open", "paid"}}}},
-			{Name: "Facture reçue", Fields: []Field{{Name: "payée", Type: "boolean"}}},
+			{Name: "Facture reçue", Fields: []domain.Field{{Name: "payée", Type: "boolean"}}},
 			{Name: "Note"},
 		}},
 	}
@@ -40,7 +41,7 @@ func TestValidate(t *testing.T) {
 		msg    string
 	}{
 		{"good", func(a *Assembly) {}, true, "", ""},
-		{"no model at all", func(a *Assembly) { a.Model = Model{} }, true, "", ""},
+		{"no model at all", func(a *Assembly) { a.Model = domain.Model{} }, true, "", ""},
 		{"empty name", func(a *Assembly) { a.Name = "  " }, true, "name", "Give the application a name"},
 		{"long name", func(a *Assembly) { a.Name = strings.Repeat("é", 61) }, true, "name", "at most 60"},
 		{"60 characters", func(a *Assembly) { a.Name = strings.Repeat("é", 60) }, true, "", ""},
@@ -72,7 +73,7 @@ func TestValidate(t *testing.T) {
 		{"doctype name spaces", func(a *Assembly) { a.Model.Doctypes[1].Name = " Note" }, true, "model.doctypes[1].name", "no spaces"},
 		{"doctype name digits first", func(a *Assembly) { a.Model.Doctypes[1].Name = "1st" }, true, "model.doctypes[1].name", ""},
 		{"duplicate doctype", func(a *Assembly) { a.Model.Doctypes[2].Name = "invoice" }, true, "model.doctypes[2].name", `two document types named "invoice"`},
-		{"too many doctypes", func(a *Assembly) { a.Model.Doctypes = make([]Doctype, 11) }, true, "model.doctypes", "At most 10"},
+		{"too many doctypes", func(a *Assembly) { a.Model.Doctypes = make([]domain.Doctype, 11) }, true, "model.doctypes", "At most 10"},
 		{"empty field name", func(a *Assembly) { a.Model.Doctypes[0].Fields[1].Name = "" }, true, "model.doctypes[0].fields[1].name", "Field 2 of Invoice: give it a name"},
 		{"duplicate field", func(a *Assembly) { a.Model.Doctypes[0].Fields[1].Name = "Total" }, true, "model.doctypes[0].fields[1].name", `Invoice has two fields named "Total"`},
 		{"field name charset", func(a *Assembly) { a.Model.Doctypes[0].Fields[0].Name = "a.b" }, true, "model.doctypes[0].fields[0].name", ""},
@@ -83,7 +84,7 @@ func TestValidate(t *testing.T) {
 		{"option twice", func(a *Assembly) { a.Model.Doctypes[0].Fields[2].Choices = []string{"a", "A"} }, true, "model.doctypes[0].fields[2].choices", "twice"},
 		{"options on text", func(a *Assembly) { a.Model.Doctypes[0].Fields[0].Choices = []string{"a"} }, true, "model.doctypes[0].fields[0].choices", "only choice fields"},
 		{"too many fields", func(a *Assembly) {
-			a.Model.Doctypes[2].Fields = make([]Field, 21)
+			a.Model.Doctypes[2].Fields = make([]domain.Field, 21)
 		}, true, "model.doctypes[2].fields", "at most 20 fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
 )
@@ -21,40 +22,40 @@ const maxJSONBody = 1 << 20
 
 // AppJSON is the API's view of an app.
 type AppJSON struct {
-	ID                string        `json:"id"`
-	OwnerID           string        `json:"owner_id"`
-	Name              string        `json:"name"`
-	Status            string        `json:"status"`
-	Revision          int           `json:"revision"`
-	ParentID          string        `json:"parent_id,omitempty"`
-	Platform          string        `json:"platform"`
-	Version           string        `json:"version"`
-	Components        []string      `json:"components"`
-	CustomComponents  []string      `json:"custom_components"`
-	Environment       string        `json:"environment"`
-	Replicas          int           `json:"replicas"`
-	Model             catalog.Model `json:"model"`
-	DeployRequestedAt *time.Time    `json:"deploy_requested_at,omitempty"`
-	CreatedAt         time.Time     `json:"created_at"`
-	UpdatedAt         time.Time     `json:"updated_at"`
+	ID                string       `json:"id"`
+	OwnerID           string       `json:"owner_id"`
+	Name              string       `json:"name"`
+	Status            string       `json:"status"`
+	Revision          int          `json:"revision"`
+	ParentID          string       `json:"parent_id,omitempty"`
+	Platform          string       `json:"platform"`
+	Version           string       `json:"version"`
+	Components        []string     `json:"components"`
+	CustomComponents  []string     `json:"custom_components"`
+	Environment       string       `json:"environment"`
+	Replicas          int          `json:"replicas"`
+	Model             domain.Model `json:"model"`
+	DeployRequestedAt *time.Time   `json:"deploy_requested_at,omitempty"`
+	CreatedAt         time.Time    `json:"created_at"`
+	UpdatedAt         time.Time    `json:"updated_at"`
 }
 
 // appRequest is the body of POST and PUT /api/v1/apps; replicas defaults to 1.
 type appRequest struct {
-	Name             string        `json:"name"`
-	Platform         string        `json:"platform"`
-	Version          string        `json:"version"`
-	Components       []string      `json:"components"`
-	CustomComponents []string      `json:"custom_components"`
-	Environment      string        `json:"environment"`
-	Replicas         *int          `json:"replicas"`
-	Model            catalog.Model `json:"model"`
+	Name             string       `json:"name"`
+	Platform         string       `json:"platform"`
+	Version          string       `json:"version"`
+	Components       []string     `json:"components"`
+	CustomComponents []string     `json:"custom_components"`
+	Environment      string       `json:"environment"`
+	Replicas         *int         `json:"replicas"`
+	Model            domain.Model `json:"model"`
 }
 
 func appJSON(a *store.App) AppJSON {
 	j := AppJSON{ID: a.ID, OwnerID: a.OwnerID, Name: a.Name, Status: a.Status, Revision: a.Revision, ParentID: a.ParentID.String,
 		Platform: a.Platform, Version: a.Version, Components: a.Components(), CustomComponents: a.CustomComponents(),
-		Environment: a.Environment, Replicas: a.Replicas, Model: catalogModel(a.Model()),
+		Environment: a.Environment, Replicas: a.Replicas, Model: a.Model().WithLists(),
 		CreatedAt: a.CreatedAt(), UpdatedAt: a.UpdatedAt()}
 	if t := a.DeployRequestedAt(); !t.IsZero() {
 		j.DeployRequestedAt = &t

@@ -7,6 +7,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
 )
@@ -24,7 +25,7 @@ func assemblyOf(a *store.App) catalog.Assembly {
 		CustomComponents: a.CustomComponents(),
 		Environment:      a.Environment,
 		Replicas:         a.Replicas,
-		Model:            catalogModel(a.Model()),
+		Model:            a.Model(),
 	}
 }
 
@@ -37,31 +38,11 @@ func applyAssembly(a *store.App, as catalog.Assembly) {
 	a.SetCustomComponents(as.CustomComponents)
 	a.Environment = as.Environment
 	a.Replicas = as.Replicas
-	a.SetModel(storeModel(as.Model))
-}
-
-func catalogModel(m store.AppModel) catalog.Model {
-	out := catalog.Model{Title: m.Title, Color: m.Color, Doctypes: []catalog.Doctype{}}
-	for _, d := range m.Doctypes {
-		cd := catalog.Doctype{Name: d.Name, Fields: []catalog.Field{}}
-		for _, f := range d.Fields {
-			cd.Fields = append(cd.Fields, catalog.Field{Name: f.Name, Type: f.Type, Choices: f.Choices})
-		}
-		out.Doctypes = append(out.Doctypes, cd)
-	}
-	return out
-}
-
-func storeModel(m catalog.Model) store.AppModel {
-	out := store.AppModel{Title: strings.TrimSpace(m.Title), Color: m.Color, Doctypes: []store.ModelDoctype{}}
-	for _, d := range m.Doctypes {
-		sd := store.ModelDoctype{Name: d.Name, Fields: []store.ModelField{}}
-		for _, f := range d.Fields {
-			sd.Fields = append(sd.Fields, store.ModelField{Name: f.Name, Type: f.Type, Choices: f.Choices})
-		}
-		out.Doctypes = append(out.Doctypes, sd)
-	}
-	return out
+	// Lists rather than nulls, so that a model saved from JSON gives the
+	// image a model saved from the form does.
+	m := as.Model.WithLists()
+	m.Title = strings.TrimSpace(m.Title)
+	a.SetModel(m)
 }
 
 // stepOfField is the wizard step where a field is edited.
@@ -155,6 +136,6 @@ func (h *Handlers) newDraft(ownerID string) *store.App {
 	if len(h.Catalog.Environments) > 0 {
 		a.Environment = h.Catalog.Environments[0].ID
 	}
-	a.SetModel(store.AppModel{Color: defaultColor, Doctypes: []store.ModelDoctype{}})
+	a.SetModel(domain.Model{Color: defaultColor, Doctypes: []domain.Doctype{}})
 	return a
 }

@@ -89,7 +89,7 @@ func readyApp(t testing.TB, db *store.DB, owner *store.User, name string) *store
 	t.Helper()
 	a := &store.App{OwnerID: owner.ID, Name: name, Status: store.AppReady, Platform: "contentapp", Version: "1.0", Environment: "trial", Replicas: 1}
 	a.SetComponents([]string{"comments"})
-	a.SetModel(store.AppModel{Title: name + " Docs", Doctypes: []store.ModelDoctype{{Name: "Contract", Fields: []store.ModelField{{Name: "amount", Type: "number"}}}}})
+	a.SetModel(domain.Model{Title: name + " Docs", Doctypes: []domain.Doctype{{Name: "Contract", Fields: []domain.Field{{Name: "amount", Type: "number"}}}}})
 	if err := db.CreateApp(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}

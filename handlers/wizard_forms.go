@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"appfactory/catalog"
-	"appfactory/store"
+	"appfactory/domain"
 	"appfactory/views"
 )
 
@@ -23,7 +23,7 @@ var (
 // parseModelForm reads step 4's form. Indices only order the entries: the
 // lists come back dense, in the order the inputs were numbered. Choices are
 // kept for choice fields only, split at commas.
-func parseModelForm(form url.Values) store.AppModel {
+func parseModelForm(form url.Values) domain.Model {
 	type field struct{ name, typ, choices string }
 	type doctype struct {
 		name   string
@@ -60,13 +60,13 @@ func parseModelForm(form url.Values) store.AppModel {
 			}
 		}
 	}
-	m := store.AppModel{Title: strings.TrimSpace(form.Get("title")), Color: strings.TrimSpace(form.Get("color")), Doctypes: []store.ModelDoctype{}}
+	m := domain.Model{Title: strings.TrimSpace(form.Get("title")), Color: strings.TrimSpace(form.Get("color")), Doctypes: []domain.Doctype{}}
 	for _, i := range sortedKeys(dts) {
 		d := dts[i]
-		md := store.ModelDoctype{Name: strings.TrimSpace(d.name), Fields: []store.ModelField{}}
+		md := domain.Doctype{Name: strings.TrimSpace(d.name), Fields: []domain.Field{}}
 		for _, j := range sortedKeys(d.fields) {
 			f := d.fields[j]
-			mf := store.ModelField{Name: strings.TrimSpace(f.name), Type: f.typ}
+			mf := domain.Field{Name: strings.TrimSpace(f.name), Type: f.typ}
 			if f.typ == "choice" {
 				mf.Choices = splitChoices(f.choices)
 			}
@@ -99,7 +99,7 @@ func splitChoices(s string) []string {
 // applyModelOp adds or removes a document type or field: "add-doctype",
 // "remove-doctype:I", "add-field:I", "remove-field:I:J". Adding stops at the
 // schema's limits; an op that names nothing is ignored.
-func applyModelOp(m *store.AppModel, op string, schema catalog.ModelSchema) {
+func applyModelOp(m *domain.Model, op string, schema catalog.ModelSchema) {
 	name, args, _ := strings.Cut(op, ":")
 	var idx []int
 	for _, a := range strings.Split(args, ":") {
@@ -111,7 +111,7 @@ func applyModelOp(m *store.AppModel, op string, schema catalog.ModelSchema) {
 	switch name {
 	case "add-doctype":
 		if len(m.Doctypes) < schema.MaxDoctypes {
-			m.Doctypes = append(m.Doctypes, store.ModelDoctype{Fields: []store.ModelField{{Type: "text"}}})
+			m.Doctypes = append(m.Doctypes, domain.Doctype{Fields: []domain.Field{{Type: "text"}}})
 		}
 	case "remove-doctype":
 		if has(1) {
@@ -119,7 +119,7 @@ func applyModelOp(m *store.AppModel, op string, schema catalog.ModelSchema) {
 		}
 	case "add-field":
 		if has(1) && len(m.Doctypes[idx[0]].Fields) < schema.MaxFields {
-			m.Doctypes[idx[0]].Fields = append(m.Doctypes[idx[0]].Fields, store.ModelField{Type: "text"})
+			m.Doctypes[idx[0]].Fields = append(m.Doctypes[idx[0]].Fields, domain.Field{Type: "text"})
 		}
 	case "remove-field":
 		if has(2) && idx[1] < len(m.Doctypes[idx[0]].Fields) {
@@ -130,7 +130,7 @@ func applyModelOp(m *store.AppModel, op string, schema catalog.ModelSchema) {
 }
 
 // modelForm is the editor's view of a model.
-func modelForm(m store.AppModel, schema catalog.ModelSchema, action string, errs views.Messages) views.ModelForm {
+func modelForm(m domain.Model, schema catalog.ModelSchema, action string, errs views.Messages) views.ModelForm {
 	f := views.ModelForm{Action: action, Title: m.Title, Color: m.Color, FieldTypes: schema.FieldTypes, Errors: errs,
 		CanAddDoctype: len(m.Doctypes) < schema.MaxDoctypes}
 	if f.Color == "" {
@@ -173,7 +173,7 @@ func clampText(s string, n int) string {
 
 // clampModel bounds a model that is saved unvalidated to the schema's
 // limits, so that a draft never grows past what the editor offers.
-func clampModel(m store.AppModel, schema catalog.ModelSchema) store.AppModel {
+func clampModel(m domain.Model, schema catalog.ModelSchema) domain.Model {
 	m.Title = clampText(m.Title, maxTextLength)
 	m.Color = clampText(m.Color, 16)
 	if len(m.Doctypes) > schema.MaxDoctypes {

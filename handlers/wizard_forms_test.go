@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"appfactory/catalog"
-	"appfactory/store"
+	"appfactory/domain"
 )
 
 func TestParseModelForm(t *testing.T) {
@@ -39,7 +39,7 @@ func TestParseModelForm(t *testing.T) {
 
 func TestApplyModelOp(t *testing.T) {
 	schema := catalog.ModelSchema{FieldTypes: catalog.FieldTypes(), MaxDoctypes: 2, MaxFields: 2, MaxChoices: 5}
-	m := store.AppModel{}
+	m := domain.Model{}
 	for _, tc := range []struct {
 		op   string
 		want string // doctypes as "fields per doctype"

@@ -7,6 +7,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/internal/fakeruntime"
 	"appfactory/orchestrator/route"
@@ -48,7 +49,7 @@ func storeApp(t *testing.T, db *store.DB, owner *store.User, name, version, env 
 	t.Helper()
 	a := &store.App{OwnerID: owner.ID, Name: name, Status: store.AppReady, Platform: "contentapp", Version: version, Environment: env, Replicas: replicas}
 	a.SetComponents(comps)
-	a.SetModel(store.AppModel{Title: name + " Docs", Doctypes: []store.ModelDoctype{{Name: "Contract"}}})
+	a.SetModel(domain.Model{Title: name + " Docs", Doctypes: []domain.Doctype{{Name: "Contract"}}})
 	if err := db.CreateApp(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 )
 
 // App statuses: a draft is being assembled; a ready app is complete and can
@@ -43,27 +44,6 @@ type App struct {
 	UpdatedAtS           string         `db:"updated_at"`
 }
 
-// AppModel is an app's application model: what its document repository holds.
-type AppModel struct {
-	Title    string         `json:"title"`
-	Color    string         `json:"color"`
-	Doctypes []ModelDoctype `json:"doctypes"`
-}
-
-// ModelDoctype is a document type of an application model.
-type ModelDoctype struct {
-	Name   string       `json:"name"`
-	Fields []ModelField `json:"fields"`
-}
-
-// ModelField is a typed field of a document type; Choices are the options
-// of a "choice" field.
-type ModelField struct {
-	Name    string   `json:"name"`
-	Type    string   `json:"type"`
-	Choices []string `json:"choices,omitempty"`
-}
-
 // appColumns lists the columns App scans, so that columns added later by
 // other features do not break the scan.
 const appColumns = `id, owner_id, name, status, step, platform, version, components, custom_components,
@@ -94,14 +74,14 @@ func (a *App) CustomComponents() []string { return jsonList(a.CustomComponentsJS
 func (a *App) SetCustomComponents(ids []string) { a.CustomComponentsJSON = listJSON(ids) }
 
 // Model is the application model; an unreadable column gives the zero model.
-func (a *App) Model() AppModel {
-	var m AppModel
+func (a *App) Model() domain.Model {
+	var m domain.Model
 	_ = json.Unmarshal([]byte(a.ModelJSON), &m)
 	return m
 }
 
 // SetModel replaces the application model.
-func (a *App) SetModel(m AppModel) {
+func (a *App) SetModel(m domain.Model) {
 	b, _ := json.Marshal(m)
 	a.ModelJSON = string(b)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/store"
 )
 
@@ -38,7 +39,7 @@ func TestAppLifecycle(t *testing.T) {
 
 	a := &store.App{OwnerID: alice, Name: "Docs", Platform: "contentapp", Version: "2.0"}
 	a.SetComponents([]string{"comments", "search"})
-	a.SetModel(store.AppModel{Title: "Docs", Color: "#112233", Doctypes: []store.ModelDoctype{{Name: "Invoice", Fields: []store.ModelField{{Name: "total", Type: "number"}}}}})
+	a.SetModel(domain.Model{Title: "Docs", Color: "#112233", Doctypes: []domain.Doctype{{Name: "Invoice", Fields: []domain.Field{{Name: "total", Type: "number"}}}}})
 	if err := db.CreateApp(ctx, a); err != nil {
 		t.Fatal(err)
 	}
