@@ -9,28 +9,17 @@ import (
 	"appfactory/domain"
 )
 
-// Assembly is what a user assembles; Validate checks it against the catalog.
-type Assembly struct {
-	Name             string       `json:"name"`
-	Platform         string       `json:"platform"`
-	Version          string       `json:"version"`
-	Components       []string     `json:"components"`
-	CustomComponents []string     `json:"custom_components"`
-	Environment      string       `json:"environment"`
-	Replicas         int          `json:"replicas"`
-	Model            domain.Model `json:"model"`
-}
-
 // Limits of an assembly that do not depend on the platform.
 const (
 	MaxNameLength       = 60
 	MaxCustomComponents = 20
 )
 
-// Validate returns the first problem of the assembly as an *apperr.Error
+// Validate checks what a user assembled against the catalog: it returns
+// the first problem of the assembly as an *apperr.Error
 // naming the field at fault, or nil. forNew refuses deprecated versions,
 // which existing apps may keep.
-func (c *Catalog) Validate(a Assembly, forNew bool) error {
+func (c *Catalog) Validate(a domain.Assembly, forNew bool) error {
 	if errs := c.ValidateAll(a, forNew); len(errs) > 0 {
 		return errs[0]
 	}
@@ -39,7 +28,7 @@ func (c *Catalog) Validate(a Assembly, forNew bool) error {
 
 // ValidateAll returns every problem of the assembly, in the order of the
 // wizard's steps, for a form to show each beside its field.
-func (c *Catalog) ValidateAll(a Assembly, forNew bool) []*apperr.Error {
+func (c *Catalog) ValidateAll(a domain.Assembly, forNew bool) []*apperr.Error {
 	var errs []*apperr.Error
 	errs = append(errs, ValidateName(a.Name)...)
 	errs = append(errs, c.ValidatePlatform(a, forNew)...)
@@ -69,7 +58,7 @@ func ValidateName(name string) []*apperr.Error {
 
 // ValidatePlatform checks the platform and version; forNew refuses a
 // deprecated version.
-func (c *Catalog) ValidatePlatform(a Assembly, forNew bool) []*apperr.Error {
+func (c *Catalog) ValidatePlatform(a domain.Assembly, forNew bool) []*apperr.Error {
 	if a.Platform == "" {
 		return []*apperr.Error{unprocessable("platform", "Choose a platform.")}
 	}
@@ -92,8 +81,8 @@ func (c *Catalog) ValidatePlatform(a Assembly, forNew bool) []*apperr.Error {
 
 // ValidateComponents checks the selected components against the platform
 // and version, their requirements and conflicts, and the custom components.
-func (c *Catalog) ValidateComponents(a Assembly) []*apperr.Error {
-	errs := validateCustom(a.CustomComponents)
+func (c *Catalog) ValidateComponents(a domain.Assembly) []*apperr.Error {
+	errs := validateCustom(a.CustomIDs())
 	p, ok := c.Platform(a.Platform)
 	if !ok {
 		if len(a.Components) > 0 {
@@ -181,7 +170,7 @@ func validateCustom(ids []string) []*apperr.Error {
 
 // ValidateEnvironment checks the environment and the number of replicas it
 // allows.
-func (c *Catalog) ValidateEnvironment(a Assembly) []*apperr.Error {
+func (c *Catalog) ValidateEnvironment(a domain.Assembly) []*apperr.Error {
 	var errs []*apperr.Error
 	e, ok := c.Environment(a.Environment)
 	switch {
@@ -208,7 +197,7 @@ func plural(n int, one, many string) string {
 
 // ValidateModel checks the application model against the platform's model
 // schema (the default schema when the platform is unknown).
-func (c *Catalog) ValidateModel(a Assembly) []*apperr.Error {
+func (c *Catalog) ValidateModel(a domain.Assembly) []*apperr.Error {
 	schema := defaultModelSchema()
 	if p, ok := c.Platform(a.Platform); ok {
 		schema = p.Model

@@ -18,8 +18,8 @@ func loadDefault(t *testing.T) *Catalog {
 	return c
 }
 
-func goodAssembly() Assembly {
-	return Assembly{
+func goodAssembly() domain.Assembly {
+	return domain.Assembly{
 		Name: "Acme", Platform: "contentapp", Version: "2.0",
 		Components: []string{"comments", "versioning", "workflow"}, Environment: "demo", Replicas: 2,
 		Model: domain.Model{Title: "Acme Docs", Color: "#12abEF", Doctypes: []domain.Doctype{
@@ -35,55 +35,55 @@ func TestValidate(t *testing.T) {
 	c := loadDefault(t)
 	for _, tc := range []struct {
 		name   string
-		change func(a *Assembly)
+		change func(a *domain.Assembly)
 		forNew bool
 		field  string // "" = valid
 		msg    string
 	}{
-		{"good", func(a *Assembly) {}, true, "", ""},
-		{"no model at all", func(a *Assembly) { a.Model = domain.Model{} }, true, "", ""},
-		{"empty name", func(a *Assembly) { a.Name = "  " }, true, "name", "Give the application a name"},
-		{"long name", func(a *Assembly) { a.Name = strings.Repeat("é", 61) }, true, "name", "at most 60"},
-		{"60 characters", func(a *Assembly) { a.Name = strings.Repeat("é", 60) }, true, "", ""},
-		{"control in name", func(a *Assembly) { a.Name = "a\x00b" }, true, "name", "control"},
-		{"no platform", func(a *Assembly) { a.Platform = "" }, true, "platform", "Choose a platform"},
-		{"unknown platform", func(a *Assembly) { a.Platform = "nope" }, true, "platform", `Unknown platform "nope"`},
-		{"no version", func(a *Assembly) { a.Version = "" }, true, "version", "Choose a version of ContentApp"},
-		{"unknown version", func(a *Assembly) { a.Version = "9" }, true, "version", `ContentApp has no version "9"`},
-		{"deprecated for a new app", func(a *Assembly) { a.Version = "0.9"; a.Components = nil }, true, "version", "ContentApp 0.9 is deprecated"},
-		{"deprecated for an existing app", func(a *Assembly) { a.Version = "0.9"; a.Components = nil }, false, "", ""},
-		{"unknown component", func(a *Assembly) { a.Components = []string{"no-such-component"} }, true, "components", `ContentApp has no component "no-such-component"`},
-		{"component twice", func(a *Assembly) { a.Components = []string{"comments", "comments"} }, true, "components", "Comments is selected twice"},
-		{"component on unsupported version", func(a *Assembly) { a.Version = "1.0"; a.Components = []string{"search"} }, true, "components", "Search is not available on ContentApp 1.0 LTS"},
-		{"requires", func(a *Assembly) { a.Components = []string{"workflow"} }, true, "components", "Workflow requires Versioning"},
-		{"conflicts", func(a *Assembly) { a.Components = []string{"versioning", "audit", "export"} }, true, "components", "Audit trail conflicts with Export"},
-		{"components without platform", func(a *Assembly) { a.Platform = "" }, true, "platform", ""},
-		{"custom component twice", func(a *Assembly) { a.CustomComponents = []string{"c1", "c1"} }, true, "custom_components", "twice"},
-		{"no environment", func(a *Assembly) { a.Environment = "" }, true, "environment", "Choose an environment"},
-		{"unknown environment", func(a *Assembly) { a.Environment = "staging" }, true, "environment", `Unknown environment "staging"`},
-		{"zero replicas", func(a *Assembly) { a.Replicas = 0 }, true, "replicas", "at least 1"},
-		{"too many replicas", func(a *Assembly) { a.Environment = "trial"; a.Replicas = 9 }, true, "replicas", "Trial allows at most 1 replica."},
-		{"production replicas", func(a *Assembly) { a.Environment = "production"; a.Replicas = 7 }, true, "", ""},
-		{"production too many", func(a *Assembly) { a.Environment = "production"; a.Replicas = 8 }, true, "replicas", "at most 7 replicas"},
-		{"long title", func(a *Assembly) { a.Model.Title = strings.Repeat("x", 81) }, true, "model.title", "at most 80"},
-		{"bad colour", func(a *Assembly) { a.Model.Color = "red" }, true, "model.color", "#1A2B3C"},
-		{"short colour", func(a *Assembly) { a.Model.Color = "#123" }, true, "model.color", ""},
-		{"empty doctype name", func(a *Assembly) { a.Model.Doctypes[0].Name = "" }, true, "model.doctypes[0].name", "Document type 1: give it a name"},
-		{"doctype name charset", func(a *Assembly) { a.Model.Doctypes[1].Name = "<script>" }, true, "model.doctypes[1].name", "starts with a letter"},
-		{"doctype name spaces", func(a *Assembly) { a.Model.Doctypes[1].Name = " Note" }, true, "model.doctypes[1].name", "no spaces"},
-		{"doctype name digits first", func(a *Assembly) { a.Model.Doctypes[1].Name = "1st" }, true, "model.doctypes[1].name", ""},
-		{"duplicate doctype", func(a *Assembly) { a.Model.Doctypes[2].Name = "invoice" }, true, "model.doctypes[2].name", `two document types named "invoice"`},
-		{"too many doctypes", func(a *Assembly) { a.Model.Doctypes = make([]domain.Doctype, 11) }, true, "model.doctypes", "At most 10"},
-		{"empty field name", func(a *Assembly) { a.Model.Doctypes[0].Fields[1].Name = "" }, true, "model.doctypes[0].fields[1].name", "Field 2 of Invoice: give it a name"},
-		{"duplicate field", func(a *Assembly) { a.Model.Doctypes[0].Fields[1].Name = "Total" }, true, "model.doctypes[0].fields[1].name", `Invoice has two fields named "Total"`},
-		{"field name charset", func(a *Assembly) { a.Model.Doctypes[0].Fields[0].Name = "a.b" }, true, "model.doctypes[0].fields[0].name", ""},
-		{"unknown field type", func(a *Assembly) { a.Model.Doctypes[0].Fields[0].Type = "money" }, true, "model.doctypes[0].fields[0].type", `unknown type "money"`},
-		{"missing field type", func(a *Assembly) { a.Model.Doctypes[0].Fields[0].Type = "" }, true, "model.doctypes[0].fields[0].type", "Choose a type"},
-		{"choice without options", func(a *Assembly) { a.Model.Doctypes[0].Fields[2].Choices = nil }, true, "model.doctypes[0].fields[2].choices", "needs at least one option"},
-		{"empty option", func(a *Assembly) { a.Model.Doctypes[0].Fields[2].Choices = []string{"a", " "} }, true, "model.doctypes[0].fields[2].choices", "empty"},
-		{"option twice", func(a *Assembly) { a.Model.Doctypes[0].Fields[2].Choices = []string{"a", "A"} }, true, "model.doctypes[0].fields[2].choices", "twice"},
-		{"options on text", func(a *Assembly) { a.Model.Doctypes[0].Fields[0].Choices = []string{"a"} }, true, "model.doctypes[0].fields[0].choices", "only choice fields"},
-		{"too many fields", func(a *Assembly) {
+		{"good", func(a *domain.Assembly) {}, true, "", ""},
+		{"no model at all", func(a *domain.Assembly) { a.Model = domain.Model{} }, true, "", ""},
+		{"empty name", func(a *domain.Assembly) { a.Name = "  " }, true, "name", "Give the application a name"},
+		{"long name", func(a *domain.Assembly) { a.Name = strings.Repeat("é", 61) }, true, "name", "at most 60"},
+		{"60 characters", func(a *domain.Assembly) { a.Name = strings.Repeat("é", 60) }, true, "", ""},
+		{"control in name", func(a *domain.Assembly) { a.Name = "a\x00b" }, true, "name", "control"},
+		{"no platform", func(a *domain.Assembly) { a.Platform = "" }, true, "platform", "Choose a platform"},
+		{"unknown platform", func(a *domain.Assembly) { a.Platform = "nope" }, true, "platform", `Unknown platform "nope"`},
+		{"no version", func(a *domain.Assembly) { a.Version = "" }, true, "version", "Choose a version of ContentApp"},
+		{"unknown version", func(a *domain.Assembly) { a.Version = "9" }, true, "version", `ContentApp has no version "9"`},
+		{"deprecated for a new app", func(a *domain.Assembly) { a.Version = "0.9"; a.Components = nil }, true, "version", "ContentApp 0.9 is deprecated"},
+		{"deprecated for an existing app", func(a *domain.Assembly) { a.Version = "0.9"; a.Components = nil }, false, "", ""},
+		{"unknown component", func(a *domain.Assembly) { a.Components = []string{"no-such-component"} }, true, "components", `ContentApp has no component "no-such-component"`},
+		{"component twice", func(a *domain.Assembly) { a.Components = []string{"comments", "comments"} }, true, "components", "Comments is selected twice"},
+		{"component on unsupported version", func(a *domain.Assembly) { a.Version = "1.0"; a.Components = []string{"search"} }, true, "components", "Search is not available on ContentApp 1.0 LTS"},
+		{"requires", func(a *domain.Assembly) { a.Components = []string{"workflow"} }, true, "components", "Workflow requires Versioning"},
+		{"conflicts", func(a *domain.Assembly) { a.Components = []string{"versioning", "audit", "export"} }, true, "components", "Audit trail conflicts with Export"},
+		{"components without platform", func(a *domain.Assembly) { a.Platform = "" }, true, "platform", ""},
+		{"custom component twice", func(a *domain.Assembly) { a.Custom = domain.CustomByID([]string{"c1", "c1"}) }, true, "custom_components", "twice"},
+		{"no environment", func(a *domain.Assembly) { a.Environment = "" }, true, "environment", "Choose an environment"},
+		{"unknown environment", func(a *domain.Assembly) { a.Environment = "staging" }, true, "environment", `Unknown environment "staging"`},
+		{"zero replicas", func(a *domain.Assembly) { a.Replicas = 0 }, true, "replicas", "at least 1"},
+		{"too many replicas", func(a *domain.Assembly) { a.Environment = "trial"; a.Replicas = 9 }, true, "replicas", "Trial allows at most 1 replica."},
+		{"production replicas", func(a *domain.Assembly) { a.Environment = "production"; a.Replicas = 7 }, true, "", ""},
+		{"production too many", func(a *domain.Assembly) { a.Environment = "production"; a.Replicas = 8 }, true, "replicas", "at most 7 replicas"},
+		{"long title", func(a *domain.Assembly) { a.Model.Title = strings.Repeat("x", 81) }, true, "model.title", "at most 80"},
+		{"bad colour", func(a *domain.Assembly) { a.Model.Color = "red" }, true, "model.color", "#1A2B3C"},
+		{"short colour", func(a *domain.Assembly) { a.Model.Color = "#123" }, true, "model.color", ""},
+		{"empty doctype name", func(a *domain.Assembly) { a.Model.Doctypes[0].Name = "" }, true, "model.doctypes[0].name", "Document type 1: give it a name"},
+		{"doctype name charset", func(a *domain.Assembly) { a.Model.Doctypes[1].Name = "<script>" }, true, "model.doctypes[1].name", "starts with a letter"},
+		{"doctype name spaces", func(a *domain.Assembly) { a.Model.Doctypes[1].Name = " Note" }, true, "model.doctypes[1].name", "no spaces"},
+		{"doctype name digits first", func(a *domain.Assembly) { a.Model.Doctypes[1].Name = "1st" }, true, "model.doctypes[1].name", ""},
+		{"duplicate doctype", func(a *domain.Assembly) { a.Model.Doctypes[2].Name = "invoice" }, true, "model.doctypes[2].name", `two document types named "invoice"`},
+		{"too many doctypes", func(a *domain.Assembly) { a.Model.Doctypes = make([]domain.Doctype, 11) }, true, "model.doctypes", "At most 10"},
+		{"empty field name", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[1].Name = "" }, true, "model.doctypes[0].fields[1].name", "Field 2 of Invoice: give it a name"},
+		{"duplicate field", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[1].Name = "Total" }, true, "model.doctypes[0].fields[1].name", `Invoice has two fields named "Total"`},
+		{"field name charset", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[0].Name = "a.b" }, true, "model.doctypes[0].fields[0].name", ""},
+		{"unknown field type", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[0].Type = "money" }, true, "model.doctypes[0].fields[0].type", `unknown type "money"`},
+		{"missing field type", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[0].Type = "" }, true, "model.doctypes[0].fields[0].type", "Choose a type"},
+		{"choice without options", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[2].Choices = nil }, true, "model.doctypes[0].fields[2].choices", "needs at least one option"},
+		{"empty option", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[2].Choices = []string{"a", " "} }, true, "model.doctypes[0].fields[2].choices", "empty"},
+		{"option twice", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[2].Choices = []string{"a", "A"} }, true, "model.doctypes[0].fields[2].choices", "twice"},
+		{"options on text", func(a *domain.Assembly) { a.Model.Doctypes[0].Fields[0].Choices = []string{"a"} }, true, "model.doctypes[0].fields[0].choices", "only choice fields"},
+		{"too many fields", func(a *domain.Assembly) {
 			a.Model.Doctypes[2].Fields = make([]domain.Field, 21)
 		}, true, "model.doctypes[2].fields", "at most 20 fields"},
 	} {
@@ -138,7 +138,7 @@ func TestValidateAllListsEveryProblem(t *testing.T) {
 
 func TestStepValidators(t *testing.T) {
 	c := loadDefault(t)
-	a := Assembly{Name: "Draft", Platform: "contentapp", Version: "1.0"}
+	a := domain.Assembly{Name: "Draft", Platform: "contentapp", Version: "1.0"}
 	if errs := c.ValidatePlatform(a, true); len(errs) != 0 {
 		t.Errorf("platform step: %v", errs)
 	}

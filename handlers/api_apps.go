@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
-	"appfactory/catalog"
 	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
@@ -111,9 +110,9 @@ func jsonProblem(err error) string {
 }
 
 // assembly turns a request into an assembly.
-func (r appRequest) assembly() catalog.Assembly {
-	a := catalog.Assembly{Name: r.Name, Platform: r.Platform, Version: r.Version, Components: r.Components,
-		CustomComponents: r.CustomComponents, Environment: r.Environment, Replicas: 1, Model: r.Model}
+func (r appRequest) assembly() domain.Assembly {
+	a := domain.Assembly{Name: r.Name, Platform: r.Platform, Version: r.Version, Components: r.Components,
+		Custom: domain.CustomByID(r.CustomComponents), Environment: r.Environment, Replicas: 1, Model: r.Model}
 	if r.Replicas != nil {
 		a.Replicas = *r.Replicas
 	}

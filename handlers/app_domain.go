@@ -16,26 +16,26 @@ import (
 const defaultColor = "#4f46e5"
 
 // assemblyOf is the catalog's view of an app.
-func assemblyOf(a *store.App) catalog.Assembly {
-	return catalog.Assembly{
-		Name:             a.Name,
-		Platform:         a.Platform,
-		Version:          a.Version,
-		Components:       a.Components(),
-		CustomComponents: a.CustomComponents(),
-		Environment:      a.Environment,
-		Replicas:         a.Replicas,
-		Model:            a.Model(),
+func assemblyOf(a *store.App) domain.Assembly {
+	return domain.Assembly{
+		Name:        a.Name,
+		Platform:    a.Platform,
+		Version:     a.Version,
+		Components:  a.Components(),
+		Custom:      domain.CustomByID(a.CustomComponents()),
+		Environment: a.Environment,
+		Replicas:    a.Replicas,
+		Model:       a.Model(),
 	}
 }
 
 // applyAssembly writes an assembly into an app.
-func applyAssembly(a *store.App, as catalog.Assembly) {
+func applyAssembly(a *store.App, as domain.Assembly) {
 	a.Name = strings.TrimSpace(as.Name)
 	a.Platform = as.Platform
 	a.Version = as.Version
 	a.SetComponents(as.Components)
-	a.SetCustomComponents(as.CustomComponents)
+	a.SetCustomComponents(as.CustomIDs())
 	a.Environment = as.Environment
 	a.Replicas = as.Replicas
 	// Lists rather than nulls, so that a model saved from JSON gives the

@@ -10,6 +10,7 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/catalog"
+	"appfactory/domain"
 	"appfactory/orchestrator/factory"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
@@ -52,7 +53,11 @@ func (b *CatalogBlueprints) BuildInput(_ context.Context, t *store.Tenant) (fact
 	if err != nil {
 		return factory.BuildInput{}, err
 	}
-	in := factory.BuildInput{AppID: t.AppID, Platform: p.ID, Version: v.Version, BaseImage: v.Image, Model: a.Model}
+	model, err := factory.AssemblyModel(t.Assembly)
+	if err != nil {
+		return factory.BuildInput{}, err
+	}
+	in := factory.BuildInput{AppID: t.AppID, Platform: p.ID, Version: v.Version, BaseImage: v.Image, Model: model}
 	for _, id := range a.Components {
 		c, ok := p.Component(id)
 		if !ok {
@@ -75,7 +80,7 @@ func (b *CatalogBlueprints) BuildInput(_ context.Context, t *store.Tenant) (fact
 
 // customInput reads and checks an uploaded bundle again: the stored archive
 // is unpacked into the component's files in memory.
-func (b *CatalogBlueprints) customInput(ref factory.CustomRef) (factory.CustomInput, error) {
+func (b *CatalogBlueprints) customInput(ref domain.CustomRef) (factory.CustomInput, error) {
 	if len(ref.SHA256) < 2 {
 		return factory.CustomInput{}, fmt.Errorf("custom component %s: no content hash", ref.Name)
 	}

@@ -53,26 +53,22 @@ func (s *Service) TenantURL(slug string) string {
 }
 
 // assemble snapshots what an app's image is made of.
-func (s *Service) assemble(ctx context.Context, app *store.App) (factory.Assembly, error) {
-	model, err := json.Marshal(app.Model())
-	if err != nil {
-		return factory.Assembly{}, err
-	}
-	a := factory.Assembly{Components: app.Components(), Model: model}
+func (s *Service) assemble(ctx context.Context, app *store.App) (domain.Assembly, error) {
+	a := domain.Assembly{Components: app.Components(), Model: app.Model()}
 	ids := app.CustomComponents()
 	if len(ids) > 0 {
 		cs, err := s.DB.CustomComponentsByID(ctx, ids)
 		if err != nil {
-			return factory.Assembly{}, err
+			return domain.Assembly{}, err
 		}
 		for _, c := range cs {
 			if c.OwnerID != app.OwnerID {
-				return factory.Assembly{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is not the app owner's.", c.Name)
+				return domain.Assembly{}, apperr.New(apperr.Unprocessable, "The uploaded component %s is not the app owner's.", c.Name)
 			}
-			a.Custom = append(a.Custom, factory.CustomRef{ID: c.ID, Name: c.Name, Version: c.Version, SHA256: c.SHA256, Format: c.Format})
+			a.Custom = append(a.Custom, domain.CustomRef{ID: c.ID, Name: c.Name, Version: c.Version, SHA256: c.SHA256, Format: c.Format})
 		}
 		if len(a.Custom) != len(ids) {
-			return factory.Assembly{}, apperr.New(apperr.Unprocessable, "An uploaded component of this app no longer exists.")
+			return domain.Assembly{}, apperr.New(apperr.Unprocessable, "An uploaded component of this app no longer exists.")
 		}
 	}
 	return a, nil

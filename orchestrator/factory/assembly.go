@@ -3,31 +3,31 @@ package factory
 import (
 	"encoding/json"
 	"fmt"
+
+	"appfactory/domain"
 )
 
-// Assembly is what a tenant's image is built from, copied from its app at
-// deploy time (tenants.assembly): editing the app later never changes what
-// a rebuild of the tenant gives. Platform and version are tenant columns.
-type Assembly struct {
-	Components []string        `json:"components"`
-	Custom     []CustomRef     `json:"custom_components"`
-	Model      json.RawMessage `json:"model"`
-}
-
-// CustomRef names an uploaded custom component by its content hash.
-type CustomRef struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	SHA256  string `json:"sha256"`
-	Format  string `json:"format"`
-}
-
-// ParseAssembly reads a tenant's assembly column.
-func ParseAssembly(s string) (Assembly, error) {
-	var a Assembly
+// ParseAssembly reads a tenant's assembly column: the snapshot of its app's
+// assembly taken at deploy time, which a rebuild of the tenant uses.
+func ParseAssembly(s string) (domain.Assembly, error) {
+	var a domain.Assembly
 	if err := json.Unmarshal([]byte(s), &a); err != nil {
 		return a, fmt.Errorf("tenant assembly: %w", err)
 	}
 	return a, nil
+}
+
+// AssemblyModel is the model of a tenant's assembly column as it was
+// stored, for BuildInput.Model: the image hashes these bytes, and a column
+// without a model (written before tenants kept one) gives nil, which builds
+// as {} just as it always has, where re-encoding a domain.Model would give
+// an empty model's JSON and a new image.
+func AssemblyModel(s string) (json.RawMessage, error) {
+	var a struct {
+		Model json.RawMessage `json:"model"`
+	}
+	if err := json.Unmarshal([]byte(s), &a); err != nil {
+		return nil, fmt.Errorf("tenant assembly: %w", err)
+	}
+	return a.Model, nil
 }
