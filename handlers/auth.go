@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -124,10 +125,8 @@ func currentSession(c echo.Context) *sessions.Session {
 // portalPath reports whether a path is served with sessions: everything but
 // static files, health and the API (which authenticates by token only).
 func portalPath(p string) bool {
-	return !isAPIPath(p) && !hasPrefixPath(p, "/static") && p != "/healthz"
+	return !domain.IsAPIPath(p) && !hasPrefixPath(p, "/static") && p != "/healthz"
 }
-
-func isAPIPath(p string) bool { return hasPrefixPath(p, "/api") || p == "/metrics" }
 
 // hasPrefixPath reports whether p is prefix or below it ("/apps" matches
 // "/apps" and "/apps/x", not "/appsx").
@@ -220,7 +219,7 @@ func (h *Handlers) RequireRole(roles ...string) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			u := CurrentUser(c)
 			if u == nil {
-				if isAPIPath(c.Request().URL.Path) {
+				if domain.IsAPIPath(c.Request().URL.Path) {
 					return apiUnauthorized(c, "Sign in with an API token: Authorization: Bearer <token>.")
 				}
 				return web.Redirect(c, loginURL(c))

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/views"
 	"appfactory/web"
 )
@@ -64,7 +65,7 @@ func safeMethod(m string) bool {
 func (h *Handlers) csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if safeMethod(r.Method) || isAPIPath(r.URL.Path) {
+		if safeMethod(r.Method) || domain.IsAPIPath(r.URL.Path) {
 			return next(c)
 		}
 		want := CSRFToken(c)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/views"
 )
 
@@ -75,12 +76,12 @@ type ErrorDetail struct {
 	Field   string `json:"field,omitempty"`
 }
 
-// IsAPI reports whether a request is for the JSON API. /metrics is, for a
-// scraper; a browser that follows the dashboard's link to it is answered
-// with pages.
+// IsAPI reports whether a request is for the JSON API (domain.IsAPIPath).
+// /metrics is, for a scraper; a browser that follows the dashboard's link to
+// it is answered with pages.
 func IsAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return strings.HasPrefix(p, "/api/") || p == "/metrics" && !WantsHTML(c.Request())
+	return domain.IsAPIPath(p) && !(p == "/metrics" && WantsHTML(c.Request()))
 }
 
 // handleError turns any error a handler returns into our JSON shape (API)
