@@ -68,6 +68,15 @@ var layerRules = []layerRule{
 		return ""
 	},
 	func(rel, imp string) string {
+		// The vocabulary everyone imports depends on nothing, so that
+		// importing it never drags a layer along. A standard library path
+		// has no dot in its first element.
+		if under(rel, "domain") && (imports(imp, module) || strings.Contains(strings.Split(imp, "/")[0], ".")) {
+			return "domain imports the standard library only"
+		}
+		return ""
+	},
+	func(rel, imp string) string {
 		// Test support (the fake runtime, the live engine env) is for tests,
 		// and go list's Imports leave test files out.
 		if imports(imp, module+"/orchestrator/internal") {
@@ -194,6 +203,10 @@ func TestLayerRulesCatchViolations(t *testing.T) {
 		{"appfactory/orchestrator/newstage appfactory/orchestrator/route", true},
 		{"appfactory/orchestrator/internal/fakeruntime appfactory/orchestrator/runtime appfactory/orchestrator/stack", false},
 		{"appfactory appfactory/orchestrator/docker appfactory/orchestrator/reconcile", false},
+		{"appfactory/domain encoding/json strings", false},
+		{"appfactory/domain appfactory/apperr", true},
+		{"appfactory/domain github.com/google/uuid", true},
+		{"appfactory/store appfactory/domain", false},
 	} {
 		if got := layerViolations(tc.line); (len(got) > 0) != tc.bad {
 			t.Errorf("%q: violations %q, want bad=%v", tc.line, got, tc.bad)
