@@ -44,7 +44,7 @@ type Tenant struct {
 	Failures int `db:"failures"`
 	// Paused asks for frozen containers while DesiredState is running.
 	Paused bool `db:"paused"`
-	// Assembly is the JSON of what the image is built from (see orchestrator.Assembly).
+	// Assembly is the JSON of what the image is built from (a domain.Assembly).
 	Assembly      string         `db:"assembly"`
 	CreatedAtS    string         `db:"created_at"`
 	UpdatedAtS    string         `db:"updated_at"`
