@@ -14,9 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
-	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
 // Log tails are bounded: the default and the most lines one request reads
@@ -39,17 +37,13 @@ type tenantContainer struct {
 // keeps those selected by sel: a short name ("web-1"), a service ("web"),
 // or "" for all.
 func (h *Handlers) tenantContainers(ctx context.Context, tenantID, sel string) ([]tenantContainer, error) {
-	list, err := h.Monitoring.Runtime.ListContainers(ctx, map[string]string{stack.LabelTenant: tenantID}, true)
+	obs, err := h.Monitoring.Runtime.Observe(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
 	var out []tenantContainer
-	for _, c := range list {
-		tc := tenantContainer{ID: c.ID, Service: c.Labels[stack.LabelService],
-			Name: monitor.ContainerShortName(c.Name, c.Labels)}
-		if tc.Service == "" {
-			tc.Service = c.Labels[stack.LabelComposeService]
-		}
+	for _, c := range obs.Replicas {
+		tc := tenantContainer{ID: c.ID, Service: c.Service, Name: c.Name}
 		if sel == "" || sel == tc.Name || sel == tc.Service {
 			out = append(out, tc)
 		}
@@ -86,7 +80,7 @@ type logLine struct {
 func (h *Handlers) readLogTail(ctx context.Context, cs []tenantContainer, tail int, prefix bool) ([]string, error) {
 	var all []logLine
 	for _, c := range cs {
-		rc, err := h.Monitoring.Runtime.LogsWith(ctx, c.ID, runtime.LogOptions{Tail: tail, Timestamps: true})
+		rc, err := h.Monitoring.Runtime.Logs(ctx, c.ID, runtime.LogOptions{Tail: tail, Timestamps: true})
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +188,7 @@ func (h *Handlers) tenantLogStream(c echo.Context) error {
 	lines := make(chan string, 64)
 	done := make(chan struct{}, len(cs))
 	for _, tc := range cs {
-		rc, err := h.Monitoring.Runtime.LogsWith(ctx, tc.ID, runtime.LogOptions{Tail: tail, Follow: true})
+		rc, err := h.Monitoring.Runtime.Logs(ctx, tc.ID, runtime.LogOptions{Tail: tail, Follow: true})
 		if err != nil {
 			return err
 		}

@@ -212,7 +212,7 @@ func (e *testEnv) waitSubscribed(t *testing.T, image string, events <-chan runti
 			}
 		}
 	}
-	for n, deadline := 1, time.Now().Add(20*time.Second); !sawCreate(e.container(t, runtime.ContainerSpec{Name: e.name(fmt.Sprintf("marker-%d", n)), Image: image})); n++ {
+	for n, deadline := 1, time.Now().Add(20*time.Second); !sawCreate(e.container(t, ContainerSpec{Name: e.name(fmt.Sprintf("marker-%d", n)), Image: image})); n++ {
 		if time.Now().After(deadline) {
 			t.Fatal("the event stream delivered no marker in 20 s")
 		}
