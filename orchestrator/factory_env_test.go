@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"appfactory/catalog"
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
-	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
@@ -30,6 +30,7 @@ type factoryEnv struct {
 	routes   *route.Routes
 	pool     *stack.SubnetPool
 	instance string
+	rt       *docker.Runtime
 	svc      *Service
 	user     *store.User
 	r        *reconcile.Reconciler
@@ -60,6 +61,10 @@ func newFactoryEnv(t *testing.T) *factoryEnv {
 	// concurrent tests are retried on another subnet.
 	e.pool, _ = stack.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", rand.IntN(256)))
 	e.instance = "test-" + e.ID
+	var err2 error
+	if e.rt, err2 = docker.NewRuntime(e.D, docker.Options{Instance: e.instance, Subnets: reconcile.Subnets{DB: e.db, Pool: e.pool}, HealthTimeout: 30 * time.Second}); err2 != nil {
+		t.Fatal(err2)
+	}
 	e.user = &store.User{Email: e.ID + "@example.com", Name: "Tester " + e.ID, PasswordHash: "x", Role: store.RoleAdmin}
 	if err := e.db.CreateUser(ctx, e.user); err != nil {
 		t.Fatal(err)
@@ -87,8 +92,8 @@ func (e *factoryEnv) blueprints() *CatalogBlueprints {
 func (e *factoryEnv) newReconciler(t *testing.T, failpoint func(string)) *reconcile.Reconciler {
 	t.Helper()
 	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
-		DB: e.db, Runtime: e.D, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
-		InstanceID: e.instance, Labels: e.Labels, Resync: 500 * time.Millisecond,
+		DB: e.db, Runtime: e.rt, Blueprints: e.blueprints(), Routes: e.routes,
+		Labels: e.Labels, Resync: 500 * time.Millisecond,
 		OrphanGrace: 300 * time.Millisecond, ReadyTimeout: 30 * time.Second, Failpoint: failpoint,
 	})
 	if err != nil {
@@ -192,10 +197,10 @@ func (e *factoryEnv) fatalWithEvents(t *testing.T, id, msg string) {
 }
 
 // objects lists a tenant's containers, networks and volumes by label.
-func (e *factoryEnv) objects(t *testing.T, tenantID string) (cs []runtime.Container, ns []runtime.Network, vs []runtime.Volume) {
+func (e *factoryEnv) objects(t *testing.T, tenantID string) (cs []docker.Container, ns []docker.Network, vs []docker.Volume) {
 	t.Helper()
 	ctx := context.Background()
-	only := map[string]string{stack.LabelTenant: tenantID}
+	only := map[string]string{docker.LabelTenant: tenantID}
 	var err error
 	if cs, err = e.D.ListContainers(ctx, only, true); err != nil {
 		t.Fatal(err)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"appfactory/orchestrator/hostwall"
-	"appfactory/orchestrator/runtime"
 )
 
 // TestHostWallEndToEnd: a container on an internal tenant network reaches
