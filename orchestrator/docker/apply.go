@@ -168,6 +168,9 @@ func (a *applyPass) ensureNetwork(ctx context.Context) error {
 	if err := a.begin(ctx, true); err != nil {
 		return err
 	}
+	if a.r.opts.Subnets == nil {
+		return runtime.StepFailed(errors.New("the runtime has no subnets to give"), "Creating network %s failed", a.want.network.Name)
+	}
 	for range 8 {
 		subnet, err := a.r.opts.Subnets.Claim(ctx, a.st.Tenant)
 		if err != nil {

@@ -25,7 +25,8 @@ type Subnets interface {
 	Reject(ctx context.Context, tenant, subnet string) error
 }
 
-// Options configure a Runtime. Instance and Subnets are required.
+// Options configure a Runtime. Instance is required; a runtime without
+// Subnets observes and monitors but cannot create tenant networks.
 type Options struct {
 	// Instance is this appfactory's identity: every object carries it in
 	// its name and labels, and only objects carrying it are touched.
@@ -50,8 +51,8 @@ var (
 
 // NewRuntime returns the tenant-level runtime of an engine.
 func NewRuntime(d *Docker, o Options) (*Runtime, error) {
-	if d == nil || o.Instance == "" || o.Subnets == nil {
-		return nil, errors.New("docker: the engine, the instance id and the subnets are required")
+	if d == nil || o.Instance == "" {
+		return nil, errors.New("docker: the engine and the instance id are required")
 	}
 	if o.HealthTimeout <= 0 {
 		o.HealthTimeout = 60 * time.Second

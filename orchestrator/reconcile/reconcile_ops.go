@@ -11,7 +11,6 @@ import (
 	"appfactory/store"
 )
 
-
 // Activate makes a tenant run now: desired running and not paused, one pass
 // that starts (or resumes) its containers in dependency order, waits until
 // the routed replicas answer their readiness path and updates the route
