@@ -1,6 +1,7 @@
 // Package monitor watches the engine: Docker events feed the event log and
-// wake the reconciler, periodic stats samples feed the charts, and the
-// capacity probe says how many more tenants the host holds.
+// wake the reconciler, periodic stats samples feed the charts, the
+// capacity probe says how many more tenants the host holds, and Logs
+// merges a tenant's container logs.
 package monitor
 
 import (
