@@ -166,6 +166,10 @@ func (s *LogStream) Run(ctx context.Context, send func(LogFrame)) {
 			return
 		}
 	}
+	if ctx.Err() != nil {
+		// The readers ended because the client left: nobody to tell.
+		return
+	}
 	// Lines sent before the last reader finished may still be queued.
 	send(LogFrame{Lines: s.waiting(nil), End: true})
 }
