@@ -23,7 +23,7 @@ import (
 // factory is the orchestrator side of serve: the engine adapter, the route
 // table, the reconciler and the service the handlers call.
 type factory struct {
-	Docker     *docker.Docker
+	Docker     *docker.Runtime
 	Routes     *route.Routes
 	Reconciler *reconcile.Reconciler
 	Service    *orchestrator.Service
@@ -48,6 +48,11 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		d.Close()
 		return nil, fmt.Errorf("instance id: %w", err)
 	}
+	rt, err := docker.NewRuntime(d, docker.Options{Instance: instance, Subnets: reconcile.Subnets{DB: db, Pool: pool}})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	key, err := stackSecretKey(ctx, db)
 	if err != nil {
 		d.Close()
@@ -58,7 +63,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: dataDir, PublicURL: publicURL, SecretKey: key}
 	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
-		DB: db, Runtime: d, Blueprints: bp, Routes: routes, Pool: pool, InstanceID: instance, Metrics: metrics, Logger: logger,
+		DB: db, Runtime: rt, Blueprints: bp, Routes: routes, Metrics: metrics, Logger: logger,
 	})
 	if err != nil {
 		d.Close()
@@ -74,7 +79,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		PublicURL: publicURL, Logger: logger,
 	}
 	logger.Info("docker engine", slog.String("api", d.APIVersion()), slog.String("instance", instance), slog.String("subnet_pool", pool.String()))
-	return &factory{Docker: d, Routes: routes, Reconciler: r, Service: svc, InstanceID: instance}, nil
+	return &factory{Docker: rt, Routes: routes, Reconciler: r, Service: svc, InstanceID: instance}, nil
 }
 
 // tenantURLFunc gives a tenant's address: http://<slug>.<domain>:<port>/,

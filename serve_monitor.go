@@ -54,9 +54,9 @@ func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *promet
 	return &monitoring{
 		Registry: reg,
 		Metrics:  m,
-		Monitor:  &monitor.Monitor{Events: fac.Docker, Recorder: db, Waker: fac.Reconciler, Instance: fac.InstanceID, Metrics: m, Logger: logger},
-		Sampler:  &monitor.Sampler{Docker: fac.Docker, Store: db, Instance: fac.InstanceID, Logger: logger},
-		Capacity: &monitor.CapacityProbe{Docker: fac.Docker, Tenants: db, Instance: fac.InstanceID, Limits: limits, Smallest: smallest},
+		Monitor:  &monitor.Monitor{Events: fac.Docker, Recorder: db, Waker: fac.Reconciler, Metrics: m, Logger: logger},
+		Sampler:  &monitor.Sampler{Runtime: fac.Docker, Store: db, Logger: logger},
+		Capacity: &monitor.CapacityProbe{Runtime: fac.Docker, Tenants: db, Limits: limits, Smallest: smallest},
 	}
 }
 

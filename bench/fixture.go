@@ -23,7 +23,6 @@ import (
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/router"
-	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
@@ -96,9 +95,13 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: filepath.Join(f.dir, "data"), PublicURL: publicURL, SecretKey: []byte("bench-" + f.id)}
 	// A long resync: the floor measurement starts and stops containers
 	// itself, and a pass in the middle would disturb it.
+	rt, err := docker.NewRuntime(f.docker, docker.Options{Instance: "bench-" + f.id, Subnets: reconcile.Subnets{DB: f.db, Pool: pool}})
+	if err != nil {
+		return f, err
+	}
 	f.rec, err = reconcile.NewReconciler(reconcile.ReconcilerOptions{
-		DB: f.db, Runtime: f.docker, Blueprints: bp, Routes: f.routes, Pool: pool,
-		InstanceID: "bench-" + f.id, Labels: f.labels, Resync: time.Hour, Logger: logger,
+		DB: f.db, Runtime: rt, Blueprints: bp, Routes: f.routes,
+		Labels: f.labels, Resync: time.Hour, Logger: logger,
 	})
 	if err != nil {
 		return f, err
@@ -172,13 +175,13 @@ func (f *fixture) deploy(ctx context.Context, cat *catalog.Catalog) error {
 
 // containers returns the tenant's containers in start order: the store
 // first (web depends on it), then the web replicas.
-func (f *fixture) containers(ctx context.Context) ([]runtime.Container, error) {
-	cs, err := f.docker.ListContainers(ctx, map[string]string{stack.LabelTenant: f.tenant.ID}, true)
+func (f *fixture) containers(ctx context.Context) ([]docker.Container, error) {
+	cs, err := f.docker.ListContainers(ctx, map[string]string{docker.LabelTenant: f.tenant.ID}, true)
 	if err != nil {
 		return nil, err
 	}
 	sort.SliceStable(cs, func(i, j int) bool {
-		return cs[i].Labels[stack.LabelService] == "store" && cs[j].Labels[stack.LabelService] != "store"
+		return cs[i].Labels[docker.LabelService] == "store" && cs[j].Labels[docker.LabelService] != "store"
 	})
 	return cs, nil
 }

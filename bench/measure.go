@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/ready"
-	"appfactory/orchestrator/stack"
 )
 
 // client is the load generator's HTTP client: keep-alive, enough idle
@@ -69,12 +69,12 @@ func (f *fixture) floorCycle(ctx context.Context) (time.Duration, error) {
 		if err := f.docker.Start(ctx, c.ID); err != nil {
 			return 0, err
 		}
-		if c.Labels[stack.LabelService] == "web" && web == "" {
+		if c.Labels[docker.LabelService] == "web" && web == "" {
 			got, err := f.docker.Inspect(ctx, c.ID)
 			if err != nil {
 				return 0, err
 			}
-			web = got.IPs[stack.NetworkName("bench-"+f.id, f.tenant.Slug)]
+			web = got.IPs[docker.NetworkName("bench-"+f.id, f.tenant.Slug)]
 		}
 	}
 	if web == "" {
@@ -222,7 +222,7 @@ func (f *fixture) herd(ctx context.Context, n int) (ok int, activations int64, m
 		return 0, 0, 0, 0, err
 	}
 	ectx, cancel := context.WithCancel(ctx)
-	evs, _ := f.docker.Events(ectx, map[string]string{stack.LabelTenant: f.tenant.ID})
+	evs, _ := f.docker.Events(ectx, map[string]string{docker.LabelTenant: f.tenant.ID})
 	starts := map[string]int{}
 	done := make(chan struct{})
 	go func() {

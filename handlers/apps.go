@@ -147,9 +147,8 @@ func (h *Handlers) appDelete(c echo.Context) error {
 	return web.Redirect(c, "/apps")
 }
 
-// appDeploy deploys an app that passes every check: through the factory
-// when there is one, else by recording the request (the app is then
-// finished, status ready).
+// appDeploy deploys an app that passes every check: the app is saved
+// finished, at the review step, with its new deployment.
 func (h *Handlers) appDeploy(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := CurrentUser(c)
@@ -165,11 +164,7 @@ func (h *Handlers) appDeploy(c echo.Context) error {
 		st := &stepState{app: a, step: views.StepReview, formError: "This app cannot be deployed yet."}
 		return h.renderStep(c, st, http.StatusUnprocessableEntity)
 	}
-	a.Status = store.AppReady
 	a.Step = views.StepReview
-	if err := h.DB.UpdateApp(ctx, a); err != nil {
-		return err
-	}
 	tenantID, err := h.Deployer.Deploy(ctx, a, u)
 	if err != nil {
 		if apperr.Code(err) != apperr.Internal {

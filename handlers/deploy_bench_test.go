@@ -55,8 +55,11 @@ func BenchmarkDeployAPI(b *testing.B) {
 	env := handlerstest.NewServer(b, func(h *handlers.Handlers) {
 		url := func(slug string) string { return "http://" + slug + ".localhost:8080/" }
 		bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: b.TempDir(), PublicURL: url, SecretKey: []byte(id)}
-		r, err = reconcile.NewReconciler(reconcile.ReconcilerOptions{DB: h.DB, Runtime: d, Blueprints: bp, Routes: routes,
-			Pool: pool, InstanceID: instance, Labels: labels})
+		rt, err := docker.NewRuntime(d, docker.Options{Instance: instance, Subnets: reconcile.Subnets{DB: h.DB, Pool: pool}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err = reconcile.NewReconciler(reconcile.ReconcilerOptions{DB: h.DB, Runtime: rt, Blueprints: bp, Routes: routes, Labels: labels})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -154,7 +157,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 func removeInstance(tb testing.TB, d *docker.Docker, instance string) {
 	tb.Helper()
 	ctx := context.Background()
-	only := map[string]string{stack.LabelInstance: instance}
+	only := map[string]string{docker.LabelInstance: instance}
 	cs, _ := d.ListContainers(ctx, only, true)
 	for _, c := range cs {
 		if err := d.RemoveContainer(ctx, c.ID); err != nil {

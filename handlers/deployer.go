@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 
+	"appfactory/orchestrator"
 	"appfactory/store"
 )
 
@@ -12,6 +13,10 @@ type Deployer interface {
 	// Preview returns the Dockerfile and Compose stack a deployment of the
 	// app would use, for the review to show.
 	Preview(ctx context.Context, app *store.App) (dockerfile, compose string, err error)
-	// Deploy starts a deployment of the app for by, returning its tenant id.
+	// Deploy finishes the app and starts a deployment of it for by, in one
+	// write, returning its tenant id.
 	Deploy(ctx context.Context, app *store.App, by *store.User) (tenantID string, err error)
+	// DemoDeployer plans and starts the deployment a demo writes with its
+	// account, app and invitation.
+	orchestrator.DemoDeployer
 }

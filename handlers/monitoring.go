@@ -32,8 +32,8 @@ type Monitoring struct {
 
 // containerLogs is the part of the runtime the log endpoints read.
 type containerLogs interface {
-	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]runtime.Container, error)
-	LogsWith(ctx context.Context, id string, opts runtime.LogOptions) (io.ReadCloser, error)
+	Observe(ctx context.Context, tenant string) (runtime.Observation, error)
+	Logs(ctx context.Context, replicaID string, opts runtime.LogOptions) (io.ReadCloser, error)
 }
 
 // capacityReader measures host capacity.

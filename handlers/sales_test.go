@@ -15,30 +15,6 @@ import (
 	"appfactory/store"
 )
 
-// fakeDeployer creates the tenant row as the factory would, without Docker.
-type fakeDeployer struct {
-	db *store.DB
-	mu sync.Mutex
-	by []string
-}
-
-func (f *fakeDeployer) Preview(context.Context, *store.App) (string, string, error) {
-	return "", "", nil
-}
-
-func (f *fakeDeployer) Deploy(ctx context.Context, app *store.App, by *store.User) (string, error) {
-	f.mu.Lock()
-	f.by = append(f.by, by.ID)
-	f.mu.Unlock()
-	t := &store.Tenant{AppID: app.ID, OwnerID: app.OwnerID, CreatedBy: by.ID, Slug: "demo-" + store.NewID()[:6], Title: app.Name,
-		Platform: app.Platform, Version: app.Version, Environment: app.Environment, Replicas: app.Replicas,
-		ExpiresAtS: store.NullTime(f.db.Now().Add(30 * 24 * time.Hour))}
-	if err := f.db.CreateTenant(ctx, t, 0); err != nil {
-		return "", err
-	}
-	return t.ID, nil
-}
-
 // fakeExtender records extensions.
 type fakeExtender struct {
 	mu    sync.Mutex
@@ -53,11 +29,8 @@ func (f *fakeExtender) Extend(_ context.Context, id string, days int) (time.Time
 }
 
 func TestSalesDemoForAProspect(t *testing.T) {
-	var dep *fakeDeployer
 	ext := &fakeExtender{}
 	env := handlerstest.NewServer(t, func(h *handlers.Handlers) {
-		dep = &fakeDeployer{db: h.DB}
-		h.Deployer = dep
 		h.Monitoring.Extender = ext
 	})
 	ctx := context.Background()
@@ -210,7 +183,7 @@ func TestSalesDemoForAProspect(t *testing.T) {
 			t.Errorf("a new invitation for an account in use: %d", status)
 		}
 	})
-	if len(dep.by) != 2 || dep.by[0] != sales.User.ID {
-		t.Errorf("deployed by %v", dep.by)
+	if woken := env.Wakes.IDs(); len(woken) != 2 {
+		t.Errorf("the reconciler was woken for %v, want the two demos", woken)
 	}
 }

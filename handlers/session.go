@@ -90,36 +90,55 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 		sess.ID = ""
 		return nil
 	}
+	if sess.ID == "" {
+		id, row, err := s.newRow(r, sess)
+		if err != nil {
+			return err
+		}
+		if err := s.DB.CreateSession(ctx, row); err != nil {
+			return err
+		}
+		s.issue(w, sess, id)
+		return nil
+	}
 	data, err := encodeValues(sess.Values)
 	if err != nil {
 		return err
 	}
 	now := s.DB.Now()
-	if sess.ID == "" {
-		id, err := newSessionID()
-		if err != nil {
-			return err
-		}
-		row := &store.Session{
-			IDHash: store.HashSessionID(id), UserID: userIDValue(sess), Data: data,
-			IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 200),
-			CreatedAtS: store.Time(now), LastSeenAtS: store.Time(now), ExpiresAtS: store.Time(s.expiry(now, now)),
-		}
-		if err := s.DB.CreateSession(ctx, row); err != nil {
-			return err
-		}
-		sess.ID = id
-		opts := *sess.Options
-		opts.MaxAge = int(s.Lifetime / time.Second)
-		http.SetCookie(w, sessions.NewCookie(sess.Name(), id, &opts))
-		return nil
-	}
 	row, err := s.DB.SessionByHash(ctx, store.HashSessionID(sess.ID))
 	if err != nil {
 		return err
 	}
 	row.Data, row.LastSeenAtS, row.ExpiresAtS = data, store.Time(now), store.Time(s.expiry(row.CreatedAt(), now))
 	return s.DB.UpdateSession(ctx, row)
+}
+
+// newRow makes, without writing it, the row of a new session: a fresh id
+// (returned, for the cookie) and the session's values.
+func (s *SessionStore) newRow(r *http.Request, sess *sessions.Session) (string, *store.Session, error) {
+	data, err := encodeValues(sess.Values)
+	if err != nil {
+		return "", nil, err
+	}
+	id, err := newSessionID()
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.DB.Now()
+	return id, &store.Session{
+		IDHash: store.HashSessionID(id), UserID: userIDValue(sess), Data: data,
+		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 200),
+		CreatedAtS: store.Time(now), LastSeenAtS: store.Time(now), ExpiresAtS: store.Time(s.expiry(now, now)),
+	}, nil
+}
+
+// issue gives a new session, once its row is written, its id and cookie.
+func (s *SessionStore) issue(w http.ResponseWriter, sess *sessions.Session, id string) {
+	sess.ID = id
+	opts := *sess.Options
+	opts.MaxAge = int(s.Lifetime / time.Second)
+	http.SetCookie(w, sessions.NewCookie(sess.Name(), id, &opts))
 }
 
 // touch records activity on a loaded session, at most once a minute, which

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"appfactory/accounts"
 	"appfactory/apperr"
 	"appfactory/password"
 	"appfactory/store"
@@ -23,7 +24,6 @@ const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$kocpyC+Dnz+okmCHqsuKxA$WQKCyBy
 // Throttle keys of auth_attempts.
 func signInAccountKey(email string) string { return "signin-acct:" + store.NormalizeEmail(email) }
 func signInIPKey(ip string) string         { return "signin-ip:" + ip }
-func signUpIPKey(ip string) string         { return "signup-ip:" + ip }
 
 func (h *Handlers) signupPage(c echo.Context) error {
 	if CurrentUser(c) != nil {
@@ -41,45 +41,56 @@ func (h *Handlers) renderSignup(c echo.Context, status int, f views.SignupForm) 
 }
 
 func (h *Handlers) signup(c echo.Context) error {
-	ctx := c.Request().Context()
 	f := views.SignupForm{Name: c.FormValue("name"), Email: c.FormValue("email"), Company: c.FormValue("company"), Password: c.FormValue("password")}
 	if !f.Validate() {
 		return h.renderSignup(c, http.StatusUnprocessableEntity, f)
 	}
-	ipKey := signUpIPKey(c.RealIP())
-	if n, err := h.DB.CountAttempts(ctx, ipKey, h.Auth.SignUpWindow); err != nil {
-		return err
-	} else if n >= h.Auth.SignUps {
-		h.Logger.Warn("sign-ups throttled", "ip", c.RealIP())
-		f.Error = "Too many sign-ups from your network. Try again in an hour."
+	old, sess := currentSession(c), h.newSession()
+	var sessID string
+	req := accounts.SignUp{Name: f.Name, Email: f.Email, Company: f.Company, Password: f.Password, IP: c.RealIP(),
+		Session: func(userID string) (*store.Session, error) {
+			sess.Values[keyUserID] = userID
+			id, row, err := h.sessions.newRow(c.Request(), sess)
+			sessID = id
+			return row, err
+		}}
+	if old != nil && old.ID != "" {
+		req.ReplacesHash = store.HashSessionID(old.ID)
+	}
+	u, err := h.accounts().SignUp(c.Request().Context(), req)
+	switch code := apperr.Code(err); {
+	case err == nil:
+	case code == apperr.TooMany:
+		f.Error = apperr.Message(err)
 		return h.renderSignup(c, http.StatusTooManyRequests, f)
-	}
-	// Every sign-up counts, so that the "account exists" answer below cannot
-	// be used to test many emails.
-	if err := h.DB.RecordAttempt(ctx, ipKey); err != nil {
+	case code == apperr.Conflict:
+		f.Errors.Set("email", "An account with this email already exists. Sign in instead.")
+		return h.renderSignup(c, http.StatusConflict, f)
+	case code == apperr.Internal:
 		return err
-	}
-	hash, err := h.hashPassword(ctx, f.Password)
-	if err != nil {
-		return err
-	}
-	u := &store.User{Email: f.Email, Name: f.Name, Company: f.Company, PasswordHash: hash, Role: store.RoleProspect}
-	if err := h.DB.CreateUser(ctx, u); err != nil {
-		if apperr.Code(err) == apperr.Conflict {
-			f.Errors.Set("email", "An account with this email already exists. Sign in instead.")
-			return h.renderSignup(c, http.StatusConflict, f)
-		}
+	default:
 		f.Apply(err)
-		if apperr.Code(err) == apperr.Internal {
+		return h.renderSignup(c, web.Status(code), f)
+	}
+	// The visitor's session row went with the write: expire its cookie,
+	// then hand out the new one.
+	if old != nil {
+		old.ID, old.Options.MaxAge = "", -1
+		if err := h.sessions.Save(c.Request(), c.Response(), old); err != nil {
 			return err
 		}
-		return h.renderSignup(c, web.Status(apperr.Code(err)), f)
 	}
-	h.Logger.Info("signed up", "user", u.ID)
-	if err := h.signIn(c, u); err != nil {
-		return err
-	}
+	h.sessions.issue(c.Response(), sess, sessID)
+	c.Set(ctxSession, sess)
+	c.Set(ctxUser, u)
+	h.Logger.Info("signed in", "user", u.ID)
 	return web.Redirect(c, afterSignIn)
+}
+
+// accounts is the sign-up workflow over the handlers' database and
+// throttle settings, hashing with the handlers' throttled hasher.
+func (h *Handlers) accounts() *accounts.Service {
+	return &accounts.Service{DB: h.DB, HashPassword: h.hashPassword, SignUps: h.Auth.SignUps, SignUpWindow: h.Auth.SignUpWindow, Logger: h.Logger}
 }
 
 func (h *Handlers) loginPage(c echo.Context) error {

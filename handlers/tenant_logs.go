@@ -1,10 +1,8 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -15,16 +13,14 @@ import (
 
 	"appfactory/apperr"
 	"appfactory/orchestrator/monitor"
-	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
 // Log tails are bounded: the default and the most lines one request reads
-// per container, the longest line kept, and how long a live tail may last.
+// per container, and how long a live tail may last (monitor.MaxLogLine
+// bounds a line).
 const (
 	defaultLogTail = 200
 	maxLogTail     = 2000
-	maxLogLine     = 4096
 	maxLogStream   = 30 * time.Minute
 )
 
@@ -39,17 +35,13 @@ type tenantContainer struct {
 // keeps those selected by sel: a short name ("web-1"), a service ("web"),
 // or "" for all.
 func (h *Handlers) tenantContainers(ctx context.Context, tenantID, sel string) ([]tenantContainer, error) {
-	list, err := h.Monitoring.Runtime.ListContainers(ctx, map[string]string{stack.LabelTenant: tenantID}, true)
+	obs, err := h.Monitoring.Runtime.Observe(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
 	var out []tenantContainer
-	for _, c := range list {
-		tc := tenantContainer{ID: c.ID, Service: c.Labels[stack.LabelService],
-			Name: monitor.ContainerShortName(c.Name, c.Labels)}
-		if tc.Service == "" {
-			tc.Service = c.Labels[stack.LabelComposeService]
-		}
+	for _, c := range obs.Replicas {
+		tc := tenantContainer{ID: c.ID, Service: c.Service, Name: c.Name}
 		if sel == "" || sel == tc.Name || sel == tc.Service {
 			out = append(out, tc)
 		}
@@ -74,74 +66,13 @@ func logTail(c echo.Context) (int, error) {
 	return min(n, maxLogTail), nil
 }
 
-// logLine is one line of a container's log with its time.
-type logLine struct {
-	at   time.Time
-	text string
-}
-
-// readLogTail reads the last tail lines of each container and merges them
-// in time order, prefixing each with "name | " when prefix is set; the
-// result holds the last tail lines of the merge.
-func (h *Handlers) readLogTail(ctx context.Context, cs []tenantContainer, tail int, prefix bool) ([]string, error) {
-	var all []logLine
-	for _, c := range cs {
-		rc, err := h.Monitoring.Runtime.LogsWith(ctx, c.ID, runtime.LogOptions{Tail: tail, Timestamps: true})
-		if err != nil {
-			return nil, err
-		}
-		err = eachLine(rc, func(line string) {
-			ts, text, _ := strings.Cut(line, " ")
-			at, _ := time.Parse(time.RFC3339Nano, ts)
-			if prefix {
-				text = c.Name + " | " + text
-			}
-			all = append(all, logLine{at: at, text: text})
-		})
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
-	if len(all) > tail {
-		all = all[len(all)-tail:]
-	}
-	out := make([]string, len(all))
-	for i, l := range all {
-		out[i] = l.text
-	}
-	return out, nil
-}
-
-// eachLine calls fn for each line of r, without its line ending, cutting
-// lines longer than maxLogLine.
-func eachLine(r io.Reader, fn func(string)) error {
-	br := bufio.NewReaderSize(r, maxLogLine)
-	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			fn(strings.TrimRight(string(line), "\r\n"))
-		}
-		for err == bufio.ErrBufferFull { // the rest of an over-long line is dropped
-			_, err = br.ReadSlice('\n')
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
 // logSource is what a log view reads: the containers the request selects
-// (query "service"), how many lines of each, and whether lines need the
-// container's name in front (more than one container).
+// (query "service"), how many lines of each, and the logs reader, which
+// puts the container's name in front of lines when there are more than one.
 type logSource struct {
-	containers []tenantContainer
+	containers []monitor.LogSource
 	tail       int
-	prefix     bool
+	logs       monitor.Logs
 }
 
 func (h *Handlers) logSource(ctx context.Context, c echo.Context) (logSource, error) {
@@ -158,7 +89,11 @@ func (h *Handlers) logSource(ctx context.Context, c echo.Context) (logSource, er
 	if err != nil {
 		return logSource{}, err
 	}
-	return logSource{containers: cs, tail: tail, prefix: sel == "" || len(cs) > 1}, nil
+	src := logSource{tail: tail, logs: monitor.Logs{Runtime: h.Monitoring.Runtime, Prefix: sel == "" || len(cs) > 1}}
+	for _, tc := range cs {
+		src.containers = append(src.containers, monitor.LogSource{ID: tc.ID, Name: tc.Name})
+	}
+	return src, nil
 }
 
 // apiTenantLogs answers the tail of a tenant's logs as plain text.
@@ -167,7 +102,7 @@ func (h *Handlers) apiTenantLogs(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lines, err := h.readLogTail(c.Request().Context(), src.containers, src.tail, src.prefix)
+	lines, err := src.logs.Tail(c.Request().Context(), src.containers, src.tail)
 	if err != nil {
 		return err
 	}
@@ -190,31 +125,9 @@ func (h *Handlers) tenantLogStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, tail, prefix := src.containers, src.tail, src.prefix
-	lines := make(chan string, 64)
-	done := make(chan struct{}, len(cs))
-	for _, tc := range cs {
-		rc, err := h.Monitoring.Runtime.LogsWith(ctx, tc.ID, runtime.LogOptions{Tail: tail, Follow: true})
-		if err != nil {
-			return err
-		}
-		go func() {
-			defer rc.Close()
-			defer func() { done <- struct{}{} }()
-			_ = eachLine(rc, func(line string) {
-				// A carriage return would end the event's data line early.
-				line = strings.ReplaceAll(line, "\r", "")
-				if prefix {
-					line = tc.Name + " | " + line
-				}
-				select {
-				case lines <- line:
-				case <-ctx.Done():
-				}
-			})
-		}()
-		// Close the reader when the request ends, which ends the goroutine.
-		context.AfterFunc(ctx, func() { rc.Close() })
+	stream, err := src.logs.Follow(ctx, src.containers, src.tail)
+	if err != nil {
+		return err
 	}
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "text/event-stream")
@@ -223,42 +136,17 @@ func (h *Handlers) tenantLogStream(c echo.Context) error {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, "retry: 5000\n\n")
 	w.Flush()
-	ping := time.NewTicker(20 * time.Second)
-	defer ping.Stop()
-	open := len(cs)
-	for open > 0 {
-		select {
-		case line := <-lines:
+	stream.Run(ctx, func(f monitor.LogFrame) {
+		for _, line := range f.Lines {
 			fmt.Fprintf(w, "data: %s\n\n", line)
-			// Send what else is waiting before flushing.
-			for more := true; more; {
-				select {
-				case line := <-lines:
-					fmt.Fprintf(w, "data: %s\n\n", line)
-				default:
-					more = false
-				}
-			}
-			w.Flush()
-		case <-done:
-			open--
-		case <-ping.C:
+		}
+		if f.Ping {
 			fmt.Fprint(w, ": ping\n\n")
-			w.Flush()
-		case <-ctx.Done():
-			return nil
 		}
-	}
-	// Lines sent before the last reader finished may still be queued.
-	for more := true; more; {
-		select {
-		case line := <-lines:
-			fmt.Fprintf(w, "data: %s\n\n", line)
-		default:
-			more = false
+		if f.End {
+			fmt.Fprint(w, "event: end\ndata: the containers stopped\n\n")
 		}
-	}
-	fmt.Fprint(w, "event: end\ndata: the containers stopped\n\n")
-	w.Flush()
+		w.Flush()
+	})
 	return nil
 }

@@ -17,14 +17,12 @@ import (
 	"appfactory/handlers/handlerstest"
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/factory"
-	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
 // logStack runs three labelled containers of a tenant (store-1, web-1,
 // web-2, no network) on the real engine, removed when the test ends.
-func logStack(t *testing.T, d *docker.Docker, tenantID string) map[string]string {
+func logStack(t *testing.T, d *docker.Docker, instance, tenantID string) map[string]string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs the Docker engine")
@@ -57,12 +55,12 @@ func logStack(t *testing.T, d *docker.Docker, tenantID string) map[string]string
 	ids := map[string]string{}
 	for _, name := range []string{"store-1", "web-1", "web-2"} {
 		service, n, _ := strings.Cut(name, "-")
-		l := map[string]string{stack.LabelTenant: tenantID, "appfactory.service": service,
+		l := map[string]string{docker.LabelTenant: tenantID, docker.LabelInstance: instance, "appfactory.service": service,
 			"com.docker.compose.project": project, "com.docker.compose.service": service, "com.docker.compose.container-number": n}
 		for k, v := range labels {
 			l[k] = v
 		}
-		cid, _, err := d.CreateContainer(ctx, runtime.ContainerSpec{Name: project + "-" + name, Image: tag, Labels: l,
+		cid, _, err := d.CreateContainer(ctx, docker.ContainerSpec{Name: project + "-" + name, Image: tag, Labels: l,
 			MemoryBytes: 32 << 20, PidsLimit: 32, User: "65534:65534", StopTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +81,12 @@ func TestTenantLogsFromRealContainers(t *testing.T) {
 		t.Fatalf("docker: %v", err)
 	}
 	defer d.Close()
-	env := handlerstest.NewServer(t, func(h *handlers.Handlers) { h.Monitoring.Runtime = d })
+	instance := "logs-" + store.NewID()[:8]
+	rt, err := docker.NewRuntime(d, docker.Options{Instance: instance})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := handlerstest.NewServer(t, func(h *handlers.Handlers) { h.Monitoring.Runtime = rt })
 	owner := env.SignUp(t, "owner@example.com", store.RoleProspect)
 	tok := env.Token(t, owner.User.ID)
 	app := &store.App{OwnerID: owner.User.ID, Name: "Logs", Platform: "contentapp", Version: "1.0", Environment: "trial"}
@@ -95,7 +98,7 @@ func TestTenantLogsFromRealContainers(t *testing.T) {
 	if err := env.DB.CreateTenant(ctx, tenant, 0); err != nil {
 		t.Fatal(err)
 	}
-	ids := logStack(t, d, tenant.ID)
+	ids := logStack(t, d, instance, tenant.ID)
 
 	get := func(t *testing.T, query string) (int, string) {
 		t.Helper()

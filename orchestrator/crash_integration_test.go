@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"appfactory/domain"
-	"appfactory/orchestrator/stack"
+	"appfactory/orchestrator/docker"
 	"appfactory/store"
 )
 
@@ -131,27 +131,27 @@ func TestCrashInjectionConverges(t *testing.T) {
 			}
 			// Also nothing of the instance beyond the tenant's objects.
 			// A failed list would pass for "nothing left" after a delete.
-			all, err := e.D.ListContainers(ctx, map[string]string{stack.LabelInstance: e.instance}, true)
+			all, err := e.D.ListContainers(ctx, map[string]string{docker.LabelInstance: e.instance}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
-			nets, err := e.D.ListNetworks(ctx, map[string]string{stack.LabelInstance: e.instance})
+			nets, err := e.D.ListNetworks(ctx, map[string]string{docker.LabelInstance: e.instance})
 			if err != nil {
 				t.Fatal(err)
 			}
-			vols, err := e.D.ListVolumes(ctx, map[string]string{stack.LabelInstance: e.instance})
+			vols, err := e.D.ListVolumes(ctx, map[string]string{docker.LabelInstance: e.instance})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var names []string
 			for _, c := range all {
 				names = append(names, c.Name)
-				if !c.Running || c.Labels[stack.LabelGeneration] != gen {
-					t.Errorf("%s: state %s generation %s", c.Name, c.State, c.Labels[stack.LabelGeneration])
+				if !c.Running || c.Labels[docker.LabelGeneration] != gen {
+					t.Errorf("%s: state %s generation %s", c.Name, c.State, c.Labels[docker.LabelGeneration])
 				}
 			}
 			slices.Sort(names)
-			p := stack.NamePrefix(e.instance, tn.Slug)
+			p := docker.NamePrefix(e.instance, tn.Slug)
 			wantNames, wantNets, wantVols := []string{p + "-store-1", p + "-web-1", p + "-web-2"}, 1, 1
 			if want == domain.StateDeleted {
 				wantNames, wantNets, wantVols = nil, 0, 0

@@ -17,9 +17,11 @@ import (
 // DemoEnvironment is where demos for prospects run (when the catalog has it).
 const DemoEnvironment = "demo"
 
-// DemoDeployer deploys a finished app on behalf of a user (the Service).
+// DemoDeployer makes the deployment of a demo's app, which the demo's
+// transaction writes, and starts it once written (the Service).
 type DemoDeployer interface {
-	Deploy(ctx context.Context, app *store.App, by *store.User) (string, error)
+	PlanDeploy(ctx context.Context, app *store.App, by *store.User) (*store.Deployment, error)
+	Deployed(t *store.Tenant, by *store.User)
 }
 
 // Demos makes a sales person's demos: a copy of a template for a prospect
@@ -53,9 +55,9 @@ type Demo struct {
 }
 
 // Create copies the template into an app of the prospect and deploys it.
-// The account (when new), the app and the invitation are written in one
-// transaction before the deploy, and taken back together if it fails: a
-// failed demo leaves nothing behind.
+// The account (when new), the app, the invitation and the tenant are
+// written in one transaction: a failed demo leaves nothing behind. The
+// tenant's containers come with the reconciler's next pass.
 func (d *Demos) Create(ctx context.Context, req DemoRequest) (*Demo, error) {
 	tpl, err := d.DB.AppByID(ctx, req.TemplateID)
 	if err != nil || !tpl.IsTemplate {
@@ -65,34 +67,29 @@ func (d *Demos) Create(ctx context.Context, req DemoRequest) (*Demo, error) {
 	if err != nil {
 		return nil, err
 	}
-	draft := store.DemoDraft{Prospect: prospect, NewProspect: isNew, Template: tpl, Name: demoName(tpl.Name, req.Company),
-		InvitedBy: req.Seller.ID, InviteTTL: req.InviteTTL}
+	if isNew {
+		prospect.ID = store.NewID() // the app's owner before the row exists
+	}
+	app := store.TemplateCopy(tpl, prospect.ID, demoName(tpl.Name, req.Company))
 	if env, ok := d.Catalog.Environment(DemoEnvironment); ok {
-		draft.Environment = env.ID
+		app.Environment = env.ID
 		if env.MaxReplicas > 0 {
-			draft.Replicas = min(max(tpl.Replicas, 1), env.MaxReplicas)
+			app.Replicas = min(max(tpl.Replicas, 1), env.MaxReplicas)
 		}
 	}
-	app, token, err := d.DB.CreateDemo(ctx, draft)
+	dep, err := d.Deployer.PlanDeploy(ctx, app, req.Seller)
 	if err != nil {
 		return nil, err
 	}
-	tenantID, err := d.Deployer.Deploy(ctx, app, req.Seller)
-	if err != nil {
-		// Not the request's context: a cancelled request still takes back
-		// what it wrote.
-		if rerr := d.DB.RemoveDemo(context.WithoutCancel(ctx), app.ID, prospect.ID, isNew); rerr != nil {
-			d.log().Warn("remove a demo after its deploy failed", slog.String("app", app.ID), slog.Any("err", rerr))
-		}
-		return nil, err
-	}
-	t, err := d.DB.TenantByID(ctx, tenantID)
+	token, err := d.DB.CreateDemo(ctx, store.DemoDraft{Prospect: prospect, NewProspect: isNew, App: app,
+		InvitedBy: req.Seller.ID, InviteTTL: req.InviteTTL, Deployment: dep})
 	if err != nil {
 		return nil, err
 	}
-	d.log().Info("demo created", slog.String("tenant", t.ID), slog.String("prospect", prospect.ID),
+	d.Deployer.Deployed(dep.Tenant, req.Seller)
+	d.log().Info("demo created", slog.String("tenant", dep.Tenant.ID), slog.String("prospect", prospect.ID),
 		slog.Bool("new_account", isNew), slog.String("by", req.Seller.ID))
-	return &Demo{Prospect: prospect, NewAccount: isNew, InviteToken: token, Tenant: t}, nil
+	return &Demo{Prospect: prospect, NewAccount: isNew, InviteToken: token, Tenant: dep.Tenant}, nil
 }
 
 // prospect finds the prospect by email, or prepares (unsaved) a prospect

@@ -7,20 +7,38 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/store"
 )
 
-// failingDeployer records the app it was asked to deploy and fails.
-type failingDeployer struct{ app *store.App }
+// failingDeployer plans the deploy as the service does, with a tenant
+// whose insert fails (its creator is no user): the last write of the
+// demo's transaction.
+type failingDeployer struct {
+	*Service
+	app *store.App
+}
 
-func (f *failingDeployer) Deploy(_ context.Context, app *store.App, _ *store.User) (string, error) {
+func (f *failingDeployer) PlanDeploy(ctx context.Context, app *store.App, by *store.User) (*store.Deployment, error) {
 	f.app = app
-	return "", apperr.New(apperr.Unprocessable, "The demo environment is full.")
+	d, err := f.Service.PlanDeploy(ctx, app, by)
+	if err != nil {
+		return nil, err
+	}
+	d.Tenant.CreatedBy = "nobody"
+	return d, nil
+}
+
+// refusingDeployer refuses every deploy before anything is written.
+type refusingDeployer struct{ *Service }
+
+func (refusingDeployer) PlanDeploy(context.Context, *store.App, *store.User) (*store.Deployment, error) {
+	return nil, apperr.New(apperr.Unprocessable, "The demo environment is full.")
 }
 
 // newDemos is the demo workflow over the service's database and catalog,
 // with a template app owned by a sales person, who asks for the demos.
-func newDemos(t *testing.T, deployer DemoDeployer) (*Demos, *store.App, *store.User) {
+func newDemos(t *testing.T, deployer func(*Service) DemoDeployer) (*Demos, *store.App, *store.User) {
 	t.Helper()
 	svc, _, owner := newServiceEnv(t)
 	ctx := context.Background()
@@ -33,11 +51,12 @@ func newDemos(t *testing.T, deployer DemoDeployer) (*Demos, *store.App, *store.U
 	if err := svc.DB.CreateUser(ctx, seller); err != nil {
 		t.Fatal(err)
 	}
-	if deployer == nil {
-		deployer = svc
+	var dep DemoDeployer = svc
+	if deployer != nil {
+		dep = deployer(svc)
 	}
 	hash := func(context.Context, string) (string, error) { return "hashed", nil }
-	return &Demos{DB: svc.DB, Catalog: svc.Catalog, Deployer: deployer, HashPassword: hash}, tpl, seller
+	return &Demos{DB: svc.DB, Catalog: svc.Catalog, Deployer: dep, HashPassword: hash}, tpl, seller
 }
 
 func TestDemoCreatesAccountAppInviteAndTenant(t *testing.T) {
@@ -64,16 +83,28 @@ func TestDemoCreatesAccountAppInviteAndTenant(t *testing.T) {
 	if demo.Tenant.OwnerID != u.ID || demo.Tenant.CreatedBy != seller.ID {
 		t.Errorf("tenant owner %s by %s", demo.Tenant.OwnerID, demo.Tenant.CreatedBy)
 	}
+	tn, err := d.DB.TenantByID(ctx, demo.Tenant.ID)
+	if err != nil || tn.State != domain.StatePending || tn.DesiredState != domain.DesiredRunning || tn.Slug != demo.Tenant.Slug {
+		t.Fatalf("the demo's tenant %+v (%v): want a pending deployment", tn, err)
+	}
+	if evs, err := d.DB.ListEvents(ctx, tn.ID, 0, 10); err != nil || len(evs) != 1 {
+		t.Errorf("the tenant's events %v (%v): want its creation", evs, err)
+	}
+	if w := d.Deployer.(*Service).Reconciler.(*recordingWaker); len(w.woken) != 1 || w.woken[0] != tn.ID {
+		t.Errorf("woken %v, want the demo's tenant", w.woken)
+	}
 }
 
-func TestDemoWhoseDeployFailsLeavesNothing(t *testing.T) {
+// TestDemoWhoseTenantFailsLeavesNothing makes the tenant's insert, the
+// last write of the demo's transaction, fail: the account, the app and the
+// invitation written before it in the transaction are gone too.
+func TestDemoWhoseTenantFailsLeavesNothing(t *testing.T) {
 	fd := &failingDeployer{}
-	d, tpl, seller := newDemos(t, fd)
+	d, tpl, seller := newDemos(t, func(svc *Service) DemoDeployer { fd.Service = svc; return fd })
 	ctx := context.Background()
 
-	_, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: "lead@example.com", Seller: seller, InviteTTL: time.Hour})
-	if apperr.Code(err) != apperr.Unprocessable {
-		t.Fatalf("Create: %v, want the deploy's error", err)
+	if _, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: "lead@example.com", Seller: seller, InviteTTL: time.Hour}); err == nil {
+		t.Fatal("Create succeeded over a failing tenant insert")
 	}
 	if fd.app == nil {
 		t.Fatal("the deploy was not asked for")
@@ -90,7 +121,7 @@ func TestDemoWhoseDeployFailsLeavesNothing(t *testing.T) {
 
 	// A prospect who already had an account keeps it; only the app goes.
 	if _, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: seller.Email, Seller: seller}); err == nil {
-		t.Fatal("Create succeeded over a failing deploy")
+		t.Fatal("Create succeeded over a failing tenant insert")
 	}
 	if _, err := d.DB.UserByEmail(ctx, seller.Email); err != nil {
 		t.Errorf("an existing account went with the failed demo: %v", err)
@@ -98,10 +129,25 @@ func TestDemoWhoseDeployFailsLeavesNothing(t *testing.T) {
 	if a, err := d.DB.AppByID(ctx, fd.app.ID); apperr.Code(err) != apperr.NotFound {
 		t.Errorf("the demo app is left: %+v (%v)", a, err)
 	}
+	if ts, err := d.DB.ListTenants(ctx, store.TenantFilter{IncludeDeleted: true}); err != nil || len(ts) != 0 {
+		t.Errorf("tenants left: %d (%v)", len(ts), err)
+	}
+}
+
+func TestDemoRefusedWritesNothing(t *testing.T) {
+	d, tpl, seller := newDemos(t, func(svc *Service) DemoDeployer { return refusingDeployer{svc} })
+	ctx := context.Background()
+	_, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: "lead@example.com", Seller: seller, InviteTTL: time.Hour})
+	if apperr.Code(err) != apperr.Unprocessable {
+		t.Fatalf("Create: %v, want the deploy's refusal", err)
+	}
+	if u, err := d.DB.UserByEmail(ctx, "lead@example.com"); apperr.Code(err) != apperr.NotFound {
+		t.Errorf("the prospect's account is written: %+v (%v)", u, err)
+	}
 }
 
 func TestDemoOfNoTemplate(t *testing.T) {
-	d, tpl, seller := newDemos(t, &failingDeployer{})
+	d, tpl, seller := newDemos(t, nil)
 	_, err := d.Create(context.Background(), DemoRequest{TemplateID: tpl.ID + "x", Email: "x@example.com", Seller: seller})
 	var fe *apperr.Error
 	if !errors.As(err, &fe) || apperr.Code(err) != apperr.Unprocessable {

@@ -51,7 +51,7 @@ func BenchmarkRawDeploy(b *testing.B) {
 		}
 		tVol := time.Now()
 		ids := make([]string, 2)
-		for j, spec := range []runtime.ContainerSpec{
+		for j, spec := range []docker.ContainerSpec{
 			enginetest.ServerSpec(e.Name(prefix+"-store-1"), image, netName, volName),
 			enginetest.ServerSpec(e.Name(prefix+"-web-1"), image, netName, ""),
 		} {

@@ -12,10 +12,10 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/domain"
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
-	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
@@ -31,6 +31,7 @@ type factoryEnv struct {
 	routes   *route.Routes
 	pool     *stack.SubnetPool
 	instance string
+	rt       *docker.Runtime
 	svc      *Service
 	user     *store.User
 	r        *reconcile.Reconciler
@@ -61,6 +62,10 @@ func newFactoryEnv(t *testing.T) *factoryEnv {
 	// concurrent tests are retried on another subnet.
 	e.pool, _ = stack.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", rand.IntN(256)))
 	e.instance = "test-" + e.ID
+	var err2 error
+	if e.rt, err2 = docker.NewRuntime(e.D, docker.Options{Instance: e.instance, Subnets: reconcile.Subnets{DB: e.db, Pool: e.pool}, HealthTimeout: 30 * time.Second}); err2 != nil {
+		t.Fatal(err2)
+	}
 	e.user = &store.User{Email: e.ID + "@example.com", Name: "Tester " + e.ID, PasswordHash: "x", Role: store.RoleAdmin}
 	if err := e.db.CreateUser(ctx, e.user); err != nil {
 		t.Fatal(err)
@@ -88,8 +93,8 @@ func (e *factoryEnv) blueprints() *CatalogBlueprints {
 func (e *factoryEnv) newReconciler(t *testing.T, failpoint func(string)) *reconcile.Reconciler {
 	t.Helper()
 	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
-		DB: e.db, Runtime: e.D, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
-		InstanceID: e.instance, Labels: e.Labels, Resync: 500 * time.Millisecond,
+		DB: e.db, Runtime: e.rt, Blueprints: e.blueprints(), Routes: e.routes,
+		Labels: e.Labels, Resync: 500 * time.Millisecond,
 		OrphanGrace: 300 * time.Millisecond, ReadyTimeout: 30 * time.Second, Failpoint: failpoint,
 	})
 	if err != nil {
@@ -141,8 +146,8 @@ func (e *factoryEnv) app(t *testing.T, name, version, env string, replicas int, 
 		components = []string{}
 	}
 	a.SetComponents(components)
-	a.SetModel(domain.Model{Title: name + " Docs " + e.ID, Color: "#225588", Doctypes: []domain.Doctype{
-		{Name: "Contract", Fields: []domain.Field{{Name: "amount", Type: "number"}}},
+	a.SetModel(store.AppModel{Title: name + " Docs " + e.ID, Color: "#225588", Doctypes: []store.ModelDoctype{
+		{Name: "Contract", Fields: []store.ModelField{{Name: "amount", Type: "number"}}},
 	}})
 	if err := e.db.CreateApp(context.Background(), a); err != nil {
 		t.Fatal(err)
@@ -193,10 +198,10 @@ func (e *factoryEnv) fatalWithEvents(t *testing.T, id, msg string) {
 }
 
 // objects lists a tenant's containers, networks and volumes by label.
-func (e *factoryEnv) objects(t *testing.T, tenantID string) (cs []runtime.Container, ns []runtime.Network, vs []runtime.Volume) {
+func (e *factoryEnv) objects(t *testing.T, tenantID string) (cs []docker.Container, ns []docker.Network, vs []docker.Volume) {
 	t.Helper()
 	ctx := context.Background()
-	only := map[string]string{stack.LabelTenant: tenantID}
+	only := map[string]string{docker.LabelTenant: tenantID}
 	var err error
 	if cs, err = e.D.ListContainers(ctx, only, true); err != nil {
 		t.Fatal(err)

@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"appfactory/domain"
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -79,13 +79,13 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	slices.Sort(names)
-	if p := stack.NamePrefix(e.instance, tn.Slug); !slices.Equal(names, []string{p + "-store-1", p + "-web-1"}) {
+	if p := docker.NamePrefix(e.instance, tn.Slug); !slices.Equal(names, []string{p + "-store-1", p + "-web-1"}) {
 		t.Errorf("containers %v, want %s-store-1 and %s-web-1", names, p, p)
 	}
-	if len(ns) != 1 || ns[0].Name != stack.NetworkName(e.instance, tn.Slug) || !ns[0].Internal || ns[0].Subnet != tn.Subnet {
-		t.Errorf("network %+v, want %s internal on %s", ns, stack.NetworkName(e.instance, tn.Slug), tn.Subnet)
+	if len(ns) != 1 || ns[0].Name != docker.NetworkName(e.instance, tn.Slug) || !ns[0].Internal || ns[0].Subnet != tn.Subnet {
+		t.Errorf("network %+v, want %s internal on %s", ns, docker.NetworkName(e.instance, tn.Slug), tn.Subnet)
 	}
-	if len(vs) != 1 || vs[0].Name != stack.VolumeName(e.instance, tn.Slug, "data") {
+	if len(vs) != 1 || vs[0].Name != docker.VolumeName(e.instance, tn.Slug, "data") {
 		t.Errorf("volumes %+v", vs)
 	}
 
@@ -109,7 +109,7 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			"no host namespaces":     h.NetworkMode != "host" && h.PidMode != "host" && h.IpcMode != "host" && h.UTSMode != "host",
 			"json-file logs bounded": h.LogConfig.Type == "json-file" && h.LogConfig.Config["max-size"] != "" && h.LogConfig.Config["max-file"] != "",
 			"restart unless-stopped": h.RestartPolicy.Name == "unless-stopped",
-			"tenant network":         string(h.NetworkMode) == stack.NetworkName(e.instance, tn.Slug),
+			"tenant network":         string(h.NetworkMode) == docker.NetworkName(e.instance, tn.Slug),
 		}
 		for _, m := range raw.Mounts {
 			if m.Type == "bind" {
@@ -122,14 +122,14 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 			}
 		}
 		l := raw.Config.Labels
-		for k, want := range map[string]string{stack.LabelTenant: tn.ID, stack.LabelInstance: e.instance, stack.LabelGeneration: "1",
-			stack.LabelComposeProject: "af-" + tn.Slug, stack.LabelComposeService: l[stack.LabelService]} {
+		for k, want := range map[string]string{docker.LabelTenant: tn.ID, docker.LabelInstance: e.instance, docker.LabelGeneration: "1",
+			docker.LabelComposeProject: "af-" + tn.Slug, docker.LabelComposeService: l[docker.LabelService]} {
 			if l[k] != want || want == "" {
 				t.Errorf("%s: label %s = %q, want %q", c.Name, k, l[k], want)
 			}
 		}
-		if l[stack.LabelConfigHash] == "" || l[stack.LabelComposeNumber] != "1" {
-			t.Errorf("%s: config hash %q, number %q", c.Name, l[stack.LabelConfigHash], l[stack.LabelComposeNumber])
+		if l[docker.LabelConfigHash] == "" || l[docker.LabelComposeNumber] != "1" {
+			t.Errorf("%s: config hash %q, number %q", c.Name, l[docker.LabelConfigHash], l[docker.LabelComposeNumber])
 		}
 	}
 
@@ -155,8 +155,8 @@ func TestDeployBuildsHardenedStackAndReusesImage(t *testing.T) {
 	if b2 == nil || b2.Result != store.BuildReused {
 		t.Errorf("second build record: %+v", b2)
 	}
-	c1, _ := e.D.Inspect(ctx, stack.NamePrefix(e.instance, tn.Slug)+"-web-1")
-	c2, _ := e.D.Inspect(ctx, stack.NamePrefix(e.instance, tn2.Slug)+"-web-1")
+	c1, _ := e.D.Inspect(ctx, docker.NamePrefix(e.instance, tn.Slug)+"-web-1")
+	c2, _ := e.D.Inspect(ctx, docker.NamePrefix(e.instance, tn2.Slug)+"-web-1")
 	if c1.ImageID == "" || c1.ImageID != c2.ImageID {
 		t.Errorf("image ids %s and %s", c1.ImageID, c2.ImageID)
 	}
@@ -179,11 +179,11 @@ func TestDeployTwoReplicasBothServe(t *testing.T) {
 	if len(cs) != 3 {
 		t.Errorf("%d containers, want store + 2 web", len(cs))
 	}
-	c, _ := enginetest.Inspect(context.Background(), e.D, stack.NamePrefix(e.instance, tn.Slug)+"-web-2")
-	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[stack.LabelComposeNumber] != "2" {
-		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[stack.LabelComposeNumber])
+	c, _ := enginetest.Inspect(context.Background(), e.D, docker.NamePrefix(e.instance, tn.Slug)+"-web-2")
+	if c.HostConfig.Memory != 512<<20 || c.Config.Labels[docker.LabelComposeNumber] != "2" {
+		t.Errorf("web-2: memory %d number %s", c.HostConfig.Memory, c.Config.Labels[docker.LabelComposeNumber])
 	}
-	if aliases := c.NetworkSettings.Networks[stack.NetworkName(e.instance, tn.Slug)].Aliases; !slices.Contains(aliases, "web") {
+	if aliases := c.NetworkSettings.Networks[docker.NetworkName(e.instance, tn.Slug)].Aliases; !slices.Contains(aliases, "web") {
 		t.Errorf("web-2 aliases %v", aliases)
 	}
 }
@@ -199,7 +199,7 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		name := e.Name("probe-" + strings.ReplaceAll(strings.ReplaceAll(target, ".", "-"), ":", "-"))
-		id, _, err := e.D.CreateContainer(ctx, runtime.ContainerSpec{
+		id, _, err := e.D.CreateContainer(ctx, docker.ContainerSpec{
 			Name: name, Image: a.Image, Cmd: []string{"health", "http://" + target + "/healthz"},
 			Network: network, Labels: e.With(nil), MemoryBytes: 32 << 20, CPUs: 0.2, PidsLimit: 32,
 		})
@@ -230,10 +230,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 	}
 	ra, _ := e.routes.Get(a.Slug)
 	rb, _ := e.routes.Get(b.Slug)
-	if code := probe(stack.NetworkName(e.instance, a.Slug), ra.Backends[0]); code != 0 {
+	if code := probe(docker.NetworkName(e.instance, a.Slug), ra.Backends[0]); code != 0 {
 		t.Fatalf("a probe on A's network cannot reach A's web (exit %d): the probe itself is broken", code)
 	}
-	if code := probe(stack.NetworkName(e.instance, a.Slug), rb.Backends[0]); code == 0 {
+	if code := probe(docker.NetworkName(e.instance, a.Slug), rb.Backends[0]); code == 0 {
 		t.Fatalf("a container on A's network reached B's web at %s", rb.Backends[0])
 	}
 }
@@ -278,8 +278,8 @@ func TestUpgradeKeepsData(t *testing.T) {
 	}
 	cs, _, vs := e.objects(t, tn.ID)
 	for _, c := range cs {
-		if c.Labels[stack.LabelGeneration] != "2" || c.Image != tn.Image {
-			t.Errorf("%s: generation %s image %s", c.Name, c.Labels[stack.LabelGeneration], c.Image)
+		if c.Labels[docker.LabelGeneration] != "2" || c.Image != tn.Image {
+			t.Errorf("%s: generation %s image %s", c.Name, c.Labels[docker.LabelGeneration], c.Image)
 		}
 	}
 	if len(cs) != 2 || len(vs) != 1 {
@@ -313,12 +313,12 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 		t.Errorf("image %s of no tenant left behind (err %v)", tn.Image, err)
 	}
 
-	labels := e.With(map[string]string{stack.LabelTenant: "no-such-tenant", stack.LabelInstance: e.instance})
+	labels := e.With(map[string]string{docker.LabelTenant: "no-such-tenant", docker.LabelInstance: e.instance})
 	vol := e.Name("orphan")
 	if err := e.D.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
-	id, _, err := e.D.CreateContainer(ctx, runtime.ContainerSpec{Name: e.Name("orphan"), Image: platformImages[0], Labels: labels,
+	id, _, err := e.D.CreateContainer(ctx, docker.ContainerSpec{Name: e.Name("orphan"), Image: platformImages[0], Labels: labels,
 		Volumes: []runtime.VolumeMount{{Name: vol, Target: "/data"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -330,7 +330,7 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 		if cerr != nil && !errors.Is(cerr, runtime.ErrNotFound) {
 			t.Fatalf("inspect orphan: %v", cerr)
 		}
-		vs, err := e.D.ListVolumes(ctx, map[string]string{stack.LabelTenant: "no-such-tenant", enginetest.TestLabel: e.ID})
+		vs, err := e.D.ListVolumes(ctx, map[string]string{docker.LabelTenant: "no-such-tenant", enginetest.TestLabel: e.ID})
 		if err != nil {
 			t.Fatalf("list volumes: %v", err)
 		}
@@ -351,7 +351,7 @@ func TestKilledContainerComesBack(t *testing.T) {
 	e := newFactoryEnv(t)
 	ctx := context.Background()
 	tn := e.deploy(t, e.app(t, "Phoenix", "1.0", "trial", 1))
-	name := stack.NamePrefix(e.instance, tn.Slug) + "-web-1"
+	name := docker.NamePrefix(e.instance, tn.Slug) + "-web-1"
 	if err := e.D.Kill(ctx, name, "KILL"); err != nil {
 		t.Fatal(err)
 	}

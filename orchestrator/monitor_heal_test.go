@@ -7,10 +7,9 @@ import (
 	"time"
 
 	"appfactory/domain"
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/monitor"
 	"appfactory/orchestrator/reconcile"
-	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
 // TestKilledContainerIsRecordedAndRestarted deploys a real tenant, kills
@@ -22,8 +21,8 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	// A slow resync: the repair must come from the monitor's wake.
 	e.stop()
 	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
-		DB: e.db, Runtime: e.D, Blueprints: e.blueprints(), Routes: e.routes, Pool: e.pool,
-		InstanceID: e.instance, Labels: e.Labels, Resync: time.Hour, ReadyTimeout: 30 * time.Second,
+		DB: e.db, Runtime: e.rt, Blueprints: e.blueprints(), Routes: e.routes,
+		Labels: e.Labels, Resync: time.Hour, ReadyTimeout: 30 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -32,15 +31,15 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { _ = r.Run(ctx); done <- struct{}{} }()
-	m := &monitor.Monitor{Events: e.D, Recorder: e.db, Waker: r, Instance: e.instance}
+	m := &monitor.Monitor{Events: e.rt, Recorder: e.db, Waker: r}
 	go func() { _ = m.Run(ctx); done <- struct{}{} }()
 	e.stop = func() { cancel(); <-done; <-done }
 
 	tn := e.deploy(t, e.app(t, "Heal", "1.0", "trial", 1))
 	cs, _, _ := e.objects(t, tn.ID)
-	var victim runtime.Container
+	var victim docker.Container
 	for _, c := range cs {
-		if c.Labels[stack.LabelService] == "web" {
+		if c.Labels[docker.LabelService] == "web" {
 			victim = c
 		}
 	}
@@ -51,7 +50,7 @@ func TestKilledContainerIsRecordedAndRestarted(t *testing.T) {
 	if err := e.D.Kill(context.Background(), victim.ID, "KILL"); err != nil {
 		t.Fatal(err)
 	}
-	short := monitor.ContainerShortName(victim.Name, victim.Labels)
+	short := docker.ReplicaName(victim.Labels)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := e.D.Inspect(context.Background(), victim.Name)

@@ -14,11 +14,10 @@ import (
 	"time"
 
 	"appfactory/domain"
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
-	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/sleep"
-	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
 
@@ -127,7 +126,7 @@ func (lr *liveRouter) request(t *testing.T, slug, path, accept string) (int, str
 func (lr *liveRouter) watchStarts(t *testing.T, tenantID string) (stop func() map[string]int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	evs, _ := lr.D.Events(ctx, map[string]string{stack.LabelTenant: tenantID})
+	evs, _ := lr.D.Events(ctx, map[string]string{docker.LabelTenant: tenantID})
 	counts := map[string]int{}
 	created := make(chan string, 16)
 	done := make(chan struct{})
@@ -151,7 +150,7 @@ func (lr *liveRouter) watchStarts(t *testing.T, tenantID string) (stop func() ma
 		for deadline := time.Now().Add(20 * time.Second); ; {
 			markers++
 			name := lr.Name(fmt.Sprintf("marker-%d", markers))
-			lr.Container(t, runtime.ContainerSpec{Name: name, Image: platformImages[0], Labels: map[string]string{stack.LabelTenant: tenantID}})
+			lr.Container(t, docker.ContainerSpec{Name: name, Image: platformImages[0], Labels: map[string]string{docker.LabelTenant: tenantID}})
 			for wait := time.After(200 * time.Millisecond); name != ""; {
 				select {
 				case got := <-created:
@@ -189,7 +188,7 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 
 	lr.startPassivator(t, time.Second)
 	lr.waitState(t, tn.ID, domain.StatePassivated, 20*time.Second)
-	if cs, err := lr.D.ListContainers(context.Background(), map[string]string{stack.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
+	if cs, err := lr.D.ListContainers(context.Background(), map[string]string{docker.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
 		t.Fatalf("%d containers still run after passivation (list: %v)", len(cs), err)
 	}
 
@@ -266,7 +265,7 @@ func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
 	if lr.act.resumes.Load() != 1 || lr.act.calls.Load() != 0 {
 		t.Errorf("resumes %d, activations %d: want the fast path once", lr.act.resumes.Load(), lr.act.calls.Load())
 	}
-	if cs, _ := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); len(cs) != 2 || cs[0].Paused || cs[1].Paused {
+	if cs, _ := lr.D.ListContainers(ctx, map[string]string{docker.LabelTenant: tn.ID}, false); len(cs) != 2 || cs[0].Paused || cs[1].Paused {
 		t.Errorf("containers after resume: %+v", cs)
 	}
 	// The next reconcile passes find it converged: it stays running.
@@ -278,7 +277,7 @@ func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
 	// The web container stops behind the reconciler's back (an engine
 	// restart): the route still says running; a request starts it again.
 	r, _ := lr.routes.Get(tn.Slug)
-	cs, _ := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID, stack.LabelService: "web"}, true)
+	cs, _ := lr.D.ListContainers(ctx, map[string]string{docker.LabelTenant: tn.ID, docker.LabelService: "web"}, true)
 	for _, c := range cs {
 		if err := lr.D.Stop(ctx, c.ID, time.Second); err != nil {
 			t.Fatal(err)
@@ -307,7 +306,7 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 	if got.State != domain.StateExpired {
 		t.Fatalf("state after reconcile passes: %s", got.State)
 	}
-	if cs, err := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
+	if cs, err := lr.D.ListContainers(ctx, map[string]string{docker.LabelTenant: tn.ID}, false); err != nil || len(cs) != 0 {
 		t.Fatalf("%d containers of an expired trial run (list: %v)", len(cs), err)
 	}
 	if lr.act.calls.Load() != 0 {
@@ -353,7 +352,7 @@ func TestLiveRouterServesAfterDockerKill(t *testing.T) {
 	ctx := context.Background()
 	kill := func() {
 		t.Helper()
-		cs, err := lr.D.ListContainers(ctx, map[string]string{stack.LabelTenant: tn.ID}, false)
+		cs, err := lr.D.ListContainers(ctx, map[string]string{docker.LabelTenant: tn.ID}, false)
 		if err != nil || len(cs) == 0 {
 			t.Fatalf("running containers: %d, %v", len(cs), err)
 		}

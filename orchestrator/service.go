@@ -10,7 +10,6 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -74,19 +73,43 @@ func (s *Service) assemble(ctx context.Context, app *store.App) (domain.Assembly
 	return a, nil
 }
 
-// Deploy implements the wizard's Deployer: a new tenant of the app.
+// Deploy implements the wizard's Deployer: the app is finished (status
+// ready, saved with its step) and a tenant of it created, in one
+// transaction, and the reconciler woken to build and start it.
 func (s *Service) Deploy(ctx context.Context, app *store.App, by *store.User) (string, error) {
-	t, err := s.DeployApp(ctx, app, by)
+	app.Status = store.AppReady
+	d, err := s.PlanDeploy(ctx, app, by)
 	if err != nil {
 		return "", err
 	}
-	return t.ID, nil
+	d.Finish = app
+	if err := s.DB.CreateDeployment(ctx, d); err != nil {
+		return "", err
+	}
+	s.Deployed(d.Tenant, by)
+	return d.Tenant.ID, nil
 }
 
 // DeployApp creates a tenant of a finished app, with a unique slug derived
 // from the app's name, and wakes the reconciler to build and start it.
 // The environment's limit of tenants per owner is enforced.
 func (s *Service) DeployApp(ctx context.Context, app *store.App, by *store.User) (*store.Tenant, error) {
+	d, err := s.PlanDeploy(ctx, app, by)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.CreateDeployment(ctx, d); err != nil {
+		return nil, err
+	}
+	s.Deployed(d.Tenant, by)
+	return d.Tenant, nil
+}
+
+// PlanDeploy checks a finished app against the catalog and makes the
+// deployment that a tenant of it is written with (store.CreateDeployment,
+// or in a demo's transaction), saving nothing: the app need not be saved
+// yet. Once written, Deployed starts it.
+func (s *Service) PlanDeploy(ctx context.Context, app *store.App, by *store.User) (*store.Deployment, error) {
 	if app.IsDraft() {
 		return nil, apperr.New(apperr.Unprocessable, "Finish the app in the wizard before deploying it.")
 	}
@@ -124,22 +147,14 @@ func (s *Service) DeployApp(ctx context.Context, app *store.App, by *store.User)
 		t.ExpiresAtS = store.NullTime(s.DB.Now().Add(e.TTL))
 	}
 	base := stack.BaseSlug(app.Name)
-	for i := 0; ; i++ {
-		t.ID, t.Slug = "", stack.SlugCandidate(base, i)
-		err = s.DB.CreateTenant(ctx, t, e.MaxTenantsPerUser)
-		if !errors.Is(err, store.ErrSlugTaken) {
-			break
-		}
-		if i == 30 {
-			return nil, fmt.Errorf("deploy %s: no free slug after %d tries", app.ID, i)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.log().Info("tenant created", slog.String("tenant", t.ID), slog.String("slug", t.Slug), slog.String("app", app.ID), slog.String("by", by.ID))
+	slug := func(i int) string { return stack.SlugCandidate(base, i) }
+	return &store.Deployment{Tenant: t, MaxPerOwner: e.MaxTenantsPerUser, Slug: slug}, nil
+}
+
+// Deployed wakes the reconciler for a tenant a deployment wrote.
+func (s *Service) Deployed(t *store.Tenant, by *store.User) {
+	s.log().Info("tenant created", slog.String("tenant", t.ID), slog.String("slug", t.Slug), slog.String("app", t.AppID), slog.String("by", by.ID))
 	s.Reconciler.Wake(t.ID)
-	return t, nil
 }
 
 // Delete asks for a tenant's removal: its host stops resolving at once, its

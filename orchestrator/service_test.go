@@ -150,3 +150,48 @@ func TestServicePreview(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceDeployFinishesTheAppWithItsTenant: the wizard's Deploy saves
+// the draft finished and writes its tenant in one transaction; when the
+// tenant is refused (the trial's limit), the app stays a draft.
+func TestServiceDeployFinishesTheAppWithItsTenant(t *testing.T) {
+	svc, w, u := newServiceEnv(t)
+	ctx := context.Background()
+	draft := func(name string) *store.App {
+		a := storeApp(t, svc.DB, u, name, "1.0", "trial", 1)
+		a.Status, a.Step = store.AppDraft, 3
+		if err := svc.DB.UpdateApp(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		a.Step = 6
+		return a
+	}
+	a := draft("Wizard")
+	id, err := svc.Deploy(ctx, a, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.DB.AppByID(ctx, a.ID)
+	if err != nil || got.Status != store.AppReady || got.Step != 6 {
+		t.Fatalf("app after Deploy: %+v (%v), want ready at step 6", got, err)
+	}
+	if tn, err := svc.DB.TenantByID(ctx, id); err != nil || tn.AppID != a.ID || tn.State != domain.StatePending {
+		t.Fatalf("tenant %+v (%v)", tn, err)
+	}
+	if len(w.woken) != 1 || w.woken[0] != id {
+		t.Errorf("woken %v", w.woken)
+	}
+
+	for range 2 { // trial allows 3 per user
+		if _, err := svc.DeployApp(ctx, got, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused := draft("Refused")
+	if _, err := svc.Deploy(ctx, refused, u); apperr.Code(err) != apperr.Unprocessable {
+		t.Fatalf("fourth trial: %v", err)
+	}
+	if got, err := svc.DB.AppByID(ctx, refused.ID); err != nil || got.Status != store.AppDraft || got.Step != 3 {
+		t.Errorf("app after a refused Deploy: %+v (%v), want the draft as it was", got, err)
+	}
+}

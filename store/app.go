@@ -288,10 +288,3 @@ func (db *DB) DeleteApp(ctx context.Context, id, ownerID string) error {
 		return nil
 	})
 }
-
-// RequestDeploy marks an app of its owner complete and records when Deploy was pressed.
-func (db *DB) RequestDeploy(ctx context.Context, a *App) error {
-	a.Status = AppReady
-	a.DeployRequestedAtS = NullTime(db.Now())
-	return db.UpdateApp(ctx, a)
-}

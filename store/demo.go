@@ -3,41 +3,32 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 )
 
-// DemoDraft is what a sales person's demo writes before its deploy.
+// DemoDraft is what a sales person's demo writes, all at once.
 type DemoDraft struct {
 	// Prospect owns the demo; when NewProspect it is created with the app.
+	// A new prospect's ID is set before the write (the app's owner).
 	Prospect    *User
 	NewProspect bool
-	Template    *App
-	// Name, Environment and Replicas are the copy's ("" and 0 keep the template's).
-	Name        string
-	Environment string
-	Replicas    int
+	// App is the copy of the template (TemplateCopy) the demo runs, its ID
+	// set before the write (the tenant's app).
+	App *App
 	// InvitedBy and InviteTTL make the new prospect's invitation.
 	InvitedBy string
 	InviteTTL time.Duration
+	// Deployment is the demo's tenant, a deployment of App.
+	Deployment *Deployment
 }
 
 // CreateDemo writes a demo in one transaction: the prospect's account when
-// it is new, the app copied from the template and, for a new account, the
-// invitation, whose token it returns. RemoveDemo undoes it.
-func (db *DB) CreateDemo(ctx context.Context, d DemoDraft) (*App, string, error) {
-	if d.NewProspect && d.Prospect.ID == "" {
-		d.Prospect.ID = NewID() // the app's owner before the row exists
-	}
-	app := templateCopy(d.Template, d.Prospect.ID, d.Name)
-	if d.Environment != "" {
-		app.Environment = d.Environment
-	}
-	if d.Replicas > 0 {
-		app.Replicas = d.Replicas
-	}
+// it is new, the app copied from the template, for a new account the
+// invitation, whose token it returns, and the tenant that deploys the app.
+// A demo is written whole or not at all.
+func (db *DB) CreateDemo(ctx context.Context, d DemoDraft) (string, error) {
 	var token string
 	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
 		if d.NewProspect {
@@ -45,50 +36,29 @@ func (db *DB) CreateDemo(ctx context.Context, d DemoDraft) (*App, string, error)
 				return err
 			}
 		}
-		if err := db.createApp(ctx, tx, app); err != nil {
+		if err := db.createApp(ctx, tx, d.App); err != nil {
 			return err
 		}
-		if !d.NewProspect {
-			return nil
+		if d.NewProspect {
+			var err error
+			if token, err = db.createInvite(ctx, tx, d.Prospect.ID, d.InvitedBy, d.InviteTTL); err != nil {
+				return err
+			}
 		}
-		var err error
-		token, err = db.createInvite(ctx, tx, d.Prospect.ID, d.InvitedBy, d.InviteTTL)
-		return err
+		return db.createDeployment(ctx, tx, d.Deployment)
 	})
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
-	return app, token, nil
+	return token, nil
 }
 
-// RemoveDemo takes back, in one transaction, what CreateDemo wrote for a
-// demo whose deploy failed: the app and, when the account was made for it,
-// the prospect with their invitation. An app that has a tenant is kept.
-func (db *DB) RemoveDemo(ctx context.Context, appID, prospectID string, newProspect bool) error {
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ? AND owner_id = ?
-			AND NOT EXISTS (SELECT 1 FROM tenants WHERE app_id = apps.id)`, appID, prospectID); err != nil {
-			return err
-		}
-		if !newProspect {
-			return nil
-		}
-		// Invitations go with the account (ON DELETE CASCADE); a tenant
-		// of the account would make this fail, and keep everything.
-		_, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ? AND role = ?`, prospectID, RoleProspect)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("remove demo app %s: %w", appID, err)
-	}
-	return nil
-}
-
-// templateCopy is a ready app owned by ownerID, named name, copied from a
-// template that it remembers as its parent.
-func templateCopy(tpl *App, ownerID, name string) *App {
+// TemplateCopy is a ready app, not yet saved, owned by ownerID, named
+// name, copied from a template that it remembers as its parent. Its ID is
+// set, so that a deployment of it can be made before it is written.
+func TemplateCopy(tpl *App, ownerID, name string) *App {
 	c := *tpl
-	c.ID, c.OwnerID, c.Name = "", ownerID, name
+	c.ID, c.OwnerID, c.Name = NewID(), ownerID, name
 	c.Status, c.Step, c.Revision = AppReady, 1, 1
 	c.IsTemplate = false
 	c.ParentID = sql.NullString{String: tpl.ID, Valid: true}

@@ -37,7 +37,7 @@ func (db *DB) SetAppTemplate(ctx context.Context, id string, template bool) erro
 // CopyTemplate copies a template into a ready app owned by ownerID, named
 // name, remembering the template as its parent.
 func (db *DB) CopyTemplate(ctx context.Context, tpl *App, ownerID, name string) (*App, error) {
-	c := templateCopy(tpl, ownerID, name)
+	c := TemplateCopy(tpl, ownerID, name)
 	if err := db.CreateApp(ctx, c); err != nil {
 		return nil, err
 	}

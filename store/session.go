@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"appfactory/apperr"
 )
 
@@ -46,13 +48,18 @@ const sessionColumns = `id_hash, user_id, data, ip, user_agent, created_at, last
 // CreateSession inserts a session row. Expired rows are pruned first, so
 // the table stays the size of the live sessions.
 func (db *DB) CreateSession(ctx context.Context, s *Session) error {
-	if _, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, Time(db.Now())); err != nil {
+	return db.createSession(ctx, db.W, s)
+}
+
+// createSession is CreateSession through e: the writer or a transaction of it.
+func (db *DB) createSession(ctx context.Context, e sqlx.ExtContext, s *Session) error {
+	if _, err := e.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, Time(db.Now())); err != nil {
 		return fmt.Errorf("prune sessions: %w", err)
 	}
 	if s.Data == nil {
 		s.Data = []byte{}
 	}
-	_, err := db.W.NamedExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`)
+	_, err := sqlx.NamedExecContext(ctx, e, `INSERT INTO sessions (`+sessionColumns+`)
 		VALUES (:id_hash, :user_id, :data, :ip, :user_agent, :created_at, :last_seen_at, :expires_at)`, s)
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)

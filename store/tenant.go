@@ -92,6 +92,11 @@ const tenantColumns = `id, app_id, owner_id, created_by, slug, title, platform, 
 // tenants of the owner in the same environment. A taken slug gives an error
 // matching ErrSlugTaken, so the caller can try the next candidate.
 func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) error {
+	return db.Tx(ctx, func(tx *sqlx.Tx) error { return db.createTenant(ctx, tx, t, maxPerOwner) })
+}
+
+// createTenant is CreateTenant within tx.
+func (db *DB) createTenant(ctx context.Context, tx *sqlx.Tx, t *Tenant, maxPerOwner int) error {
 	now := db.Now()
 	if t.ID == "" {
 		t.ID = NewID()
@@ -109,28 +114,26 @@ func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) erro
 		t.Assembly = "{}"
 	}
 	t.CreatedAtS, t.UpdatedAtS = Time(now), Time(now)
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
-		if maxPerOwner > 0 {
-			var n int
-			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE owner_id = ? AND environment = ? AND desired_state != 'deleted'`, t.OwnerID, t.Environment); err != nil {
-				return fmt.Errorf("count tenants: %w", err)
-			}
-			if n >= maxPerOwner {
-				return apperr.New(apperr.Unprocessable, "You already have %d %s deployment(s), the most this environment allows. Delete one before deploying another.", n, t.Environment)
-			}
+	if maxPerOwner > 0 {
+		var n int
+		if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE owner_id = ? AND environment = ? AND desired_state != 'deleted'`, t.OwnerID, t.Environment); err != nil {
+			return fmt.Errorf("count tenants: %w", err)
 		}
-		_, err := tx.NamedExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES (
-			:id, :app_id, :owner_id, :created_by, :slug, :title, :platform, :version, :environment,
-			:replicas, :image, :subnet, :desired_state, :state, :state_message, :generation, :failures, :paused,
-			:assembly, :created_at, :updated_at, :expires_at, :last_active_at, :deleted_at)`, t)
-		if IsUniqueViolation(err) {
-			return fmt.Errorf("create tenant %s: %w", t.Slug, ErrSlugTaken)
+		if n >= maxPerOwner {
+			return apperr.New(apperr.Unprocessable, "You already have %d %s deployment(s), the most this environment allows. Delete one before deploying another.", n, t.Environment)
 		}
-		if err != nil {
-			return fmt.Errorf("create tenant: %w", err)
-		}
-		return addEvent(ctx, tx, t.ID, now, domain.EventState, fmt.Sprintf("Deployment %s created (%s %s, %s, %s)", t.Slug, t.Platform, t.Version, t.Environment, replicasText(t.Replicas)))
-	})
+	}
+	_, err := tx.NamedExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES (
+		:id, :app_id, :owner_id, :created_by, :slug, :title, :platform, :version, :environment,
+		:replicas, :image, :subnet, :desired_state, :state, :state_message, :generation, :failures, :paused,
+		:assembly, :created_at, :updated_at, :expires_at, :last_active_at, :deleted_at)`, t)
+	if IsUniqueViolation(err) {
+		return fmt.Errorf("create tenant %s: %w", t.Slug, ErrSlugTaken)
+	}
+	if err != nil {
+		return fmt.Errorf("create tenant: %w", err)
+	}
+	return addEvent(ctx, tx, t.ID, now, domain.EventState, fmt.Sprintf("Deployment %s created (%s %s, %s, %s)", t.Slug, t.Platform, t.Version, t.Environment, replicasText(t.Replicas)))
 }
 
 // TenantByID returns a tenant, deleted ones included.

@@ -101,13 +101,13 @@ func withMonitoring(h *handlers.Handlers, env *Env) {
 // in tests that do not look at containers.
 type NoContainers struct{}
 
-// ListContainers finds none.
-func (NoContainers) ListContainers(context.Context, map[string]string, bool) ([]runtime.Container, error) {
-	return nil, nil
+// Observe finds nothing.
+func (NoContainers) Observe(_ context.Context, tenant string) (runtime.Observation, error) {
+	return runtime.Observation{Tenant: tenant}, nil
 }
 
-// LogsWith has no container to read.
-func (NoContainers) LogsWith(context.Context, string, runtime.LogOptions) (io.ReadCloser, error) {
+// Logs has no replica to read.
+func (NoContainers) Logs(context.Context, string, runtime.LogOptions) (io.ReadCloser, error) {
 	return nil, runtime.ErrNotFound
 }
 

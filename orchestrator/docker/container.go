@@ -33,7 +33,7 @@ const (
 // CreateContainer creates a hardened container. A container of the same name
 // that already exists is adopted as it is: its id is returned with adopted
 // true, and comparing its labels (config hash) is up to the caller.
-func (d *Docker) CreateContainer(ctx context.Context, spec runtime.ContainerSpec) (id string, adopted bool, err error) {
+func (d *Docker) CreateContainer(ctx context.Context, spec ContainerSpec) (id string, adopted bool, err error) {
 	cfg, host, netcfg, err := containerConfig(spec)
 	if err != nil {
 		return "", false, fmt.Errorf("create container %s: %w", spec.Name, err)
@@ -57,7 +57,7 @@ func (d *Docker) CreateContainer(ctx context.Context, spec runtime.ContainerSpec
 
 // containerConfig turns a spec into the engine's three create structures,
 // with the hardening every tenant container gets.
-func containerConfig(spec runtime.ContainerSpec) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
+func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
 	if spec.Name == "" || spec.Image == "" {
 		return nil, nil, nil, fmt.Errorf("name and image are required")
 	}
@@ -137,7 +137,7 @@ func containerConfig(spec runtime.ContainerSpec) (*container.Config, *container.
 
 // limitsOf is a spec's memory, CPU and process limits, the defaults where
 // it leaves one at zero: no tenant container runs unbounded.
-func limitsOf(spec runtime.ContainerSpec) (mem int64, cpus float64, pids int64, err error) {
+func limitsOf(spec ContainerSpec) (mem int64, cpus float64, pids int64, err error) {
 	mem, cpus, pids = spec.MemoryBytes, spec.CPUs, spec.PidsLimit
 	if mem == 0 {
 		mem = DefaultMemoryBytes
@@ -162,7 +162,7 @@ func limitsOf(spec runtime.ContainerSpec) (mem int64, cpus float64, pids int64, 
 // networkModeOf is the one user-defined network a container joins ("none"
 // without one); the host's, the default bridge and another container's
 // namespace are refused.
-func networkModeOf(spec runtime.ContainerSpec) (string, error) {
+func networkModeOf(spec ContainerSpec) (string, error) {
 	if spec.Network == "" {
 		if len(spec.Aliases) > 0 {
 			return "", fmt.Errorf("aliases need a network")
@@ -177,7 +177,7 @@ func networkModeOf(spec runtime.ContainerSpec) (string, error) {
 }
 
 // mountsOf mounts named volumes only, at absolute paths below /.
-func mountsOf(spec runtime.ContainerSpec) ([]mount.Mount, error) {
+func mountsOf(spec ContainerSpec) ([]mount.Mount, error) {
 	mounts := make([]mount.Mount, 0, len(spec.Volumes))
 	for _, v := range spec.Volumes {
 		if !validVolumeName(v.Name) {

@@ -114,7 +114,7 @@ func TestCreateContainerDefaultsAndAdopt(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
 	image := e.image(t)
-	spec := runtime.ContainerSpec{Name: e.name("job-1"), Image: image}
+	spec := ContainerSpec{Name: e.name("job-1"), Image: image}
 	id := e.container(t, spec)
 
 	raw, err := e.d.cli.ContainerInspect(ctx, id)
@@ -138,31 +138,31 @@ func TestCreateContainerDefaultsAndAdopt(t *testing.T) {
 	if _, err := e.d.Inspect(ctx, e.name("missing")); !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("inspect missing: err = %v, want ErrNotFound", err)
 	}
-	_, _, err = e.d.CreateContainer(ctx, runtime.ContainerSpec{Name: e.name("noimage"), Image: "appfactory-test/none:" + e.id, Labels: e.labels})
+	_, _, err = e.d.CreateContainer(ctx, ContainerSpec{Name: e.name("noimage"), Image: "appfactory-test/none:" + e.id, Labels: e.labels})
 	if !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("create from a missing image: err = %v, want ErrNotFound", err)
 	}
 }
 
 func TestContainerConfigRejects(t *testing.T) {
-	ok := runtime.ContainerSpec{Name: "af-x-web-1", Image: "img", Network: "af-x"}
+	ok := ContainerSpec{Name: "af-x-web-1", Image: "img", Network: "af-x"}
 	for _, tc := range []struct {
 		name   string
-		mutate func(*runtime.ContainerSpec)
+		mutate func(*ContainerSpec)
 	}{
-		{"no name", func(s *runtime.ContainerSpec) { s.Name = "" }},
-		{"no image", func(s *runtime.ContainerSpec) { s.Image = "" }},
-		{"host network", func(s *runtime.ContainerSpec) { s.Network = "host" }},
-		{"default bridge", func(s *runtime.ContainerSpec) { s.Network = "bridge" }},
-		{"another container's namespace", func(s *runtime.ContainerSpec) { s.Network = "container:abc" }},
-		{"aliases without network", func(s *runtime.ContainerSpec) { s.Network = ""; s.Aliases = []string{"web"} }},
-		{"bind mount", func(s *runtime.ContainerSpec) { s.Volumes = []runtime.VolumeMount{{Name: "/etc", Target: "/data"}} }},
-		{"relative source", func(s *runtime.ContainerSpec) { s.Volumes = []runtime.VolumeMount{{Name: "./x", Target: "/data"}} }},
-		{"relative target", func(s *runtime.ContainerSpec) { s.Volumes = []runtime.VolumeMount{{Name: "af-x-data", Target: "data"}} }},
-		{"root target", func(s *runtime.ContainerSpec) { s.Volumes = []runtime.VolumeMount{{Name: "af-x-data", Target: "/"}} }},
-		{"tiny memory", func(s *runtime.ContainerSpec) { s.MemoryBytes = 1 << 20 }},
-		{"negative cpus", func(s *runtime.ContainerSpec) { s.CPUs = -1 }},
-		{"negative pids", func(s *runtime.ContainerSpec) { s.PidsLimit = -1 }},
+		{"no name", func(s *ContainerSpec) { s.Name = "" }},
+		{"no image", func(s *ContainerSpec) { s.Image = "" }},
+		{"host network", func(s *ContainerSpec) { s.Network = "host" }},
+		{"default bridge", func(s *ContainerSpec) { s.Network = "bridge" }},
+		{"another container's namespace", func(s *ContainerSpec) { s.Network = "container:abc" }},
+		{"aliases without network", func(s *ContainerSpec) { s.Network = ""; s.Aliases = []string{"web"} }},
+		{"bind mount", func(s *ContainerSpec) { s.Volumes = []runtime.VolumeMount{{Name: "/etc", Target: "/data"}} }},
+		{"relative source", func(s *ContainerSpec) { s.Volumes = []runtime.VolumeMount{{Name: "./x", Target: "/data"}} }},
+		{"relative target", func(s *ContainerSpec) { s.Volumes = []runtime.VolumeMount{{Name: "af-x-data", Target: "data"}} }},
+		{"root target", func(s *ContainerSpec) { s.Volumes = []runtime.VolumeMount{{Name: "af-x-data", Target: "/"}} }},
+		{"tiny memory", func(s *ContainerSpec) { s.MemoryBytes = 1 << 20 }},
+		{"negative cpus", func(s *ContainerSpec) { s.CPUs = -1 }},
+		{"negative pids", func(s *ContainerSpec) { s.PidsLimit = -1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ok

@@ -119,12 +119,3 @@ func labelFilters(labels map[string]string) filters.Args {
 	}
 	return args
 }
-
-// Capabilities implements runtime.Runtime: the engine pauses containers
-// (the cgroup freezer), so the pause tier of passivation is available.
-func (d *Docker) Capabilities() runtime.Capabilities {
-	return runtime.Capabilities{Pause: true}
-}
-
-// The reconciler drives the adapter through this contract alone.
-var _ runtime.Runtime = (*Docker)(nil)

@@ -203,8 +203,8 @@ func (e *testEnv) network(t testing.TB, suffix string, internal bool) (name, id 
 	})
 	for range 50 {
 		subnet = randomSubnet()
-		id, err := e.d.EnsureNetwork(ctx, runtime.NetworkSpec{Name: name, Subnet: subnet.String(), Internal: internal, Labels: e.labels})
-		if errors.Is(err, runtime.ErrSubnetOverlap) {
+		id, err := e.d.EnsureNetwork(ctx, NetworkSpec{Name: name, Subnet: subnet.String(), Internal: internal, Labels: e.labels})
+		if errors.Is(err, ErrSubnetOverlap) {
 			continue
 		}
 		if err != nil {
@@ -230,7 +230,7 @@ func (e *testEnv) volume(t testing.TB, suffix string) string {
 			t.Errorf("remove volume: %v", err)
 		}
 	})
-	if err := e.d.EnsureVolume(context.Background(), runtime.VolumeSpec{Name: name, Labels: e.labels}); err != nil {
+	if err := e.d.EnsureVolume(context.Background(), VolumeSpec{Name: name, Labels: e.labels}); err != nil {
 		t.Fatalf("create volume: %v", err)
 	}
 	return name
@@ -238,7 +238,7 @@ func (e *testEnv) volume(t testing.TB, suffix string) string {
 
 // container creates a container from spec with the test's labels added,
 // removed afterwards.
-func (e *testEnv) container(t testing.TB, spec runtime.ContainerSpec) string {
+func (e *testEnv) container(t testing.TB, spec ContainerSpec) string {
 	t.Helper()
 	spec.Labels = e.with(spec.Labels)
 	t.Cleanup(func() {
@@ -254,8 +254,8 @@ func (e *testEnv) container(t testing.TB, spec runtime.ContainerSpec) string {
 }
 
 // serverSpec is a container of the test server on a network, with a volume at /data.
-func serverSpec(name, image, network, volume string) runtime.ContainerSpec {
-	s := runtime.ContainerSpec{
+func serverSpec(name, image, network, volume string) ContainerSpec {
+	s := ContainerSpec{
 		Name:        name,
 		Image:       image,
 		Network:     network,

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"appfactory/orchestrator/hostwall"
-	"appfactory/orchestrator/runtime"
 )
 
 // TestHostWallEndToEnd: a container on an internal tenant network reaches
@@ -124,14 +123,14 @@ func TestHostWallEndToEnd(t *testing.T) {
 }
 
 // probeSpec is a hardened container of the dial probe on a network.
-func probeSpec(name, image, network string) runtime.ContainerSpec {
-	return runtime.ContainerSpec{Name: name, Image: image, Network: network, MemoryBytes: 32 << 20, CPUs: 0.5, PidsLimit: 32,
+func probeSpec(name, image, network string) ContainerSpec {
+	return ContainerSpec{Name: name, Image: image, Network: network, MemoryBytes: 32 << 20, CPUs: 0.5, PidsLimit: 32,
 		User: "65534:65534", StopTimeout: time.Second}
 }
 
 // containerWithIPv6 creates the container CreateContainer would, but with
 // IPv6 on in its network namespace; removed afterwards.
-func (e *testEnv) containerWithIPv6(t *testing.T, spec runtime.ContainerSpec) string {
+func (e *testEnv) containerWithIPv6(t *testing.T, spec ContainerSpec) string {
 	t.Helper()
 	spec.Labels = e.with(spec.Labels)
 	cfg, host, netcfg, err := containerConfig(spec)
@@ -223,8 +222,8 @@ func (e *testEnv) wallNetwork(t *testing.T) (name, id string, subnet netip.Prefi
 	for range 50 {
 		n := mrand.IntN(4096) << 4
 		subnet = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 219, byte(n >> 8), byte(n)}), 28)
-		id, err := e.d.EnsureNetwork(context.Background(), runtime.NetworkSpec{Name: name, Subnet: subnet.String(), Internal: true, Labels: e.labels})
-		if errors.Is(err, runtime.ErrSubnetOverlap) {
+		id, err := e.d.EnsureNetwork(context.Background(), NetworkSpec{Name: name, Subnet: subnet.String(), Internal: true, Labels: e.labels})
+		if errors.Is(err, ErrSubnetOverlap) {
 			continue
 		}
 		if err != nil {

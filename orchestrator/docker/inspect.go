@@ -9,18 +9,16 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
-
-	"appfactory/orchestrator/runtime"
 )
 
 // Inspect returns a container's state; a missing container gives an error
 // matching runtime.ErrNotFound.
-func (d *Docker) Inspect(ctx context.Context, id string) (runtime.Container, error) {
+func (d *Docker) Inspect(ctx context.Context, id string) (Container, error) {
 	r, err := d.cli.ContainerInspect(ctx, id)
 	if err != nil {
-		return runtime.Container{}, wrap(err, "inspect container %s", id)
+		return Container{}, wrap(err, "inspect container %s", id)
 	}
-	c := runtime.Container{IPs: map[string]string{}}
+	c := Container{IPs: map[string]string{}}
 	if b := r.ContainerJSONBase; b != nil {
 		c.ID, c.Name, c.ImageID, c.RestartCount = b.ID, strings.TrimPrefix(b.Name, "/"), b.Image, b.RestartCount
 		if s := b.State; s != nil {
@@ -41,7 +39,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (runtime.Container, err
 }
 
 // InspectRaw returns the engine's own inspect document of a container (JSON),
-// for diagnostics and for checks of what runtime.Container leaves out (host
+// for diagnostics and for checks of what Container leaves out (host
 // configuration, mounts); its fields are the engine's, not a contract.
 func (d *Docker) InspectRaw(ctx context.Context, id string) ([]byte, error) {
 	_, raw, err := d.cli.ContainerInspectWithRaw(ctx, id, false)
@@ -53,14 +51,14 @@ func (d *Docker) InspectRaw(ctx context.Context, id string) ([]byte, error) {
 
 // ListContainers lists containers carrying all the given labels, running
 // ones only unless all is set. A listing has no start and finish times.
-func (d *Docker) ListContainers(ctx context.Context, labels map[string]string, all bool) ([]runtime.Container, error) {
+func (d *Docker) ListContainers(ctx context.Context, labels map[string]string, all bool) ([]Container, error) {
 	list, err := d.cli.ContainerList(ctx, container.ListOptions{All: all, Filters: labelFilters(labels)})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
-	out := make([]runtime.Container, 0, len(list))
+	out := make([]Container, 0, len(list))
 	for _, s := range list {
-		c := runtime.Container{
+		c := Container{
 			ID:      s.ID,
 			Image:   s.Image,
 			ImageID: s.ImageID,

@@ -121,7 +121,7 @@ func TestHealthcheck(t *testing.T) {
 	}
 	e.startReady(t, id, netName)
 
-	var c runtime.Container
+	var c Container
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if c, err = e.d.Inspect(ctx, id); err != nil {
 			t.Fatal(err)

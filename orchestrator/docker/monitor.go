@@ -19,13 +19,13 @@ import (
 // the given labels, until ctx ends or the connection fails; then the error
 // channel gets one error. The engine puts labels only on container events,
 // so with labels given only container events arrive.
-func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan runtime.Event, <-chan error) {
+func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan EngineEvent, <-chan error) {
 	f := labelFilters(labels)
 	for _, t := range []events.Type{events.ContainerEventType, events.NetworkEventType, events.VolumeEventType} {
 		f.Add("type", string(t))
 	}
 	msgs, errs := d.cli.Events(ctx, events.ListOptions{Filters: f})
-	out := make(chan runtime.Event, 64)
+	out := make(chan EngineEvent, 64)
 	outErr := make(chan error, 1)
 	go func() {
 		defer close(out)
@@ -47,8 +47,8 @@ func (d *Docker) Events(ctx context.Context, labels map[string]string) (<-chan r
 	return out, outErr
 }
 
-func eventFrom(m events.Message) runtime.Event {
-	e := runtime.Event{
+func eventFrom(m events.Message) EngineEvent {
+	e := EngineEvent{
 		Type:     string(m.Type),
 		Action:   string(m.Action),
 		ID:       m.Actor.ID,
@@ -130,14 +130,9 @@ func memoryUsage(m container.MemoryStats) uint64 {
 }
 
 // Logs returns a container's standard output and error as plain text: the
-// last tail lines (all when tail <= 0), and, with follow, what comes after
-// until ctx ends or the reader is closed.
-func (d *Docker) Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error) {
-	return d.LogsWith(ctx, id, runtime.LogOptions{Tail: tail, Follow: follow})
-}
-
-// LogsWith is Logs with all options.
-func (d *Docker) LogsWith(ctx context.Context, id string, opts runtime.LogOptions) (io.ReadCloser, error) {
+// last opts.Tail lines (all when zero), and, with opts.Follow, what comes
+// after until ctx ends (runtime.Monitor).
+func (d *Docker) Logs(ctx context.Context, id string, opts runtime.LogOptions) (io.ReadCloser, error) {
 	o := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: opts.Follow, Timestamps: opts.Timestamps, Tail: "all"}
 	if opts.Tail > 0 {
 		o.Tail = strconv.Itoa(opts.Tail)

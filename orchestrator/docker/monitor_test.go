@@ -32,7 +32,7 @@ func TestEventsStartDie(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	seen := map[string]runtime.Event{}
+	seen := map[string]EngineEvent{}
 	for seen["start"].ID == "" || seen["die"].ID == "" {
 		select {
 		case ev := <-events:
@@ -154,7 +154,7 @@ func TestLogs(t *testing.T) {
 		t.Errorf("tail 1 with timestamps = %q", got)
 	}
 
-	rc, err := e.d.Logs(ctx, id, 1, true)
+	rc, err := e.d.Logs(ctx, id, runtime.LogOptions{Tail: 1, Follow: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestLogs(t *testing.T) {
 
 func readLogs(t *testing.T, e *testEnv, ctx context.Context, id string, opts runtime.LogOptions) string {
 	t.Helper()
-	rc, err := e.d.LogsWith(ctx, id, opts)
+	rc, err := e.d.Logs(ctx, id, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func readLogs(t *testing.T, e *testEnv, ctx context.Context, id string, opts run
 // the stream every event of the test's objects (in order, so nothing
 // earlier is pending). Containers, because the engine's volume and network
 // events carry no labels to filter on.
-func (e *testEnv) waitSubscribed(t *testing.T, image string, events <-chan runtime.Event, errs <-chan error) {
+func (e *testEnv) waitSubscribed(t *testing.T, image string, events <-chan EngineEvent, errs <-chan error) {
 	t.Helper()
 	sawCreate := func(marker string) bool {
 		wait := time.NewTimer(200 * time.Millisecond)
@@ -212,7 +212,7 @@ func (e *testEnv) waitSubscribed(t *testing.T, image string, events <-chan runti
 			}
 		}
 	}
-	for n, deadline := 1, time.Now().Add(20*time.Second); !sawCreate(e.container(t, runtime.ContainerSpec{Name: e.name(fmt.Sprintf("marker-%d", n)), Image: image})); n++ {
+	for n, deadline := 1, time.Now().Add(20*time.Second); !sawCreate(e.container(t, ContainerSpec{Name: e.name(fmt.Sprintf("marker-%d", n)), Image: image})); n++ {
 		if time.Now().After(deadline) {
 			t.Fatal("the event stream delivered no marker in 20 s")
 		}

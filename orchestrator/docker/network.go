@@ -15,8 +15,8 @@ import (
 // EnsureNetwork creates the bridge network, or adopts an existing network of
 // the same name as it is and returns its id (InspectNetwork shows its
 // subnet and whether it is internal). A subnet that overlaps another network
-// gives an error matching runtime.ErrSubnetOverlap, so the caller can pick another.
-func (d *Docker) EnsureNetwork(ctx context.Context, spec runtime.NetworkSpec) (string, error) {
+// gives an error matching ErrSubnetOverlap, so the caller can pick another.
+func (d *Docker) EnsureNetwork(ctx context.Context, spec NetworkSpec) (string, error) {
 	if spec.Name == "" {
 		return "", fmt.Errorf("create network: empty name")
 	}
@@ -50,16 +50,16 @@ func (d *Docker) EnsureNetwork(ctx context.Context, spec runtime.NetworkSpec) (s
 		}
 		return n.ID, nil
 	case isSubnetOverlap(err):
-		return "", fmt.Errorf("create network %s with subnet %s: %w (%w)", spec.Name, prefix, runtime.ErrSubnetOverlap, err)
+		return "", fmt.Errorf("create network %s with subnet %s: %w (%w)", spec.Name, prefix, ErrSubnetOverlap, err)
 	}
 	return "", wrap(err, "create network %s", spec.Name)
 }
 
 // InspectNetwork returns one network by name or id.
-func (d *Docker) InspectNetwork(ctx context.Context, nameOrID string) (runtime.Network, error) {
+func (d *Docker) InspectNetwork(ctx context.Context, nameOrID string) (Network, error) {
 	n, err := d.cli.NetworkInspect(ctx, nameOrID, network.InspectOptions{})
 	if err != nil {
-		return runtime.Network{}, wrap(err, "inspect network %s", nameOrID)
+		return Network{}, wrap(err, "inspect network %s", nameOrID)
 	}
 	return networkFrom(n.ID, n.Name, n.Labels, n.IPAM, n.Internal), nil
 }
@@ -74,20 +74,20 @@ func (d *Docker) RemoveNetwork(ctx context.Context, nameOrID string) error {
 }
 
 // ListNetworks lists the networks carrying all the given labels.
-func (d *Docker) ListNetworks(ctx context.Context, labels map[string]string) ([]runtime.Network, error) {
+func (d *Docker) ListNetworks(ctx context.Context, labels map[string]string) ([]Network, error) {
 	list, err := d.cli.NetworkList(ctx, network.ListOptions{Filters: labelFilters(labels)})
 	if err != nil {
 		return nil, fmt.Errorf("list networks: %w", err)
 	}
-	out := make([]runtime.Network, 0, len(list))
+	out := make([]Network, 0, len(list))
 	for _, n := range list {
 		out = append(out, networkFrom(n.ID, n.Name, n.Labels, n.IPAM, n.Internal))
 	}
 	return out, nil
 }
 
-func networkFrom(id, name string, labels map[string]string, ipam network.IPAM, internal bool) runtime.Network {
-	n := runtime.Network{ID: id, Name: name, Labels: labels, Internal: internal}
+func networkFrom(id, name string, labels map[string]string, ipam network.IPAM, internal bool) Network {
+	n := Network{ID: id, Name: name, Labels: labels, Internal: internal}
 	for _, c := range ipam.Config {
 		if p, err := netip.ParsePrefix(c.Subnet); err == nil && p.Addr().Is4() {
 			n.Subnet, n.Gateway = c.Subnet, c.Gateway
@@ -99,7 +99,7 @@ func networkFrom(id, name string, labels map[string]string, ipam network.IPAM, i
 
 // EnsureVolume creates a local volume; the engine answers an existing one of
 // the same name as created, keeping its data and labels.
-func (d *Docker) EnsureVolume(ctx context.Context, spec runtime.VolumeSpec) error {
+func (d *Docker) EnsureVolume(ctx context.Context, spec VolumeSpec) error {
 	if !validVolumeName(spec.Name) {
 		return fmt.Errorf("create volume: invalid name %q", spec.Name)
 	}
@@ -117,14 +117,14 @@ func (d *Docker) RemoveVolume(ctx context.Context, name string) error {
 }
 
 // ListVolumes lists the volumes carrying all the given labels.
-func (d *Docker) ListVolumes(ctx context.Context, labels map[string]string) ([]runtime.Volume, error) {
+func (d *Docker) ListVolumes(ctx context.Context, labels map[string]string) ([]Volume, error) {
 	resp, err := d.cli.VolumeList(ctx, volume.ListOptions{Filters: labelFilters(labels)})
 	if err != nil {
 		return nil, fmt.Errorf("list volumes: %w", err)
 	}
-	out := make([]runtime.Volume, 0, len(resp.Volumes))
+	out := make([]Volume, 0, len(resp.Volumes))
 	for _, v := range resp.Volumes {
-		out = append(out, runtime.Volume{Name: v.Name, Labels: v.Labels})
+		out = append(out, Volume{Name: v.Name, Labels: v.Labels})
 	}
 	return out, nil
 }

@@ -38,7 +38,7 @@ func TestNetworkEnsureAdoptRemove(t *testing.T) {
 			}
 
 			// The same name again, even with another subnet, adopts the network.
-			again, err := e.d.EnsureNetwork(ctx, runtime.NetworkSpec{Name: name, Subnet: randomSubnet().String(), Internal: internal, Labels: e.labels})
+			again, err := e.d.EnsureNetwork(ctx, NetworkSpec{Name: name, Subnet: randomSubnet().String(), Internal: internal, Labels: e.labels})
 			if err != nil || again != id {
 				t.Fatalf("ensure again = %q, %v; want %q", again, err, id)
 			}
@@ -53,8 +53,8 @@ func TestNetworkEnsureAdoptRemove(t *testing.T) {
 
 			// Another network on the same subnet is refused as an overlap.
 			other := e.name(suffix + "-other")
-			_, err = e.d.EnsureNetwork(ctx, runtime.NetworkSpec{Name: other, Subnet: subnet.String(), Labels: e.labels})
-			if !errors.Is(err, runtime.ErrSubnetOverlap) {
+			_, err = e.d.EnsureNetwork(ctx, NetworkSpec{Name: other, Subnet: subnet.String(), Labels: e.labels})
+			if !errors.Is(err, ErrSubnetOverlap) {
 				_ = e.d.RemoveNetwork(ctx, other)
 				t.Errorf("overlapping subnet: err = %v, want ErrSubnetOverlap", err)
 			}
@@ -86,7 +86,7 @@ func TestEnsureNetworkRejectsBadSpecs(t *testing.T) {
 			if name != "" {
 				name = e.name(name)
 			}
-			if id, err := e.d.EnsureNetwork(context.Background(), runtime.NetworkSpec{Name: name, Subnet: tc.subnet, Labels: e.labels}); err == nil {
+			if id, err := e.d.EnsureNetwork(context.Background(), NetworkSpec{Name: name, Subnet: tc.subnet, Labels: e.labels}); err == nil {
 				_ = e.d.RemoveNetwork(context.Background(), id)
 				t.Fatal("accepted")
 			}
@@ -99,7 +99,7 @@ func TestVolumeEnsureRemove(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
 	name := e.volume(t, "vol")
-	if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: name, Labels: e.labels}); err != nil {
+	if err := e.d.EnsureVolume(ctx, VolumeSpec{Name: name, Labels: e.labels}); err != nil {
 		t.Fatalf("ensure again: %v", err)
 	}
 	list, err := e.d.ListVolumes(ctx, map[string]string{testLabel: e.id})
@@ -118,14 +118,14 @@ func TestVolumeEnsureRemove(t *testing.T) {
 		t.Errorf("after remove: %+v %v", list, err)
 	}
 	for _, bad := range []string{"", "a", "/etc", "../x", "-x", "x/y", "x y"} {
-		if err := e.d.EnsureVolume(ctx, runtime.VolumeSpec{Name: bad, Labels: e.labels}); err == nil {
+		if err := e.d.EnsureVolume(ctx, VolumeSpec{Name: bad, Labels: e.labels}); err == nil {
 			_ = e.d.RemoveVolume(ctx, bad)
 			t.Errorf("EnsureVolume(%q) accepted", bad)
 		}
 	}
 }
 
-func hasNetwork(list []runtime.Network, id string) bool {
+func hasNetwork(list []Network, id string) bool {
 	for _, n := range list {
 		if n.ID == id {
 			return true

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
 // Capacity is the engine's host and the share of it that running tenants
@@ -32,7 +31,7 @@ type EnvLimits func(env string) (memBytes int64, cpus float64, ok bool)
 // capacitySource is the part of the runtime capacity needs.
 type capacitySource interface {
 	Host(ctx context.Context) (runtime.HostInfo, error)
-	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]runtime.Container, error)
+	Tenants(ctx context.Context) ([]runtime.Observation, error)
 }
 
 // tenantEnvironments maps running tenants to their environments.
@@ -42,10 +41,9 @@ type tenantEnvironments interface {
 
 // CapacityProbe measures Capacity from the engine and the database.
 type CapacityProbe struct {
-	Docker   capacitySource
-	Tenants  tenantEnvironments
-	Instance string
-	Limits   EnvLimits
+	Runtime capacitySource
+	Tenants tenantEnvironments
+	Limits  EnvLimits
 	// Smallest is the memory limit of the smallest environment, for the
 	// estimate when nothing runs.
 	Smallest int64
@@ -54,13 +52,13 @@ type CapacityProbe struct {
 // Capacity asks the engine for its host and running containers, and adds
 // up the limits of the running tenants' containers.
 func (p *CapacityProbe) Capacity(ctx context.Context) (Capacity, error) {
-	host, err := p.Docker.Host(ctx)
+	host, err := p.Runtime.Host(ctx)
 	if err != nil {
 		return Capacity{}, err
 	}
-	list, err := p.Docker.ListContainers(ctx, map[string]string{stack.LabelInstance: p.Instance}, false)
+	list, err := p.Runtime.Tenants(ctx)
 	if err != nil {
-		return Capacity{}, fmt.Errorf("list running containers: %w", err)
+		return Capacity{}, fmt.Errorf("list running replicas: %w", err)
 	}
 	envs, err := p.Tenants.RunningTenantEnvironments(ctx)
 	if err != nil {
@@ -70,23 +68,24 @@ func (p *CapacityProbe) Capacity(ctx context.Context) (Capacity, error) {
 }
 
 // ComputeCapacity adds up the limits of running (and paused: they hold
-// their memory) containers, each by its tenant's environment.
-func ComputeCapacity(host runtime.HostInfo, containers []runtime.Container, envOf map[string]string, limits EnvLimits, smallest int64) Capacity {
+// their memory) replicas, each by its tenant's environment.
+func ComputeCapacity(host runtime.HostInfo, obs []runtime.Observation, envOf map[string]string, limits EnvLimits, smallest int64) Capacity {
 	c := Capacity{HostMemBytes: host.MemBytes, HostCPUs: host.CPUs}
 	tenants := map[string]bool{}
-	for _, ct := range containers {
-		tenant := ct.Labels[stack.LabelTenant]
-		if tenant == "" || !(ct.Running || ct.Paused) {
-			continue
-		}
-		c.RunningContainers++
-		tenants[tenant] = true
-		if limits == nil {
-			continue
-		}
-		if mem, cpus, ok := limits(envOf[tenant]); ok {
-			c.ReservedMemBytes += mem
-			c.ReservedCPUs += cpus
+	for _, o := range obs {
+		for _, rp := range o.Replicas {
+			if o.Tenant == "" || !(rp.Running || rp.Paused) {
+				continue
+			}
+			c.RunningContainers++
+			tenants[o.Tenant] = true
+			if limits == nil {
+				continue
+			}
+			if mem, cpus, ok := limits(envOf[o.Tenant]); ok {
+				c.ReservedMemBytes += mem
+				c.ReservedCPUs += cpus
+			}
 		}
 	}
 	c.RunningTenants = len(tenants)

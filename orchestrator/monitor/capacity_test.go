@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
 func TestComputeCapacity(t *testing.T) {
@@ -17,17 +16,17 @@ func TestComputeCapacity(t *testing.T) {
 		}
 		return 0, 0, false
 	}
-	ct := func(tenant string, running, paused bool) runtime.Container {
-		return runtime.Container{Labels: map[string]string{stack.LabelTenant: tenant}, Running: running, Paused: paused}
+	ct := func(tenant string, running, paused bool) runtime.Observation {
+		return runtime.Observation{Tenant: tenant, Replicas: []runtime.Replica{{Running: running, Paused: paused}}}
 	}
 	host := runtime.HostInfo{MemBytes: 4 << 30, CPUs: 2}
 	cases := []struct {
 		name       string
-		containers []runtime.Container
+		containers []runtime.Observation
 		want       Capacity
 	}{
 		{"nothing runs", nil, Capacity{HostMemBytes: 4 << 30, HostCPUs: 2, PerTenantBytes: 512 << 20, MoreTenants: 8}},
-		{"a trial of two and a paused demo of one", []runtime.Container{ct("a", true, false), ct("a", true, false), ct("b", false, true), ct("c", false, false), ct("", true, false)},
+		{"a trial of two and a paused demo of one", []runtime.Observation{ct("a", true, false), ct("a", true, false), ct("b", false, true), ct("c", false, false), ct("", true, false)},
 			Capacity{HostMemBytes: 4 << 30, HostCPUs: 2, ReservedMemBytes: 1 << 30, ReservedCPUs: 2, RunningTenants: 2, RunningContainers: 3, PerTenantBytes: 512 << 20, MoreTenants: 6}},
 	}
 	for _, c := range cases {

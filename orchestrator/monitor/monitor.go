@@ -1,6 +1,7 @@
 // Package monitor watches the engine: Docker events feed the event log and
-// wake the reconciler, periodic stats samples feed the charts, and the
-// capacity probe says how many more tenants the host holds.
+// wake the reconciler, periodic stats samples feed the charts, the
+// capacity probe says how many more tenants the host holds, and Logs
+// merges a tenant's container logs.
 package monitor
 
 import (
@@ -13,7 +14,6 @@ import (
 
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
 // EventKindContainer is the kind of the tenant events the monitor records.
@@ -21,7 +21,7 @@ const EventKindContainer = "container"
 
 // eventSource is the part of the runtime the monitor listens to.
 type eventSource interface {
-	Events(ctx context.Context, labels map[string]string) (<-chan runtime.Event, <-chan error)
+	Events(ctx context.Context) (<-chan runtime.Event, <-chan error)
 }
 
 // eventRecorder writes a tenant's event log.
@@ -43,8 +43,6 @@ type Monitor struct {
 	Events   eventSource
 	Recorder eventRecorder
 	Waker    waker
-	// Instance is this data directory's instance id (label appfactory.instance).
-	Instance string
 	Metrics  *metrics.Metrics
 	Logger   *slog.Logger
 	// MinBackoff and MaxBackoff bound the wait before reconnecting (250 ms
@@ -95,7 +93,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 func (m *Monitor) watch(ctx context.Context, reconnect bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	events, errs := m.Events.Events(ctx, map[string]string{stack.LabelInstance: m.Instance})
+	events, errs := m.Events.Events(ctx)
 	if reconnect && m.Waker != nil {
 		m.Waker.Wake("")
 	}
@@ -120,8 +118,8 @@ func (m *Monitor) watch(ctx context.Context, reconnect bool) error {
 // handle records one event and wakes the reconciler when the tenant may
 // need a repair.
 func (m *Monitor) handle(ctx context.Context, e runtime.Event) {
-	tenantID := e.Labels[stack.LabelTenant]
-	if e.Type != "container" || tenantID == "" || e.Labels[stack.LabelInstance] != m.Instance {
+	tenantID := e.Tenant
+	if e.Type != "container" || tenantID == "" {
 		return
 	}
 	action, _, _ := strings.Cut(e.Action, ":")
@@ -154,7 +152,10 @@ func (m *Monitor) handle(ctx context.Context, e runtime.Event) {
 // EventMessage writes an engine event in words, naming the container as
 // its stack does ("web-1" for af-<instance>-acme-web-1).
 func EventMessage(e runtime.Event) string {
-	name := ContainerShortName(e.Name, e.Labels)
+	name := e.Replica
+	if name == "" {
+		name = strings.TrimPrefix(e.Name, "/")
+	}
 	action, detail, _ := strings.Cut(e.Action, ":")
 	detail = strings.TrimSpace(detail)
 	switch action {
@@ -173,7 +174,7 @@ func EventMessage(e runtime.Event) string {
 	case "stop":
 		return fmt.Sprintf("container %s stopped", name)
 	case "kill":
-		return fmt.Sprintf("container %s was sent %s", name, signalName(e.Labels["signal"]))
+		return fmt.Sprintf("container %s was sent %s", name, signalName(e.Signal))
 	case "pause":
 		return fmt.Sprintf("container %s paused", name)
 	case "unpause":
@@ -187,17 +188,6 @@ func EventMessage(e runtime.Event) string {
 		return fmt.Sprintf("container %s is %s", name, detail)
 	}
 	return fmt.Sprintf("container %s: %s", name, e.Action)
-}
-
-// ContainerShortName names a tenant container by its service and replica,
-// "web-2", from its Compose labels: the engine's name also carries the
-// instance and the slug. A container without them keeps its own name.
-func ContainerShortName(name string, labels map[string]string) string {
-	svc, n := labels[stack.LabelComposeService], labels[stack.LabelComposeNumber]
-	if svc != "" && n != "" {
-		return svc + "-" + n
-	}
-	return strings.TrimPrefix(name, "/")
 }
 
 // signalName names the signals a container is usually sent.

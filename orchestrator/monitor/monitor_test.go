@@ -10,38 +10,30 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
 func TestEventMessage(t *testing.T) {
-	// labels are a replica's labels; the name the engine gives it carries
-	// the instance and the slug, the message only the service and number.
-	labels := func(replica string, extra ...string) map[string]string {
-		svc, n, _ := strings.Cut(replica, "-")
-		m := map[string]string{stack.LabelComposeProject: "af-acme", stack.LabelComposeService: svc, stack.LabelComposeNumber: n}
-		for i := 0; i+1 < len(extra); i += 2 {
-			m[extra[i]] = extra[i+1]
-		}
-		return m
-	}
+	// The engine's name carries the instance and the slug, the message
+	// only the replica.
 	const prefix = "af-k3x9a2bq-acme-"
 	cases := []struct {
 		e    runtime.Event
 		want string
 	}{
-		{runtime.Event{Action: "die", Name: prefix + "web-1", ExitCode: "137", Labels: labels("web-1")}, "container web-1 died (exit 137)"},
-		{runtime.Event{Action: "die", Name: prefix + "web-1", ExitCode: "0", Labels: labels("web-1")}, "container web-1 exited (exit 0)"},
-		{runtime.Event{Action: "start", Name: "/" + prefix + "store-1", Labels: labels("store-1")}, "container store-1 started"},
-		{runtime.Event{Action: "kill", Name: prefix + "web-2", Labels: labels("web-2", "signal", "9")}, "container web-2 was sent SIGKILL"},
-		{runtime.Event{Action: "kill", Name: prefix + "web-2", Labels: labels("web-2", "signal", "28")}, "container web-2 was sent signal 28"},
-		{runtime.Event{Action: "oom", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 ran out of memory"},
-		{runtime.Event{Action: "health_status: unhealthy", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 is unhealthy"},
-		{runtime.Event{Action: "pause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 paused"},
-		{runtime.Event{Action: "unpause", Name: prefix + "web-1", Labels: labels("web-1")}, "container web-1 resumed"},
-		{runtime.Event{Action: "stop", Name: "other-name", Labels: map[string]string{stack.LabelComposeProject: "af-acme"}}, "container other-name stopped"},
+		{runtime.Event{Action: "die", Name: prefix + "web-1", ExitCode: "137", Replica: "web-1"}, "container web-1 died (exit 137)"},
+		{runtime.Event{Action: "die", Name: prefix + "web-1", ExitCode: "0", Replica: "web-1"}, "container web-1 exited (exit 0)"},
+		{runtime.Event{Action: "start", Name: "/" + prefix + "store-1", Replica: "store-1"}, "container store-1 started"},
+		{runtime.Event{Action: "kill", Name: prefix + "web-2", Replica: "web-2", Signal: "9"}, "container web-2 was sent SIGKILL"},
+		{runtime.Event{Action: "kill", Name: prefix + "web-2", Replica: "web-2", Signal: "28"}, "container web-2 was sent signal 28"},
+		{runtime.Event{Action: "oom", Name: prefix + "web-1", Replica: "web-1"}, "container web-1 ran out of memory"},
+		{runtime.Event{Action: "health_status: unhealthy", Name: prefix + "web-1", Replica: "web-1"}, "container web-1 is unhealthy"},
+		{runtime.Event{Action: "pause", Name: prefix + "web-1", Replica: "web-1"}, "container web-1 paused"},
+		{runtime.Event{Action: "unpause", Name: prefix + "web-1", Replica: "web-1"}, "container web-1 resumed"},
+		{runtime.Event{Action: "stop", Name: "/other-name"}, "container other-name stopped"},
 	}
 	for _, c := range cases {
 		t.Run(c.want, func(t *testing.T) {
@@ -59,7 +51,7 @@ type fakeEvents struct {
 	subs    int
 }
 
-func (f *fakeEvents) Events(ctx context.Context, labels map[string]string) (<-chan runtime.Event, <-chan error) {
+func (f *fakeEvents) Events(ctx context.Context) (<-chan runtime.Event, <-chan error) {
 	f.mu.Lock()
 	i := f.subs
 	f.subs++
@@ -123,21 +115,20 @@ func (r *recorder) waitWake(t *testing.T, want string) {
 }
 
 func TestMonitorRecordsWakesAndResyncsAfterReconnect(t *testing.T) {
-	ev := func(action, tenant, instance string) runtime.Event {
-		return runtime.Event{Type: "container", Action: action, Name: "af-acme-web-1", ExitCode: "1",
-			Labels: map[string]string{stack.LabelTenant: tenant, stack.LabelInstance: instance, stack.LabelComposeProject: "af-acme", stack.LabelComposeService: "web", stack.LabelComposeNumber: "1"}}
+	ev := func(action, tenant string) runtime.Event {
+		return runtime.Event{Type: "container", Action: action, Name: "af-acme-web-1", ExitCode: "1", Tenant: tenant, Replica: "web-1"}
 	}
 	src := &fakeEvents{streams: []func(context.Context, chan<- runtime.Event, chan<- error){
 		func(ctx context.Context, out chan<- runtime.Event, errs chan<- error) {
-			out <- ev("start", "t1", "inst")
-			out <- ev("die", "t1", "inst")
-			out <- ev("die", "t2", "someone-else") // another instance's: ignored
-			out <- ev("exec_create: sh", "t1", "inst")
+			out <- ev("start", "t1")
+			out <- ev("die", "t1")
+			out <- ev("die", "") // not a tenant's: ignored
+			out <- ev("exec_create: sh", "t1")
 			errs <- errors.New("unexpected EOF") // the engine went away
 		},
 	}}
 	rec := newRecorder()
-	m := &Monitor{Events: src, Recorder: rec, Waker: rec, Instance: "inst", MinBackoff: 10 * time.Millisecond}
+	m := &Monitor{Events: src, Recorder: rec, Waker: rec, MinBackoff: 10 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
@@ -167,11 +158,11 @@ func TestMonitorSeesAKilledContainer(t *testing.T) {
 	instance, tenant := "test-"+env.ID, "tenant-"+env.ID
 	project := "af-" + env.ID
 	spec := enginetest.ServerSpec(project+"-web-1", image, network, "")
-	spec.Labels = map[string]string{stack.LabelInstance: instance, stack.LabelTenant: tenant, stack.LabelComposeProject: project, stack.LabelComposeService: "web", stack.LabelComposeNumber: "1"}
+	spec.Labels = map[string]string{docker.LabelInstance: instance, docker.LabelTenant: tenant, docker.LabelComposeProject: project, docker.LabelComposeService: "web", docker.LabelComposeNumber: "1"}
 	id := env.Container(t, spec)
 
 	rec := newRecorder()
-	m := &Monitor{Events: env.D, Recorder: rec, Waker: rec, Instance: instance}
+	m := &Monitor{Events: env.Runtime(t, instance), Recorder: rec, Waker: rec}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- m.Run(ctx) }()
@@ -212,8 +203,8 @@ func waitListening(t *testing.T, env *enginetest.Env, image, instance string, re
 	marker := "marker-" + env.ID
 	deadline := time.Now().Add(20 * time.Second)
 	for n := 1; ; n++ {
-		spec := runtime.ContainerSpec{Name: env.Name(fmt.Sprintf("marker-%d", n)), Image: image,
-			Labels: map[string]string{stack.LabelInstance: instance, stack.LabelTenant: marker}}
+		spec := docker.ContainerSpec{Name: env.Name(fmt.Sprintf("marker-%d", n)), Image: image,
+			Labels: map[string]string{docker.LabelInstance: instance, docker.LabelTenant: marker}}
 		id := env.Container(t, spec)
 		if err := env.D.RemoveContainer(context.Background(), id); err != nil {
 			t.Fatal(err)

@@ -11,14 +11,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
 // statsSource is the part of the runtime the sampler reads.
 type statsSource interface {
-	ListContainers(ctx context.Context, labels map[string]string, all bool) ([]runtime.Container, error)
-	Stats(ctx context.Context, id string) (runtime.Stats, error)
+	Tenants(ctx context.Context) ([]runtime.Observation, error)
+	Stats(ctx context.Context, replicaID string) (runtime.Stats, error)
 }
 
 // statsStore keeps the samples.
@@ -35,9 +34,8 @@ type statsStore interface {
 // Stopped and paused containers are not sampled: a passivated tenant costs
 // the engine nothing.
 type Sampler struct {
-	Docker   statsSource
-	Store    statsStore
-	Instance string
+	Runtime statsSource
+	Store   statsStore
 	// Interval is the resolution (one minute by default).
 	Interval time.Duration
 	// Keep is how long tenant samples live (24 h); KeepHost the host's (7 days).
@@ -122,9 +120,9 @@ func (s *Sampler) SampleOnce(ctx context.Context) (SampleResult, error) {
 		return res, err
 	}
 	res.Host = host
-	list, err := s.Docker.ListContainers(ctx, map[string]string{stack.LabelInstance: s.Instance}, false)
+	obs, err := s.Runtime.Tenants(ctx)
 	if err != nil {
-		return res, fmt.Errorf("list running containers: %w", err)
+		return res, fmt.Errorf("list running replicas: %w", err)
 	}
 	var (
 		mu     sync.Mutex
@@ -133,33 +131,35 @@ func (s *Sampler) SampleOnce(ctx context.Context) (SampleResult, error) {
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.Concurrency)
-	for _, c := range list {
-		tenant := c.Labels[stack.LabelTenant]
-		if tenant == "" || !c.Running || c.Paused {
-			continue
-		}
-		res.Containers++
-		g.Go(func() error {
-			sctx, cancel := context.WithTimeout(gctx, 15*time.Second)
-			defer cancel()
-			st, err := s.Docker.Stats(sctx, c.ID)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				// A container that stopped meanwhile is not an error of the pass.
-				failed++
-				s.Logger.Debug("container stats", slog.String("container", c.Name), slog.Any("err", err))
+	for _, o := range obs {
+		tenant := o.Tenant
+		for _, c := range o.Replicas {
+			if tenant == "" || !c.Running || c.Paused {
+				continue
+			}
+			res.Containers++
+			g.Go(func() error {
+				sctx, cancel := context.WithTimeout(gctx, 15*time.Second)
+				defer cancel()
+				st, err := s.Runtime.Stats(sctx, c.ID)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					// A replica that stopped meanwhile is not an error of the pass.
+					failed++
+					s.Logger.Debug("replica stats", slog.String("tenant", tenant), slog.String("replica", c.Name), slog.Any("err", err))
+					return nil
+				}
+				sum := sums[tenant]
+				if sum == nil {
+					sum = &store.TenantStat{TenantID: tenant}
+					sums[tenant] = sum
+				}
+				sum.CPUPercent += st.CPUPercent
+				sum.MemBytes += st.MemBytes
 				return nil
-			}
-			sum := sums[tenant]
-			if sum == nil {
-				sum = &store.TenantStat{TenantID: tenant}
-				sums[tenant] = sum
-			}
-			sum.CPUPercent += st.CPUPercent
-			sum.MemBytes += st.MemBytes
-			return nil
-		})
+			})
+		}
 	}
 	_ = g.Wait()
 	res.Failed = failed

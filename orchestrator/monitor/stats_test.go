@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/internal/enginetest"
-	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
@@ -29,7 +29,7 @@ func TestSamplerSamplesRunningTenantsOnly(t *testing.T) {
 	run := func(tenant, name string) string {
 		t.Helper()
 		spec := enginetest.ServerSpec(env.Name(name), image, network, "")
-		spec.Labels = map[string]string{stack.LabelInstance: instance, stack.LabelTenant: tenant}
+		spec.Labels = map[string]string{docker.LabelInstance: instance, docker.LabelTenant: tenant}
 		id := env.Container(t, spec)
 		env.StartReady(t, id, network)
 		return id
@@ -45,14 +45,14 @@ func TestSamplerSamplesRunningTenantsOnly(t *testing.T) {
 	}
 	// Another instance's container on the same engine is none of ours.
 	other := enginetest.ServerSpec(env.Name("other-web-1"), image, network, "")
-	other.Labels = map[string]string{stack.LabelInstance: "another", stack.LabelTenant: "other"}
+	other.Labels = map[string]string{docker.LabelInstance: "another", docker.LabelTenant: "other"}
 	env.StartReady(t, env.Container(t, other), network)
 
 	now := time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)
 	if err := db.AddTenantStats(ctx, now.Add(-25*time.Hour), []store.TenantStat{{TenantID: "busy", CPUPercent: 1, MemBytes: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	s := &Sampler{Docker: env.D, Store: db, Instance: instance, Now: func() time.Time { return now }}
+	s := &Sampler{Runtime: env.Runtime(t, instance), Store: db, Now: func() time.Time { return now }}
 	start := time.Now()
 	res, err := s.SampleOnce(ctx)
 	if err != nil {

@@ -25,22 +25,22 @@ func (p *pass) ensureImage(ctx context.Context) error {
 	if t.Image != "" {
 		p.holdImage(t.Image)
 		if _, ok, err := p.r.rt.ImageID(ctx, t.Image); err != nil {
-			return stepFailed(err, "Looking up image %s failed", t.Image)
+			return runtime.StepFailed(err, "Looking up image %s failed", t.Image)
 		} else if ok {
 			return nil
 		}
 	}
 	in, err := p.r.opts.Blueprints.BuildInput(ctx, t)
 	if err != nil {
-		return stepFailed(err, "Preparing the image build failed")
+		return runtime.StepFailed(err, "Preparing the image build failed")
 	}
 	plan, err := p.r.factory.Plan(ctx, in)
 	if err != nil {
-		return stepFailed(err, "Preparing the image build failed")
+		return runtime.StepFailed(err, "Preparing the image build failed")
 	}
 	p.holdImage(plan.Tag)
 	if _, ok, err := p.r.rt.ImageID(ctx, plan.Tag); err != nil {
-		return stepFailed(err, "Looking up image %s failed", plan.Tag)
+		return runtime.StepFailed(err, "Looking up image %s failed", plan.Tag)
 	} else if ok {
 		if err := p.r.db.SetTenantImage(ctx, t.ID, plan.Tag); err != nil {
 			return err
@@ -83,7 +83,7 @@ func (p *pass) ensureImage(ctx context.Context) error {
 			p.event(ctx, domain.EventBuild, "Build of %s failed: %s", plan.Tag, be.Msg)
 			return err
 		}
-		return stepFailed(err, "Building image %s failed", plan.Tag)
+		return runtime.StepFailed(err, "Building image %s failed", plan.Tag)
 	}
 	result := store.BuildOK
 	if reused {

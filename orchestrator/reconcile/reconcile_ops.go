@@ -12,9 +12,6 @@ import (
 	"appfactory/store"
 )
 
-// healthPoll is how often a starting container's health is read.
-const healthPoll = 50 * time.Millisecond
-
 // Activate makes a tenant run now: desired running and not paused, one pass
 // that starts (or resumes) its containers in dependency order, waits until
 // the routed replicas answer their readiness path and updates the route
@@ -107,30 +104,6 @@ func (r *Reconciler) passNow(ctx context.Context, tenantID string, prep func(con
 		return fmt.Errorf("reconcile tenant %s: %w", tenantID, err)
 	}
 	return nil
-}
-
-// waitHealthy waits until a container reports healthy; one without a
-// health check counts as soon as it runs. A container that exits fails.
-func (r *Reconciler) waitHealthy(ctx context.Context, id string) error {
-	for {
-		c, err := r.rt.Inspect(ctx, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case c.Running && (c.Health == "" || c.Health == "healthy"):
-			return nil
-		case !c.Running && slices.Contains([]string{"exited", "dead"}, c.State):
-			return fmt.Errorf("it exited with code %d", c.ExitCode)
-		}
-		t := time.NewTimer(healthPoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("still %q: %w", c.Health, ctx.Err())
-		case <-t.C:
-		}
-	}
 }
 
 // setRoute publishes a tenant's route; the generation moves whenever the

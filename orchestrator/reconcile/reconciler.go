@@ -36,17 +36,13 @@ type Blueprints interface {
 	Stack(ctx context.Context, t *store.Tenant, p stack.StackParams) (*stack.TenantStack, error)
 }
 
-// ReconcilerOptions configure a Reconciler. DB, Runtime, Blueprints, Routes,
-// Pool and InstanceID are required.
+// ReconcilerOptions configure a Reconciler. DB, Runtime, Blueprints and
+// Routes are required.
 type ReconcilerOptions struct {
 	DB         *store.DB
 	Runtime    runtime.Runtime
 	Blueprints Blueprints
 	Routes     *route.Routes
-	Pool       *stack.SubnetPool
-	// InstanceID is this appfactory's identity (store InstanceID): every
-	// object created carries it, and only objects carrying it are touched.
-	InstanceID string
 	// Workers bounds how many tenants are reconciled at once (default 4).
 	Workers int
 	// Resync is the period of the full comparison (default 10 s).
@@ -101,13 +97,13 @@ type Reconciler struct {
 type convergedState struct {
 	generation int64
 	containers int
-	mode       string
+	mode       runtime.Mode
 }
 
 // NewReconciler returns a reconciler; Run starts it.
 func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
-	if o.DB == nil || o.Runtime == nil || o.Blueprints == nil || o.Routes == nil || o.Pool == nil || o.InstanceID == "" {
-		return nil, fmt.Errorf("reconciler: DB, Runtime, Blueprints, Routes, Pool and InstanceID are required")
+	if o.DB == nil || o.Runtime == nil || o.Blueprints == nil || o.Routes == nil {
+		return nil, fmt.Errorf("reconciler: DB, Runtime, Blueprints and Routes are required")
 	}
 	if o.Workers <= 0 {
 		o.Workers = 4
@@ -131,7 +127,7 @@ func NewReconciler(o ReconcilerOptions) (*Reconciler, error) {
 		o.Logger = slog.Default()
 	}
 	f := factory.NewFactory(o.Runtime)
-	f.Labels = stack.WithLabels(o.Labels, map[string]string{stack.LabelInstance: o.InstanceID})
+	f.Labels = o.Labels
 	return &Reconciler{
 		opts:       o,
 		db:         o.DB,
@@ -350,35 +346,14 @@ func failureReason(err error) string {
 	if errors.As(err, &be) {
 		return "The image build failed: " + be.Msg
 	}
-	var se *stepError
+	var se *runtime.StepError
 	if errors.As(err, &se) {
-		return se.human
+		return se.Step
 	}
 	if apperr.Code(err) != apperr.Internal {
 		return apperr.Message(err)
 	}
 	return "An internal error occurred; it is retried."
-}
-
-// stepError names the step of a pass that failed, in words for the user;
-// the wrapped error goes to the log.
-type stepError struct {
-	human string
-	err   error
-}
-
-func (e *stepError) Error() string { return e.human + ": " + e.err.Error() }
-func (e *stepError) Unwrap() error { return e.err }
-
-func stepFailed(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	var se *stepError
-	if errors.As(err, &se) {
-		return err
-	}
-	return &stepError{human: fmt.Sprintf(format, args...), err: err}
 }
 
 // failpoint calls the test hook, if any.

@@ -7,7 +7,6 @@ import (
 
 	"appfactory/domain"
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
 // Resume wakes a paused tenant by the shortest path, for the router's
@@ -42,11 +41,11 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 	r.mu.Lock()
 	cv, known := r.converged[id]
 	r.mu.Unlock()
-	if !known || cv.mode != modePaused || cv.generation != t.Generation {
+	if !known || cv.mode != runtime.ModePaused || cv.generation != t.Generation {
 		return false, nil
 	}
-	cs, err := r.rt.ListContainers(ctx, map[string]string{stack.LabelTenant: id, stack.LabelInstance: r.opts.InstanceID}, false)
-	if err != nil || len(cs) != cv.containers {
+	obs, err := r.rt.Observe(ctx, id)
+	if err != nil || live(obs) != cv.containers {
 		return false, nil
 	}
 	// The flag first: were the thaw to be cut short, the next pass
@@ -54,12 +53,7 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 	if err := r.db.SetTenantPaused(ctx, id, false); err != nil {
 		return false, err
 	}
-	if err := eachConcurrently(cs, func(c runtime.Container) error {
-		if !c.Paused {
-			return nil
-		}
-		return r.rt.Unpause(ctx, c.ID)
-	}); err != nil {
+	if err := r.rt.Resume(ctx, id); err != nil {
 		r.log.Warn("fast resume failed, running a full pass", "tenant", t.Slug, "err", err)
 		return false, nil
 	}
@@ -71,7 +65,7 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("resume %s: %w", t.Slug, err)
 	}
 	r.mu.Lock()
-	cv.mode = modeRunning
+	cv.mode = runtime.ModeRunning
 	r.converged[id] = cv
 	r.mu.Unlock()
 	r.setRoute(t, domain.StateRunning, rte.Backends, rte.Readiness)
@@ -79,6 +73,17 @@ func (r *Reconciler) resume(ctx context.Context, id string) (bool, error) {
 		return true, err
 	}
 	return true, nil
+}
+
+// live counts the replicas that run or are paused.
+func live(obs runtime.Observation) int {
+	n := 0
+	for _, rp := range obs.Replicas {
+		if rp.Running || rp.Paused {
+			n++
+		}
+	}
+	return n
 }
 
 // eachConcurrently runs fn on every item at once and returns the first error.

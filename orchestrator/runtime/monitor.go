@@ -1,18 +1,34 @@
 package runtime
 
-import "time"
+import (
+	"context"
+	"io"
+	"time"
+)
 
-// Event is an engine event about a container, network or volume.
+// Event is an engine event about a tenant's replica, network or volume.
 type Event struct {
-	Type   string // container, network or volume
-	Action string // create, start, die, stop, destroy, health_status: healthy, ...
-	ID     string
-	Name   string
-	// Labels holds the actor's attributes other than name, image and
-	// exitCode: for a container, its labels.
-	Labels   map[string]string
-	Time     time.Time
-	ExitCode string // set on a container's die
+	Tenant string
+	// Replica is "<service>-<n>" for a replica's event.
+	Replica string
+	Type    string // container, network or volume
+	Action  string // create, start, die, stop, destroy, kill, oom, health_status: healthy, ...
+	ID      string
+	Name    string // the engine's name of the object
+	Time    time.Time
+	// ExitCode is set on a replica's die.
+	ExitCode string
+	// Signal is set on a kill: the signal's number.
+	Signal string
+}
+
+// Monitor is the read side of a runtime: events of this instance's tenant
+// objects, resource samples, logs and the host.
+type Monitor interface {
+	Events(ctx context.Context) (<-chan Event, <-chan error)
+	Stats(ctx context.Context, replicaID string) (Stats, error)
+	Logs(ctx context.Context, replicaID string, opts LogOptions) (io.ReadCloser, error)
+	Host(ctx context.Context) (HostInfo, error)
 }
 
 // Stats is one resource sample of a container.

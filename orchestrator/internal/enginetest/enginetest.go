@@ -228,8 +228,8 @@ func (e *Env) Network(t testing.TB, suffix string, internal bool) (name, id stri
 	})
 	for range 50 {
 		subnet = RandomSubnet()
-		id, err := e.D.EnsureNetwork(ctx, runtime.NetworkSpec{Name: name, Subnet: subnet.String(), Internal: internal, Labels: e.Labels})
-		if errors.Is(err, runtime.ErrSubnetOverlap) {
+		id, err := e.D.EnsureNetwork(ctx, docker.NetworkSpec{Name: name, Subnet: subnet.String(), Internal: internal, Labels: e.Labels})
+		if errors.Is(err, docker.ErrSubnetOverlap) {
 			continue
 		}
 		if err != nil {
@@ -256,7 +256,7 @@ func (e *Env) Volume(t testing.TB, suffix string) string {
 			t.Errorf("remove volume: %v", err)
 		}
 	})
-	if err := e.D.EnsureVolume(context.Background(), runtime.VolumeSpec{Name: name, Labels: e.Labels}); err != nil {
+	if err := e.D.EnsureVolume(context.Background(), docker.VolumeSpec{Name: name, Labels: e.Labels}); err != nil {
 		t.Fatalf("create volume: %v", err)
 	}
 	return name
@@ -264,7 +264,7 @@ func (e *Env) Volume(t testing.TB, suffix string) string {
 
 // Container creates a container from spec with the test's labels added,
 // removed afterwards.
-func (e *Env) Container(t testing.TB, spec runtime.ContainerSpec) string {
+func (e *Env) Container(t testing.TB, spec docker.ContainerSpec) string {
 	t.Helper()
 	spec.Labels = e.With(spec.Labels)
 	t.Cleanup(func() {
@@ -280,8 +280,8 @@ func (e *Env) Container(t testing.TB, spec runtime.ContainerSpec) string {
 }
 
 // ServerSpec is a container of the test server on a network, with a volume at /data.
-func ServerSpec(name, image, network, volume string) runtime.ContainerSpec {
-	s := runtime.ContainerSpec{
+func ServerSpec(name, image, network, volume string) docker.ContainerSpec {
+	s := docker.ContainerSpec{
 		Name:        name,
 		Image:       image,
 		Network:     network,

@@ -8,7 +8,7 @@ import (
 )
 
 // EngineContainer is the part of the engine's own inspect document that
-// the hardening checks read (runtime.Container leaves it out on purpose).
+// the hardening checks read (docker.Container leaves it out on purpose).
 type EngineContainer struct {
 	HostConfig struct {
 		Memory, MemorySwap, NanoCPUs int64
