@@ -11,7 +11,6 @@ import (
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/ready"
-	"appfactory/orchestrator/runtime"
 )
 
 // Run with: go test ./orchestrator -run '^$' -bench . -benchtime 10x
@@ -37,7 +36,7 @@ func BenchmarkRawDeploy(b *testing.B) {
 
 		var err error
 		for range 50 {
-			_, err = e.D.EnsureNetwork(ctx, runtime.NetworkSpec{Name: netName, Subnet: enginetest.RandomSubnet().String(), Internal: true, Labels: e.Labels})
+			_, err = e.D.EnsureNetwork(ctx, docker.NetworkSpec{Name: netName, Subnet: enginetest.RandomSubnet().String(), Internal: true, Labels: e.Labels})
 			if err == nil {
 				break
 			}
@@ -46,7 +45,7 @@ func BenchmarkRawDeploy(b *testing.B) {
 			b.Fatal(err)
 		}
 		tNet := time.Now()
-		if err := e.D.EnsureVolume(ctx, runtime.VolumeSpec{Name: volName, Labels: e.Labels}); err != nil {
+		if err := e.D.EnsureVolume(ctx, docker.VolumeSpec{Name: volName, Labels: e.Labels}); err != nil {
 			b.Fatal(err)
 		}
 		tVol := time.Now()

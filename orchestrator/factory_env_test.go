@@ -146,8 +146,8 @@ func (e *factoryEnv) app(t *testing.T, name, version, env string, replicas int, 
 		components = []string{}
 	}
 	a.SetComponents(components)
-	a.SetModel(store.AppModel{Title: name + " Docs " + e.ID, Color: "#225588", Doctypes: []store.ModelDoctype{
-		{Name: "Contract", Fields: []store.ModelField{{Name: "amount", Type: "number"}}},
+	a.SetModel(domain.Model{Title: name + " Docs " + e.ID, Color: "#225588", Doctypes: []domain.Doctype{
+		{Name: "Contract", Fields: []domain.Field{{Name: "amount", Type: "number"}}},
 	}})
 	if err := e.db.CreateApp(context.Background(), a); err != nil {
 		t.Fatal(err)

@@ -315,7 +315,7 @@ func TestDeleteLeavesNothingAndOrphansGo(t *testing.T) {
 
 	labels := e.With(map[string]string{docker.LabelTenant: "no-such-tenant", docker.LabelInstance: e.instance})
 	vol := e.Name("orphan")
-	if err := e.D.EnsureVolume(ctx, runtime.VolumeSpec{Name: vol, Labels: labels}); err != nil {
+	if err := e.D.EnsureVolume(ctx, docker.VolumeSpec{Name: vol, Labels: labels}); err != nil {
 		t.Fatal(err)
 	}
 	id, _, err := e.D.CreateContainer(ctx, docker.ContainerSpec{Name: e.Name("orphan"), Image: platformImages[0], Labels: labels,

@@ -157,6 +157,9 @@ func (a *applyPass) ensureNetwork(ctx context.Context) error {
 			have = true
 			continue
 		}
+		if err := a.begin(ctx, true); err != nil {
+			return err
+		}
 		if err := a.r.RemoveNetwork(ctx, n.ID); err != nil {
 			return runtime.StepFailed(err, "Removing the old network %s failed", n.Name)
 		}

@@ -131,7 +131,7 @@ func replicaOf(instance string, c Container) runtime.Replica {
 	gen, _ := strconv.ParseInt(c.Labels[LabelGeneration], 10, 64)
 	return runtime.Replica{
 		ID: c.ID, Name: ReplicaName(c.Labels), Service: c.Labels[LabelService], Number: n,
-		Generation: gen, Image: c.Image, State: c.State, Running: c.Running, Paused: c.Paused,
+		Generation: gen, Image: c.Image, State: c.State, Running: c.Running && !c.Paused, Paused: c.Paused,
 		Health: c.Health, ExitCode: c.ExitCode, Address: c.IPs[tenantNetwork(instance, c.Labels)],
 		StartedAt: c.StartedAt, OOMKilled: c.OOMKilled, RestartCount: c.RestartCount,
 	}

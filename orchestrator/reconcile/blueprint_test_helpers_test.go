@@ -63,7 +63,7 @@ func (b *testBlueprints) Stack(ctx context.Context, t *store.Tenant, p stack.Sta
 	for k, v := range b.env {
 		vars[k] = v
 	}
-	project, err := loadTestProject(ctx, b.template, stack.ProjectName(t.Slug), vars)
+	project, err := loadTestProject(ctx, b.template, "af-"+t.Slug, vars)
 	if err != nil {
 		return nil, err
 	}

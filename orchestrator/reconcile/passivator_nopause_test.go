@@ -63,7 +63,7 @@ func TestPassivatorSkipsPauseTierWhenRuntimeCannotPause(t *testing.T) {
 	if paused(calls) {
 		t.Fatalf("paused on a runtime without the pause tier: %v", calls)
 	}
-	wantCalls(t, calls, "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
+	wantCalls(t, calls, "stop acme/web-1", "stop acme/store-1")
 	if got := e.tenant(t, tn.ID); got.State != domain.StatePassivated || got.DesiredState != domain.DesiredPassivated {
 		t.Fatalf("after 35 min: state %s desired %s, want passivated", got.State, got.DesiredState)
 	}
@@ -82,7 +82,7 @@ func TestReconcilePauseWithoutPauseTierPassivates(t *testing.T) {
 	if err := e.r.Pause(context.Background(), tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.TakeCalls(), "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
+	wantCalls(t, e.rt.TakeCalls(), "stop acme/web-1", "stop acme/store-1")
 	if got := e.tenant(t, tn.ID); got.State != domain.StatePassivated || got.Paused {
 		t.Fatalf("state %s paused=%v, want passivated", got.State, got.Paused)
 	}

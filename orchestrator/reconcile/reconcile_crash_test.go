@@ -8,7 +8,6 @@ import (
 
 	"appfactory/domain"
 	"appfactory/orchestrator/route"
-	"appfactory/orchestrator/stack"
 )
 
 // errKilled is what a failpoint panics with to stop a reconciler dead.
@@ -38,18 +37,19 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 		// setup brings the tenant to the state before the operation and
 		// starts the operation in the database.
 		setup func(t *testing.T, e *fakeEnv, id string)
-		// want is the containers, networks and volumes expected at the end.
-		wantContainers []string
-		wantGen        string
-		wantState      string
+		// want is the replicas expected at the end (with the network and
+		// volume, unless deleted), their generation and the tenant's state.
+		wantReplicas []string
+		wantGen      int64
+		wantState    string
 	}
-	deployed := []string{"af-inst1-acme-store-1", "af-inst1-acme-web-1", "af-inst1-acme-web-2"}
+	deployed := []string{"store-1", "web-1", "web-2"}
 	scenarios := []scenario{
 		{
-			name:           "deploy",
-			points:         []string{"before-build", "after-build", "after-network", "after-volume:data", "after-container:store-1", "after-start:store-1", "after-container:web-1", "after-start:web-1", "after-container:web-2"},
-			setup:          func(*testing.T, *fakeEnv, string) {},
-			wantContainers: deployed, wantGen: "1", wantState: domain.StateRunning,
+			name:         "deploy",
+			points:       []string{"before-build", "after-build", "after-network", "after-volume:data", "after-container:store-1", "after-start:store-1", "after-container:web-1", "after-start:web-1", "after-container:web-2"},
+			setup:        func(*testing.T, *fakeEnv, string) {},
+			wantReplicas: deployed, wantGen: 1, wantState: domain.StateRunning,
 		},
 		{
 			name:   "upgrade",
@@ -63,7 +63,7 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 					t.Fatal(err)
 				}
 			},
-			wantContainers: deployed, wantGen: "2", wantState: domain.StateRunning,
+			wantReplicas: deployed, wantGen: 2, wantState: domain.StateRunning,
 		},
 		{
 			name:   "delete",
@@ -99,25 +99,25 @@ func TestCrashAtAnyPointConverges(t *testing.T) {
 				if err := e.r.reconcileNow(context.Background(), tn.ID); err != nil {
 					t.Fatalf("converging after the crash: %v", err)
 				}
-				cs, ns, vs := e.rt.Names()
+				cs, net, vs := e.objects(t, tn.ID)
 				got := e.tenant(t, tn.ID)
 				if got.State != sc.wantState {
 					t.Errorf("state %s, want %s", got.State, sc.wantState)
 				}
-				if !slices.Equal(cs, sc.wantContainers) {
-					t.Errorf("containers %v, want %v", cs, sc.wantContainers)
+				if !slices.Equal(cs, sc.wantReplicas) {
+					t.Errorf("replicas %v, want %v", cs, sc.wantReplicas)
 				}
-				wantNets, wantVols := []string{"af-inst1-acme"}, []string{"af-inst1-acme-data"}
+				wantNet, wantVols := true, []string{"data"}
 				if sc.wantState == domain.StateDeleted {
-					wantNets, wantVols = nil, nil
+					wantNet, wantVols = false, nil
 				}
-				if !slices.Equal(ns, wantNets) || !slices.Equal(vs, wantVols) {
-					t.Errorf("networks %v volumes %v, want %v %v", ns, vs, wantNets, wantVols)
+				if net != wantNet || !slices.Equal(vs, wantVols) {
+					t.Errorf("network %v volumes %v, want %v %v", net, vs, wantNet, wantVols)
 				}
 				for _, name := range cs {
-					c, _ := e.rt.Container(name)
-					if !c.Running || c.Labels[stack.LabelGeneration] != sc.wantGen {
-						t.Errorf("%s: running %v generation %s", name, c.Running, c.Labels[stack.LabelGeneration])
+					rp, _ := e.rt.Replica(tn.ID, name)
+					if !rp.Running || rp.Generation != sc.wantGen {
+						t.Errorf("%s: running %v generation %d", name, rp.Running, rp.Generation)
 					}
 				}
 				if sc.wantState == domain.StateRunning {

@@ -43,10 +43,9 @@ func newFakeEnv(t *testing.T) *fakeEnv {
 
 func (e *fakeEnv) newReconciler(t *testing.T, failpoint func(string)) *Reconciler {
 	t.Helper()
-	pool, _ := stack.NewSubnetPool("10.250.0.0/24")
 	r, err := NewReconciler(ReconcilerOptions{
-		DB: e.db, Runtime: e.rt, Blueprints: e.bp, Routes: e.routes, Pool: pool,
-		InstanceID: "inst1", OrphanGrace: time.Millisecond, ReadyTimeout: 2 * time.Second,
+		DB: e.db, Runtime: e.rt, Blueprints: e.bp, Routes: e.routes,
+		OrphanGrace: time.Millisecond, ReadyTimeout: 2 * time.Second,
 		Ready:     func(context.Context, string) error { return nil },
 		Failpoint: failpoint,
 	})
@@ -56,7 +55,8 @@ func (e *fakeEnv) newReconciler(t *testing.T, failpoint func(string)) *Reconcile
 	return r
 }
 
-// pass runs one reconcile pass of a tenant and returns the engine calls it made.
+// pass runs one reconcile pass of a tenant and returns the runtime's
+// changes it made (fakeruntime.TakeCalls).
 func (e *fakeEnv) pass(t *testing.T, id string) ([]string, error) {
 	t.Helper()
 	e.rt.TakeCalls()
@@ -84,6 +84,20 @@ func (e *fakeEnv) events(t *testing.T, id string) []string {
 		out = append(out, ev.Message)
 	}
 	return out
+}
+
+// objects are a tenant's replicas (by name), whether it has a network,
+// and its volumes, as the runtime observes them.
+func (e *fakeEnv) objects(t *testing.T, id string) (replicas []string, network bool, volumes []string) {
+	t.Helper()
+	o, err := e.rt.Observe(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rp := range o.Replicas {
+		replicas = append(replicas, rp.Name)
+	}
+	return replicas, o.Network, o.Volumes
 }
 
 func hasEvent(evs []string, substr string) bool {
@@ -128,15 +142,15 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 		t.Fatalf("first call %v, want a build", calls)
 	}
 	wantCallGroups(t, calls[1:],
-		[]string{"network-create af-inst1-acme"}, []string{"volume-create af-inst1-acme-data"},
-		[]string{"create af-inst1-acme-store-1", "create af-inst1-acme-web-1", "create af-inst1-acme-web-2"},
-		[]string{"start af-inst1-acme-store-1"}, // web depends on store being healthy
-		[]string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"})
-	if got.State != domain.StateRunning || got.Image == "" || got.Subnet != "10.250.0.0/28" {
-		t.Fatalf("tenant after deploy: state %s image %q subnet %q", got.State, got.Image, got.Subnet)
+		[]string{"create-network acme"}, []string{"create-volume acme/data"},
+		[]string{"create acme/store-1", "create acme/web-1", "create acme/web-2"},
+		[]string{"start acme/store-1"}, // web depends on store being healthy
+		[]string{"start acme/web-1", "start acme/web-2"})
+	if got.State != domain.StateRunning || got.Image == "" {
+		t.Fatalf("tenant after deploy: state %s image %q", got.State, got.Image)
 	}
 	evs := e.events(t, tn.ID)
-	for _, want := range []string{"pending → building", "build: Step 2/2", "Built image", "building → deploying", "Created network af-inst1-acme (10.250.0.0/28)", "Created container af-inst1-acme-web-2", "deploying → running"} {
+	for _, want := range []string{"pending → building", "build: Step 2/2", "Built image", "building → deploying", "Created network acme", "Created volume acme-data", "Created container acme-web-2", "Started container acme-store-1", "deploying → running"} {
 		if !hasEvent(evs, want) {
 			t.Errorf("no event %q in %q", want, evs)
 		}
@@ -150,20 +164,18 @@ func TestReconcileDeploysInDependencyOrder(t *testing.T) {
 		t.Fatalf("build record %+v", b)
 	}
 
-	// Hardening and labels reach the engine.
-	c, _ := e.rt.Container("af-inst1-acme-web-2")
-	s := c.Spec
-	if s.MemoryBytes != 64<<20 || s.CPUs != 0.5 || s.PidsLimit != 64 || s.Network != "af-inst1-acme" || !slices.Equal(s.Aliases, []string{"web"}) {
-		t.Errorf("web-2 spec: %+v", s)
+	// The stack applied carries the tenant's generation, image, limits and
+	// template.
+	rp, _ := e.rt.Replica(tn.ID, "web-2")
+	sv := rp.Spec
+	if rp.Generation != 1 || rp.Image != got.Image || sv.MemoryBytes != 64<<20 || sv.CPUs != 0.5 || sv.PidsLimit != 64 {
+		t.Errorf("web-2: %+v", rp)
 	}
-	for k, v := range map[string]string{stack.LabelTenant: tn.ID, stack.LabelInstance: "inst1", stack.LabelService: "web", stack.LabelGeneration: "1",
-		stack.LabelComposeProject: "af-acme", stack.LabelComposeService: "web", stack.LabelComposeNumber: "2"} {
-		if s.Labels[k] != v {
-			t.Errorf("label %s = %q, want %q", k, s.Labels[k], v)
-		}
+	if !slices.Contains(sv.Env, "TENANT="+tn.ID) || !slices.Equal(sv.Cmd, []string{"web"}) {
+		t.Errorf("web-2 env %v cmd %v", sv.Env, sv.Cmd)
 	}
-	if !slices.Contains(s.Env, "TENANT="+tn.ID) || s.Labels[stack.LabelConfigHash] == "" {
-		t.Errorf("env %v / hash %q", s.Env, s.Labels[stack.LabelConfigHash])
+	if st, _ := e.rt.Replica(tn.ID, "store-1"); st.Spec.Healthcheck == nil || len(st.Spec.Volumes) != 1 || st.Spec.Volumes[0].Name != "data" {
+		t.Errorf("store-1 spec %+v", st.Spec)
 	}
 
 	// A second pass changes nothing and records nothing.
@@ -212,36 +224,18 @@ func TestReconcileRestartsDeadContainer(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
 	e.pass(t, tn.ID)
-	e.rt.Kill("af-inst1-acme-web-1", 137)
+	e.rt.Kill(tn.ID, "web-1", 137)
 	calls, err := e.pass(t, tn.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls, "start af-inst1-acme-web-1")
+	wantCalls(t, calls, "start acme/web-1")
 	evs := e.events(t, tn.ID)
 	if !hasEvent(evs, "Restarted web-1 after it died (exit code 137)") {
 		t.Errorf("events %q", evs)
 	}
 	if hasEvent(evs[len(evs)-1:], "→") {
 		t.Errorf("a repair changed the state: %q", evs[len(evs)-1])
-	}
-}
-
-// Just after a start (or a restart of appfactory while the engine was
-// still starting a container) a running container may show no address on
-// its network yet: the pass waits for it rather than failing.
-func TestReconcileWaitsForAddressOfStartedContainer(t *testing.T) {
-	e := newFakeEnv(t)
-	tn := seedTenant(t, e.db, "acme", 1)
-	e.rt.NoAddr["af-inst1-acme-web-1"] = 3
-	if _, err := e.pass(t, tn.ID); err != nil {
-		t.Fatalf("pass failed while the address was coming: %v", err)
-	}
-	if got := e.tenant(t, tn.ID); got.State != domain.StateRunning || got.Failures != 0 {
-		t.Errorf("state %s, failures %d", got.State, got.Failures)
-	}
-	if r, _ := e.routes.Get("acme"); len(r.Backends) != 1 || r.Backends[0] == "" {
-		t.Errorf("route %+v", r)
 	}
 }
 
@@ -259,10 +253,10 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCallGroups(t, calls[1:],
-		[]string{"remove af-inst1-acme-web-2"}, []string{"remove af-inst1-acme-web-1"}, []string{"remove af-inst1-acme-store-1"},
-		[]string{"create af-inst1-acme-store-1", "create af-inst1-acme-web-1", "create af-inst1-acme-web-2"},
-		[]string{"start af-inst1-acme-store-1"}, []string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"},
-		[]string{"image-remove " + oldImage})
+		[]string{"remove-container acme/web-2", "remove-container acme/web-1", "remove-container acme/store-1"},
+		[]string{"create acme/store-1", "create acme/web-1", "create acme/web-2"},
+		[]string{"start acme/store-1"}, []string{"start acme/web-1", "start acme/web-2"},
+		[]string{"remove-image " + oldImage})
 	if _, ok := e.rt.Images[oldImage]; ok {
 		t.Errorf("image %s of no tenant kept after the upgrade", oldImage)
 	}
@@ -270,15 +264,13 @@ func TestReconcileUpgradeReplacesContainersKeepsVolume(t *testing.T) {
 	if got.Image == oldImage || got.Generation != 2 || got.State != domain.StateRunning {
 		t.Fatalf("after upgrade: %+v", got)
 	}
-	c, _ := e.rt.Container("af-inst1-acme-store-1")
-	if c.Labels[stack.LabelGeneration] != "2" {
-		t.Errorf("generation label %q", c.Labels[stack.LabelGeneration])
+	if c, _ := e.rt.Replica(tn.ID, "store-1"); c.Generation != 2 || c.Image != got.Image {
+		t.Errorf("store-1 of generation %d, image %s", c.Generation, c.Image)
 	}
-	_, _, vols := e.rt.Names()
-	if !slices.Equal(vols, []string{"af-inst1-acme-data"}) {
+	if _, _, vols := e.objects(t, tn.ID); !slices.Equal(vols, []string{"data"}) {
 		t.Errorf("volumes %v", vols)
 	}
-	if !hasEvent(e.events(t, tn.ID), "Removed container af-inst1-acme-web-1 (replaced by generation 2)") {
+	if !hasEvent(e.events(t, tn.ID), "Removed container acme-web-1 (replaced by generation 2)") {
 		t.Error("no replacement event")
 	}
 }
@@ -292,7 +284,7 @@ func TestReconcileChangedTemplateReplacesOnlyChangedService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls, "remove af-inst1-acme-web-1", "create af-inst1-acme-web-1", "start af-inst1-acme-web-1")
+	wantCalls(t, calls, "remove-container acme/web-1", "create acme/web-1", "start acme/web-1")
 }
 
 // An Activate that waits for a passivation under way, and a second
@@ -328,7 +320,7 @@ func TestReconcileActivateAndPassivateRacing(t *testing.T) {
 		}
 	}
 	calls := e.rt.TakeCalls()
-	if !slices.Contains(calls, "start af-inst1-acme-web-1") {
+	if !slices.Contains(calls, "start acme/web-1") {
 		t.Errorf("Activate returned without starting the tenant: %v", calls)
 	}
 }
@@ -345,7 +337,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Passivate(ctx, tn.ID, "idle for 15 minutes"); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.TakeCalls(), "stop af-inst1-acme-web-2", "stop af-inst1-acme-web-1", "stop af-inst1-acme-store-1")
+	wantCallGroups(t, e.rt.TakeCalls(), []string{"stop acme/web-2", "stop acme/web-1", "stop acme/store-1"})
 	// Out of service before the first stop, so no request reaches a
 	// stopping replica.
 	if !slices.Equal(routeStates, []string{domain.StatePassivating, domain.StatePassivated}) {
@@ -361,7 +353,7 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCallGroups(t, e.rt.TakeCalls(), []string{"start af-inst1-acme-store-1"}, []string{"start af-inst1-acme-web-1", "start af-inst1-acme-web-2"})
+	wantCallGroups(t, e.rt.TakeCalls(), []string{"start acme/store-1"}, []string{"start acme/web-1", "start acme/web-2"})
 	if r, _ := e.routes.Get("acme"); r.State != domain.StateRunning || len(r.Backends) != 2 {
 		t.Fatalf("route %+v", r)
 	}
@@ -375,14 +367,14 @@ func TestReconcilePassivateActivatePause(t *testing.T) {
 	if err := e.r.Pause(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, e.rt.TakeCalls(), "pause af-inst1-acme-web-2", "pause af-inst1-acme-web-1", "pause af-inst1-acme-store-1")
+	wantCallGroups(t, e.rt.TakeCalls(), []string{"pause acme/web-2", "pause acme/web-1", "pause acme/store-1"})
 	if r, _ := e.routes.Get("acme"); r.State != domain.StatePaused || len(r.Backends) != 2 {
 		t.Fatalf("paused route %+v", r)
 	}
 	if err := e.r.Activate(ctx, tn.ID); err != nil {
 		t.Fatal(err)
 	}
-	wantCallGroups(t, e.rt.TakeCalls(), []string{"unpause af-inst1-acme-store-1"}, []string{"unpause af-inst1-acme-web-1", "unpause af-inst1-acme-web-2"})
+	wantCallGroups(t, e.rt.TakeCalls(), []string{"unpause acme/store-1"}, []string{"unpause acme/web-1", "unpause acme/web-2"})
 	if got := e.tenant(t, tn.ID); got.State != domain.StateRunning || got.Paused {
 		t.Fatalf("after activate: %s paused=%v", got.State, got.Paused)
 	}
@@ -401,23 +393,25 @@ func TestReconcileDeleteRemovesEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCalls(t, calls, "remove af-inst1-acme-web-2", "remove af-inst1-acme-web-1", "remove af-inst1-acme-store-1", "volume-remove af-inst1-acme-data", "network-remove af-inst1-acme",
-		"image-remove "+e.tenant(t, tn.ID).Image)
-	cs, ns, vs := e.rt.Names()
-	if !slices.Equal(cs, []string{"af-inst1-other-store-1", "af-inst1-other-web-1"}) || !slices.Equal(ns, []string{"af-inst1-other"}) || !slices.Equal(vs, []string{"af-inst1-other-data"}) {
-		t.Fatalf("left: %v %v %v", cs, ns, vs)
+	wantCallGroups(t, calls, []string{"remove-container acme/web-2", "remove-container acme/web-1", "remove-container acme/store-1"},
+		[]string{"remove-volume acme/data"}, []string{"remove-network acme"}, []string{"remove-image " + e.tenant(t, tn.ID).Image})
+	if cs, net, vs := e.objects(t, tn.ID); len(cs) != 0 || net || len(vs) != 0 {
+		t.Fatalf("left of the deleted tenant: %v %v %v", cs, net, vs)
+	}
+	if cs, net, vs := e.objects(t, other.ID); !slices.Equal(cs, []string{"store-1", "web-1"}) || !net || !slices.Equal(vs, []string{"data"}) {
+		t.Fatalf("left of the other tenant: %v %v %v", cs, net, vs)
+	}
+	evs := e.events(t, tn.ID)
+	for _, want := range []string{"running → deleting", "Removed container acme-web-2", "Removed volume acme-data", "Removed network acme", "deleting → deleted"} {
+		if !hasEvent(evs, want) {
+			t.Errorf("no event %q in %q", want, evs)
+		}
 	}
 	if _, ok := e.routes.Get("acme"); ok {
 		t.Error("route of a deleted tenant")
 	}
 	if got := e.tenant(t, tn.ID); got.State != domain.StateDeleted {
 		t.Errorf("state %s", got.State)
-	}
-	// The subnet is free again.
-	tn3 := seedTenant(t, e.db, "third", 1)
-	e.pass(t, tn3.ID)
-	if got := e.tenant(t, tn3.ID); got.Subnet != "10.250.0.0/28" {
-		t.Errorf("subnet not reused: %s", got.Subnet)
 	}
 }
 
@@ -466,7 +460,7 @@ func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if exists() || !slices.Contains(calls, "image-remove "+shared) {
+	if exists() || !slices.Contains(calls, "remove-image "+shared) {
 		t.Errorf("image of no tenant left after its last tenant was deleted: %v", calls)
 	}
 	for _, base := range []string{"appfactory/testapp:1.0", "appfactory/testapp:2.0"} {
@@ -479,7 +473,7 @@ func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
 func TestReconcileFailuresRetryThenFail(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
-	e.rt.Fail["start af-inst1-acme-store-1"] = 3
+	e.rt.Fail["start:store-1"] = 3
 	for i := 1; i <= 3; i++ {
 		if _, err := e.pass(t, tn.ID); err == nil {
 			t.Fatalf("pass %d succeeded", i)
@@ -493,7 +487,7 @@ func TestReconcileFailuresRetryThenFail(t *testing.T) {
 		}
 	}
 	got := e.tenant(t, tn.ID)
-	if got.StateMessage != "Starting container af-inst1-acme-store-1 failed" {
+	if got.StateMessage != "Starting container acme-store-1 failed" {
 		t.Errorf("reason %q", got.StateMessage)
 	}
 	if _, err := e.pass(t, tn.ID); err != nil {
@@ -525,33 +519,6 @@ func TestReconcileBuildErrorFailsAtOnce(t *testing.T) {
 	}
 }
 
-func TestReconcileSubnetOverlapPicksAnother(t *testing.T) {
-	e := newFakeEnv(t)
-	e.rt.Overlap["10.250.0.0/28"] = true
-	tn := seedTenant(t, e.db, "acme", 1)
-	if _, err := e.pass(t, tn.ID); err != nil {
-		t.Fatal(err)
-	}
-	if got := e.tenant(t, tn.ID); got.Subnet != "10.250.0.16/28" {
-		t.Fatalf("subnet %s", got.Subnet)
-	}
-}
-
-func TestReconcileAdoptsUnlistedContainer(t *testing.T) {
-	e := newFakeEnv(t)
-	tn := seedTenant(t, e.db, "acme", 1)
-	e.pass(t, tn.ID)
-	// The engine has the container but a listing missed it: creating adopts it.
-	e.rt.Mu.Lock()
-	c := e.rt.Containers["af-inst1-acme-web-1"]
-	delete(c.Labels, stack.LabelTenant)
-	e.rt.Mu.Unlock()
-	_, err := e.pass(t, tn.ID)
-	if err == nil || !strings.Contains(err.Error(), "taken by another deployment") {
-		t.Fatalf("foreign container with our name: %v", err)
-	}
-}
-
 func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	e := newFakeEnv(t)
 	ctx := context.Background()
@@ -559,12 +526,12 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	b := seedTenant(t, e.db, "b", 1)
 	e.pass(t, a.ID)
 	e.pass(t, b.ID)
-	e.rt.Kill("af-inst1-b-web-1", 1)
-	// An orphan of this instance, one of another instance.
-	e.rt.EnsureNetwork(ctx, runtime.NetworkSpec{Name: "af-gone", Subnet: "10.250.0.128/28", Labels: map[string]string{stack.LabelTenant: "gone", stack.LabelInstance: "inst1"}})
-	e.rt.EnsureVolume(ctx, runtime.VolumeSpec{Name: "af-gone-data", Labels: map[string]string{stack.LabelTenant: "gone", stack.LabelInstance: "inst1"}})
-	e.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: "af-gone-web-1", Network: "af-gone", Volumes: []runtime.VolumeMount{{Name: "af-gone-data", Target: "/data"}}, Labels: map[string]string{stack.LabelTenant: "gone", stack.LabelInstance: "inst1"}})
-	e.rt.CreateContainer(ctx, runtime.ContainerSpec{Name: "af-theirs-web-1", Labels: map[string]string{stack.LabelTenant: "theirs", stack.LabelInstance: "inst2"}})
+	e.rt.Kill(b.ID, "web-1", 1)
+	// The objects of a tenant that does not exist.
+	if _, err := e.rt.Apply(ctx, &runtime.Stack{Tenant: "gone", Slug: "gone", Generation: 1, Mode: runtime.ModeRunning, Volumes: []string{"data"},
+		Services: []runtime.Service{{Name: "web", Replicas: 1, Image: "appfactory/testapp:1.0", Volumes: []runtime.VolumeMount{{Name: "data", Target: "/data"}}}}}, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := e.r.resync(ctx); err != nil {
 		t.Fatal(err)
@@ -575,7 +542,7 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	if id, _ := e.r.queue.get(ctx); id != b.ID {
 		t.Fatalf("queued %s", id)
 	}
-	if cs, _, _ := e.rt.Names(); !slices.Contains(cs, "af-gone-web-1") {
+	if cs, _, _ := e.objects(t, "gone"); !slices.Contains(cs, "web-1") {
 		t.Fatal("orphan removed before its grace period")
 	}
 	// The scenario: the grace (1 ms) passes; a sleep longer than it cannot
@@ -584,10 +551,9 @@ func TestResyncQueuesOnlyDriftAndSweepsOrphans(t *testing.T) {
 	e.rt.TakeCalls()
 	e.r.resync(ctx)
 	calls := e.rt.TakeCalls()
-	wantCalls(t, calls, "remove af-gone-web-1", "volume-remove af-gone-data", "network-remove af-gone")
-	cs, _, _ := e.rt.Names()
-	if !slices.Contains(cs, "af-theirs-web-1") {
-		t.Fatal("another instance's container was removed")
+	wantCalls(t, calls, "remove-container gone/web-1", "remove-volume gone/data", "remove-network gone")
+	if cs, _, _ := e.objects(t, a.ID); !slices.Equal(cs, []string{"store-1", "web-1"}) {
+		t.Fatalf("a live tenant's replicas after the sweep: %v", cs)
 	}
 }
 
@@ -638,7 +604,7 @@ func TestReadinessProbeEndsWhenContainerStops(t *testing.T) {
 	e := newFakeEnv(t)
 	tn := seedTenant(t, e.db, "acme", 1)
 	e.r.opts.Ready = func(ctx context.Context, _ string) error {
-		e.rt.Kill("af-inst1-acme-web-1", 1) // dies while being probed
+		e.rt.Kill(tn.ID, "web-1", 1) // dies while being probed
 		<-ctx.Done()
 		return ctx.Err()
 	}
@@ -647,7 +613,7 @@ func TestReadinessProbeEndsWhenContainerStops(t *testing.T) {
 	// container did not answer in time, not that it stopped.
 	start := time.Now()
 	_, err := e.pass(t, tn.ID)
-	if err == nil || !strings.Contains(err.Error(), "the container stopped") {
+	if err == nil || !strings.Contains(err.Error(), "the replica stopped") {
 		t.Fatalf("pass: %v", err)
 	}
 	t.Logf("the pass ended %s after the probe began", time.Since(start))

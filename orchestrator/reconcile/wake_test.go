@@ -8,17 +8,15 @@ import (
 	"time"
 
 	"appfactory/domain"
-	"appfactory/orchestrator/stack"
 )
 
 // runReconciler starts Run with a resync too slow to matter and returns
 // its stop, which cancels Run and waits for it to return.
 func (e *fakeEnv) runReconciler(t *testing.T) (stop func()) {
 	t.Helper()
-	pool, _ := stack.NewSubnetPool("10.250.0.0/24")
 	r, err := NewReconciler(ReconcilerOptions{
-		DB: e.db, Runtime: e.rt, Blueprints: e.bp, Routes: e.routes, Pool: pool,
-		InstanceID: "inst1", OrphanGrace: time.Hour, ReadyTimeout: 2 * time.Second,
+		DB: e.db, Runtime: e.rt, Blueprints: e.bp, Routes: e.routes,
+		OrphanGrace: time.Hour, ReadyTimeout: 2 * time.Second,
 		Resync: time.Hour,
 		Ready:  func(context.Context, string) error { return nil },
 	})
@@ -44,7 +42,7 @@ func (e *fakeEnv) runReconciler(t *testing.T) (stop func()) {
 	return stop
 }
 
-// waitCalls waits until the engine calls made so far include every one of want.
+// waitCalls waits until the runtime changes made so far include every one of want.
 func (e *fakeEnv) waitCalls(t *testing.T, want ...string) {
 	t.Helper()
 	var got []string
@@ -56,7 +54,7 @@ func (e *fakeEnv) waitCalls(t *testing.T, want ...string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("engine calls %q, want them to include %q", got, want)
+	t.Fatalf("runtime changes %q, want them to include %q", got, want)
 }
 
 // TestWakeAllPassesEveryTenantFromRun: Wake("") is handled by Run's loop,
@@ -67,19 +65,19 @@ func TestWakeAllPassesEveryTenantFromRun(t *testing.T) {
 	a := seedTenant(t, e.db, "acme", 1)
 	b := seedTenant(t, e.db, "beta", 1)
 	stop := e.runReconciler(t)
-	e.waitCalls(t, "start af-inst1-acme-web-1", "start af-inst1-beta-web-1")
+	e.waitCalls(t, "start acme/web-1", "start beta/web-1")
 	for _, tn := range []string{a.ID, b.ID} {
 		waitState(t, e, tn, domain.StateRunning)
 	}
 
-	e.rt.Kill("af-inst1-acme-web-1", 137)
-	e.rt.Kill("af-inst1-beta-web-1", 137)
+	e.rt.Kill(a.ID, "web-1", 137)
+	e.rt.Kill(b.ID, "web-1", 137)
 	e.r.Wake("")
 	e.r.Wake("") // a second request while one is pending is folded into it
-	e.waitCalls(t, "start af-inst1-acme-web-1", "start af-inst1-beta-web-1")
+	e.waitCalls(t, "start acme/web-1", "start beta/web-1")
 
 	stop()
-	e.rt.Kill("af-inst1-acme-web-1", 137)
+	e.rt.Kill(a.ID, "web-1", 137)
 	e.rt.TakeCalls()
 	before := goruntime.NumGoroutine()
 	for range 10 {

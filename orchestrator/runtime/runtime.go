@@ -29,7 +29,7 @@ type Capabilities struct {
 // Runtime is what the reconciler, the router's activation and the
 // passivator need of the engine. orchestrator/docker implements it; a fake
 // of it (orchestrator/internal/fakeruntime) drives the unit tests, and both
-// pass the contract tests of orchestrator/runtime/runtimetest.
+// pass the contract tests of orchestrator/internal/runtimetest.
 type Runtime interface {
 	Images
 	// Apply makes the tenant's objects match st, in st.Mode, and returns

@@ -2,225 +2,222 @@ package fakeruntime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
-	"net/netip"
+	"slices"
 	"time"
 
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
-// CreateContainer implements runtime.Runtime.
-func (f *Runtime) CreateContainer(_ context.Context, spec runtime.ContainerSpec) (string, bool, error) {
+// step makes one change to a tenant's objects under the lock: it is
+// logged as "<op> <slug>[/<object>]" and fails when Fail says so, or when
+// fn does.
+func (f *Runtime) step(tenantID, op, object string, fn func(t *tenant) error) error {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
-	if err := f.call("create %s", spec.Name); err != nil {
-		return "", false, err
+	t := f.tenants[tenantID]
+	if t == nil {
+		return fmt.Errorf("tenant %s: %w", tenantID, runtime.ErrNotFound)
 	}
-	if c, ok := f.Containers[spec.Name]; ok {
-		return c.ID, true, nil
+	if object == "" {
+		f.logLocked("%s %s", op, t.slug)
+	} else {
+		f.logLocked("%s %s/%s", op, t.slug, object)
 	}
-	if _, ok := f.networks[spec.Network]; spec.Network != "" && !ok {
-		return "", false, fmt.Errorf("network %s: %w", spec.Network, runtime.ErrNotFound)
-	}
-	f.nextID++
-	c := &Container{Spec: spec, Container: runtime.Container{
-		ID: fmt.Sprintf("c%d", f.nextID), Name: spec.Name, Image: spec.Image, Labels: maps.Clone(spec.Labels), State: "created", IPs: map[string]string{},
-	}}
-	f.Containers[spec.Name] = c
-	return c.ID, false, nil
-}
-
-func (f *Runtime) byID(id string) *Container {
-	for _, c := range f.Containers {
-		if c.ID == id || c.Name == id {
-			return c
-		}
-	}
-	return nil
-}
-
-// Start implements runtime.Runtime.
-func (f *Runtime) Start(_ context.Context, id string) error {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	c := f.byID(id)
-	if c == nil {
-		return fmt.Errorf("start %s: %w", id, runtime.ErrNotFound)
-	}
-	if err := f.call("start %s", c.Name); err != nil {
+	if err := f.failLocked(op, object); err != nil {
 		return err
 	}
-	c.State, c.Running, c.Paused = "running", true, false
-	if c.Spec.Healthcheck != nil {
-		c.Health = "healthy"
-	}
-	if c.Spec.Network != "" {
-		c.IPs[c.Spec.Network] = f.addr(c.Spec.Network)
-	}
-	return nil
-}
-
-// addr gives the next free address of a network.
-func (f *Runtime) addr(network string) string {
-	p, err := netip.ParsePrefix(f.networks[network].Subnet)
-	if err != nil {
-		return "192.0.2.1"
-	}
-	used := map[string]bool{}
-	for _, c := range f.Containers {
-		used[c.IPs[network]] = true
-	}
-	a := p.Addr().Next().Next()
-	for used[a.String()] {
-		a = a.Next()
-	}
-	return a.String()
-}
-
-// Stop implements runtime.Runtime.
-func (f *Runtime) Stop(_ context.Context, id string, _ time.Duration) error {
-	f.Mu.Lock()
-	gate := f.StopGate
-	if gate != nil {
-		f.StopsAtGate++
-	}
-	f.Mu.Unlock()
-	if gate != nil {
-		<-gate
-	}
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	c := f.byID(id)
-	if c == nil {
-		return fmt.Errorf("stop %s: %w", id, runtime.ErrNotFound)
-	}
-	if err := f.call("stop %s", c.Name); err != nil {
-		return err
-	}
-	c.State, c.Running, c.Paused, c.ExitCode = "exited", false, false, 0
-	c.IPs = map[string]string{}
-	return nil
-}
-
-// Capabilities implements runtime.Runtime.
-func (f *Runtime) Capabilities() runtime.Capabilities {
-	return runtime.Capabilities{Pause: !f.NoPause}
-}
-
-// Pause implements runtime.Runtime.
-func (f *Runtime) Pause(_ context.Context, id string) error {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	c := f.byID(id)
-	if f.NoPause {
-		return fmt.Errorf("pause %s: this runtime cannot pause", c.Name)
-	}
-	if err := f.call("pause %s", c.Name); err != nil {
-		return err
-	}
-	c.State, c.Running, c.Paused = "paused", false, true
-	return nil
-}
-
-// Unpause implements runtime.Runtime.
-func (f *Runtime) Unpause(_ context.Context, id string) error {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	c := f.byID(id)
-	if err := f.call("unpause %s", c.Name); err != nil {
-		return err
-	}
-	c.State, c.Running, c.Paused = "running", true, false
-	return nil
-}
-
-// RemoveContainer implements runtime.Runtime.
-func (f *Runtime) RemoveContainer(_ context.Context, id string) error {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	c := f.byID(id)
-	if c == nil {
+	if fn == nil {
 		return nil
 	}
-	if err := f.call("remove %s", c.Name); err != nil {
+	return fn(t)
+}
+
+// replicaStep is a step on one replica, which must exist.
+func (f *Runtime) replicaStep(tenantID, op, name string, fn func(rp *Replica) error) error {
+	return f.step(tenantID, op, name, func(t *tenant) error {
+		rp := t.replicas[name]
+		if rp == nil {
+			return fmt.Errorf("replica %s: %w", name, runtime.ErrNotFound)
+		}
+		return fn(rp)
+	})
+}
+
+// tenantLocked returns a tenant's objects, made empty if it has none yet;
+// f.Mu is held.
+func (f *Runtime) tenantLocked(id, slug string) *tenant {
+	t := f.tenants[id]
+	if t == nil {
+		t = &tenant{id: id, slug: slug, volumes: map[string]bool{}, replicas: map[string]*Replica{}}
+		f.tenants[id] = t
+	}
+	return t
+}
+
+// startLocked starts (or thaws) a replica; f.Mu is held.
+func (f *Runtime) startLocked(t *tenant, rp *Replica) {
+	if !rp.Paused {
+		rp.StartedAt = time.Now()
+		rp.ExitCode = 0
+		if rp.Spec.Healthcheck != nil && !slices.Equal(rp.Spec.Healthcheck.Test, []string{"NONE"}) {
+			rp.Health = "healthy"
+		}
+	}
+	rp.State, rp.Running, rp.Paused = "running", true, false
+	if rp.Address != "" {
+		return
+	}
+	if f.Address != nil {
+		rp.Address = f.Address(t.id, rp.Name)
+		return
+	}
+	f.addrs++
+	n := f.addrs
+	rp.Address = fmt.Sprintf("10.99.%d.%d", n/250%256, n%250+2)
+}
+
+// stopLocked stops a replica as a graceful stop does; f.Mu is held.
+func stopLocked(rp *Replica) {
+	rp.State, rp.Running, rp.Paused, rp.ExitCode, rp.Address, rp.Health = "exited", false, false, 0, "", ""
+}
+
+// observationLocked is what Observe shows of a tenant; f.Mu is held.
+func (t *tenant) observationLocked() runtime.Observation {
+	o := runtime.Observation{Tenant: t.id, Network: t.network}
+	o.Volumes = slices.Sorted(maps.Keys(t.volumes))
+	for _, rp := range t.replicas {
+		o.Replicas = append(o.Replicas, rp.Replica)
+	}
+	slices.SortFunc(o.Replicas, func(a, b runtime.Replica) int {
+		if a.Service != b.Service {
+			if a.Service < b.Service {
+				return -1
+			}
+			return 1
+		}
+		return a.Number - b.Number
+	})
+	return o
+}
+
+// observe is Observe without the injected failure.
+func (f *Runtime) observe(id string) runtime.Observation {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	if t := f.tenants[id]; t != nil {
+		return t.observationLocked()
+	}
+	return runtime.Observation{Tenant: id}
+}
+
+// Observe implements runtime.Runtime.
+func (f *Runtime) Observe(_ context.Context, tenantID string) (runtime.Observation, error) {
+	if err := f.check("observe"); err != nil {
+		return runtime.Observation{}, err
+	}
+	return f.observe(tenantID), nil
+}
+
+// Tenants implements runtime.Runtime: every tenant with objects, by id.
+func (f *Runtime) Tenants(context.Context) ([]runtime.Observation, error) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	if err := f.failLocked("tenants", ""); err != nil {
+		return nil, err
+	}
+	var out []runtime.Observation
+	for _, id := range slices.Sorted(maps.Keys(f.tenants)) {
+		if o := f.tenants[id].observationLocked(); !o.Empty() {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// Resume implements runtime.Runtime: every paused replica is thawed.
+func (f *Runtime) Resume(_ context.Context, tenantID string) error {
+	if err := f.check("resume"); err != nil {
 		return err
 	}
-	delete(f.Containers, c.Name)
+	var errs []error
+	for _, rp := range f.observe(tenantID).Replicas {
+		if !rp.Paused {
+			continue
+		}
+		err := f.replicaStep(tenantID, "unpause", rp.Name, func(r *Replica) error {
+			f.startLocked(f.tenants[tenantID], r)
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("resume %s: %w", rp.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Remove implements runtime.Runtime: replicas (the last first), then
+// volumes, then the network, with the Docker adapter's changes and points.
+func (f *Runtime) Remove(ctx context.Context, tenantID string, rep runtime.Reporter) error {
+	if rep == nil {
+		rep = quiet{}
+	}
+	if err := f.check("remove"); err != nil {
+		return runtime.StepFailed(err, "Reading the deployment's containers failed")
+	}
+	o := f.observe(tenantID)
+	if o.Empty() {
+		return nil
+	}
+	slug := f.slug(tenantID)
+	if err := rep.Begin(ctx, true); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(o.Replicas))
+	images := map[string]string{}
+	for _, rp := range o.Replicas {
+		names = append(names, rp.Name)
+		images[rp.Name] = rp.Image
+	}
+	slices.Sort(names)
+	slices.Reverse(names)
+	for _, name := range names {
+		rep.Point("before-remove-container:" + name)
+		if err := f.step(tenantID, "remove-container", name, func(t *tenant) error { delete(t.replicas, name); return nil }); err != nil {
+			return runtime.StepFailed(err, "Removing container %s failed", slug+"-"+name)
+		}
+		rep.Changed(ctx, runtime.Change{Action: "removed", Object: "container", Name: slug + "-" + name, Replica: name, Released: images[name]})
+	}
+	if len(o.Volumes) > 0 {
+		rep.Point("before-remove-volume")
+	}
+	for _, v := range o.Volumes {
+		if err := f.step(tenantID, "remove-volume", v, func(t *tenant) error { delete(t.volumes, v); return nil }); err != nil {
+			return runtime.StepFailed(err, "Removing volume %s failed", slug+"-"+v)
+		}
+		rep.Changed(ctx, runtime.Change{Action: "removed", Object: "volume", Name: slug + "-" + v})
+	}
+	if o.Network {
+		rep.Point("before-remove-network")
+		if err := f.step(tenantID, "remove-network", "", func(t *tenant) error { t.network = false; return nil }); err != nil {
+			return runtime.StepFailed(err, "Removing network %s failed", slug)
+		}
+		rep.Changed(ctx, runtime.Change{Action: "removed", Object: "network", Name: slug})
+	}
+	f.Mu.Lock()
+	delete(f.tenants, tenantID)
+	f.Mu.Unlock()
 	return nil
 }
 
-// Inspect implements runtime.Runtime.
-func (f *Runtime) Inspect(_ context.Context, id string) (runtime.Container, error) {
+// slug is a tenant's slug, the fake's prefix of its object names.
+func (f *Runtime) slug(tenantID string) string {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
-	_ = f.call("inspect %s", id)
-	c := f.byID(id)
-	if c == nil {
-		return runtime.Container{}, fmt.Errorf("inspect %s: %w", id, runtime.ErrNotFound)
+	if t := f.tenants[tenantID]; t != nil {
+		return t.slug
 	}
-	out := c.Container
-	out.IPs = maps.Clone(c.IPs)
-	if f.NoAddr[c.Name] > 0 && c.Running {
-		f.NoAddr[c.Name]--
-		out.IPs = map[string]string{}
-	}
-	return out, nil
+	return tenantID
 }
-
-// ListContainers implements runtime.Runtime.
-func (f *Runtime) ListContainers(_ context.Context, labels map[string]string, all bool) ([]runtime.Container, error) {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	_ = f.call("list containers")
-	var out []runtime.Container
-	for _, name := range stack.SortedNames(f.Containers) {
-		c := f.Containers[name]
-		if hasLabels(c.Labels, labels) && (all || c.Running) {
-			cc := c.Container
-			cc.IPs = maps.Clone(c.IPs)
-			out = append(out, cc)
-		}
-	}
-	return out, nil
-}
-
-// Kill makes a container exit as if it died.
-func (f *Runtime) Kill(name string, code int) {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	c := f.Containers[name]
-	c.State, c.Running, c.ExitCode = "exited", false, code
-	c.IPs = map[string]string{}
-}
-
-// Names lists the names of containers, networks and volumes, sorted.
-func (f *Runtime) Names() (containers, networks, volumes []string) {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	return stack.SortedNames(f.Containers), stack.SortedNames(f.networks), stack.SortedNames(f.volumes)
-}
-
-// Container returns a copy of the stored container of that name.
-func (f *Runtime) Container(name string) (Container, bool) {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	c, ok := f.Containers[name]
-	if !ok {
-		return Container{}, false
-	}
-	return *c, true
-}
-
-func hasLabels(have, want map[string]string) bool {
-	for k, v := range want {
-		got, ok := have[k]
-		if !ok || v != "" && got != v {
-			return false
-		}
-	}
-	return true
-}
-
-var _ runtime.Runtime = (*Runtime)(nil)

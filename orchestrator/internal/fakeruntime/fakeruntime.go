@@ -1,115 +1,148 @@
 // Package fakeruntime is an in-memory runtime.Runtime for tests: it
-// implements only the engine contract, so it drives the reconciler, router
-// and passivator tests without Docker. Only tests import it.
+// implements only the tenant-level contract (and passes its contract tests,
+// orchestrator/runtime/runtimetest), so it drives the reconciler, router
+// and passivator tests without an engine. Only tests import it.
 package fakeruntime
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"strings"
 	"sync"
 
 	"appfactory/orchestrator/runtime"
-	"appfactory/orchestrator/stack"
 )
 
-// Runtime is an in-memory engine for tests of the reconciler's
-// decisions: it keeps containers, networks, volumes and images, logs every
-// mutating call, and fails calls on demand.
+// Runtime is an in-memory runtime for tests of the orchestrator's
+// decisions: per tenant a network, volumes and replicas, plus images. It
+// logs every change it makes (TakeCalls) and fails operations and steps on
+// demand (Fail).
 type Runtime struct {
-	Mu         sync.Mutex
-	Containers map[string]*Container      // by name
-	networks   map[string]runtime.Network // by name
-	volumes    map[string]runtime.Volume  // by name
-	Images     map[string]string          // ref -> id
-	calls      []string
-	// Fail makes the next calls whose log line starts with a key fail,
-	// as many times as the value says.
+	Mu      sync.Mutex
+	tenants map[string]*tenant // by tenant id
+	Images  map[string]string  // ref -> id
+	calls   []string
+	// Fail makes the next calls of an operation or step fail, as many
+	// times as the value says. A key is an operation ("apply", "observe",
+	// "resume", "remove", "tenants", "image-id", "build", "remove-image"),
+	// a step ("create-network", "create-volume", "create", "start",
+	// "unpause", "stop", "pause", "remove-container", "remove-volume",
+	// "remove-network"), or a step on one object ("start:web-1",
+	// "create-volume:data"), of any tenant.
 	Fail map[string]int
-	// Overlap makes EnsureNetwork refuse these subnets.
-	Overlap map[string]bool
-	// NoAddr makes the next inspections of a running container show no
-	// address yet, as many times as the value says (the engine may answer
-	// so just after a start).
-	NoAddr map[string]int
-	// StopGate, when set, holds every Stop until it is closed.
+	// StopGate, when set, holds every stop of a replica until it is closed.
 	StopGate chan struct{}
-	// StopsAtGate counts the Stops that have reached StopGate, so a test
+	// StopsAtGate counts the stops that have reached StopGate, so a test
 	// knows one is held rather than guessing with a sleep.
 	StopsAtGate int
 	// BuildErr makes BuildImage fail.
 	BuildErr error
 	// NoPause makes it a runtime without the pause tier (Capabilities),
-	// whose Pause fails.
+	// whose pause of a replica fails.
 	NoPause bool
+	// Address, when set, gives the address of a replica as it starts (a
+	// test that needs a backend it can reach); otherwise every start takes
+	// the next address of 10.99.0.0/16.
+	Address func(tenant, replica string) string
 	nextID  int
+	addrs   int
 }
 
-// Container is a stored container: what Inspect shows, and the spec it was made from.
-type Container struct {
-	runtime.Container
-	Spec runtime.ContainerSpec
+var _ runtime.Runtime = (*Runtime)(nil)
+
+// tenant is a tenant's objects.
+type tenant struct {
+	id, slug string
+	network  bool
+	volumes  map[string]bool
+	replicas map[string]*Replica // by "<service>-<n>"
 }
 
-// New returns an empty fake engine.
+// Replica is a stored replica: what Observe shows of it, and what it was
+// made from.
+type Replica struct {
+	runtime.Replica
+	// Spec is the service the replica was made from.
+	Spec runtime.Service
+	// Labels are the stack's labels when it was made.
+	Labels map[string]string
+	slug   string
+}
+
+// New returns an empty fake runtime.
 func New() *Runtime {
-	return &Runtime{
-		Containers: map[string]*Container{},
-		networks:   map[string]runtime.Network{},
-		volumes:    map[string]runtime.Volume{},
-		Images:     map[string]string{},
-		Fail:       map[string]int{},
-		Overlap:    map[string]bool{},
-		NoAddr:     map[string]int{},
-	}
+	return &Runtime{tenants: map[string]*tenant{}, Images: map[string]string{}, Fail: map[string]int{}}
 }
 
-// call logs a call and returns the failure injected for it, if any.
-func (f *Runtime) call(format string, args ...any) error {
-	line := fmt.Sprintf(format, args...)
-	f.calls = append(f.calls, line)
-	for k, n := range f.Fail {
-		if n > 0 && strings.HasPrefix(line, k) {
-			f.Fail[k] = n - 1
-			return fmt.Errorf("injected failure of %s", line)
+// Capabilities implements runtime.Runtime.
+func (f *Runtime) Capabilities() runtime.Capabilities {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	return runtime.Capabilities{Pause: !f.NoPause}
+}
+
+// failLocked returns the failure injected for an operation or a step on
+// object, if any; f.Mu is held.
+func (f *Runtime) failLocked(op, object string) error {
+	keys := []string{op}
+	if object != "" {
+		keys = []string{op + ":" + object, op}
+	}
+	for _, k := range keys {
+		if f.Fail[k] > 0 {
+			f.Fail[k]--
+			return fmt.Errorf("injected failure of %s", k)
 		}
 	}
 	return nil
 }
 
-// TakeCalls returns the mutating calls logged since the last take.
+// check returns the failure injected for an operation, if any.
+func (f *Runtime) check(op string) error {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	return f.failLocked(op, "")
+}
+
+// logLocked logs a change; f.Mu is held.
+func (f *Runtime) logLocked(format string, args ...any) {
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+// TakeCalls returns the changes logged since the last take, one a line:
+// "create-network acme", "create-volume acme/data", "create acme/web-1",
+// "start acme/web-1", "unpause acme/web-1", "stop acme/web-1",
+// "pause acme/web-1", "remove-container acme/web-1", "remove-volume
+// acme/data", "remove-network acme", "build <tags>", "remove-image <ref>".
+// Reads (Observe, Tenants, ImageID) are not logged.
 func (f *Runtime) TakeCalls() []string {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
-	var out []string
-	for _, c := range f.calls {
-		if !strings.HasPrefix(c, "list") && !strings.HasPrefix(c, "inspect") && !strings.HasPrefix(c, "image-id") {
-			out = append(out, c)
-		}
-	}
+	out := f.calls
 	f.calls = nil
 	return out
 }
 
-// ImageID implements runtime.Runtime.
+// ImageID implements runtime.Images.
 func (f *Runtime) ImageID(_ context.Context, ref string) (string, bool, error) {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
-	if err := f.call("image-id %s", ref); err != nil {
+	if err := f.failLocked("image-id", ""); err != nil {
 		return "", false, err
 	}
 	id, ok := f.Images[ref]
 	return id, ok, nil
 }
 
-// BuildImage implements runtime.Runtime.
+// BuildImage implements runtime.Images: the context is read, two steps
+// are written out, and the tags point at a new id.
 func (f *Runtime) BuildImage(_ context.Context, r io.Reader, tags []string, _ map[string]string, out func(string)) (string, error) {
 	_, _ = io.Copy(io.Discard, r)
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
-	if err := f.call("build %s", strings.Join(tags, ",")); err != nil {
+	f.logLocked("build %s", strings.Join(tags, ","))
+	if err := f.failLocked("build", ""); err != nil {
 		return "", err
 	}
 	if out != nil {
@@ -127,121 +160,52 @@ func (f *Runtime) BuildImage(_ context.Context, r io.Reader, tags []string, _ ma
 	return id, nil
 }
 
-// EnsureNetwork implements runtime.Runtime.
-func (f *Runtime) EnsureNetwork(_ context.Context, spec runtime.NetworkSpec) (string, error) {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	if err := f.call("network-create %s", spec.Name); err != nil {
-		return "", err
-	}
-	if n, ok := f.networks[spec.Name]; ok {
-		return n.ID, nil
-	}
-	if f.Overlap[spec.Subnet] {
-		return "", fmt.Errorf("create network %s: %w", spec.Name, runtime.ErrSubnetOverlap)
-	}
-	f.nextID++
-	n := runtime.Network{ID: fmt.Sprintf("net%d", f.nextID), Name: spec.Name, Labels: maps.Clone(spec.Labels), Subnet: spec.Subnet, Internal: spec.Internal}
-	f.networks[spec.Name] = n
-	return n.ID, nil
-}
-
-// RemoveNetwork implements runtime.Runtime.
-func (f *Runtime) RemoveNetwork(_ context.Context, nameOrID string) error {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	for name, n := range f.networks {
-		if name == nameOrID || n.ID == nameOrID {
-			if err := f.call("network-remove %s", name); err != nil {
-				return err
-			}
-			for _, c := range f.Containers {
-				if c.Spec.Network == name {
-					return fmt.Errorf("network %s has active endpoints", name)
-				}
-			}
-			delete(f.networks, name)
-			return nil
-		}
-	}
-	return nil
-}
-
-// ListNetworks implements runtime.Runtime.
-func (f *Runtime) ListNetworks(_ context.Context, labels map[string]string) ([]runtime.Network, error) {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	_ = f.call("list networks")
-	var out []runtime.Network
-	for _, name := range stack.SortedNames(f.networks) {
-		if n := f.networks[name]; hasLabels(n.Labels, labels) {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
-// EnsureVolume implements runtime.Runtime.
-func (f *Runtime) EnsureVolume(_ context.Context, spec runtime.VolumeSpec) error {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	if err := f.call("volume-create %s", spec.Name); err != nil {
-		return err
-	}
-	if _, ok := f.volumes[spec.Name]; !ok {
-		f.volumes[spec.Name] = runtime.Volume{Name: spec.Name, Labels: maps.Clone(spec.Labels)}
-	}
-	return nil
-}
-
-// RemoveVolume implements runtime.Runtime.
-func (f *Runtime) RemoveVolume(_ context.Context, name string) error {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	if _, ok := f.volumes[name]; !ok {
-		return nil
-	}
-	if err := f.call("volume-remove %s", name); err != nil {
-		return err
-	}
-	for _, c := range f.Containers {
-		for _, v := range c.Spec.Volumes {
-			if v.Name == name {
-				return fmt.Errorf("volume %s is in use: %w", name, runtime.ErrConflict)
-			}
-		}
-	}
-	delete(f.volumes, name)
-	return nil
-}
-
-// ListVolumes implements runtime.Runtime.
-func (f *Runtime) ListVolumes(_ context.Context, labels map[string]string) ([]runtime.Volume, error) {
-	f.Mu.Lock()
-	defer f.Mu.Unlock()
-	_ = f.call("list volumes")
-	var out []runtime.Volume
-	for _, name := range stack.SortedNames(f.volumes) {
-		if v := f.volumes[name]; hasLabels(v.Labels, labels) {
-			out = append(out, v)
-		}
-	}
-	return out, nil
-}
-
-// RemoveImage refuses, as the engine does, an image a container was
-// created from.
+// RemoveImage implements runtime.Images: as the engine does, it refuses
+// an image a replica was made from.
 func (f *Runtime) RemoveImage(_ context.Context, ref string) error {
 	f.Mu.Lock()
 	defer f.Mu.Unlock()
-	if err := f.call("image-remove %s", ref); err != nil {
+	f.logLocked("remove-image %s", ref)
+	if err := f.failLocked("remove-image", ""); err != nil {
 		return err
 	}
-	for _, c := range f.Containers {
-		if c.Image == ref {
-			return fmt.Errorf("remove image %s: %w", ref, runtime.ErrConflict)
+	for _, t := range f.tenants {
+		for _, rp := range t.replicas {
+			if rp.Image == ref {
+				return fmt.Errorf("remove image %s: %w", ref, runtime.ErrConflict)
+			}
 		}
 	}
 	delete(f.Images, ref)
 	return nil
 }
+
+// Kill makes a tenant's replica exit as if it died, with code.
+func (f *Runtime) Kill(tenantID, replica string, code int) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	t := f.tenants[tenantID]
+	if t == nil || t.replicas[replica] == nil {
+		panic(fmt.Sprintf("fakeruntime: Kill of %s of tenant %s, which does not exist", replica, tenantID))
+	}
+	rp := t.replicas[replica]
+	rp.State, rp.Running, rp.Paused, rp.ExitCode, rp.Address, rp.Health = "exited", false, false, code, "", ""
+}
+
+// Replica returns a copy of a tenant's stored replica.
+func (f *Runtime) Replica(tenantID, name string) (Replica, bool) {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	t := f.tenants[tenantID]
+	if t == nil || t.replicas[name] == nil {
+		return Replica{}, false
+	}
+	return *t.replicas[name], true
+}
+
+// quiet is the Reporter of a caller that gave none.
+type quiet struct{}
+
+func (quiet) Begin(context.Context, bool) error       { return nil }
+func (quiet) Changed(context.Context, runtime.Change) {}
+func (quiet) Point(string)                            {}
