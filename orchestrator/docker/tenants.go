@@ -93,8 +93,26 @@ func (r *Runtime) listTenant(ctx context.Context, tenant string) (*engineState, 
 		return nil, err
 	}
 	es := &engineState{containers: map[string]Container{}, networks: ns, volumes: map[string]Volume{}}
-	for _, c := range cs {
-		es.containers[c.Name] = c
+	// The listing is the engine's view, written after the container's own
+	// state: just after a container dies (or starts) it may still show the
+	// old state, and a pass woken by the death would find nothing to
+	// repair. Inspecting reads the container itself.
+	exact := make([]Container, len(cs))
+	err = eachConcurrently(indexes(len(cs)), func(i int) error {
+		c, err := r.Inspect(ctx, cs[i].ID)
+		if errors.Is(err, runtime.ErrNotFound) {
+			return nil // removed since the listing
+		}
+		exact[i] = c
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range exact {
+		if c.ID != "" {
+			es.containers[c.Name] = c
+		}
 	}
 	for _, v := range vs {
 		es.volumes[v.Name] = v
@@ -252,4 +270,13 @@ func (r *Runtime) Events(ctx context.Context) (<-chan runtime.Event, <-chan erro
 // label like every other object of this instance.
 func (r *Runtime) BuildImage(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error) {
 	return r.Docker.BuildImage(ctx, buildContext, tags, withLabels(labels, map[string]string{LabelInstance: r.opts.Instance}), out)
+}
+
+// indexes is 0..n-1.
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
