@@ -144,7 +144,7 @@ func TestAPIAppsAuthorisation(t *testing.T) {
 	}
 
 	// An app with a live deployment cannot be deleted.
-	now := store.Time(env.DB.Now())
+	now := store.TimeOf(env.DB.Now())
 	env.DB.W.Exec(`INSERT INTO tenants (id, app_id, owner_id, created_by, slug, platform, version, environment, replicas, desired_state, created_at, updated_at)
 		VALUES ('t1', ?, ?, ?, 'live', 'contentapp', '2.0', 'trial', 1, 'running', ?, ?)`, mine.ID, w.c.User.ID, w.c.User.ID, now, now)
 	var e apiError

@@ -80,7 +80,7 @@ func newMonitoringEnv(t *testing.T) *monitoringEnv {
 	}
 	tenant := &store.Tenant{AppID: app.ID, OwnerID: owner.ID, CreatedBy: owner.ID, Slug: "contracts-acme", Title: "Contracts",
 		Platform: "contentapp", Version: "1.0", Environment: "trial", Replicas: 1,
-		ExpiresAtS: store.NullTime(time.Now().Add(72 * time.Hour))}
+		ExpiresAt: store.TimeOf(time.Now().Add(72 * time.Hour))}
 	if err := env.DB.CreateTenant(ctx, tenant, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -382,14 +382,14 @@ func TestAdminDashboardAt10000Tenants(t *testing.T) {
 	states := []string{"running", "passivated", "passivated", "paused", "failed"}
 	err := env.DB.Tx(context.Background(), func(tx *sqlx.Tx) error {
 		for i := range 2000 {
-			ts := store.Time(now.Add(-time.Duration(i) * time.Minute))
+			ts := store.TimeOf(now.Add(-time.Duration(i) * time.Minute))
 			if _, err := tx.Exec(`INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'P', 'x', ?, ?)`,
 				fmt.Sprintf("u%05d", i), fmt.Sprintf("p%05d@example.com", i), ts, ts); err != nil {
 				return err
 			}
 		}
 		for i := range 10000 {
-			ts := store.Time(now.Add(-time.Duration(i) * time.Minute))
+			ts := store.TimeOf(now.Add(-time.Duration(i) * time.Minute))
 			owner := fmt.Sprintf("u%05d", i%2000)
 			if _, err := tx.Exec(`INSERT INTO apps (id, owner_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 				fmt.Sprintf("a%05d", i), owner, fmt.Sprintf("App %d", i), ts, ts); err != nil {
@@ -402,7 +402,7 @@ func TestAdminDashboardAt10000Tenants(t *testing.T) {
 			}
 		}
 		for m := range 24 * 60 {
-			at := store.Time(now.Add(-time.Duration(m) * time.Minute))
+			at := store.TimeOf(now.Add(-time.Duration(m) * time.Minute))
 			if _, err := tx.Exec(`INSERT INTO host_samples (at, running, passivated, total) VALUES (?, 4000, 4000, 10000)`, at); err != nil {
 				return err
 			}

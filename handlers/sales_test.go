@@ -32,7 +32,7 @@ func (f *fakeDeployer) Deploy(ctx context.Context, app *store.App, by *store.Use
 	f.mu.Unlock()
 	t := &store.Tenant{AppID: app.ID, OwnerID: app.OwnerID, CreatedBy: by.ID, Slug: "demo-" + store.NewID()[:6], Title: app.Name,
 		Platform: app.Platform, Version: app.Version, Environment: app.Environment, Replicas: app.Replicas,
-		ExpiresAtS: store.NullTime(f.db.Now().Add(30 * 24 * time.Hour))}
+		ExpiresAt: store.TimeOf(f.db.Now().Add(30 * 24 * time.Hour))}
 	if err := f.db.CreateTenant(ctx, t, 0); err != nil {
 		return "", err
 	}

@@ -292,7 +292,7 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 	lr := newLiveRouter(t)
 	tn := lr.deploy(t, lr.app(t, "Brief", "1.0", "trial", 1))
 	ctx := context.Background()
-	if _, err := lr.db.W.Exec(`UPDATE tenants SET expires_at = ? WHERE id = ?`, store.Time(time.Now().Add(-time.Minute)), tn.ID); err != nil {
+	if _, err := lr.db.W.Exec(`UPDATE tenants SET expires_at = ? WHERE id = ?`, store.TimeOf(time.Now().Add(-time.Minute)), tn.ID); err != nil {
 		t.Fatal(err)
 	}
 	p := lr.startPassivator(t, time.Hour)

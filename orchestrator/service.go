@@ -124,7 +124,7 @@ func (s *Service) DeployApp(ctx context.Context, app *store.App, by *store.User)
 		Assembly: string(assembly),
 	}
 	if e.TTL > 0 {
-		t.ExpiresAtS = store.NullTime(s.DB.Now().Add(e.TTL))
+		t.ExpiresAt = store.TimeOf(s.DB.Now().Add(e.TTL))
 	}
 	base := stack.BaseSlug(app.Name)
 	for i := 0; ; i++ {

@@ -29,7 +29,7 @@ func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error 
 			if !a.LastActive.IsZero() {
 				// Text order is time order, so MAX keeps the latest.
 				if _, err := tx.ExecContext(ctx, `UPDATE tenants SET last_active_at = MAX(COALESCE(last_active_at, ''), ?) WHERE id = ?`,
-					Time(a.LastActive), a.TenantID); err != nil {
+					formatTime(a.LastActive), a.TenantID); err != nil {
 					return fmt.Errorf("record activity of %s: %w", a.TenantID, err)
 				}
 			}
@@ -56,7 +56,7 @@ func (db *DB) TenantRequests(ctx context.Context, tenantID, day string) (int64, 
 // that asked for it to the routed service answering.
 func (db *DB) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error {
 	_, err := db.W.ExecContext(ctx, `INSERT INTO activations (tenant_id, at, seconds) VALUES (?, ?, ?)`,
-		tenantID, Time(at), took.Seconds())
+		tenantID, formatTime(at), took.Seconds())
 	if err != nil {
 		return fmt.Errorf("record activation of %s: %w", tenantID, err)
 	}

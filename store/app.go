@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -38,9 +37,9 @@ type App struct {
 	IsTemplate           bool           `db:"is_template"`
 	ParentID             sql.NullString `db:"parent_id"`
 	Revision             int            `db:"revision"`
-	DeployRequestedAtS   sql.NullString `db:"deploy_requested_at"`
-	CreatedAtS           string         `db:"created_at"`
-	UpdatedAtS           string         `db:"updated_at"`
+	DeployRequestedAt    Time           `db:"deploy_requested_at"`
+	CreatedAt            Time           `db:"created_at"`
+	UpdatedAt            Time           `db:"updated_at"`
 }
 
 // AppModel is an app's application model: what its document repository holds.
@@ -68,15 +67,6 @@ type ModelField struct {
 // other features do not break the scan.
 const appColumns = `id, owner_id, name, status, step, platform, version, components, custom_components,
 	model, environment, replicas, is_template, parent_id, revision, deploy_requested_at, created_at, updated_at`
-
-// CreatedAt is when the app was first saved.
-func (a *App) CreatedAt() time.Time { return ParseTime(a.CreatedAtS) }
-
-// UpdatedAt is when the app was last saved.
-func (a *App) UpdatedAt() time.Time { return ParseTime(a.UpdatedAtS) }
-
-// DeployRequestedAt is when Deploy was last pressed without a factory (zero if never).
-func (a *App) DeployRequestedAt() time.Time { return ParseTime(a.DeployRequestedAtS.String) }
 
 // IsDraft reports whether the app is still being assembled.
 func (a *App) IsDraft() bool { return a.Status == AppDraft }
@@ -159,8 +149,8 @@ func (db *DB) createApp(ctx context.Context, e sqlx.ExtContext, a *App) error {
 		a.ID = NewID()
 	}
 	a.normalize()
-	now := Time(db.Now())
-	a.CreatedAtS, a.UpdatedAtS = now, now
+	now := TimeOf(db.Now())
+	a.CreatedAt, a.UpdatedAt = now, now
 	_, err := sqlx.NamedExecContext(ctx, e, `INSERT INTO apps (`+appColumns+`) VALUES (:id, :owner_id, :name, :status, :step,
 		:platform, :version, :components, :custom_components, :model, :environment, :replicas, :is_template,
 		:parent_id, :revision, :deploy_requested_at, :created_at, :updated_at)`, a)
@@ -173,7 +163,7 @@ func (db *DB) createApp(ctx context.Context, e sqlx.ExtContext, a *App) error {
 // UpdateApp saves every editable column of an app of its owner.
 func (db *DB) UpdateApp(ctx context.Context, a *App) error {
 	a.normalize()
-	a.UpdatedAtS = Time(db.Now())
+	a.UpdatedAt = TimeOf(db.Now())
 	res, err := db.W.NamedExecContext(ctx, `UPDATE apps SET name = :name, status = :status, step = :step,
 		platform = :platform, version = :version, components = :components, custom_components = :custom_components,
 		model = :model, environment = :environment, replicas = :replicas, deploy_requested_at = :deploy_requested_at,
@@ -254,7 +244,7 @@ func (db *DB) CopyApp(ctx context.Context, src *App, name string, newVersion boo
 	c.Step = 1
 	c.IsTemplate = false
 	c.ParentID = sql.NullString{String: src.ID, Valid: true}
-	c.DeployRequestedAtS = sql.NullString{}
+	c.DeployRequestedAt = Time{}
 	c.Revision = 1
 	if newVersion {
 		c.Name = src.Name
@@ -295,7 +285,7 @@ func (db *DB) DeleteApp(ctx context.Context, id, ownerID string) error {
 		}
 		var res sql.Result
 		if all > 0 {
-			res, err = tx.ExecContext(ctx, `UPDATE apps SET deleted_at = ? WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, Time(db.Now()), id, ownerID)
+			res, err = tx.ExecContext(ctx, `UPDATE apps SET deleted_at = ? WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, formatTime(db.Now()), id, ownerID)
 		} else {
 			res, err = tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, id, ownerID)
 		}
@@ -312,6 +302,6 @@ func (db *DB) DeleteApp(ctx context.Context, id, ownerID string) error {
 // RequestDeploy marks an app of its owner complete and records when Deploy was pressed.
 func (db *DB) RequestDeploy(ctx context.Context, a *App) error {
 	a.Status = AppReady
-	a.DeployRequestedAtS = NullTime(db.Now())
+	a.DeployRequestedAt = TimeOf(db.Now())
 	return db.UpdateApp(ctx, a)
 }

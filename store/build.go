@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Results of a build.
@@ -22,26 +21,20 @@ const maxBuildLog = 64 << 10
 
 // Build is an image build for a tenant, with the tail of its output.
 type Build struct {
-	ID         int64          `db:"id"`
-	TenantID   string         `db:"tenant_id"`
-	Tag        string         `db:"tag"`
-	Result     string         `db:"result"`
-	Log        string         `db:"log"`
-	Generation int64          `db:"generation"`
-	StartedAtS string         `db:"started_at"`
-	EndedAtS   sql.NullString `db:"ended_at"`
+	ID         int64  `db:"id"`
+	TenantID   string `db:"tenant_id"`
+	Tag        string `db:"tag"`
+	Result     string `db:"result"`
+	Log        string `db:"log"`
+	Generation int64  `db:"generation"`
+	StartedAt  Time   `db:"started_at"`
+	EndedAt    Time   `db:"ended_at"`
 }
-
-// StartedAt is when the build began.
-func (b *Build) StartedAt() time.Time { return ParseTime(b.StartedAtS) }
-
-// EndedAt is when the build ended; zero while it runs.
-func (b *Build) EndedAt() time.Time { return ParseTime(b.EndedAtS.String) }
 
 // StartBuild records a build beginning and returns its id.
 func (db *DB) StartBuild(ctx context.Context, tenantID, tag string, generation int64) (int64, error) {
 	res, err := db.W.ExecContext(ctx, `INSERT INTO builds (tenant_id, tag, result, log, generation, started_at) VALUES (?, ?, 'running', '', ?, ?)`,
-		tenantID, tag, generation, Time(db.Now()))
+		tenantID, tag, generation, formatTime(db.Now()))
 	if err != nil {
 		return 0, fmt.Errorf("start build: %w", err)
 	}
@@ -62,7 +55,7 @@ func (db *DB) AppendBuildLog(ctx context.Context, id int64, text string) error {
 
 // FinishBuild records a build's result (ok, reused or failed).
 func (db *DB) FinishBuild(ctx context.Context, id int64, result string) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE builds SET result = ?, ended_at = ? WHERE id = ?`, result, Time(db.Now()), id)
+	_, err := db.W.ExecContext(ctx, `UPDATE builds SET result = ?, ended_at = ? WHERE id = ?`, result, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("finish build: %w", err)
 	}
@@ -86,7 +79,7 @@ func (db *DB) LastBuild(ctx context.Context, tenantID string) (*Build, error) {
 // failed; the reconciler builds again where the image is still needed.
 func (db *DB) InterruptBuilds(ctx context.Context) (int, error) {
 	res, err := db.W.ExecContext(ctx, `UPDATE builds SET result = 'failed', log = log || ?, ended_at = ? WHERE result = 'running'`,
-		"\n(interrupted: appfactory stopped during the build)\n", Time(db.Now()))
+		"\n(interrupted: appfactory stopped during the build)\n", formatTime(db.Now()))
 	if err != nil {
 		return 0, fmt.Errorf("interrupt builds: %w", err)
 	}

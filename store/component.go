@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"time"
 )
 
 // CustomComponent is a bundle a user uploaded, stored content-addressed by
@@ -20,16 +19,13 @@ type CustomComponent struct {
 	Description string `db:"description"`
 	Filename    string `db:"filename"`
 	// Format is the archive format: "tar.gz" or "zip".
-	Format     string `db:"format"`
-	Size       int64  `db:"size"`
-	Files      int    `db:"files"`
-	CreatedAtS string `db:"created_at"`
+	Format    string `db:"format"`
+	Size      int64  `db:"size"`
+	Files     int    `db:"files"`
+	CreatedAt Time   `db:"created_at"`
 }
 
 const componentColumns = `id, owner_id, sha256, name, version, description, filename, format, size, files, created_at`
-
-// CreatedAt is when the bundle was first uploaded.
-func (c *CustomComponent) CreatedAt() time.Time { return ParseTime(c.CreatedAtS) }
 
 // BlobPath is where the bundle's archive lives under dataDir:
 // components/<sha256[:2]>/<sha256>.<format>.
@@ -49,7 +45,7 @@ func (db *DB) CreateCustomComponent(ctx context.Context, c *CustomComponent) (st
 	if c.ID == "" {
 		c.ID = NewID()
 	}
-	c.CreatedAtS = Time(db.Now())
+	c.CreatedAt = TimeOf(db.Now())
 	res, err := db.W.NamedExecContext(ctx, `INSERT INTO custom_components (`+componentColumns+`)
 		VALUES (:id, :owner_id, :sha256, :name, :version, :description, :filename, :format, :size, :files, :created_at)
 		ON CONFLICT (owner_id, sha256) DO NOTHING`, c)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -11,32 +10,23 @@ import (
 // TenantRow is one line of the admin tenant table: the tenant with its app's
 // name and its owner's email.
 type TenantRow struct {
-	ID            string         `db:"id"`
-	Slug          string         `db:"slug"`
-	Title         string         `db:"title"`
-	AppID         string         `db:"app_id"`
-	AppName       string         `db:"app_name"`
-	OwnerID       string         `db:"owner_id"`
-	OwnerEmail    string         `db:"owner_email"`
-	Platform      string         `db:"platform"`
-	Version       string         `db:"version"`
-	Environment   string         `db:"environment"`
-	Replicas      int            `db:"replicas"`
-	State         string         `db:"state"`
-	DesiredState  string         `db:"desired_state"`
-	CreatedAtS    string         `db:"created_at"`
-	LastActiveAtS sql.NullString `db:"last_active_at"`
-	ExpiresAtS    sql.NullString `db:"expires_at"`
+	ID           string `db:"id"`
+	Slug         string `db:"slug"`
+	Title        string `db:"title"`
+	AppID        string `db:"app_id"`
+	AppName      string `db:"app_name"`
+	OwnerID      string `db:"owner_id"`
+	OwnerEmail   string `db:"owner_email"`
+	Platform     string `db:"platform"`
+	Version      string `db:"version"`
+	Environment  string `db:"environment"`
+	Replicas     int    `db:"replicas"`
+	State        string `db:"state"`
+	DesiredState string `db:"desired_state"`
+	CreatedAt    Time   `db:"created_at"`
+	LastActiveAt Time   `db:"last_active_at"`
+	ExpiresAt    Time   `db:"expires_at"`
 }
-
-// CreatedAt is when the tenant was created.
-func (r *TenantRow) CreatedAt() time.Time { return ParseTime(r.CreatedAtS) }
-
-// LastActiveAt is the tenant's last proxied request (zero if none yet).
-func (r *TenantRow) LastActiveAt() time.Time { return ParseTime(r.LastActiveAtS.String) }
-
-// ExpiresAt is the end of the tenant's trial (zero if it never expires).
-func (r *TenantRow) ExpiresAt() time.Time { return ParseTime(r.ExpiresAtS.String) }
 
 // Sort keys of the tenant table.
 const (
@@ -184,7 +174,7 @@ func (db *DB) TenantStateCounts(ctx context.Context) (map[string]int, error) {
 // at or after since.
 func (db *DB) ActiveTenantIDs(ctx context.Context, since time.Time) ([]string, error) {
 	var ids []string
-	err := db.R.SelectContext(ctx, &ids, `SELECT id FROM tenants WHERE last_active_at >= ? AND state <> 'deleted'`, Time(since))
+	err := db.R.SelectContext(ctx, &ids, `SELECT id FROM tenants WHERE last_active_at >= ? AND state <> 'deleted'`, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("active tenants: %w", err)
 	}

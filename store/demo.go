@@ -92,6 +92,6 @@ func templateCopy(tpl *App, ownerID, name string) *App {
 	c.Status, c.Step, c.Revision = AppReady, 1, 1
 	c.IsTemplate = false
 	c.ParentID = sql.NullString{String: tpl.ID, Valid: true}
-	c.DeployRequestedAtS = sql.NullString{}
+	c.DeployRequestedAt = Time{}
 	return &c
 }

@@ -39,7 +39,7 @@ func (db *DB) createInvite(ctx context.Context, tx *sqlx.Tx, userID, createdBy s
 		return "", fmt.Errorf("create invite: %w", err)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO invites (token_hash, user_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		hashToken(token), userID, createdBy, Time(now), Time(now.Add(ttl)))
+		hashToken(token), userID, createdBy, formatTime(now), formatTime(now.Add(ttl)))
 	if err != nil {
 		return "", fmt.Errorf("create invite: %w", err)
 	}
@@ -56,7 +56,7 @@ func inviteGone() error {
 func (db *DB) InviteUser(ctx context.Context, token string) (*User, error) {
 	var userID string
 	err := db.R.GetContext(ctx, &userID, `SELECT user_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
-		hashToken(token), Time(db.Now()))
+		hashToken(token), formatTime(db.Now()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, inviteGone()
 	}
@@ -70,7 +70,7 @@ func (db *DB) InviteUser(ctx context.Context, token string) (*User, error) {
 // name and company, and returns the user.
 func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, company string) (*User, error) {
 	var userID string
-	now := Time(db.Now())
+	now := formatTime(db.Now())
 	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &userID, `UPDATE invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
 			now, hashToken(token), now)

@@ -24,7 +24,7 @@ func (db *DB) TemplateApps(ctx context.Context) ([]App, error) {
 // SetAppTemplate marks an app as a demo template, or unmarks it.
 func (db *DB) SetAppTemplate(ctx context.Context, id string, template bool) error {
 	res, err := db.W.ExecContext(ctx, `UPDATE apps SET is_template = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
-		template, Time(db.Now()), id)
+		template, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("mark template %s: %w", id, err)
 	}
@@ -46,33 +46,29 @@ func (db *DB) CopyTemplate(ctx context.Context, tpl *App, ownerID, name string) 
 
 // Prospect is a prospect's engagement as the sales view lists it.
 type Prospect struct {
-	ID         string         `db:"id"`
-	Email      string         `db:"email"`
-	Name       string         `db:"name"`
-	Company    string         `db:"company"`
-	Disabled   bool           `db:"disabled"`
-	CreatedAtS string         `db:"created_at"`
-	Apps       int            `db:"apps"`
-	Tenants    int            `db:"tenants"`
-	Logins     int            `db:"logins"`
-	Requests   int            `db:"requests"`
-	LastActive sql.NullString `db:"last_active"`
-	LastLogin  sql.NullString `db:"last_login"`
+	ID         string `db:"id"`
+	Email      string `db:"email"`
+	Name       string `db:"name"`
+	Company    string `db:"company"`
+	Disabled   bool   `db:"disabled"`
+	CreatedAt  Time   `db:"created_at"`
+	Apps       int    `db:"apps"`
+	Tenants    int    `db:"tenants"`
+	Logins     int    `db:"logins"`
+	Requests   int    `db:"requests"`
+	LastActive Time   `db:"last_active"`
+	LastLogin  Time   `db:"last_login"`
 	// Invited is true while the prospect has not set a password through
 	// the invitation a sales person's demo gave them.
 	Invited bool `db:"invited"`
 }
 
-// CreatedAt is when the prospect signed up (or was invited).
-func (p *Prospect) CreatedAt() time.Time { return ParseTime(p.CreatedAtS) }
-
 // LastSeen is the later of the last request to a tenant and the last sign-in.
 func (p *Prospect) LastSeen() time.Time {
-	a, b := ParseTime(p.LastActive.String), ParseTime(p.LastLogin.String)
-	if a.After(b) {
-		return a
+	if p.LastActive.After(p.LastLogin.Time) {
+		return p.LastActive.Time
 	}
-	return b
+	return p.LastLogin.Time
 }
 
 // Prospect orders.
@@ -107,7 +103,7 @@ func (db *DB) ListProspects(ctx context.Context, q ProspectQuery) ([]Prospect, e
 	if order == "" {
 		order = "requests DESC, logins DESC, MAX(COALESCE(last_active, ''), COALESCE(last_login, '')) DESC, created_at DESC"
 	}
-	since := Time(q.Since)
+	since := formatTime(q.Since)
 	args := []any{since, q.Since.UTC().Format(time.DateOnly)}
 	where := "u.role = 'prospect'"
 	if s := strings.TrimSpace(q.Search); s != "" {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
 
 	"appfactory/apperr"
 )
@@ -16,24 +15,15 @@ import (
 // row is keyed by its sha256 (IDHash), so the database never holds a usable
 // session id.
 type Session struct {
-	IDHash      string         `db:"id_hash"`
-	UserID      sql.NullString `db:"user_id"`
-	Data        []byte         `db:"data"`
-	IP          string         `db:"ip"`
-	UserAgent   string         `db:"user_agent"`
-	CreatedAtS  string         `db:"created_at"`
-	LastSeenAtS string         `db:"last_seen_at"`
-	ExpiresAtS  string         `db:"expires_at"`
+	IDHash     string         `db:"id_hash"`
+	UserID     sql.NullString `db:"user_id"`
+	Data       []byte         `db:"data"`
+	IP         string         `db:"ip"`
+	UserAgent  string         `db:"user_agent"`
+	CreatedAt  Time           `db:"created_at"`
+	LastSeenAt Time           `db:"last_seen_at"`
+	ExpiresAt  Time           `db:"expires_at"`
 }
-
-// CreatedAt is when the session began.
-func (s *Session) CreatedAt() time.Time { return ParseTime(s.CreatedAtS) }
-
-// LastSeenAt is the session's last recorded activity.
-func (s *Session) LastSeenAt() time.Time { return ParseTime(s.LastSeenAtS) }
-
-// ExpiresAt is when the session ends unless used again.
-func (s *Session) ExpiresAt() time.Time { return ParseTime(s.ExpiresAtS) }
 
 // HashSessionID is the stored form of a session id (hex sha256).
 func HashSessionID(id string) string {
@@ -46,7 +36,7 @@ const sessionColumns = `id_hash, user_id, data, ip, user_agent, created_at, last
 // CreateSession inserts a session row. Expired rows are pruned first, so
 // the table stays the size of the live sessions.
 func (db *DB) CreateSession(ctx context.Context, s *Session) error {
-	if _, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, Time(db.Now())); err != nil {
+	if _, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, formatTime(db.Now())); err != nil {
 		return fmt.Errorf("prune sessions: %w", err)
 	}
 	if s.Data == nil {
@@ -64,7 +54,7 @@ func (db *DB) CreateSession(ctx context.Context, s *Session) error {
 // has expired.
 func (db *DB) SessionByHash(ctx context.Context, idHash string) (*Session, error) {
 	var s Session
-	err := db.R.GetContext(ctx, &s, `SELECT `+sessionColumns+` FROM sessions WHERE id_hash = ? AND expires_at > ?`, idHash, Time(db.Now()))
+	err := db.R.GetContext(ctx, &s, `SELECT `+sessionColumns+` FROM sessions WHERE id_hash = ? AND expires_at > ?`, idHash, formatTime(db.Now()))
 	if err != nil {
 		return nil, NotFound(err, "Session")
 	}
@@ -113,7 +103,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, exceptIDHash strin
 // ListUserSessions returns a user's live sessions, most recently used first.
 func (db *DB) ListUserSessions(ctx context.Context, userID string) ([]Session, error) {
 	var ss []Session
-	err := db.R.SelectContext(ctx, &ss, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC`, userID, Time(db.Now()))
+	err := db.R.SelectContext(ctx, &ss, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC`, userID, formatTime(db.Now()))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -123,7 +113,7 @@ func (db *DB) ListUserSessions(ctx context.Context, userID string) ([]Session, e
 // CountUserSessions returns how many live sessions a user has.
 func (db *DB) CountUserSessions(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?`, userID, Time(db.Now()))
+	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?`, userID, formatTime(db.Now()))
 	if err != nil {
 		return 0, fmt.Errorf("count sessions: %w", err)
 	}

@@ -130,7 +130,7 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, Time(db.Now())); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(db.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -147,32 +147,6 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// TimeFormat is how times are stored: UTC, fixed width, so text order is time order.
-const TimeFormat = "2006-01-02T15:04:05.000000000Z"
-
-// Time formats t for storage.
-func Time(t time.Time) string { return t.UTC().Format(TimeFormat) }
-
-// ParseTime reads a stored time; the zero time for "".
-func ParseTime(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(TimeFormat, s)
-	if err != nil {
-		t, _ = time.Parse(time.RFC3339Nano, s)
-	}
-	return t.UTC()
-}
-
-// NullTime formats an optional time: NULL for the zero time.
-func NullTime(t time.Time) sql.NullString {
-	if t.IsZero() {
-		return sql.NullString{}
-	}
-	return sql.NullString{String: Time(t), Valid: true}
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -68,28 +67,13 @@ type Tenant struct {
 	// Paused asks for frozen containers while DesiredState is running.
 	Paused bool `db:"paused"`
 	// Assembly is the JSON of what the image is built from (see orchestrator.Assembly).
-	Assembly      string         `db:"assembly"`
-	CreatedAtS    string         `db:"created_at"`
-	UpdatedAtS    string         `db:"updated_at"`
-	ExpiresAtS    sql.NullString `db:"expires_at"`
-	LastActiveAtS sql.NullString `db:"last_active_at"`
-	DeletedAtS    sql.NullString `db:"deleted_at"`
+	Assembly     string `db:"assembly"`
+	CreatedAt    Time   `db:"created_at"`
+	UpdatedAt    Time   `db:"updated_at"`
+	ExpiresAt    Time   `db:"expires_at"`
+	LastActiveAt Time   `db:"last_active_at"`
+	DeletedAt    Time   `db:"deleted_at"`
 }
-
-// CreatedAt is when the tenant was created.
-func (t *Tenant) CreatedAt() time.Time { return ParseTime(t.CreatedAtS) }
-
-// UpdatedAt is when the row last changed.
-func (t *Tenant) UpdatedAt() time.Time { return ParseTime(t.UpdatedAtS) }
-
-// ExpiresAt is when the tenant expires; zero for never.
-func (t *Tenant) ExpiresAt() time.Time { return ParseTime(t.ExpiresAtS.String) }
-
-// LastActiveAt is the last proxied request; zero for none yet.
-func (t *Tenant) LastActiveAt() time.Time { return ParseTime(t.LastActiveAtS.String) }
-
-// DeletedAt is when deletion was asked for; zero if it was not.
-func (t *Tenant) DeletedAt() time.Time { return ParseTime(t.DeletedAtS.String) }
 
 // Cleaned reports whether the tenant is deleted and its Docker objects gone.
 func (t *Tenant) Cleaned() bool { return t.DesiredState == DesiredDeleted && t.State == StateDeleted }
@@ -129,7 +113,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) erro
 	if t.Assembly == "" {
 		t.Assembly = "{}"
 	}
-	t.CreatedAtS, t.UpdatedAtS = Time(now), Time(now)
+	t.CreatedAt, t.UpdatedAt = TimeOf(now), TimeOf(now)
 	return db.Tx(ctx, func(tx *sqlx.Tx) error {
 		if maxPerOwner > 0 {
 			var n int
@@ -254,7 +238,7 @@ func (db *DB) SetTenantState(ctx context.Context, id, state, message string) err
 			return nil
 		}
 		now := db.Now()
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET state = ?, state_message = ?, updated_at = ? WHERE id = ?`, state, message, Time(now), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET state = ?, state_message = ?, updated_at = ? WHERE id = ?`, state, message, formatTime(now), id); err != nil {
 			return fmt.Errorf("set tenant state: %w", err)
 		}
 		ev := state
@@ -292,10 +276,10 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 		q := `UPDATE tenants SET desired_state = ?, failures = 0, updated_at = ? WHERE id = ?`
 		if desired == DesiredDeleted {
 			q = `UPDATE tenants SET desired_state = ?, failures = 0, paused = 0, updated_at = ?, deleted_at = ? WHERE id = ?`
-			if _, err := tx.ExecContext(ctx, q, desired, Time(now), Time(now), id); err != nil {
+			if _, err := tx.ExecContext(ctx, q, desired, formatTime(now), formatTime(now), id); err != nil {
 				return fmt.Errorf("set desired state: %w", err)
 			}
-		} else if _, err := tx.ExecContext(ctx, q, desired, Time(now), id); err != nil {
+		} else if _, err := tx.ExecContext(ctx, q, desired, formatTime(now), id); err != nil {
 			return fmt.Errorf("set desired state: %w", err)
 		}
 		return addEvent(ctx, tx, id, now, EventDesired, "Desired state set to "+desired)
@@ -304,7 +288,7 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 
 // SetTenantPaused writes the sleep-tier flag.
 func (db *DB) SetTenantPaused(ctx context.Context, id string, paused bool) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET paused = ?, updated_at = ? WHERE id = ?`, paused, Time(db.Now()), id)
+	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET paused = ?, updated_at = ? WHERE id = ?`, paused, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("set tenant paused: %w", err)
 	}
@@ -313,7 +297,7 @@ func (db *DB) SetTenantPaused(ctx context.Context, id string, paused bool) error
 
 // SetTenantImage records the tag of the tenant's built image.
 func (db *DB) SetTenantImage(ctx context.Context, id, image string) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET image = ?, updated_at = ? WHERE id = ?`, image, Time(db.Now()), id)
+	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET image = ?, updated_at = ? WHERE id = ?`, image, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("set tenant image: %w", err)
 	}
@@ -356,9 +340,9 @@ func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (i
 		now := db.Now()
 		var err error
 		if version != "" {
-			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, version = ?, image = '', failures = 0, updated_at = ? WHERE id = ?`, version, Time(now), id)
+			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, version = ?, image = '', failures = 0, updated_at = ? WHERE id = ?`, version, formatTime(now), id)
 		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, failures = 0, updated_at = ? WHERE id = ?`, Time(now), id)
+			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, failures = 0, updated_at = ? WHERE id = ?`, formatTime(now), id)
 		}
 		if err != nil {
 			return fmt.Errorf("bump generation: %w", err)
@@ -373,7 +357,7 @@ func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (i
 
 // TouchTenant stamps last_active_at (the router batches these).
 func (db *DB) TouchTenant(ctx context.Context, id string, at time.Time) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET last_active_at = ? WHERE id = ? AND (last_active_at IS NULL OR last_active_at < ?)`, Time(at), id, Time(at))
+	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET last_active_at = ? WHERE id = ? AND (last_active_at IS NULL OR last_active_at < ?)`, formatTime(at), id, formatTime(at))
 	if err != nil {
 		return fmt.Errorf("touch tenant: %w", err)
 	}

@@ -15,7 +15,7 @@ func seedOwnerApp(t *testing.T, db *store.DB) (userID, appID string) {
 	t.Helper()
 	ctx := context.Background()
 	userID, appID = store.NewID(), store.NewID()
-	now := store.Time(db.Now())
+	now := store.TimeOf(db.Now())
 	if _, err := db.W.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'Owner', 'x', ?, ?)`, userID, userID+"@example.com", now, now); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestCreateTenantSlugAndLimit(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 	got, err := db.TenantBySlug(ctx, "acme")
-	if err != nil || got.ID != a.ID || got.DeletedAt().IsZero() {
+	if err != nil || got.ID != a.ID || got.DeletedAt.IsZero() {
 		t.Fatalf("by slug: %+v %v", got, err)
 	}
 	if _, err := db.TenantByID(ctx, "nope"); apperr.Code(err) != apperr.NotFound {
@@ -215,7 +215,7 @@ func TestBuildLogKeepsTail(t *testing.T) {
 	if err != nil || b == nil {
 		t.Fatalf("last build: %v", err)
 	}
-	if len(b.Log) > 64<<10 || !strings.HasSuffix(b.Log, "Step 3/3 : failed\n") || b.Result != store.BuildFailed || b.EndedAt().IsZero() {
+	if len(b.Log) > 64<<10 || !strings.HasSuffix(b.Log, "Step 3/3 : failed\n") || b.Result != store.BuildFailed || b.EndedAt.IsZero() {
 		t.Fatalf("build: len %d result %s", len(b.Log), b.Result)
 	}
 	if none, err := db.LastBuild(ctx, "other"); none != nil || err != nil {

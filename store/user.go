@@ -35,12 +35,9 @@ type User struct {
 	PasswordHash string `db:"password_hash"`
 	Role         string `db:"role"`
 	Disabled     bool   `db:"disabled"`
-	CreatedAtS   string `db:"created_at"`
-	UpdatedAtS   string `db:"updated_at"`
+	CreatedAt    Time   `db:"created_at"`
+	UpdatedAt    Time   `db:"updated_at"`
 }
-
-// CreatedAt is when the account was made.
-func (u *User) CreatedAt() time.Time { return ParseTime(u.CreatedAtS) }
 
 // IsStaff reports whether the user works for the vendor (sales or admin).
 func (u *User) IsStaff() bool { return u.Role == RoleSales || u.Role == RoleAdmin }
@@ -77,8 +74,8 @@ func (db *DB) createUser(ctx context.Context, e sqlx.ExtContext, u *User) error 
 	if u.ID == "" {
 		u.ID = NewID()
 	}
-	now := Time(db.Now())
-	u.CreatedAtS, u.UpdatedAtS = now, now
+	now := TimeOf(db.Now())
+	u.CreatedAt, u.UpdatedAt = now, now
 	_, err := sqlx.NamedExecContext(ctx, e, `INSERT INTO users (`+userColumns+`)
 		VALUES (:id, :email, :name, :company, :password_hash, :role, :disabled, :created_at, :updated_at)`, u)
 	if IsUniqueViolation(err) {
@@ -151,7 +148,7 @@ func escapeLike(s string) string {
 // updateUser runs one UPDATE of a user's row and reports not_found when no
 // row matched.
 func (db *DB) updateUser(ctx context.Context, id, set string, args ...any) error {
-	args = append(args, Time(db.Now()), id)
+	args = append(args, formatTime(db.Now()), id)
 	res, err := db.W.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE id = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
@@ -190,7 +187,7 @@ func (db *DB) SetPassword(ctx context.Context, id, hash string) error {
 // RecordLogin notes a sign-in of a user (table user_logins, for the sales
 // view's engagement figures).
 func (db *DB) RecordLogin(ctx context.Context, userID string) error {
-	_, err := db.W.ExecContext(ctx, `INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, userID, Time(db.Now()))
+	_, err := db.W.ExecContext(ctx, `INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, userID, formatTime(db.Now()))
 	if err != nil {
 		return fmt.Errorf("record login: %w", err)
 	}
@@ -199,12 +196,9 @@ func (db *DB) RecordLogin(ctx context.Context, userID string) error {
 
 // LastLogin is when a user last signed in (zero when never).
 func (db *DB) LastLogin(ctx context.Context, userID string) (time.Time, error) {
-	var at *string
+	var at Time
 	if err := db.R.GetContext(ctx, &at, `SELECT MAX(at) FROM user_logins WHERE user_id = ?`, userID); err != nil {
 		return time.Time{}, fmt.Errorf("last login: %w", err)
 	}
-	if at == nil {
-		return time.Time{}, nil
-	}
-	return ParseTime(*at), nil
+	return at.Time, nil
 }

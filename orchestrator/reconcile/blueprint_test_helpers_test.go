@@ -89,7 +89,7 @@ func seedTenant(t *testing.T, db *store.DB, slug string, replicas int) *store.Te
 	t.Helper()
 	ctx := context.Background()
 	userID, appID := store.NewID(), store.NewID()
-	now := store.Time(db.Now())
+	now := store.TimeOf(db.Now())
 	if _, err := db.W.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'Owner', 'x', ?, ?)`, userID, userID+"@example.com", now, now); err != nil {
 		t.Fatal(err)
 	}

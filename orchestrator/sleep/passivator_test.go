@@ -23,7 +23,7 @@ func openDB(t *testing.T) *store.DB {
 // insertTenant writes a tenant row (with its owner and app) in state running.
 func insertTenant(t *testing.T, db *store.DB, id, slug, env string, expires time.Time) {
 	t.Helper()
-	now := store.Time(time.Now())
+	now := store.TimeOf(time.Now())
 	ctx := context.Background()
 	if _, err := db.W.ExecContext(ctx, `INSERT OR IGNORE INTO users (id, email, name, password_hash, created_at, updated_at) VALUES ('u1', 'u1@example.test', 'U', 'x', ?, ?)`, now, now); err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func insertTenant(t *testing.T, db *store.DB, id, slug, env string, expires time
 		t.Fatal(err)
 	}
 	if _, err := db.W.ExecContext(ctx, `INSERT INTO tenants (id, app_id, owner_id, created_by, slug, title, platform, version, environment, replicas, desired_state, state, created_at, updated_at, expires_at)
-		VALUES (?, 'a1', 'u1', 'u1', ?, ?, 'contentapp', '1', ?, 1, 'running', 'running', ?, ?, ?)`, id, slug, slug+" Docs", env, now, now, store.NullTime(expires)); err != nil {
+		VALUES (?, 'a1', 'u1', 'u1', ?, ?, 'contentapp', '1', ?, 1, 'running', 'running', ?, ?, ?)`, id, slug, slug+" Docs", env, now, now, store.TimeOf(expires)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -343,10 +343,10 @@ func TestActivityFlushBatchesToTheDatabase(t *testing.T) {
 	if n, _ := db.TenantRequests(ctx, "t1", day); n != 6 {
 		t.Errorf("requests of today: %d, want 6", n)
 	}
-	var last string
+	var last store.Time
 	db.R.Get(&last, `SELECT COALESCE(last_active_at, '') FROM tenants WHERE id = 't1'`)
-	if at := store.ParseTime(last); time.Since(at) > time.Minute {
-		t.Errorf("last_active_at %q", last)
+	if time.Since(last.Time) > time.Minute {
+		t.Errorf("last_active_at %v", last.Time)
 	}
 	// Nothing new: nothing written.
 	if err := a.Flush(ctx); err != nil {
