@@ -140,7 +140,7 @@ func (a *App) normalize() {
 
 // CreateApp inserts a new app, giving it an id and times when unset.
 func (db *DB) CreateApp(ctx context.Context, a *App) error {
-	return db.createApp(ctx, db.W, a)
+	return db.createApp(ctx, db.w, a)
 }
 
 // createApp is CreateApp through e: the writer or a transaction of it.
@@ -164,7 +164,7 @@ func (db *DB) createApp(ctx context.Context, e sqlx.ExtContext, a *App) error {
 func (db *DB) UpdateApp(ctx context.Context, a *App) error {
 	a.normalize()
 	a.UpdatedAt = TimeOf(db.Now())
-	res, err := db.W.NamedExecContext(ctx, `UPDATE apps SET name = :name, status = :status, step = :step,
+	res, err := db.w.NamedExecContext(ctx, `UPDATE apps SET name = :name, status = :status, step = :step,
 		platform = :platform, version = :version, components = :components, custom_components = :custom_components,
 		model = :model, environment = :environment, replicas = :replicas, deploy_requested_at = :deploy_requested_at,
 		updated_at = :updated_at
@@ -181,7 +181,7 @@ func (db *DB) UpdateApp(ctx context.Context, a *App) error {
 // AppOfOwner returns an app by id if ownerID owns it; anyone else's is not found.
 func (db *DB) AppOfOwner(ctx context.Context, id, ownerID string) (*App, error) {
 	var a App
-	err := db.R.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, id, ownerID)
+	err := db.r.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, id, ownerID)
 	if err != nil {
 		return nil, NotFound(err, "App")
 	}
@@ -191,7 +191,7 @@ func (db *DB) AppOfOwner(ctx context.Context, id, ownerID string) (*App, error) 
 // AppByID returns any app by id, for staff (sales and admins) and the factory.
 func (db *DB) AppByID(ctx context.Context, id string) (*App, error) {
 	var a App
-	err := db.R.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps WHERE id = ? AND deleted_at IS NULL`, id)
+	err := db.r.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps WHERE id = ? AND deleted_at IS NULL`, id)
 	if err != nil {
 		return nil, NotFound(err, "App")
 	}
@@ -201,7 +201,7 @@ func (db *DB) AppByID(ctx context.Context, id string) (*App, error) {
 // AppsOfOwner lists a user's apps, most recently changed first.
 func (db *DB) AppsOfOwner(ctx context.Context, ownerID string) ([]App, error) {
 	apps := []App{}
-	err := db.R.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps
+	err := db.r.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps
 		WHERE owner_id = ? AND deleted_at IS NULL ORDER BY updated_at DESC, id`, ownerID)
 	if err != nil {
 		return nil, fmt.Errorf("list apps: %w", err)
@@ -212,7 +212,7 @@ func (db *DB) AppsOfOwner(ctx context.Context, ownerID string) ([]App, error) {
 // AllApps lists every app, most recently changed first, for admins.
 func (db *DB) AllApps(ctx context.Context) ([]App, error) {
 	apps := []App{}
-	err := db.R.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps WHERE deleted_at IS NULL ORDER BY updated_at DESC, id`)
+	err := db.r.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps WHERE deleted_at IS NULL ORDER BY updated_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list apps: %w", err)
 	}
@@ -222,7 +222,7 @@ func (db *DB) AllApps(ctx context.Context) ([]App, error) {
 // LatestDraft returns the user's most recently changed draft, or nil.
 func (db *DB) LatestDraft(ctx context.Context, ownerID string) (*App, error) {
 	var a App
-	err := db.R.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps
+	err := db.r.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps
 		WHERE owner_id = ? AND status = 'draft' AND deleted_at IS NULL ORDER BY updated_at DESC, id LIMIT 1`, ownerID)
 	if err == sql.ErrNoRows {
 		return nil, nil
@@ -259,7 +259,7 @@ func (db *DB) CopyApp(ctx context.Context, src *App, name string, newVersion boo
 // LiveTenantCount counts an app's tenants that are not deleted.
 func (db *DB) LiveTenantCount(ctx context.Context, appID string) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE app_id = ? AND desired_state != 'deleted'`, appID)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE app_id = ? AND desired_state != 'deleted'`, appID)
 	return n, err
 }
 

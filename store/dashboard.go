@@ -143,12 +143,12 @@ func (q TenantQuery) TenantCountSQL() (string, []any) {
 func (db *DB) ListTenantRows(ctx context.Context, q TenantQuery) ([]TenantRow, int, error) {
 	query, args := q.TenantPageSQL()
 	var rows []TenantRow
-	if err := db.R.SelectContext(ctx, &rows, query, args...); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, 0, fmt.Errorf("list tenant rows: %w", err)
 	}
 	var total int
 	cq, cargs := q.TenantCountSQL()
-	if err := db.R.GetContext(ctx, &total, cq, cargs...); err != nil {
+	if err := db.r.GetContext(ctx, &total, cq, cargs...); err != nil {
 		return nil, 0, fmt.Errorf("count tenant rows: %w", err)
 	}
 	return rows, total, nil
@@ -160,7 +160,7 @@ func (db *DB) TenantStateCounts(ctx context.Context) (map[string]int, error) {
 		State string `db:"state"`
 		N     int    `db:"n"`
 	}
-	if err := db.R.SelectContext(ctx, &rows, `SELECT state, COUNT(*) AS n FROM tenants GROUP BY state`); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, `SELECT state, COUNT(*) AS n FROM tenants GROUP BY state`); err != nil {
 		return nil, fmt.Errorf("count tenants by state: %w", err)
 	}
 	out := make(map[string]int, len(rows))
@@ -174,7 +174,7 @@ func (db *DB) TenantStateCounts(ctx context.Context) (map[string]int, error) {
 // at or after since.
 func (db *DB) ActiveTenantIDs(ctx context.Context, since time.Time) ([]string, error) {
 	var ids []string
-	err := db.R.SelectContext(ctx, &ids, `SELECT id FROM tenants WHERE last_active_at >= ? AND state <> 'deleted'`, formatTime(since))
+	err := db.r.SelectContext(ctx, &ids, `SELECT id FROM tenants WHERE last_active_at >= ? AND state <> 'deleted'`, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("active tenants: %w", err)
 	}
@@ -191,7 +191,7 @@ type EnvironmentLoad struct {
 // RunningByEnvironment sums the running (and paused) tenants per environment.
 func (db *DB) RunningByEnvironment(ctx context.Context) ([]EnvironmentLoad, error) {
 	var out []EnvironmentLoad
-	err := db.R.SelectContext(ctx, &out, `SELECT environment, COUNT(*) AS tenants, COALESCE(SUM(replicas), 0) AS replicas
+	err := db.r.SelectContext(ctx, &out, `SELECT environment, COUNT(*) AS tenants, COALESCE(SUM(replicas), 0) AS replicas
 		FROM tenants WHERE state IN ('running', 'paused') GROUP BY environment ORDER BY environment`)
 	if err != nil {
 		return nil, fmt.Errorf("running tenants by environment: %w", err)
@@ -210,10 +210,10 @@ type TenantFilterOptions struct {
 // (each from its own index).
 func (db *DB) ListTenantFilterOptions(ctx context.Context) (TenantFilterOptions, error) {
 	var o TenantFilterOptions
-	if err := db.R.SelectContext(ctx, &o.Environments, `SELECT DISTINCT environment FROM tenants ORDER BY environment`); err != nil {
+	if err := db.r.SelectContext(ctx, &o.Environments, `SELECT DISTINCT environment FROM tenants ORDER BY environment`); err != nil {
 		return o, fmt.Errorf("tenant environments: %w", err)
 	}
-	if err := db.R.SelectContext(ctx, &o.Platforms, `SELECT DISTINCT platform FROM tenants ORDER BY platform`); err != nil {
+	if err := db.r.SelectContext(ctx, &o.Platforms, `SELECT DISTINCT platform FROM tenants ORDER BY platform`); err != nil {
 		return o, fmt.Errorf("tenant platforms: %w", err)
 	}
 	return o, nil
@@ -226,7 +226,7 @@ func (db *DB) RunningTenantEnvironments(ctx context.Context) (map[string]string,
 		ID  string `db:"id"`
 		Env string `db:"environment"`
 	}
-	err := db.R.SelectContext(ctx, &rows, `SELECT id, environment FROM tenants
+	err := db.r.SelectContext(ctx, &rows, `SELECT id, environment FROM tenants
 		WHERE state NOT IN ('passivated', 'deleted', 'expired', 'failed', 'pending', 'building')`)
 	if err != nil {
 		return nil, fmt.Errorf("running tenants: %w", err)

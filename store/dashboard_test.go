@@ -62,7 +62,7 @@ func seedTenants(t testing.TB, db *store.DB, n int) time.Time {
 // fullScans returns the plan lines that read the tenants table without an index.
 func fullScans(t *testing.T, db *store.DB, query string, args []any) (bad []string, plan string) {
 	t.Helper()
-	rows, err := db.R.Query("EXPLAIN QUERY PLAN "+query, args...)
+	rows, err := db.R().Query("EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatalf("explain: %v", err)
 	}

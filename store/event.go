@@ -36,7 +36,7 @@ type Event struct {
 
 // AddEvent records an event of a tenant.
 func (db *DB) AddEvent(ctx context.Context, tenantID, kind, message string) error {
-	return addEvent(ctx, db.W, tenantID, db.Now(), kind, message)
+	return addEvent(ctx, db.w, tenantID, db.Now(), kind, message)
 }
 
 func addEvent(ctx context.Context, ex sqlx.ExecerContext, tenantID string, at time.Time, kind, message string) error {
@@ -57,7 +57,7 @@ func (db *DB) ListEvents(ctx context.Context, tenantID string, afterID int64, li
 		limit = 1000
 	}
 	var out []Event
-	err := db.R.SelectContext(ctx, &out, `SELECT * FROM (
+	err := db.r.SelectContext(ctx, &out, `SELECT * FROM (
 		SELECT id, tenant_id, at, kind, message FROM events WHERE tenant_id = ? AND id > ? ORDER BY id DESC LIMIT ?
 	) ORDER BY id`, tenantID, afterID, limit)
 	if err != nil {

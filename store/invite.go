@@ -55,7 +55,7 @@ func inviteGone() error {
 // InviteUser returns the user a valid, unused invitation is for.
 func (db *DB) InviteUser(ctx context.Context, token string) (*User, error) {
 	var userID string
-	err := db.R.GetContext(ctx, &userID, `SELECT user_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
+	err := db.r.GetContext(ctx, &userID, `SELECT user_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
 		hashToken(token), formatTime(db.Now()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, inviteGone()
@@ -94,7 +94,7 @@ func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, compa
 // password through an invitation (a used one leaves no pending row).
 func (db *DB) InvitePending(ctx context.Context, userID string) (bool, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM invites WHERE user_id = ? AND used_at IS NULL`, userID)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM invites WHERE user_id = ? AND used_at IS NULL`, userID)
 	if err != nil {
 		return false, fmt.Errorf("find invite: %w", err)
 	}

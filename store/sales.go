@@ -13,7 +13,7 @@ import (
 // TemplateApps lists the apps marked as demo templates, by name.
 func (db *DB) TemplateApps(ctx context.Context) ([]App, error) {
 	apps := []App{}
-	err := db.R.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps
+	err := db.r.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps
 		WHERE is_template = 1 AND deleted_at IS NULL ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("template apps: %w", err)
@@ -23,7 +23,7 @@ func (db *DB) TemplateApps(ctx context.Context) ([]App, error) {
 
 // SetAppTemplate marks an app as a demo template, or unmarks it.
 func (db *DB) SetAppTemplate(ctx context.Context, id string, template bool) error {
-	res, err := db.W.ExecContext(ctx, `UPDATE apps SET is_template = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
+	res, err := db.w.ExecContext(ctx, `UPDATE apps SET is_template = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
 		template, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("mark template %s: %w", id, err)
@@ -113,7 +113,7 @@ func (db *DB) ListProspects(ctx context.Context, q ProspectQuery) ([]Prospect, e
 	}
 	args = append(args, q.Limit)
 	var out []Prospect
-	err := db.R.SelectContext(ctx, &out, `SELECT * FROM (
+	err := db.r.SelectContext(ctx, &out, `SELECT * FROM (
 		SELECT u.id, u.email, u.name, u.company, u.disabled, u.created_at,
 			(SELECT COUNT(*) FROM apps a WHERE a.owner_id = u.id AND a.deleted_at IS NULL) AS apps,
 			(SELECT COUNT(*) FROM tenants t WHERE t.owner_id = u.id AND t.state <> 'deleted') AS tenants,
@@ -143,7 +143,7 @@ func (db *DB) ProspectTenants(ctx context.Context, ownerIDs []string) ([]TenantR
 		return nil, err
 	}
 	var out []TenantRow
-	if err := db.R.SelectContext(ctx, &out, db.R.Rebind(query), args...); err != nil {
+	if err := db.r.SelectContext(ctx, &out, db.r.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("prospect tenants: %w", err)
 	}
 	return out, nil

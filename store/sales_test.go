@@ -70,7 +70,7 @@ func TestProspectsByEngagement(t *testing.T) {
 	}
 	exec := func(q string, args ...any) {
 		t.Helper()
-		if _, err := db.W.Exec(q, args...); err != nil {
+		if _, err := db.W().Exec(q, args...); err != nil {
 			t.Fatal(err)
 		}
 	}

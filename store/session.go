@@ -36,13 +36,13 @@ const sessionColumns = `id_hash, user_id, data, ip, user_agent, created_at, last
 // CreateSession inserts a session row. Expired rows are pruned first, so
 // the table stays the size of the live sessions.
 func (db *DB) CreateSession(ctx context.Context, s *Session) error {
-	if _, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, formatTime(db.Now())); err != nil {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, formatTime(db.Now())); err != nil {
 		return fmt.Errorf("prune sessions: %w", err)
 	}
 	if s.Data == nil {
 		s.Data = []byte{}
 	}
-	_, err := db.W.NamedExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`)
+	_, err := db.w.NamedExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`)
 		VALUES (:id_hash, :user_id, :data, :ip, :user_agent, :created_at, :last_seen_at, :expires_at)`, s)
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
@@ -54,7 +54,7 @@ func (db *DB) CreateSession(ctx context.Context, s *Session) error {
 // has expired.
 func (db *DB) SessionByHash(ctx context.Context, idHash string) (*Session, error) {
 	var s Session
-	err := db.R.GetContext(ctx, &s, `SELECT `+sessionColumns+` FROM sessions WHERE id_hash = ? AND expires_at > ?`, idHash, formatTime(db.Now()))
+	err := db.r.GetContext(ctx, &s, `SELECT `+sessionColumns+` FROM sessions WHERE id_hash = ? AND expires_at > ?`, idHash, formatTime(db.Now()))
 	if err != nil {
 		return nil, NotFound(err, "Session")
 	}
@@ -63,7 +63,7 @@ func (db *DB) SessionByHash(ctx context.Context, idHash string) (*Session, error
 
 // UpdateSession writes a session's data and activity times.
 func (db *DB) UpdateSession(ctx context.Context, s *Session) error {
-	_, err := db.W.NamedExecContext(ctx, `UPDATE sessions SET data = :data, last_seen_at = :last_seen_at, expires_at = :expires_at WHERE id_hash = :id_hash`, s)
+	_, err := db.w.NamedExecContext(ctx, `UPDATE sessions SET data = :data, last_seen_at = :last_seen_at, expires_at = :expires_at WHERE id_hash = :id_hash`, s)
 	if err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
@@ -72,7 +72,7 @@ func (db *DB) UpdateSession(ctx context.Context, s *Session) error {
 
 // DeleteSession ends one session.
 func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
-	if _, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
@@ -81,7 +81,7 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 // DeleteUserSession ends one session of a user; not_found when the user has
 // no such session (a session is only ever looked up with its owner).
 func (db *DB) DeleteUserSession(ctx context.Context, userID, idHash string) error {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ? AND user_id = ?`, idHash, userID)
+	res, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ? AND user_id = ?`, idHash, userID)
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
@@ -94,7 +94,7 @@ func (db *DB) DeleteUserSession(ctx context.Context, userID, idHash string) erro
 // DeleteUserSessions ends every session of a user but the one whose hash is
 // exceptIDHash ("" ends them all).
 func (db *DB) DeleteUserSessions(ctx context.Context, userID, exceptIDHash string) error {
-	if _, err := db.W.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, userID, exceptIDHash); err != nil {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, userID, exceptIDHash); err != nil {
 		return fmt.Errorf("delete sessions of user: %w", err)
 	}
 	return nil
@@ -103,7 +103,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, exceptIDHash strin
 // ListUserSessions returns a user's live sessions, most recently used first.
 func (db *DB) ListUserSessions(ctx context.Context, userID string) ([]Session, error) {
 	var ss []Session
-	err := db.R.SelectContext(ctx, &ss, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC`, userID, formatTime(db.Now()))
+	err := db.r.SelectContext(ctx, &ss, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC`, userID, formatTime(db.Now()))
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -113,7 +113,7 @@ func (db *DB) ListUserSessions(ctx context.Context, userID string) ([]Session, e
 // CountUserSessions returns how many live sessions a user has.
 func (db *DB) CountUserSessions(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?`, userID, formatTime(db.Now()))
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM sessions WHERE user_id = ? AND expires_at > ?`, userID, formatTime(db.Now()))
 	if err != nil {
 		return 0, fmt.Errorf("count sessions: %w", err)
 	}

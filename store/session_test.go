@@ -58,7 +58,7 @@ func TestSessions(t *testing.T) {
 	}
 	newSession(t, db, "four", "", time.Hour)
 	var n int
-	db.R.Get(&n, `SELECT COUNT(*) FROM sessions WHERE id_hash = ?`, store.HashSessionID("visitor"))
+	db.R().Get(&n, `SELECT COUNT(*) FROM sessions WHERE id_hash = ?`, store.HashSessionID("visitor"))
 	if n != 0 {
 		t.Errorf("expired row not pruned")
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -22,7 +23,7 @@ type SleepCandidate struct {
 // passivator's idle and expiry checks.
 func (db *DB) SleepCandidates(ctx context.Context) ([]SleepCandidate, error) {
 	var out []SleepCandidate
-	err := db.R.SelectContext(ctx, &out, `SELECT id, slug, environment, desired_state, state, expires_at
+	err := db.r.SelectContext(ctx, &out, `SELECT id, slug, environment, desired_state, state, expires_at
 		FROM tenants WHERE desired_state != 'deleted' AND deleted_at IS NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("list sleep candidates: %w", err)
@@ -56,6 +57,20 @@ func (db *DB) ExtendTenant(ctx context.Context, tenantID string, days int) (unti
 	return until, cur.State, err
 }
 
+// SetTenantExpiry sets when a tenant expires, whatever it was before; the
+// zero time for never. ExtendTenant is how a user pushes it later.
+func (db *DB) SetTenantExpiry(ctx context.Context, tenantID string, at time.Time) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE tenants SET expires_at = ?, updated_at = ? WHERE id = ?`,
+		TimeOf(at), formatTime(db.Now()), tenantID)
+	if err != nil {
+		return fmt.Errorf("set expiry of tenant %s: %w", tenantID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return NotFound(sql.ErrNoRows, "Tenant")
+	}
+	return nil
+}
+
 // EnvSetting is an environment's run-time setting.
 type EnvSetting struct {
 	Environment  string `db:"environment"`
@@ -66,7 +81,7 @@ type EnvSetting struct {
 // EnvSettings returns the settings of every environment that has any, by id.
 func (db *DB) EnvSettings(ctx context.Context) (map[string]EnvSetting, error) {
 	var rows []EnvSetting
-	if err := db.R.SelectContext(ctx, &rows, `SELECT environment, pause_enabled, updated_at FROM env_settings`); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, `SELECT environment, pause_enabled, updated_at FROM env_settings`); err != nil {
 		return nil, fmt.Errorf("list environment settings: %w", err)
 	}
 	out := make(map[string]EnvSetting, len(rows))
@@ -78,7 +93,7 @@ func (db *DB) EnvSettings(ctx context.Context) (map[string]EnvSetting, error) {
 
 // SetPauseEnabled turns the pause tier of an environment on or off.
 func (db *DB) SetPauseEnabled(ctx context.Context, environment string, enabled bool) error {
-	_, err := db.W.ExecContext(ctx, `INSERT INTO env_settings (environment, pause_enabled, updated_at) VALUES (?, ?, ?)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO env_settings (environment, pause_enabled, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (environment) DO UPDATE SET pause_enabled = excluded.pause_enabled, updated_at = excluded.updated_at`,
 		environment, enabled, formatTime(db.Now()))
 	if err != nil {

@@ -39,7 +39,7 @@ func (db *DB) AddTenantStats(ctx context.Context, at time.Time, stats []TenantSt
 
 // PruneTenantStats deletes samples taken before a time and says how many went.
 func (db *DB) PruneTenantStats(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM tenant_stats WHERE at < ?`, formatTime(before))
+	res, err := db.w.ExecContext(ctx, `DELETE FROM tenant_stats WHERE at < ?`, formatTime(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune tenant stats: %w", err)
 	}
@@ -49,7 +49,7 @@ func (db *DB) PruneTenantStats(ctx context.Context, before time.Time) (int64, er
 // TenantStats returns a tenant's samples since a time, oldest first.
 func (db *DB) TenantStats(ctx context.Context, tenantID string, since time.Time) ([]TenantStat, error) {
 	out := []TenantStat{}
-	err := db.R.SelectContext(ctx, &out, `SELECT tenant_id, at, cpu_percent, mem_bytes FROM tenant_stats
+	err := db.r.SelectContext(ctx, &out, `SELECT tenant_id, at, cpu_percent, mem_bytes FROM tenant_stats
 		WHERE tenant_id = ? AND at >= ? ORDER BY at`, tenantID, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("tenant stats: %w", err)
@@ -87,7 +87,7 @@ func (db *DB) SampleHost(ctx context.Context, at time.Time) (HostSample, error) 
 // AddHostSample stores a host sample; a second sample of the same time
 // replaces the first.
 func (db *DB) AddHostSample(ctx context.Context, s HostSample) error {
-	_, err := db.W.ExecContext(ctx, `INSERT INTO host_samples (at, running, passivated, total) VALUES (?, ?, ?, ?)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO host_samples (at, running, passivated, total) VALUES (?, ?, ?, ?)
 		ON CONFLICT (at) DO UPDATE SET running = excluded.running, passivated = excluded.passivated, total = excluded.total`,
 		s.At, s.Running, s.Passivated, s.Total)
 	if err != nil {
@@ -99,7 +99,7 @@ func (db *DB) AddHostSample(ctx context.Context, s HostSample) error {
 // HostSamples returns the host samples since a time, oldest first.
 func (db *DB) HostSamples(ctx context.Context, since time.Time) ([]HostSample, error) {
 	out := []HostSample{}
-	err := db.R.SelectContext(ctx, &out, `SELECT at, running, passivated, total FROM host_samples WHERE at >= ? ORDER BY at`, formatTime(since))
+	err := db.r.SelectContext(ctx, &out, `SELECT at, running, passivated, total FROM host_samples WHERE at >= ? ORDER BY at`, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("host samples: %w", err)
 	}
@@ -108,7 +108,7 @@ func (db *DB) HostSamples(ctx context.Context, since time.Time) ([]HostSample, e
 
 // PruneHostSamples deletes host samples taken before a time.
 func (db *DB) PruneHostSamples(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM host_samples WHERE at < ?`, formatTime(before))
+	res, err := db.w.ExecContext(ctx, `DELETE FROM host_samples WHERE at < ?`, formatTime(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune host samples: %w", err)
 	}
@@ -131,7 +131,7 @@ func (db *DB) ActivationsByHour(ctx context.Context, since, until time.Time) ([]
 		At      Time    `db:"at"`
 		Seconds float64 `db:"seconds"`
 	}
-	err := db.R.SelectContext(ctx, &rows, `SELECT at, seconds FROM activations WHERE at >= ? AND at < ? ORDER BY at`, formatTime(since), formatTime(until))
+	err := db.r.SelectContext(ctx, &rows, `SELECT at, seconds FROM activations WHERE at >= ? AND at < ? ORDER BY at`, formatTime(since), formatTime(until))
 	if err != nil {
 		return nil, fmt.Errorf("activations: %w", err)
 	}

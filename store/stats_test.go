@@ -63,7 +63,7 @@ func TestHostSamplesAndActivationsByHour(t *testing.T) {
 
 	for i, secs := range []float64{0.2, 0.4, 0.9, 1.5} {
 		at := base.Add(time.Duration(i) * 20 * time.Minute) // 00:00, 00:20, 00:40, 01:00
-		if _, err := db.W.Exec(`INSERT INTO activations (tenant_id, at, seconds) VALUES ('t1', ?, ?)`, store.TimeOf(at), secs); err != nil {
+		if _, err := db.W().Exec(`INSERT INTO activations (tenant_id, at, seconds) VALUES ('t1', ?, ?)`, store.TimeOf(at), secs); err != nil {
 			t.Fatal(err)
 		}
 	}

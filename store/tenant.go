@@ -141,7 +141,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) erro
 // TenantByID returns a tenant, deleted ones included.
 func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
 	var t Tenant
-	err := db.R.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id)
+	err := db.r.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id)
 	if err != nil {
 		return nil, NotFound(err, "Deployment")
 	}
@@ -151,7 +151,7 @@ func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
 // TenantBySlug returns the tenant holding a slug, deleted ones included.
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 	var t Tenant
-	err := db.R.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE slug = ?`, slug)
+	err := db.r.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE slug = ?`, slug)
 	if err != nil {
 		return nil, NotFound(err, "Deployment")
 	}
@@ -161,7 +161,7 @@ func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 // SlugExists reports whether any tenant, deleted or not, holds the slug.
 func (db *DB) SlugExists(ctx context.Context, slug string) (bool, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE slug = ?`, slug)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE slug = ?`, slug)
 	return n > 0, err
 }
 
@@ -204,7 +204,7 @@ func (db *DB) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error)
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
 	var out []Tenant
-	if err := db.R.SelectContext(ctx, &out, q, args...); err != nil {
+	if err := db.r.SelectContext(ctx, &out, q, args...); err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
 	return out, nil
@@ -214,7 +214,7 @@ func (db *DB) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error)
 // watch over: all but those deleted and cleaned up.
 func (db *DB) TenantsForReconcile(ctx context.Context) ([]Tenant, error) {
 	var out []Tenant
-	err := db.R.SelectContext(ctx, &out, `SELECT `+tenantColumns+` FROM tenants
+	err := db.r.SelectContext(ctx, &out, `SELECT `+tenantColumns+` FROM tenants
 		WHERE desired_state != 'deleted' OR state != 'deleted' ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("tenants for reconcile: %w", err)
@@ -288,7 +288,7 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 
 // SetTenantPaused writes the sleep-tier flag.
 func (db *DB) SetTenantPaused(ctx context.Context, id string, paused bool) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET paused = ?, updated_at = ? WHERE id = ?`, paused, formatTime(db.Now()), id)
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET paused = ?, updated_at = ? WHERE id = ?`, paused, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("set tenant paused: %w", err)
 	}
@@ -297,7 +297,7 @@ func (db *DB) SetTenantPaused(ctx context.Context, id string, paused bool) error
 
 // SetTenantImage records the tag of the tenant's built image.
 func (db *DB) SetTenantImage(ctx context.Context, id, image string) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET image = ?, updated_at = ? WHERE id = ?`, image, formatTime(db.Now()), id)
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET image = ?, updated_at = ? WHERE id = ?`, image, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("set tenant image: %w", err)
 	}
@@ -308,7 +308,7 @@ func (db *DB) SetTenantImage(ctx context.Context, id, image string) error {
 // both deleted and cleaned up whose recorded image is ref.
 func (db *DB) ImageUsers(ctx context.Context, ref string) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE image = ? AND NOT (desired_state = ? AND state = ?)`, ref, DesiredDeleted, StateDeleted)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE image = ? AND NOT (desired_state = ? AND state = ?)`, ref, DesiredDeleted, StateDeleted)
 	if err != nil {
 		return 0, fmt.Errorf("count image users: %w", err)
 	}
@@ -317,7 +317,7 @@ func (db *DB) ImageUsers(ctx context.Context, ref string) (int, error) {
 
 // SetTenantFailures records how many reconcile attempts failed in a row.
 func (db *DB) SetTenantFailures(ctx context.Context, id string, n int) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET failures = ? WHERE id = ? AND failures != ?`, n, id, n)
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET failures = ? WHERE id = ? AND failures != ?`, n, id, n)
 	if err != nil {
 		return fmt.Errorf("set tenant failures: %w", err)
 	}
@@ -357,7 +357,7 @@ func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (i
 
 // TouchTenant stamps last_active_at (the router batches these).
 func (db *DB) TouchTenant(ctx context.Context, id string, at time.Time) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET last_active_at = ? WHERE id = ? AND (last_active_at IS NULL OR last_active_at < ?)`, formatTime(at), id, formatTime(at))
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET last_active_at = ? WHERE id = ? AND (last_active_at IS NULL OR last_active_at < ?)`, formatTime(at), id, formatTime(at))
 	if err != nil {
 		return fmt.Errorf("touch tenant: %w", err)
 	}

@@ -16,10 +16,10 @@ func seedOwnerApp(t *testing.T, db *store.DB) (userID, appID string) {
 	ctx := context.Background()
 	userID, appID = store.NewID(), store.NewID()
 	now := store.TimeOf(db.Now())
-	if _, err := db.W.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'Owner', 'x', ?, ?)`, userID, userID+"@example.com", now, now); err != nil {
+	if _, err := db.W().ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'Owner', 'x', ?, ?)`, userID, userID+"@example.com", now, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.W.ExecContext(ctx, `INSERT INTO apps (id, owner_id, name, platform, version, environment, created_at, updated_at) VALUES (?, ?, 'Acme', 'contentapp', '1.0', 'trial', ?, ?)`, appID, userID, now, now); err != nil {
+	if _, err := db.W().ExecContext(ctx, `INSERT INTO apps (id, owner_id, name, platform, version, environment, created_at, updated_at) VALUES (?, ?, 'Acme', 'contentapp', '1.0', 'trial', ?, ?)`, appID, userID, now, now); err != nil {
 		t.Fatal(err)
 	}
 	return userID, appID
