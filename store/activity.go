@@ -24,7 +24,7 @@ func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error 
 	if len(batch) == 0 {
 		return nil
 	}
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, a := range batch {
 			if !a.LastActive.IsZero() {
 				// Text order is time order, so MAX keeps the latest.

@@ -267,7 +267,7 @@ func (db *DB) LiveTenantCount(ctx context.Context, appID string) (int, error) {
 // conflict; one whose tenants are all deleted is hidden, so that their rows
 // keep pointing at it.
 func (db *DB) DeleteApp(ctx context.Context, id, ownerID string) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var owned int
 		if err := tx.GetContext(ctx, &owned, `SELECT COUNT(*) FROM apps WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, id, ownerID); err != nil {
 			return fmt.Errorf("find app %s: %w", id, err)

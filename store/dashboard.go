@@ -113,8 +113,8 @@ func (q TenantQuery) where() (string, []any) {
 // tenantRowsFrom is the FROM clause shared by the page and its count.
 const tenantRowsFrom = `FROM tenants t JOIN apps a ON a.id = t.app_id JOIN users u ON u.id = t.owner_id`
 
-// TenantPageSQL returns the page query and its arguments, for EXPLAIN in tests.
-func (q TenantQuery) TenantPageSQL() (string, []any) {
+// pageSQL returns the page query of a tenant query and its arguments.
+func (q TenantQuery) pageSQL() (string, []any) {
 	q = q.Normalize()
 	where, args := q.where()
 	dir := "DESC"
@@ -128,8 +128,8 @@ func (q TenantQuery) TenantPageSQL() (string, []any) {
 	return query, append(args, q.Limit, q.Offset)
 }
 
-// TenantCountSQL returns the count query of a tenant query, for EXPLAIN in tests.
-func (q TenantQuery) TenantCountSQL() (string, []any) {
+// countSQL returns the count query of a tenant query and its arguments.
+func (q TenantQuery) countSQL() (string, []any) {
 	q = q.Normalize()
 	where, args := q.where()
 	from := `FROM tenants t`
@@ -141,13 +141,13 @@ func (q TenantQuery) TenantCountSQL() (string, []any) {
 
 // ListTenantRows returns a page of the tenant table and how many rows match in all.
 func (db *DB) ListTenantRows(ctx context.Context, q TenantQuery) ([]TenantRow, int, error) {
-	query, args := q.TenantPageSQL()
+	query, args := q.pageSQL()
 	var rows []TenantRow
 	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, 0, fmt.Errorf("list tenant rows: %w", err)
 	}
 	var total int
-	cq, cargs := q.TenantCountSQL()
+	cq, cargs := q.countSQL()
 	if err := db.r.GetContext(ctx, &total, cq, cargs...); err != nil {
 		return nil, 0, fmt.Errorf("count tenant rows: %w", err)
 	}

@@ -39,7 +39,7 @@ func (db *DB) CreateDemo(ctx context.Context, d DemoDraft) (*App, string, error)
 		app.Replicas = d.Replicas
 	}
 	var token string
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if d.NewProspect {
 			if err := db.createUser(ctx, tx, d.Prospect); err != nil {
 				return err
@@ -65,7 +65,7 @@ func (db *DB) CreateDemo(ctx context.Context, d DemoDraft) (*App, string, error)
 // demo whose deploy failed: the app and, when the account was made for it,
 // the prospect with their invitation. An app that has a tenant is kept.
 func (db *DB) RemoveDemo(ctx context.Context, appID, prospectID string, newProspect bool) error {
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ? AND owner_id = ?
 			AND NOT EXISTS (SELECT 1 FROM tenants WHERE app_id = apps.id)`, appID, prospectID); err != nil {
 			return err

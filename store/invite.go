@@ -19,7 +19,7 @@ import (
 // unused invitations of the user stop working.
 func (db *DB) CreateInvite(ctx context.Context, userID, createdBy string, ttl time.Duration) (string, error) {
 	var token string
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		token, err = db.createInvite(ctx, tx, userID, createdBy, ttl)
 		return err
@@ -71,7 +71,7 @@ func (db *DB) InviteUser(ctx context.Context, token string) (*User, error) {
 func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, company string) (*User, error) {
 	var userID string
 	now := formatTime(db.Now())
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &userID, `UPDATE invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
 			now, hashToken(token), now)
 		if errors.Is(err, sql.ErrNoRows) {

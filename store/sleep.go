@@ -39,7 +39,7 @@ func (db *DB) ExtendTenant(ctx context.Context, tenantID string, days int) (unti
 		ExpiresAt Time   `db:"expires_at"`
 		State     string `db:"state"`
 	}
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &cur, `SELECT expires_at, state FROM tenants WHERE id = ? AND desired_state != 'deleted'`, tenantID); err != nil {
 			return NotFound(err, "Tenant")
 		}

@@ -24,7 +24,7 @@ func (db *DB) AddTenantStats(ctx context.Context, at time.Time, stats []TenantSt
 	if len(stats) == 0 {
 		return nil
 	}
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, s := range stats {
 			_, err := tx.ExecContext(ctx, `INSERT INTO tenant_stats (tenant_id, at, cpu_percent, mem_bytes) VALUES (?, ?, ?, ?)
 				ON CONFLICT (tenant_id, at) DO UPDATE SET cpu_percent = excluded.cpu_percent, mem_bytes = excluded.mem_bytes`,

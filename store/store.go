@@ -137,8 +137,8 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	return tx.Commit()
 }
 
-// Tx runs fn in a write transaction, committing when fn returns nil.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+// inTx runs fn in a write transaction, committing when fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

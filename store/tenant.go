@@ -114,7 +114,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) erro
 		t.Assembly = "{}"
 	}
 	t.CreatedAt, t.UpdatedAt = TimeOf(now), TimeOf(now)
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if maxPerOwner > 0 {
 			var n int
 			if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE owner_id = ? AND environment = ? AND desired_state != 'deleted'`, t.OwnerID, t.Environment); err != nil {
@@ -226,7 +226,7 @@ func (db *DB) TenantsForReconcile(ctx context.Context) ([]Tenant, error) {
 // transition as an event. Writing the state and message a tenant already
 // has changes nothing and records nothing.
 func (db *DB) SetTenantState(ctx context.Context, id, state, message string) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var cur struct {
 			State   string `db:"state"`
 			Message string `db:"state_message"`
@@ -261,7 +261,7 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 	default:
 		return fmt.Errorf("set desired state: unknown state %q", desired)
 	}
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var cur string
 		if err := tx.GetContext(ctx, &cur, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
 			return NotFound(err, "Deployment")
@@ -329,7 +329,7 @@ func (db *DB) SetTenantFailures(ctx context.Context, id string, n int) error {
 // image. The reason is recorded as an event.
 func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (int64, error) {
 	var gen int64
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var desired string
 		if err := tx.GetContext(ctx, &desired, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
 			return NotFound(err, "Deployment")

@@ -22,7 +22,7 @@ func (db *DB) UsedSubnets(ctx context.Context) ([]string, error) {
 // it runs inside the write transaction, so two claims never pick the same.
 func (db *DB) ClaimSubnet(ctx context.Context, id string, pick func(used map[string]bool) (string, error)) (string, error) {
 	var subnet string
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &subnet, `SELECT subnet FROM tenants WHERE id = ?`, id); err != nil {
 			return NotFound(err, "Deployment")
 		}
