@@ -111,7 +111,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	rs.Power.Register(srv.Echo())
 	abs, _ := filepath.Abs(cfg.DataDir)
 	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
-	admins, err := countAdmins(ctx, db)
+	admins, err := db.CountUsersWithRole(ctx, store.RoleAdmin)
 	if err != nil {
 		logger.Warn("count admins", slog.Any("err", err))
 		admins = -1
@@ -131,13 +131,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 func portalURL(domain string, addr net.Addr) string {
 	_, port, _ := net.SplitHostPort(addr.String())
 	return fmt.Sprintf("http://%s:%s/", domain, port)
-}
-
-// countAdmins counts the accounts that can open the admin pages.
-func countAdmins(ctx context.Context, db *store.DB) (int, error) {
-	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM users WHERE role = ?`, store.RoleAdmin)
-	return n, err
 }
 
 // startBanner tells whoever started the portal where to open it and, while

@@ -25,9 +25,9 @@ func newService(t *testing.T) *accounts.Service {
 // and remembers it.
 func session(db *store.DB, idHash string, made **store.Session) func(string) (*store.Session, error) {
 	return func(userID string) (*store.Session, error) {
-		now := store.Time(db.Now())
-		*made = &store.Session{IDHash: idHash, Data: []byte("values"), CreatedAtS: now, LastSeenAtS: now,
-			ExpiresAtS: store.Time(db.Now().Add(time.Hour))}
+		now := store.TimeOf(db.Now())
+		*made = &store.Session{IDHash: idHash, Data: []byte("values"), CreatedAt: now, LastSeenAt: now,
+			ExpiresAt: store.TimeOf(db.Now().Add(time.Hour))}
 		(*made).UserID.String, (*made).UserID.Valid = userID, true
 		return *made, nil
 	}

@@ -231,8 +231,7 @@ func (f *fixture) close(logger *slog.Logger) {
 			_ = f.docker.RemoveVolume(ctx, v.Name)
 		}
 		if f.db != nil {
-			var tags []string
-			_ = f.db.R.Select(&tags, `SELECT DISTINCT tag FROM builds UNION SELECT image FROM tenants WHERE image != ''`)
+			tags, _ := f.db.ImageTags(ctx)
 			for _, tag := range tags {
 				if err := f.docker.RemoveImage(ctx, tag); err != nil {
 					logger.Warn("remove bench image", slog.String("tag", tag), slog.Any("err", err))

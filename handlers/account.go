@@ -33,7 +33,7 @@ func (h *Handlers) accountView(c echo.Context) (views.AccountView, error) {
 	for _, s := range ss {
 		a.Sessions = append(a.Sessions, views.SessionRow{
 			ID: s.IDHash, Current: s.IDHash == current, IP: s.IP, UserAgent: s.UserAgent,
-			Created: s.CreatedAt(), LastSeen: s.LastSeenAt(),
+			Created: s.CreatedAt.Time, LastSeen: s.LastSeenAt.Time,
 		})
 	}
 	return a, nil
@@ -46,7 +46,7 @@ func (h *Handlers) tokensView(c echo.Context) (views.TokensView, error) {
 		return tv, err
 	}
 	for _, t := range ts {
-		tv.Tokens = append(tv.Tokens, views.TokenRow{ID: t.ID, Name: t.Name, Created: t.CreatedAt(), LastUsed: t.LastUsedAt()})
+		tv.Tokens = append(tv.Tokens, views.TokenRow{ID: t.ID, Name: t.Name, Created: t.CreatedAt.Time, LastUsed: t.LastUsedAt.Time})
 	}
 	return tv, nil
 }

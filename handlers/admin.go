@@ -57,7 +57,7 @@ func (h *Handlers) tenantTable(c echo.Context) (views.TenantTable, error) {
 		t.Rows = append(t.Rows, views.TenantTableRow{
 			ID: r.ID, Slug: r.Slug, AppName: r.AppName, OwnerEmail: r.OwnerEmail, Platform: r.Platform, Version: r.Version,
 			Environment: r.Environment, State: r.State, Desired: r.DesiredState,
-			Created: r.CreatedAt(), LastActive: r.LastActiveAt(), Expires: r.ExpiresAt(),
+			Created: r.CreatedAt.Time, LastActive: r.LastActiveAt.Time, Expires: r.ExpiresAt.Time,
 		})
 	}
 	return t, nil
@@ -111,8 +111,8 @@ func (h *Handlers) dashboardCharts(ctx context.Context, d *views.AdminDashboard,
 	running := views.Series{Name: "running"}
 	passivated := views.Series{Name: "passivated"}
 	for _, s := range samples {
-		running.Points = append(running.Points, views.Point{At: s.At(), V: float64(s.Running)})
-		passivated.Points = append(passivated.Points, views.Point{At: s.At(), V: float64(s.Passivated)})
+		running.Points = append(running.Points, views.Point{At: s.At.Time, V: float64(s.Running)})
+		passivated.Points = append(passivated.Points, views.Point{At: s.At.Time, V: float64(s.Passivated)})
 	}
 	// The lines end at the counts the cards above show, not at the last
 	// sample (up to a minute old, or none yet on a fresh server).

@@ -27,7 +27,7 @@ func (h *Handlers) adminUsers(c echo.Context) error {
 			return err
 		}
 		v.Users = append(v.Users, views.AdminUserRow{ID: u.ID, Name: u.Name, Email: u.Email, Company: u.Company,
-			Role: u.Role, Disabled: u.Disabled, Created: u.CreatedAt(), Sessions: n})
+			Role: u.Role, Disabled: u.Disabled, Created: u.CreatedAt.Time, Sessions: n})
 	}
 	p := h.Server.PageFor(c, "Users")
 	p.Nav = "admin"

@@ -55,8 +55,8 @@ func appJSON(a *store.App) AppJSON {
 	j := AppJSON{ID: a.ID, OwnerID: a.OwnerID, Name: a.Name, Status: a.Status, Revision: a.Revision, ParentID: a.ParentID.String,
 		Platform: a.Platform, Version: a.Version, Components: a.Components(), CustomComponents: a.CustomComponents(),
 		Environment: a.Environment, Replicas: a.Replicas, Model: a.Model().WithLists(),
-		CreatedAt: a.CreatedAt(), UpdatedAt: a.UpdatedAt()}
-	if t := a.DeployRequestedAt(); !t.IsZero() {
+		CreatedAt: a.CreatedAt.Time, UpdatedAt: a.UpdatedAt.Time}
+	if t := a.DeployRequestedAt.Time; !t.IsZero() {
 		j.DeployRequestedAt = &t
 	}
 	return j

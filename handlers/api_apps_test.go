@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"appfactory/domain"
 	"appfactory/handlers"
 	"appfactory/store"
 )
@@ -65,7 +66,7 @@ func TestAPIAppsStatusCodes(t *testing.T) {
 			}
 		})
 	}
-	if n := countRows(t, env, "apps"); n != 1 {
+	if n := countApps(t, env); n != 1 {
 		t.Errorf("refused apps were stored: %d apps", n)
 	}
 
@@ -144,9 +145,11 @@ func TestAPIAppsAuthorisation(t *testing.T) {
 	}
 
 	// An app with a live deployment cannot be deleted.
-	now := store.Time(env.DB.Now())
-	env.DB.W.Exec(`INSERT INTO tenants (id, app_id, owner_id, created_by, slug, platform, version, environment, replicas, desired_state, created_at, updated_at)
-		VALUES ('t1', ?, ?, ?, 'live', 'contentapp', '2.0', 'trial', 1, 'running', ?, ?)`, mine.ID, w.c.User.ID, w.c.User.ID, now, now)
+	live := &store.Tenant{ID: "t1", AppID: mine.ID, OwnerID: w.c.User.ID, CreatedBy: w.c.User.ID, Slug: "live",
+		Platform: "contentapp", Version: "2.0", Environment: "trial", Replicas: 1, DesiredState: domain.DesiredRunning}
+	if err := env.DB.CreateTenant(context.Background(), live, 0); err != nil {
+		t.Fatal(err)
+	}
 	var e apiError
 	if code := api(t, env, w.token, "DELETE", "/api/v1/apps/"+mine.ID, "", &e); code != http.StatusConflict || e.Error.Code != "conflict" {
 		t.Errorf("delete with a live tenant: %d %+v", code, e)

@@ -26,7 +26,7 @@ type ComponentJSON struct {
 
 func componentJSON(cc *store.CustomComponent) ComponentJSON {
 	return ComponentJSON{ID: cc.ID, Name: cc.Name, Version: cc.Version, Description: cc.Description, Filename: cc.Filename,
-		Format: cc.Format, SHA256: cc.SHA256, Size: cc.Size, Files: cc.Files, CreatedAt: cc.CreatedAt()}
+		Format: cc.Format, SHA256: cc.SHA256, Size: cc.Size, Files: cc.Files, CreatedAt: cc.CreatedAt.Time}
 }
 
 // apiUploadComponent stores the archive of the multipart field "file": 201

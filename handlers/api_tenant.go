@@ -54,8 +54,8 @@ func (h *Handlers) tenantJSON(t *store.Tenant) TenantJSON {
 	j := TenantJSON{ID: t.ID, Slug: t.Slug, AppID: t.AppID, OwnerID: t.OwnerID, CreatedBy: t.CreatedBy, Title: t.Title,
 		State: t.State, DesiredState: t.DesiredState, StateMessage: t.StateMessage, Paused: t.Paused,
 		Platform: t.Platform, Version: t.Version, Environment: t.Environment, Replicas: t.Replicas,
-		Generation: t.Generation, Image: t.Image, CreatedAt: t.CreatedAt(),
-		ExpiresAt: optTime(t.ExpiresAt()), LastActiveAt: optTime(t.LastActiveAt()),
+		Generation: t.Generation, Image: t.Image, CreatedAt: t.CreatedAt.Time,
+		ExpiresAt: optTime(t.ExpiresAt.Time), LastActiveAt: optTime(t.LastActiveAt.Time),
 		URL: h.Orchestrator.TenantURL(t.Slug)}
 	return j
 }
@@ -137,7 +137,7 @@ func (h *Handlers) apiTenantEvents(c echo.Context) error {
 	}
 	out := make([]EventJSON, len(evs))
 	for i, e := range evs {
-		out[i] = EventJSON{ID: e.ID, At: e.At(), Kind: e.Kind, Message: e.Message}
+		out[i] = EventJSON{ID: e.ID, At: e.At.Time, Kind: e.Kind, Message: e.Message}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"events": out})
 }
@@ -168,7 +168,7 @@ func (h *Handlers) apiTenantBuild(c echo.Context) error {
 		return apperr.New(apperr.NotFound, "This deployment has no build yet.")
 	}
 	return c.JSON(http.StatusOK, BuildJSON{Tag: b.Tag, Result: b.Result, Generation: b.Generation,
-		StartedAt: b.StartedAt(), EndedAt: optTime(b.EndedAt()), Log: b.Log})
+		StartedAt: b.StartedAt.Time, EndedAt: optTime(b.EndedAt.Time), Log: b.Log})
 }
 
 // tenantAction runs one change on a deployment the user may act on and

@@ -119,7 +119,7 @@ func (p *Power) answer(c echo.Context, status int, id string) error {
 		return err
 	}
 	out := PowerJSON{ID: t.ID, Slug: t.Slug, State: t.State, DesiredState: t.DesiredState, Message: t.StateMessage}
-	if e := t.ExpiresAt(); !e.IsZero() {
+	if e := t.ExpiresAt.Time; !e.IsZero() {
 		out.ExpiresAt = &e
 	}
 	return c.JSON(status, out)

@@ -100,14 +100,15 @@ func newPowerEnv(t *testing.T) *powerEnv {
 
 func (pe *powerEnv) insertTenant(t *testing.T, slug, owner, by, state string, expires time.Time) string {
 	t.Helper()
-	now := store.Time(time.Now())
 	id := store.NewID()
 	ctx := context.Background()
-	if _, err := pe.DB.W.ExecContext(ctx, `INSERT INTO apps (id, owner_id, name, status, created_at, updated_at) VALUES (?, ?, 'App', 'ready', ?, ?)`, id, owner, now, now); err != nil {
+	if err := pe.DB.CreateApp(ctx, &store.App{ID: id, OwnerID: owner, Name: "App", Status: store.AppReady}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pe.DB.W.ExecContext(ctx, `INSERT INTO tenants (id, app_id, owner_id, created_by, slug, platform, version, environment, replicas, desired_state, state, created_at, updated_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, 'contentapp', '1', 'trial', 1, 'running', ?, ?, ?, ?)`, id, id, owner, by, slug, state, now, now, store.NullTime(expires)); err != nil {
+	tn := &store.Tenant{ID: id, AppID: id, OwnerID: owner, CreatedBy: by, Slug: slug,
+		Platform: "contentapp", Version: "1", Environment: "trial", Replicas: 1,
+		DesiredState: domain.DesiredRunning, State: state, ExpiresAt: store.TimeOf(expires)}
+	if err := pe.DB.CreateTenant(ctx, tn, 0); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -189,8 +190,8 @@ func TestAPIExtendTrial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := time.Now().Add(10 * 24 * time.Hour); tn.ExpiresAt().Sub(want).Abs() > time.Minute {
-		t.Errorf("expires %s, want about %s (7 + 3 days from now)", tn.ExpiresAt(), want)
+	if want := time.Now().Add(10 * 24 * time.Hour); tn.ExpiresAt.Sub(want).Abs() > time.Minute {
+		t.Errorf("expires %s, want about %s (7 + 3 days from now)", tn.ExpiresAt.Time, want)
 	}
 }
 

@@ -187,14 +187,14 @@ func (h *Handlers) appRow(a *store.App) views.AppRow {
 		env = e.Name
 	}
 	return views.AppRow{ID: a.ID, Name: a.Name, Status: a.Status, Revision: a.Revision, Platform: strings.TrimSpace(platform + " " + a.Version),
-		Environment: env, Updated: timeText(a.UpdatedAt()), Step: a.Step}
+		Environment: env, Updated: timeText(a.UpdatedAt.Time), Step: a.Step}
 }
 
 // appSummary is the whole assembly of an app in words.
 func (h *Handlers) appSummary(ctx context.Context, a *store.App) (views.AppSummary, error) {
 	s := views.AppSummary{ID: a.ID, Name: a.Name, Status: a.Status, Revision: a.Revision, ParentID: a.ParentID.String,
 		Platform: a.Platform, Version: a.Version, Environment: a.Environment, Replicas: a.Replicas,
-		Created: timeText(a.CreatedAt()), Updated: timeText(a.UpdatedAt()), DeployRequested: timeText(a.DeployRequestedAt()),
+		Created: timeText(a.CreatedAt.Time), Updated: timeText(a.UpdatedAt.Time), DeployRequested: timeText(a.DeployRequestedAt.Time),
 		IsTemplate: a.IsTemplate}
 	if p, ok := h.Catalog.Platform(a.Platform); ok {
 		s.Platform = p.Name

@@ -226,13 +226,24 @@ func storedFiles(t *testing.T, env *handlerstest.Env) []string {
 	return files
 }
 
-func countRows(t *testing.T, env *handlerstest.Env, table string) int {
+// countApps counts the apps of every owner.
+func countApps(t *testing.T, env *handlerstest.Env) int {
 	t.Helper()
-	var n int
-	if err := env.DB.R.GetContext(context.Background(), &n, `SELECT COUNT(*) FROM `+table); err != nil {
+	apps, err := env.DB.AllApps(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return len(apps)
+}
+
+// countComponents counts the uploaded components of an owner.
+func countComponents(t *testing.T, env *handlerstest.Env, ownerID string) int {
+	t.Helper()
+	cs, err := env.DB.CustomComponentsOfOwner(context.Background(), ownerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(cs)
 }
 
 func appOf(t *testing.T, w *world, id string) *store.App {

@@ -108,7 +108,7 @@ func TestUploadAttacksStoreNothing(t *testing.T) {
 			if code != tc.status || e.Error.Message == "" || !strings.Contains(e.Error.Message, tc.says) {
 				t.Errorf("%d %+v, want %d saying %q", code, e.Error, tc.status, tc.says)
 			}
-			if n := countRows(t, env, "custom_components"); n != 0 {
+			if n := countComponents(t, env, w.c.User.ID); n != 0 {
 				t.Errorf("%d components stored", n)
 			}
 			if f := storedFiles(t, env); len(f) != 0 {

@@ -73,8 +73,7 @@ func BenchmarkDeployAPI(b *testing.B) {
 		stop()
 		<-done
 		removeInstance(b, d, instance)
-		var tags []string
-		env.DB.R.Select(&tags, `SELECT DISTINCT tag FROM builds`)
+		tags, _ := env.DB.ImageTags(ctx)
 		for _, tag := range tags {
 			d.RemoveImage(ctx, tag)
 		}

@@ -26,7 +26,7 @@ func (h *Handlers) myTenants(ctx context.Context, c echo.Context, u *store.User)
 		}
 		r := views.MyTenantRow{ID: t.ID, Slug: t.Slug, Title: t.Title, State: t.State, Desired: t.DesiredState,
 			Message: t.StateMessage, Environment: t.Environment, URL: h.tenantURL(c, t.Slug),
-			Expires: t.ExpiresAt(), LastActive: t.LastActiveAt()}
+			Expires: t.ExpiresAt.Time, LastActive: t.LastActiveAt.Time}
 		if r.Title == "" {
 			r.Title = t.Slug
 		}

@@ -78,11 +78,11 @@ func (h *Handlers) prospectList(c echo.Context) (views.ProspectList, error) {
 	byOwner := map[string][]views.ProspectTenant{}
 	for _, t := range tenants {
 		byOwner[t.OwnerID] = append(byOwner[t.OwnerID], views.ProspectTenant{ID: t.ID, Slug: t.Slug, URL: h.tenantURL(c, t.Slug),
-			AppName: t.AppName, State: t.State, Environment: t.Environment, Expires: t.ExpiresAt()})
+			AppName: t.AppName, State: t.State, Environment: t.Environment, Expires: t.ExpiresAt.Time})
 	}
 	for _, p := range ps {
 		l.Rows = append(l.Rows, views.ProspectRow{ID: p.ID, Name: p.Name, Email: p.Email, Company: p.Company,
-			Created: p.CreatedAt(), LastSeen: p.LastSeen(), Apps: p.Apps, Logins: p.Logins, Requests: p.Requests,
+			Created: p.CreatedAt.Time, LastSeen: p.LastSeen(), Apps: p.Apps, Logins: p.Logins, Requests: p.Requests,
 			Invited: p.Invited, Tenants: byOwner[p.ID]})
 	}
 	return l, nil

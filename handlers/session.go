@@ -110,7 +110,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	if err != nil {
 		return err
 	}
-	row.Data, row.LastSeenAtS, row.ExpiresAtS = data, store.Time(now), store.Time(s.expiry(row.CreatedAt(), now))
+	row.Data, row.LastSeenAt, row.ExpiresAt = data, store.TimeOf(now), store.TimeOf(s.expiry(row.CreatedAt.Time, now))
 	return s.DB.UpdateSession(ctx, row)
 }
 
@@ -129,7 +129,7 @@ func (s *SessionStore) newRow(r *http.Request, sess *sessions.Session) (string, 
 	return id, &store.Session{
 		IDHash: store.HashSessionID(id), UserID: userIDValue(sess), Data: data,
 		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 200),
-		CreatedAtS: store.Time(now), LastSeenAtS: store.Time(now), ExpiresAtS: store.Time(s.expiry(now, now)),
+		CreatedAt: store.TimeOf(now), LastSeenAt: store.TimeOf(now), ExpiresAt: store.TimeOf(s.expiry(now, now)),
 	}, nil
 }
 
@@ -152,10 +152,10 @@ func (s *SessionStore) touch(ctx context.Context, sess *sessions.Session) error 
 		return err
 	}
 	now := s.DB.Now()
-	if now.Sub(row.LastSeenAt()) < touchEvery {
+	if now.Sub(row.LastSeenAt.Time) < touchEvery {
 		return nil
 	}
-	row.LastSeenAtS, row.ExpiresAtS = store.Time(now), store.Time(s.expiry(row.CreatedAt(), now))
+	row.LastSeenAt, row.ExpiresAt = store.TimeOf(now), store.TimeOf(s.expiry(row.CreatedAt.Time, now))
 	return s.DB.UpdateSession(ctx, row)
 }
 

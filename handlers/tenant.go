@@ -39,8 +39,8 @@ func (h *Handlers) tenantView(ctx context.Context, u *store.User, t *store.Tenan
 		ID: t.ID, Slug: t.Slug, Title: t.Title, AppID: t.AppID, AppName: "App",
 		State: t.State, DesiredState: t.DesiredState, StateMessage: t.StateMessage,
 		Platform: t.Platform, Version: t.Version, Environment: t.Environment, Replicas: t.Replicas,
-		Generation: t.Generation, Created: timeText(t.CreatedAt()), Expires: timeText(t.ExpiresAt()),
-		LastActive: timeText(t.LastActiveAt()), Settled: t.Settled(), CanAct: canActOnTenant(u, t), CSRF: csrf,
+		Generation: t.Generation, Created: timeText(t.CreatedAt.Time), Expires: timeText(t.ExpiresAt.Time),
+		LastActive: timeText(t.LastActiveAt.Time), Settled: t.Settled(), CanAct: canActOnTenant(u, t), CSRF: csrf,
 	}
 	v.Power = PowerView(u, t, csrf)
 	v.URL = h.Orchestrator.TenantURL(t.Slug)
@@ -65,7 +65,7 @@ func (h *Handlers) tenantView(ctx context.Context, u *store.User, t *store.Tenan
 		return v, err
 	}
 	for i := len(evs) - 1; i >= 0; i-- {
-		v.Events = append(v.Events, views.EventView{At: evs[i].At().UTC().Format("15:04:05"), Kind: evs[i].Kind, Message: evs[i].Message})
+		v.Events = append(v.Events, views.EventView{At: evs[i].At.UTC().Format("15:04:05"), Kind: evs[i].Kind, Message: evs[i].Message})
 	}
 	b, err := h.DB.LastBuild(ctx, t.ID)
 	if err != nil {
@@ -188,7 +188,7 @@ func (h *Handlers) deploymentRows(u *store.User, ts []store.Tenant, appNames map
 		}
 		row := views.DeploymentRow{ID: t.ID, Slug: t.Slug, AppID: t.AppID, AppName: appNames[t.AppID],
 			State: t.State, StateMessage: t.StateMessage, Environment: t.Environment, Version: t.Version,
-			Created: timeText(t.CreatedAt()),
+			Created: timeText(t.CreatedAt.Time),
 			Serving: t.DesiredState != domain.DesiredDeleted &&
 				(t.State == domain.StateRunning || t.State == domain.StatePaused || t.State == domain.StatePassivated)}
 		row.URL = h.Orchestrator.TenantURL(t.Slug)

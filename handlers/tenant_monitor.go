@@ -27,12 +27,12 @@ func (h *Handlers) tenantResources(ctx context.Context, tenantID string) (views.
 	cpu := views.Series{Name: "CPU"}
 	mem := views.Series{Name: "memory"}
 	for _, s := range stats {
-		cpu.Points = append(cpu.Points, views.Point{At: s.At(), V: s.CPUPercent})
-		mem.Points = append(mem.Points, views.Point{At: s.At(), V: float64(s.MemBytes) / (1 << 20)})
+		cpu.Points = append(cpu.Points, views.Point{At: s.At.Time, V: s.CPUPercent})
+		mem.Points = append(mem.Points, views.Point{At: s.At.Time, V: float64(s.MemBytes) / (1 << 20)})
 	}
 	if n := len(stats); n > 0 {
 		last := stats[n-1]
-		v.LatestAt, v.LatestCPUPercent, v.LatestMemBytes = last.At(), last.CPUPercent, last.MemBytes
+		v.LatestAt, v.LatestCPUPercent, v.LatestMemBytes = last.At.Time, last.CPUPercent, last.MemBytes
 	}
 	from := now.Add(-statsWindow)
 	v.CPU = views.LineChart{Title: "CPU use, last 24 hours", Unit: "% of a CPU", Series: []views.Series{cpu}, From: from, To: now,
@@ -95,7 +95,7 @@ func (h *Handlers) apiTenantStats(c echo.Context) error {
 	}
 	out := make([]StatJSON, 0, len(stats))
 	for _, s := range stats {
-		out = append(out, StatJSON{At: s.At(), CPUPercent: s.CPUPercent, MemBytes: s.MemBytes})
+		out = append(out, StatJSON{At: s.At.Time, CPUPercent: s.CPUPercent, MemBytes: s.MemBytes})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"stats": out})
 }
@@ -112,7 +112,7 @@ func (h *Handlers) tenantMonitoring(ctx context.Context, u *store.User, t *store
 		logs := h.tenantLogTail(ctx, t.ID)
 		m.Logs = &logs
 	}
-	if exp := t.ExpiresAt(); !exp.IsZero() && t.DesiredState != domain.DesiredDeleted {
+	if exp := t.ExpiresAt.Time; !exp.IsZero() && t.DesiredState != domain.DesiredDeleted {
 		now := h.DB.Now()
 		m.Trial = "ends " + exp.UTC().Format("Jan 2, 2006 15:04 UTC") + " (" + views.Remaining(exp, now) + ")"
 		m.CanExtend = u.IsStaff()

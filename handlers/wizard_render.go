@@ -186,7 +186,7 @@ func (h *Handlers) reviewStep(ctx context.Context, w views.Wizard, a *store.App)
 		s.Dockerfile = "# The Dockerfile is generated once the problems above are fixed."
 		s.Compose = "# The Compose stack is generated once the problems above are fixed."
 	}
-	if t := a.DeployRequestedAt(); !t.IsZero() {
+	if t := a.DeployRequestedAt.Time; !t.IsZero() {
 		s.Requested = "Deploy requested on " + timeText(t) + "."
 	}
 	return s, nil

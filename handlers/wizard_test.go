@@ -51,7 +51,7 @@ func TestWizardStepOneValidation(t *testing.T) {
 			mustContain(t, body, tc.message, tc.kept, `aria-invalid="true"`)
 		})
 	}
-	if n := countRows(t, w.env, "apps"); n != 0 {
+	if n := countApps(t, w.env); n != 0 {
 		t.Errorf("refused first steps stored %d apps", n)
 	}
 }
@@ -87,7 +87,7 @@ func TestWizardWalk(t *testing.T) {
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "leaves the archive") {
 		t.Fatalf("bad upload: %d", code)
 	}
-	if n := countRows(t, w.env, "custom_components"); n != 0 || len(storedFiles(t, w.env)) != 0 {
+	if n := countComponents(t, w.env, w.c.User.ID); n != 0 || len(storedFiles(t, w.env)) != 0 {
 		t.Fatalf("refused upload left %d rows, files %v", n, storedFiles(t, w.env))
 	}
 	code, body = upload(t, w, step("3"), [][2]string{{"nav", "upload"}}, "theme.tar.gz", tarGz(t, goodBundle("acme-theme")))
@@ -318,7 +318,7 @@ func TestAppPagesAuthorisation(t *testing.T) {
 	if code, _, _ := post(t, w.c, "/apps/"+id+"/delete", nil); code != http.StatusSeeOther {
 		t.Errorf("owner deletes: %d", code)
 	}
-	if n := countRows(t, w.env, "apps"); n != 0 {
+	if n := countApps(t, w.env); n != 0 {
 		t.Errorf("apps left: %d", n)
 	}
 }
@@ -337,7 +337,11 @@ func TestWizardPartials(t *testing.T) {
 	if code := api(t, w.env, w.token, "POST", "/api/v1/apps", `{"name":"Old","platform":"contentapp","version":"1.0","environment":"trial"}`, &app); code != 201 {
 		t.Fatalf("create: %d", code)
 	}
-	w.env.DB.W.Exec(`UPDATE apps SET version = '0.9', status = 'draft' WHERE id = ?`, app.ID)
+	old := appOf(t, w, app.ID)
+	old.Version, old.Status = "0.9", store.AppDraft
+	if err := w.env.DB.UpdateApp(t.Context(), old); err != nil {
+		t.Fatal(err)
+	}
 	if _, body := get(t, w.c, "/apps/"+app.ID+"/wizard/1/versions?platform=contentapp"); !strings.Contains(body, `value="0.9"`) || !strings.Contains(body, "deprecated") {
 		t.Errorf("the app's deprecated version is not offered: %.300s", body)
 	}

@@ -127,8 +127,10 @@ func (e *factoryEnv) start(t *testing.T, failpoint func(string)) {
 func (e *factoryEnv) removeAll(t *testing.T) {
 	t.Helper()
 	e.Sweep(t)
-	var tags []string
-	_ = e.db.R.Select(&tags, `SELECT DISTINCT tag FROM builds UNION SELECT image FROM tenants WHERE image != ''`)
+	tags, err := e.db.ImageTags(context.Background())
+	if err != nil {
+		t.Errorf("images to remove: %v", err)
+	}
 	for _, tag := range tags {
 		if err := e.D.RemoveImage(context.Background(), tag); err != nil {
 			t.Errorf("remove image %s: %v", tag, err)

@@ -18,7 +18,6 @@ import (
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/sleep"
-	"appfactory/store"
 	"appfactory/web"
 
 	// countingActivator counts the activations that reach the reconciler.
@@ -238,10 +237,8 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 	if code, body := lr.request(t, tn.Slug, "/", "text/html"); code != 200 || !strings.Contains(body, title) {
 		t.Fatalf("after the starting page: %d", code)
 	}
-	var n int
-	lr.db.R.Get(&n, `SELECT COUNT(*) FROM activations WHERE tenant_id = ?`, tn.ID)
-	if n < 2 {
-		t.Errorf("%d activations recorded, want 2", n)
+	if n, err := lr.db.CountActivations(context.Background(), tn.ID); err != nil || n < 2 {
+		t.Errorf("%d activations recorded (%v), want 2", n, err)
 	}
 }
 
@@ -292,7 +289,7 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 	lr := newLiveRouter(t)
 	tn := lr.deploy(t, lr.app(t, "Brief", "1.0", "trial", 1))
 	ctx := context.Background()
-	if _, err := lr.db.W.Exec(`UPDATE tenants SET expires_at = ? WHERE id = ?`, store.Time(time.Now().Add(-time.Minute)), tn.ID); err != nil {
+	if err := lr.db.SetTenantExpiry(ctx, tn.ID, time.Now().Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	p := lr.startPassivator(t, time.Hour)

@@ -144,7 +144,7 @@ func (s *Service) PlanDeploy(ctx context.Context, app *store.App, by *store.User
 		Assembly: string(assembly),
 	}
 	if e.TTL > 0 {
-		t.ExpiresAtS = store.NullTime(s.DB.Now().Add(e.TTL))
+		t.ExpiresAt = store.TimeOf(s.DB.Now().Add(e.TTL))
 	}
 	base := stack.BaseSlug(app.Name)
 	slug := func(i int) string { return stack.SlugCandidate(base, i) }

@@ -67,7 +67,7 @@ func TestServiceDeploySlugsLimitsAndWake(t *testing.T) {
 			t.Fatal(err)
 		}
 		slugs = append(slugs, tn.Slug)
-		if tn.ExpiresAt().IsZero() || tn.Title != "Admin Docs" || tn.Replicas != 1 {
+		if tn.ExpiresAt.IsZero() || tn.Title != "Admin Docs" || tn.Replicas != 1 {
 			t.Errorf("tenant %+v", tn)
 		}
 	}

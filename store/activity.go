@@ -24,12 +24,12 @@ func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error 
 	if len(batch) == 0 {
 		return nil
 	}
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, a := range batch {
 			if !a.LastActive.IsZero() {
 				// Text order is time order, so MAX keeps the latest.
 				if _, err := tx.ExecContext(ctx, `UPDATE tenants SET last_active_at = MAX(COALESCE(last_active_at, ''), ?) WHERE id = ?`,
-					Time(a.LastActive), a.TenantID); err != nil {
+					formatTime(a.LastActive), a.TenantID); err != nil {
 					return fmt.Errorf("record activity of %s: %w", a.TenantID, err)
 				}
 			}
@@ -48,17 +48,26 @@ func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error 
 // TenantRequests returns a tenant's request count of one day.
 func (db *DB) TenantRequests(ctx context.Context, tenantID, day string) (int64, error) {
 	var n int64
-	err := db.R.GetContext(ctx, &n, `SELECT COALESCE(SUM(requests), 0) FROM tenant_requests WHERE tenant_id = ? AND day = ?`, tenantID, day)
+	err := db.r.GetContext(ctx, &n, `SELECT COALESCE(SUM(requests), 0) FROM tenant_requests WHERE tenant_id = ? AND day = ?`, tenantID, day)
 	return n, err
 }
 
 // RecordActivation stores how long one activation took, from the request
 // that asked for it to the routed service answering.
 func (db *DB) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error {
-	_, err := db.W.ExecContext(ctx, `INSERT INTO activations (tenant_id, at, seconds) VALUES (?, ?, ?)`,
-		tenantID, Time(at), took.Seconds())
+	_, err := db.w.ExecContext(ctx, `INSERT INTO activations (tenant_id, at, seconds) VALUES (?, ?, ?)`,
+		tenantID, formatTime(at), took.Seconds())
 	if err != nil {
 		return fmt.Errorf("record activation of %s: %w", tenantID, err)
 	}
 	return nil
+}
+
+// CountActivations counts the activations recorded of a tenant.
+func (db *DB) CountActivations(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	if err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM activations WHERE tenant_id = ?`, tenantID); err != nil {
+		return 0, fmt.Errorf("count activations of %s: %w", tenantID, err)
+	}
+	return n, nil
 }

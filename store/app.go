@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -39,24 +38,15 @@ type App struct {
 	IsTemplate           bool           `db:"is_template"`
 	ParentID             sql.NullString `db:"parent_id"`
 	Revision             int            `db:"revision"`
-	DeployRequestedAtS   sql.NullString `db:"deploy_requested_at"`
-	CreatedAtS           string         `db:"created_at"`
-	UpdatedAtS           string         `db:"updated_at"`
+	DeployRequestedAt    Time           `db:"deploy_requested_at"`
+	CreatedAt            Time           `db:"created_at"`
+	UpdatedAt            Time           `db:"updated_at"`
 }
 
 // appColumns lists the columns App scans, so that columns added later by
 // other features do not break the scan.
 const appColumns = `id, owner_id, name, status, step, platform, version, components, custom_components,
 	model, environment, replicas, is_template, parent_id, revision, deploy_requested_at, created_at, updated_at`
-
-// CreatedAt is when the app was first saved.
-func (a *App) CreatedAt() time.Time { return ParseTime(a.CreatedAtS) }
-
-// UpdatedAt is when the app was last saved.
-func (a *App) UpdatedAt() time.Time { return ParseTime(a.UpdatedAtS) }
-
-// DeployRequestedAt is when Deploy was last pressed without a factory (zero if never).
-func (a *App) DeployRequestedAt() time.Time { return ParseTime(a.DeployRequestedAtS.String) }
 
 // IsDraft reports whether the app is still being assembled.
 func (a *App) IsDraft() bool { return a.Status == AppDraft }
@@ -130,7 +120,7 @@ func (a *App) normalize() {
 
 // CreateApp inserts a new app, giving it an id and times when unset.
 func (db *DB) CreateApp(ctx context.Context, a *App) error {
-	return db.createApp(ctx, db.W, a)
+	return db.createApp(ctx, db.w, a)
 }
 
 // createApp is CreateApp through e: the writer or a transaction of it.
@@ -139,8 +129,8 @@ func (db *DB) createApp(ctx context.Context, e sqlx.ExtContext, a *App) error {
 		a.ID = NewID()
 	}
 	a.normalize()
-	now := Time(db.Now())
-	a.CreatedAtS, a.UpdatedAtS = now, now
+	now := TimeOf(db.Now())
+	a.CreatedAt, a.UpdatedAt = now, now
 	_, err := sqlx.NamedExecContext(ctx, e, `INSERT INTO apps (`+appColumns+`) VALUES (:id, :owner_id, :name, :status, :step,
 		:platform, :version, :components, :custom_components, :model, :environment, :replicas, :is_template,
 		:parent_id, :revision, :deploy_requested_at, :created_at, :updated_at)`, a)
@@ -153,8 +143,8 @@ func (db *DB) createApp(ctx context.Context, e sqlx.ExtContext, a *App) error {
 // UpdateApp saves every editable column of an app of its owner.
 func (db *DB) UpdateApp(ctx context.Context, a *App) error {
 	a.normalize()
-	a.UpdatedAtS = Time(db.Now())
-	res, err := db.W.NamedExecContext(ctx, `UPDATE apps SET name = :name, status = :status, step = :step,
+	a.UpdatedAt = TimeOf(db.Now())
+	res, err := db.w.NamedExecContext(ctx, `UPDATE apps SET name = :name, status = :status, step = :step,
 		platform = :platform, version = :version, components = :components, custom_components = :custom_components,
 		model = :model, environment = :environment, replicas = :replicas, deploy_requested_at = :deploy_requested_at,
 		updated_at = :updated_at
@@ -171,7 +161,7 @@ func (db *DB) UpdateApp(ctx context.Context, a *App) error {
 // AppOfOwner returns an app by id if ownerID owns it; anyone else's is not found.
 func (db *DB) AppOfOwner(ctx context.Context, id, ownerID string) (*App, error) {
 	var a App
-	err := db.R.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, id, ownerID)
+	err := db.r.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, id, ownerID)
 	if err != nil {
 		return nil, NotFound(err, "App")
 	}
@@ -181,7 +171,7 @@ func (db *DB) AppOfOwner(ctx context.Context, id, ownerID string) (*App, error) 
 // AppByID returns any app by id, for staff (sales and admins) and the factory.
 func (db *DB) AppByID(ctx context.Context, id string) (*App, error) {
 	var a App
-	err := db.R.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps WHERE id = ? AND deleted_at IS NULL`, id)
+	err := db.r.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps WHERE id = ? AND deleted_at IS NULL`, id)
 	if err != nil {
 		return nil, NotFound(err, "App")
 	}
@@ -191,7 +181,7 @@ func (db *DB) AppByID(ctx context.Context, id string) (*App, error) {
 // AppsOfOwner lists a user's apps, most recently changed first.
 func (db *DB) AppsOfOwner(ctx context.Context, ownerID string) ([]App, error) {
 	apps := []App{}
-	err := db.R.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps
+	err := db.r.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps
 		WHERE owner_id = ? AND deleted_at IS NULL ORDER BY updated_at DESC, id`, ownerID)
 	if err != nil {
 		return nil, fmt.Errorf("list apps: %w", err)
@@ -202,7 +192,7 @@ func (db *DB) AppsOfOwner(ctx context.Context, ownerID string) ([]App, error) {
 // AllApps lists every app, most recently changed first, for admins.
 func (db *DB) AllApps(ctx context.Context) ([]App, error) {
 	apps := []App{}
-	err := db.R.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps WHERE deleted_at IS NULL ORDER BY updated_at DESC, id`)
+	err := db.r.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps WHERE deleted_at IS NULL ORDER BY updated_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list apps: %w", err)
 	}
@@ -212,7 +202,7 @@ func (db *DB) AllApps(ctx context.Context) ([]App, error) {
 // LatestDraft returns the user's most recently changed draft, or nil.
 func (db *DB) LatestDraft(ctx context.Context, ownerID string) (*App, error) {
 	var a App
-	err := db.R.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps
+	err := db.r.GetContext(ctx, &a, `SELECT `+appColumns+` FROM apps
 		WHERE owner_id = ? AND status = 'draft' AND deleted_at IS NULL ORDER BY updated_at DESC, id LIMIT 1`, ownerID)
 	if err == sql.ErrNoRows {
 		return nil, nil
@@ -234,7 +224,7 @@ func (db *DB) CopyApp(ctx context.Context, src *App, name string, newVersion boo
 	c.Step = 1
 	c.IsTemplate = false
 	c.ParentID = sql.NullString{String: src.ID, Valid: true}
-	c.DeployRequestedAtS = sql.NullString{}
+	c.DeployRequestedAt = Time{}
 	c.Revision = 1
 	if newVersion {
 		c.Name = src.Name
@@ -249,7 +239,7 @@ func (db *DB) CopyApp(ctx context.Context, src *App, name string, newVersion boo
 // LiveTenantCount counts an app's tenants that are not deleted.
 func (db *DB) LiveTenantCount(ctx context.Context, appID string) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE app_id = ? AND desired_state != 'deleted'`, appID)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE app_id = ? AND desired_state != 'deleted'`, appID)
 	return n, err
 }
 
@@ -257,7 +247,7 @@ func (db *DB) LiveTenantCount(ctx context.Context, appID string) (int, error) {
 // conflict; one whose tenants are all deleted is hidden, so that their rows
 // keep pointing at it.
 func (db *DB) DeleteApp(ctx context.Context, id, ownerID string) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var owned int
 		if err := tx.GetContext(ctx, &owned, `SELECT COUNT(*) FROM apps WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, id, ownerID); err != nil {
 			return fmt.Errorf("find app %s: %w", id, err)
@@ -275,7 +265,7 @@ func (db *DB) DeleteApp(ctx context.Context, id, ownerID string) error {
 		}
 		var res sql.Result
 		if all > 0 {
-			res, err = tx.ExecContext(ctx, `UPDATE apps SET deleted_at = ? WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, Time(db.Now()), id, ownerID)
+			res, err = tx.ExecContext(ctx, `UPDATE apps SET deleted_at = ? WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, formatTime(db.Now()), id, ownerID)
 		} else {
 			res, err = tx.ExecContext(ctx, `DELETE FROM apps WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, id, ownerID)
 		}

@@ -14,8 +14,8 @@ import (
 func addUser(t *testing.T, db *store.DB, email string) string {
 	t.Helper()
 	id := store.NewID()
-	now := store.Time(db.Now())
-	_, err := db.W.Exec(`INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, 'x', ?, ?)`, id, email, email, now, now)
+	now := store.TimeOf(db.Now())
+	_, err := db.W().Exec(`INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, ?, 'x', ?, ?)`, id, email, email, now, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,8 +24,8 @@ func addUser(t *testing.T, db *store.DB, email string) string {
 
 func addTenant(t *testing.T, db *store.DB, appID, ownerID, desired string) {
 	t.Helper()
-	now := store.Time(db.Now())
-	_, err := db.W.Exec(`INSERT INTO tenants (id, app_id, owner_id, created_by, slug, platform, version, environment, replicas, desired_state, created_at, updated_at)
+	now := store.TimeOf(db.Now())
+	_, err := db.W().Exec(`INSERT INTO tenants (id, app_id, owner_id, created_by, slug, platform, version, environment, replicas, desired_state, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, 'p', '1', 'trial', 1, ?, ?, ?)`, store.NewID(), appID, ownerID, ownerID, store.NewID(), desired, now, now)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestAppLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v2.Name != "Docs" || v2.Revision != 2 || v2.ParentID.String != a.ID || !v2.IsDraft() || v2.DeployRequestedAtS.Valid {
+	if v2.Name != "Docs" || v2.Revision != 2 || v2.ParentID.String != a.ID || !v2.IsDraft() || !v2.DeployRequestedAt.IsZero() {
 		t.Errorf("new version %+v", v2)
 	}
 	if dup.Name != "Copy of Docs" || dup.Revision != 1 || dup.ParentID.String != a.ID || dup.Model().Title != "Docs" {
@@ -145,7 +145,7 @@ func TestDeleteApp(t *testing.T) {
 		t.Errorf("hidden app still readable: %v", err)
 	}
 	var n int
-	db.R.Get(&n, `SELECT COUNT(*) FROM apps WHERE id = ?`, gone.ID)
+	db.R().Get(&n, `SELECT COUNT(*) FROM apps WHERE id = ?`, gone.ID)
 	if n != 1 {
 		t.Errorf("app with tenant history was removed, not hidden")
 	}

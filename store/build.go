@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Results of a build.
@@ -22,26 +21,20 @@ const maxBuildLog = 64 << 10
 
 // Build is an image build for a tenant, with the tail of its output.
 type Build struct {
-	ID         int64          `db:"id"`
-	TenantID   string         `db:"tenant_id"`
-	Tag        string         `db:"tag"`
-	Result     string         `db:"result"`
-	Log        string         `db:"log"`
-	Generation int64          `db:"generation"`
-	StartedAtS string         `db:"started_at"`
-	EndedAtS   sql.NullString `db:"ended_at"`
+	ID         int64  `db:"id"`
+	TenantID   string `db:"tenant_id"`
+	Tag        string `db:"tag"`
+	Result     string `db:"result"`
+	Log        string `db:"log"`
+	Generation int64  `db:"generation"`
+	StartedAt  Time   `db:"started_at"`
+	EndedAt    Time   `db:"ended_at"`
 }
-
-// StartedAt is when the build began.
-func (b *Build) StartedAt() time.Time { return ParseTime(b.StartedAtS) }
-
-// EndedAt is when the build ended; zero while it runs.
-func (b *Build) EndedAt() time.Time { return ParseTime(b.EndedAtS.String) }
 
 // StartBuild records a build beginning and returns its id.
 func (db *DB) StartBuild(ctx context.Context, tenantID, tag string, generation int64) (int64, error) {
-	res, err := db.W.ExecContext(ctx, `INSERT INTO builds (tenant_id, tag, result, log, generation, started_at) VALUES (?, ?, 'running', '', ?, ?)`,
-		tenantID, tag, generation, Time(db.Now()))
+	res, err := db.w.ExecContext(ctx, `INSERT INTO builds (tenant_id, tag, result, log, generation, started_at) VALUES (?, ?, 'running', '', ?, ?)`,
+		tenantID, tag, generation, formatTime(db.Now()))
 	if err != nil {
 		return 0, fmt.Errorf("start build: %w", err)
 	}
@@ -53,7 +46,7 @@ func (db *DB) AppendBuildLog(ctx context.Context, id int64, text string) error {
 	if text == "" {
 		return nil
 	}
-	_, err := db.W.ExecContext(ctx, `UPDATE builds SET log = substr(log || ?, -?) WHERE id = ?`, text, maxBuildLog, id)
+	_, err := db.w.ExecContext(ctx, `UPDATE builds SET log = substr(log || ?, -?) WHERE id = ?`, text, maxBuildLog, id)
 	if err != nil {
 		return fmt.Errorf("append build log: %w", err)
 	}
@@ -62,7 +55,7 @@ func (db *DB) AppendBuildLog(ctx context.Context, id int64, text string) error {
 
 // FinishBuild records a build's result (ok, reused or failed).
 func (db *DB) FinishBuild(ctx context.Context, id int64, result string) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE builds SET result = ?, ended_at = ? WHERE id = ?`, result, Time(db.Now()), id)
+	_, err := db.w.ExecContext(ctx, `UPDATE builds SET result = ?, ended_at = ? WHERE id = ?`, result, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("finish build: %w", err)
 	}
@@ -72,7 +65,7 @@ func (db *DB) FinishBuild(ctx context.Context, id int64, result string) error {
 // LastBuild returns the tenant's latest build; nil when it has none.
 func (db *DB) LastBuild(ctx context.Context, tenantID string) (*Build, error) {
 	var b Build
-	err := db.R.GetContext(ctx, &b, `SELECT id, tenant_id, tag, result, log, generation, started_at, ended_at FROM builds WHERE tenant_id = ? ORDER BY id DESC LIMIT 1`, tenantID)
+	err := db.r.GetContext(ctx, &b, `SELECT id, tenant_id, tag, result, log, generation, started_at, ended_at FROM builds WHERE tenant_id = ? ORDER BY id DESC LIMIT 1`, tenantID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -85,11 +78,22 @@ func (db *DB) LastBuild(ctx context.Context, tenantID string) (*Build, error) {
 // InterruptBuilds marks the builds a stopped process left running as
 // failed; the reconciler builds again where the image is still needed.
 func (db *DB) InterruptBuilds(ctx context.Context) (int, error) {
-	res, err := db.W.ExecContext(ctx, `UPDATE builds SET result = 'failed', log = log || ?, ended_at = ? WHERE result = 'running'`,
-		"\n(interrupted: appfactory stopped during the build)\n", Time(db.Now()))
+	res, err := db.w.ExecContext(ctx, `UPDATE builds SET result = 'failed', log = log || ?, ended_at = ? WHERE result = 'running'`,
+		"\n(interrupted: appfactory stopped during the build)\n", formatTime(db.Now()))
 	if err != nil {
 		return 0, fmt.Errorf("interrupt builds: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+// ImageTags lists every image tag a build produced or a tenant runs, for
+// removing a data directory's images from the engine.
+func (db *DB) ImageTags(ctx context.Context) ([]string, error) {
+	var tags []string
+	err := db.r.SelectContext(ctx, &tags, `SELECT DISTINCT tag FROM builds UNION SELECT image FROM tenants WHERE image != ''`)
+	if err != nil {
+		return nil, fmt.Errorf("image tags: %w", err)
+	}
+	return tags, nil
 }

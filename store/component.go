@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"time"
 )
 
 // CustomComponent is a bundle a user uploaded, stored content-addressed by
@@ -20,16 +19,13 @@ type CustomComponent struct {
 	Description string `db:"description"`
 	Filename    string `db:"filename"`
 	// Format is the archive format: "tar.gz" or "zip".
-	Format     string `db:"format"`
-	Size       int64  `db:"size"`
-	Files      int    `db:"files"`
-	CreatedAtS string `db:"created_at"`
+	Format    string `db:"format"`
+	Size      int64  `db:"size"`
+	Files     int    `db:"files"`
+	CreatedAt Time   `db:"created_at"`
 }
 
 const componentColumns = `id, owner_id, sha256, name, version, description, filename, format, size, files, created_at`
-
-// CreatedAt is when the bundle was first uploaded.
-func (c *CustomComponent) CreatedAt() time.Time { return ParseTime(c.CreatedAtS) }
 
 // BlobPath is where the bundle's archive lives under dataDir:
 // components/<sha256[:2]>/<sha256>.<format>.
@@ -49,8 +45,8 @@ func (db *DB) CreateCustomComponent(ctx context.Context, c *CustomComponent) (st
 	if c.ID == "" {
 		c.ID = NewID()
 	}
-	c.CreatedAtS = Time(db.Now())
-	res, err := db.W.NamedExecContext(ctx, `INSERT INTO custom_components (`+componentColumns+`)
+	c.CreatedAt = TimeOf(db.Now())
+	res, err := db.w.NamedExecContext(ctx, `INSERT INTO custom_components (`+componentColumns+`)
 		VALUES (:id, :owner_id, :sha256, :name, :version, :description, :filename, :format, :size, :files, :created_at)
 		ON CONFLICT (owner_id, sha256) DO NOTHING`, c)
 	if err != nil {
@@ -58,7 +54,7 @@ func (db *DB) CreateCustomComponent(ctx context.Context, c *CustomComponent) (st
 	}
 	n, _ := res.RowsAffected()
 	var out CustomComponent
-	if err := db.W.GetContext(ctx, &out, `SELECT `+componentColumns+` FROM custom_components WHERE owner_id = ? AND sha256 = ?`, c.OwnerID, c.SHA256); err != nil {
+	if err := db.w.GetContext(ctx, &out, `SELECT `+componentColumns+` FROM custom_components WHERE owner_id = ? AND sha256 = ?`, c.OwnerID, c.SHA256); err != nil {
 		return nil, false, fmt.Errorf("read custom component: %w", err)
 	}
 	return &out, n == 1, nil
@@ -67,7 +63,7 @@ func (db *DB) CreateCustomComponent(ctx context.Context, c *CustomComponent) (st
 // CustomComponentOfOwner returns one of a user's components; anyone else's is not found.
 func (db *DB) CustomComponentOfOwner(ctx context.Context, id, ownerID string) (*CustomComponent, error) {
 	var c CustomComponent
-	err := db.R.GetContext(ctx, &c, `SELECT `+componentColumns+` FROM custom_components WHERE id = ? AND owner_id = ?`, id, ownerID)
+	err := db.r.GetContext(ctx, &c, `SELECT `+componentColumns+` FROM custom_components WHERE id = ? AND owner_id = ?`, id, ownerID)
 	if err != nil {
 		return nil, NotFound(err, "Component")
 	}
@@ -77,7 +73,7 @@ func (db *DB) CustomComponentOfOwner(ctx context.Context, id, ownerID string) (*
 // CustomComponentsOfOwner lists a user's uploaded components, newest first.
 func (db *DB) CustomComponentsOfOwner(ctx context.Context, ownerID string) ([]CustomComponent, error) {
 	cs := []CustomComponent{}
-	err := db.R.SelectContext(ctx, &cs, `SELECT `+componentColumns+` FROM custom_components
+	err := db.r.SelectContext(ctx, &cs, `SELECT `+componentColumns+` FROM custom_components
 		WHERE owner_id = ? ORDER BY created_at DESC, id`, ownerID)
 	if err != nil {
 		return nil, fmt.Errorf("list custom components: %w", err)
@@ -92,7 +88,7 @@ func (db *DB) CustomComponentsByID(ctx context.Context, ids []string) ([]CustomC
 	cs := []CustomComponent{}
 	for _, id := range ids {
 		var c CustomComponent
-		err := db.R.GetContext(ctx, &c, `SELECT `+componentColumns+` FROM custom_components WHERE id = ?`, id)
+		err := db.r.GetContext(ctx, &c, `SELECT `+componentColumns+` FROM custom_components WHERE id = ?`, id)
 		if err == nil {
 			cs = append(cs, c)
 		} else if !errors.Is(err, sql.ErrNoRows) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -11,32 +10,23 @@ import (
 // TenantRow is one line of the admin tenant table: the tenant with its app's
 // name and its owner's email.
 type TenantRow struct {
-	ID            string         `db:"id"`
-	Slug          string         `db:"slug"`
-	Title         string         `db:"title"`
-	AppID         string         `db:"app_id"`
-	AppName       string         `db:"app_name"`
-	OwnerID       string         `db:"owner_id"`
-	OwnerEmail    string         `db:"owner_email"`
-	Platform      string         `db:"platform"`
-	Version       string         `db:"version"`
-	Environment   string         `db:"environment"`
-	Replicas      int            `db:"replicas"`
-	State         string         `db:"state"`
-	DesiredState  string         `db:"desired_state"`
-	CreatedAtS    string         `db:"created_at"`
-	LastActiveAtS sql.NullString `db:"last_active_at"`
-	ExpiresAtS    sql.NullString `db:"expires_at"`
+	ID           string `db:"id"`
+	Slug         string `db:"slug"`
+	Title        string `db:"title"`
+	AppID        string `db:"app_id"`
+	AppName      string `db:"app_name"`
+	OwnerID      string `db:"owner_id"`
+	OwnerEmail   string `db:"owner_email"`
+	Platform     string `db:"platform"`
+	Version      string `db:"version"`
+	Environment  string `db:"environment"`
+	Replicas     int    `db:"replicas"`
+	State        string `db:"state"`
+	DesiredState string `db:"desired_state"`
+	CreatedAt    Time   `db:"created_at"`
+	LastActiveAt Time   `db:"last_active_at"`
+	ExpiresAt    Time   `db:"expires_at"`
 }
-
-// CreatedAt is when the tenant was created.
-func (r *TenantRow) CreatedAt() time.Time { return ParseTime(r.CreatedAtS) }
-
-// LastActiveAt is the tenant's last proxied request (zero if none yet).
-func (r *TenantRow) LastActiveAt() time.Time { return ParseTime(r.LastActiveAtS.String) }
-
-// ExpiresAt is the end of the tenant's trial (zero if it never expires).
-func (r *TenantRow) ExpiresAt() time.Time { return ParseTime(r.ExpiresAtS.String) }
 
 // Sort keys of the tenant table.
 const (
@@ -123,8 +113,8 @@ func (q TenantQuery) where() (string, []any) {
 // tenantRowsFrom is the FROM clause shared by the page and its count.
 const tenantRowsFrom = `FROM tenants t JOIN apps a ON a.id = t.app_id JOIN users u ON u.id = t.owner_id`
 
-// TenantPageSQL returns the page query and its arguments, for EXPLAIN in tests.
-func (q TenantQuery) TenantPageSQL() (string, []any) {
+// pageSQL returns the page query of a tenant query and its arguments.
+func (q TenantQuery) pageSQL() (string, []any) {
 	q = q.Normalize()
 	where, args := q.where()
 	dir := "DESC"
@@ -138,8 +128,8 @@ func (q TenantQuery) TenantPageSQL() (string, []any) {
 	return query, append(args, q.Limit, q.Offset)
 }
 
-// TenantCountSQL returns the count query of a tenant query, for EXPLAIN in tests.
-func (q TenantQuery) TenantCountSQL() (string, []any) {
+// countSQL returns the count query of a tenant query and its arguments.
+func (q TenantQuery) countSQL() (string, []any) {
 	q = q.Normalize()
 	where, args := q.where()
 	from := `FROM tenants t`
@@ -151,14 +141,14 @@ func (q TenantQuery) TenantCountSQL() (string, []any) {
 
 // ListTenantRows returns a page of the tenant table and how many rows match in all.
 func (db *DB) ListTenantRows(ctx context.Context, q TenantQuery) ([]TenantRow, int, error) {
-	query, args := q.TenantPageSQL()
+	query, args := q.pageSQL()
 	var rows []TenantRow
-	if err := db.R.SelectContext(ctx, &rows, query, args...); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, query, args...); err != nil {
 		return nil, 0, fmt.Errorf("list tenant rows: %w", err)
 	}
 	var total int
-	cq, cargs := q.TenantCountSQL()
-	if err := db.R.GetContext(ctx, &total, cq, cargs...); err != nil {
+	cq, cargs := q.countSQL()
+	if err := db.r.GetContext(ctx, &total, cq, cargs...); err != nil {
 		return nil, 0, fmt.Errorf("count tenant rows: %w", err)
 	}
 	return rows, total, nil
@@ -170,7 +160,7 @@ func (db *DB) TenantStateCounts(ctx context.Context) (map[string]int, error) {
 		State string `db:"state"`
 		N     int    `db:"n"`
 	}
-	if err := db.R.SelectContext(ctx, &rows, `SELECT state, COUNT(*) AS n FROM tenants GROUP BY state`); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, `SELECT state, COUNT(*) AS n FROM tenants GROUP BY state`); err != nil {
 		return nil, fmt.Errorf("count tenants by state: %w", err)
 	}
 	out := make(map[string]int, len(rows))
@@ -184,7 +174,7 @@ func (db *DB) TenantStateCounts(ctx context.Context) (map[string]int, error) {
 // at or after since.
 func (db *DB) ActiveTenantIDs(ctx context.Context, since time.Time) ([]string, error) {
 	var ids []string
-	err := db.R.SelectContext(ctx, &ids, `SELECT id FROM tenants WHERE last_active_at >= ? AND state <> 'deleted'`, Time(since))
+	err := db.r.SelectContext(ctx, &ids, `SELECT id FROM tenants WHERE last_active_at >= ? AND state <> 'deleted'`, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("active tenants: %w", err)
 	}
@@ -201,7 +191,7 @@ type EnvironmentLoad struct {
 // RunningByEnvironment sums the running (and paused) tenants per environment.
 func (db *DB) RunningByEnvironment(ctx context.Context) ([]EnvironmentLoad, error) {
 	var out []EnvironmentLoad
-	err := db.R.SelectContext(ctx, &out, `SELECT environment, COUNT(*) AS tenants, COALESCE(SUM(replicas), 0) AS replicas
+	err := db.r.SelectContext(ctx, &out, `SELECT environment, COUNT(*) AS tenants, COALESCE(SUM(replicas), 0) AS replicas
 		FROM tenants WHERE state IN ('running', 'paused') GROUP BY environment ORDER BY environment`)
 	if err != nil {
 		return nil, fmt.Errorf("running tenants by environment: %w", err)
@@ -220,10 +210,10 @@ type TenantFilterOptions struct {
 // (each from its own index).
 func (db *DB) ListTenantFilterOptions(ctx context.Context) (TenantFilterOptions, error) {
 	var o TenantFilterOptions
-	if err := db.R.SelectContext(ctx, &o.Environments, `SELECT DISTINCT environment FROM tenants ORDER BY environment`); err != nil {
+	if err := db.r.SelectContext(ctx, &o.Environments, `SELECT DISTINCT environment FROM tenants ORDER BY environment`); err != nil {
 		return o, fmt.Errorf("tenant environments: %w", err)
 	}
-	if err := db.R.SelectContext(ctx, &o.Platforms, `SELECT DISTINCT platform FROM tenants ORDER BY platform`); err != nil {
+	if err := db.r.SelectContext(ctx, &o.Platforms, `SELECT DISTINCT platform FROM tenants ORDER BY platform`); err != nil {
 		return o, fmt.Errorf("tenant platforms: %w", err)
 	}
 	return o, nil
@@ -236,7 +226,7 @@ func (db *DB) RunningTenantEnvironments(ctx context.Context) (map[string]string,
 		ID  string `db:"id"`
 		Env string `db:"environment"`
 	}
-	err := db.R.SelectContext(ctx, &rows, `SELECT id, environment FROM tenants
+	err := db.r.SelectContext(ctx, &rows, `SELECT id, environment FROM tenants
 		WHERE state NOT IN ('passivated', 'deleted', 'expired', 'failed', 'pending', 'building')`)
 	if err != nil {
 		return nil, fmt.Errorf("running tenants: %w", err)

@@ -27,14 +27,14 @@ func seedTenants(t testing.TB, db *store.DB, n int) time.Time {
 	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
 		owners := max(n/5, 1)
 		for i := range owners {
-			ts := store.Time(base.Add(time.Duration(i) * time.Second))
+			ts := store.TimeOf(base.Add(time.Duration(i) * time.Second))
 			if _, err := tx.Exec(`INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) VALUES (?, ?, ?, 'x', 'prospect', ?, ?)`,
 				fmt.Sprintf("u%05d", i), fmt.Sprintf("owner%05d@example.com", i), fmt.Sprintf("Owner %d", i), ts, ts); err != nil {
 				return err
 			}
 		}
 		for i := range n {
-			ts := store.Time(base.Add(time.Duration(i) * time.Minute))
+			ts := store.TimeOf(base.Add(time.Duration(i) * time.Minute))
 			owner := fmt.Sprintf("u%05d", i%owners)
 			if _, err := tx.Exec(`INSERT INTO apps (id, owner_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
 				fmt.Sprintf("a%05d", i), owner, fmt.Sprintf("App number %d", i), ts, ts); err != nil {
@@ -42,7 +42,7 @@ func seedTenants(t testing.TB, db *store.DB, n int) time.Time {
 			}
 			var active any
 			if i%3 == 0 {
-				active = store.Time(base.Add(time.Duration(i)*time.Minute + time.Hour))
+				active = store.TimeOf(base.Add(time.Duration(i)*time.Minute + time.Hour))
 			}
 			if _, err := tx.Exec(`INSERT INTO tenants (id, app_id, owner_id, created_by, slug, title, platform, version, environment, replicas,
 				desired_state, state, created_at, updated_at, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, '1.0', ?, 1, 'running', ?, ?, ?, ?)`,
@@ -62,7 +62,7 @@ func seedTenants(t testing.TB, db *store.DB, n int) time.Time {
 // fullScans returns the plan lines that read the tenants table without an index.
 func fullScans(t *testing.T, db *store.DB, query string, args []any) (bad []string, plan string) {
 	t.Helper()
-	rows, err := db.R.Query("EXPLAIN QUERY PLAN "+query, args...)
+	rows, err := db.R().Query("EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatalf("explain: %v", err)
 	}

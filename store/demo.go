@@ -30,7 +30,7 @@ type DemoDraft struct {
 // A demo is written whole or not at all.
 func (db *DB) CreateDemo(ctx context.Context, d DemoDraft) (string, error) {
 	var token string
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if d.NewProspect {
 			if err := db.createUser(ctx, tx, d.Prospect); err != nil {
 				return err
@@ -62,6 +62,6 @@ func TemplateCopy(tpl *App, ownerID, name string) *App {
 	c.Status, c.Step, c.Revision = AppReady, 1, 1
 	c.IsTemplate = false
 	c.ParentID = sql.NullString{String: tpl.ID, Valid: true}
-	c.DeployRequestedAtS = sql.NullString{}
+	c.DeployRequestedAt = Time{}
 	return &c
 }

@@ -33,7 +33,7 @@ type Deployment struct {
 // finishes, if any, and the tenant under the first free slug candidate.
 // Nothing is written when any part fails.
 func (db *DB) CreateDeployment(ctx context.Context, d *Deployment) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if d.Finish != nil {
 			if err := db.finishApp(ctx, tx, d.Finish); err != nil {
 				return err
@@ -60,9 +60,9 @@ func (db *DB) createDeployment(ctx context.Context, tx *sqlx.Tx, d *Deployment) 
 
 // finishApp saves an app's status and step within tx.
 func (db *DB) finishApp(ctx context.Context, tx *sqlx.Tx, a *App) error {
-	a.UpdatedAtS = Time(db.Now())
+	a.UpdatedAt = TimeOf(db.Now())
 	res, err := tx.ExecContext(ctx, `UPDATE apps SET status = ?, step = ?, updated_at = ?
-		WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, a.Status, a.Step, a.UpdatedAtS, a.ID, a.OwnerID)
+		WHERE id = ? AND owner_id = ? AND deleted_at IS NULL`, a.Status, a.Step, a.UpdatedAt, a.ID, a.OwnerID)
 	if err != nil {
 		return fmt.Errorf("finish app %s: %w", a.ID, err)
 	}

@@ -15,24 +15,21 @@ const maxEventMessage = 2000
 type Event struct {
 	ID       int64  `db:"id" json:"id"`
 	TenantID string `db:"tenant_id" json:"tenant_id"`
-	AtS      string `db:"at" json:"-"`
+	At       Time   `db:"at" json:"-"`
 	Kind     string `db:"kind" json:"kind"`
 	Message  string `db:"message" json:"message"`
 }
 
-// At is when the event happened.
-func (e *Event) At() time.Time { return ParseTime(e.AtS) }
-
 // AddEvent records an event of a tenant.
 func (db *DB) AddEvent(ctx context.Context, tenantID, kind, message string) error {
-	return addEvent(ctx, db.W, tenantID, db.Now(), kind, message)
+	return addEvent(ctx, db.w, tenantID, db.Now(), kind, message)
 }
 
 func addEvent(ctx context.Context, ex sqlx.ExecerContext, tenantID string, at time.Time, kind, message string) error {
 	if len(message) > maxEventMessage {
 		message = message[:maxEventMessage] + "…"
 	}
-	_, err := ex.ExecContext(ctx, `INSERT INTO events (tenant_id, at, kind, message) VALUES (?, ?, ?, ?)`, tenantID, Time(at), kind, message)
+	_, err := ex.ExecContext(ctx, `INSERT INTO events (tenant_id, at, kind, message) VALUES (?, ?, ?, ?)`, tenantID, formatTime(at), kind, message)
 	if err != nil {
 		return fmt.Errorf("add event: %w", err)
 	}
@@ -46,7 +43,7 @@ func (db *DB) ListEvents(ctx context.Context, tenantID string, afterID int64, li
 		limit = 1000
 	}
 	var out []Event
-	err := db.R.SelectContext(ctx, &out, `SELECT * FROM (
+	err := db.r.SelectContext(ctx, &out, `SELECT * FROM (
 		SELECT id, tenant_id, at, kind, message FROM events WHERE tenant_id = ? AND id > ? ORDER BY id DESC LIMIT ?
 	) ORDER BY id`, tenantID, afterID, limit)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // unused invitations of the user stop working.
 func (db *DB) CreateInvite(ctx context.Context, userID, createdBy string, ttl time.Duration) (string, error) {
 	var token string
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		token, err = db.createInvite(ctx, tx, userID, createdBy, ttl)
 		return err
@@ -39,7 +39,7 @@ func (db *DB) createInvite(ctx context.Context, tx *sqlx.Tx, userID, createdBy s
 		return "", fmt.Errorf("create invite: %w", err)
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO invites (token_hash, user_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		hashToken(token), userID, createdBy, Time(now), Time(now.Add(ttl)))
+		hashToken(token), userID, createdBy, formatTime(now), formatTime(now.Add(ttl)))
 	if err != nil {
 		return "", fmt.Errorf("create invite: %w", err)
 	}
@@ -55,8 +55,8 @@ func inviteGone() error {
 // InviteUser returns the user a valid, unused invitation is for.
 func (db *DB) InviteUser(ctx context.Context, token string) (*User, error) {
 	var userID string
-	err := db.R.GetContext(ctx, &userID, `SELECT user_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
-		hashToken(token), Time(db.Now()))
+	err := db.r.GetContext(ctx, &userID, `SELECT user_id FROM invites WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?`,
+		hashToken(token), formatTime(db.Now()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, inviteGone()
 	}
@@ -70,8 +70,8 @@ func (db *DB) InviteUser(ctx context.Context, token string) (*User, error) {
 // name and company, and returns the user.
 func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, company string) (*User, error) {
 	var userID string
-	now := Time(db.Now())
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	now := formatTime(db.Now())
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &userID, `UPDATE invites SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id`,
 			now, hashToken(token), now)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -94,7 +94,7 @@ func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, compa
 // password through an invitation (a used one leaves no pending row).
 func (db *DB) InvitePending(ctx context.Context, userID string) (bool, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM invites WHERE user_id = ? AND used_at IS NULL`, userID)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM invites WHERE user_id = ? AND used_at IS NULL`, userID)
 	if err != nil {
 		return false, fmt.Errorf("find invite: %w", err)
 	}

@@ -13,7 +13,7 @@ import (
 // TemplateApps lists the apps marked as demo templates, by name.
 func (db *DB) TemplateApps(ctx context.Context) ([]App, error) {
 	apps := []App{}
-	err := db.R.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps
+	err := db.r.SelectContext(ctx, &apps, `SELECT `+appColumns+` FROM apps
 		WHERE is_template = 1 AND deleted_at IS NULL ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("template apps: %w", err)
@@ -23,8 +23,8 @@ func (db *DB) TemplateApps(ctx context.Context) ([]App, error) {
 
 // SetAppTemplate marks an app as a demo template, or unmarks it.
 func (db *DB) SetAppTemplate(ctx context.Context, id string, template bool) error {
-	res, err := db.W.ExecContext(ctx, `UPDATE apps SET is_template = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
-		template, Time(db.Now()), id)
+	res, err := db.w.ExecContext(ctx, `UPDATE apps SET is_template = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL`,
+		template, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("mark template %s: %w", id, err)
 	}
@@ -46,33 +46,29 @@ func (db *DB) CopyTemplate(ctx context.Context, tpl *App, ownerID, name string) 
 
 // Prospect is a prospect's engagement as the sales view lists it.
 type Prospect struct {
-	ID         string         `db:"id"`
-	Email      string         `db:"email"`
-	Name       string         `db:"name"`
-	Company    string         `db:"company"`
-	Disabled   bool           `db:"disabled"`
-	CreatedAtS string         `db:"created_at"`
-	Apps       int            `db:"apps"`
-	Tenants    int            `db:"tenants"`
-	Logins     int            `db:"logins"`
-	Requests   int            `db:"requests"`
-	LastActive sql.NullString `db:"last_active"`
-	LastLogin  sql.NullString `db:"last_login"`
+	ID         string `db:"id"`
+	Email      string `db:"email"`
+	Name       string `db:"name"`
+	Company    string `db:"company"`
+	Disabled   bool   `db:"disabled"`
+	CreatedAt  Time   `db:"created_at"`
+	Apps       int    `db:"apps"`
+	Tenants    int    `db:"tenants"`
+	Logins     int    `db:"logins"`
+	Requests   int    `db:"requests"`
+	LastActive Time   `db:"last_active"`
+	LastLogin  Time   `db:"last_login"`
 	// Invited is true while the prospect has not set a password through
 	// the invitation a sales person's demo gave them.
 	Invited bool `db:"invited"`
 }
 
-// CreatedAt is when the prospect signed up (or was invited).
-func (p *Prospect) CreatedAt() time.Time { return ParseTime(p.CreatedAtS) }
-
 // LastSeen is the later of the last request to a tenant and the last sign-in.
 func (p *Prospect) LastSeen() time.Time {
-	a, b := ParseTime(p.LastActive.String), ParseTime(p.LastLogin.String)
-	if a.After(b) {
-		return a
+	if p.LastActive.After(p.LastLogin.Time) {
+		return p.LastActive.Time
 	}
-	return b
+	return p.LastLogin.Time
 }
 
 // Prospect orders.
@@ -107,7 +103,7 @@ func (db *DB) ListProspects(ctx context.Context, q ProspectQuery) ([]Prospect, e
 	if order == "" {
 		order = "requests DESC, logins DESC, MAX(COALESCE(last_active, ''), COALESCE(last_login, '')) DESC, created_at DESC"
 	}
-	since := Time(q.Since)
+	since := formatTime(q.Since)
 	args := []any{since, q.Since.UTC().Format(time.DateOnly)}
 	where := "u.role = 'prospect'"
 	if s := strings.TrimSpace(q.Search); s != "" {
@@ -117,7 +113,7 @@ func (db *DB) ListProspects(ctx context.Context, q ProspectQuery) ([]Prospect, e
 	}
 	args = append(args, q.Limit)
 	var out []Prospect
-	err := db.R.SelectContext(ctx, &out, `SELECT * FROM (
+	err := db.r.SelectContext(ctx, &out, `SELECT * FROM (
 		SELECT u.id, u.email, u.name, u.company, u.disabled, u.created_at,
 			(SELECT COUNT(*) FROM apps a WHERE a.owner_id = u.id AND a.deleted_at IS NULL) AS apps,
 			(SELECT COUNT(*) FROM tenants t WHERE t.owner_id = u.id AND t.state <> 'deleted') AS tenants,
@@ -147,7 +143,7 @@ func (db *DB) ProspectTenants(ctx context.Context, ownerIDs []string) ([]TenantR
 		return nil, err
 	}
 	var out []TenantRow
-	if err := db.R.SelectContext(ctx, &out, db.R.Rebind(query), args...); err != nil {
+	if err := db.r.SelectContext(ctx, &out, db.r.Rebind(query), args...); err != nil {
 		return nil, fmt.Errorf("prospect tenants: %w", err)
 	}
 	return out, nil

@@ -70,16 +70,16 @@ func TestProspectsByEngagement(t *testing.T) {
 	}
 	exec := func(q string, args ...any) {
 		t.Helper()
-		if _, err := db.W.Exec(q, args...); err != nil {
+		if _, err := db.W().Exec(q, args...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	exec(`INSERT INTO tenant_requests (tenant_id, day, requests) VALUES (?, '2026-03-09', 40), (?, '2026-03-01', 1000)`, tn.ID, tn.ID)
-	exec(`UPDATE tenants SET last_active_at = ? WHERE id = ?`, store.Time(now.Add(-time.Hour)), tn.ID)
+	exec(`UPDATE tenants SET last_active_at = ? WHERE id = ?`, store.TimeOf(now.Add(-time.Hour)), tn.ID)
 	for i := range 3 {
-		exec(`INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, signedIn.ID, store.Time(now.Add(-time.Duration(i)*time.Hour)))
+		exec(`INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, signedIn.ID, store.TimeOf(now.Add(-time.Duration(i)*time.Hour)))
 	}
-	exec(`INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, quiet.ID, store.Time(now.Add(-30*24*time.Hour)))
+	exec(`INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, quiet.ID, store.TimeOf(now.Add(-30*24*time.Hour)))
 
 	list, err := db.ListProspects(ctx, store.ProspectQuery{Since: now.Add(-7 * 24 * time.Hour)})
 	if err != nil {

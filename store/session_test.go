@@ -14,7 +14,7 @@ func newSession(t *testing.T, db *store.DB, id, userID string, ttl time.Duration
 	t.Helper()
 	now := db.Now()
 	s := &store.Session{IDHash: store.HashSessionID(id), UserID: sql.NullString{String: userID, Valid: userID != ""},
-		CreatedAtS: store.Time(now), LastSeenAtS: store.Time(now), ExpiresAtS: store.Time(now.Add(ttl))}
+		CreatedAt: store.TimeOf(now), LastSeenAt: store.TimeOf(now), ExpiresAt: store.TimeOf(now.Add(ttl))}
 	if err := db.CreateSession(context.Background(), s); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestSessions(t *testing.T) {
 	}
 	newSession(t, db, "four", "", time.Hour)
 	var n int
-	db.R.Get(&n, `SELECT COUNT(*) FROM sessions WHERE id_hash = ?`, store.HashSessionID("visitor"))
+	db.R().Get(&n, `SELECT COUNT(*) FROM sessions WHERE id_hash = ?`, store.HashSessionID("visitor"))
 	if n != 0 {
 		t.Errorf("expired row not pruned")
 	}

@@ -12,7 +12,7 @@ import (
 // end of the visitor's session it replaces (replacesHash, "" for none),
 // and the sign-in. A taken email writes nothing and is a conflict.
 func (db *DB) SignUp(ctx context.Context, u *User, s *Session, replacesHash string) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := db.createUser(ctx, tx, u); err != nil {
 			return err
 		}
@@ -24,7 +24,7 @@ func (db *DB) SignUp(ctx context.Context, u *User, s *Session, replacesHash stri
 		if err := db.createSession(ctx, tx, s); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, u.ID, Time(db.Now())); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, u.ID, formatTime(db.Now())); err != nil {
 			return fmt.Errorf("record login: %w", err)
 		}
 		return nil

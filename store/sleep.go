@@ -11,22 +11,19 @@ import (
 
 // SleepCandidate is what the passivator needs to know of a live tenant.
 type SleepCandidate struct {
-	ID           string         `db:"id"`
-	Slug         string         `db:"slug"`
-	Environment  string         `db:"environment"`
-	DesiredState string         `db:"desired_state"`
-	State        string         `db:"state"`
-	ExpiresAtS   sql.NullString `db:"expires_at"`
+	ID           string `db:"id"`
+	Slug         string `db:"slug"`
+	Environment  string `db:"environment"`
+	DesiredState string `db:"desired_state"`
+	State        string `db:"state"`
+	ExpiresAt    Time   `db:"expires_at"`
 }
-
-// ExpiresAt is the end of a trial; the zero time for none.
-func (c *SleepCandidate) ExpiresAt() time.Time { return ParseTime(c.ExpiresAtS.String) }
 
 // SleepCandidates lists the tenants that are not deleted, for the
 // passivator's idle and expiry checks.
 func (db *DB) SleepCandidates(ctx context.Context) ([]SleepCandidate, error) {
 	var out []SleepCandidate
-	err := db.R.SelectContext(ctx, &out, `SELECT id, slug, environment, desired_state, state, expires_at
+	err := db.r.SelectContext(ctx, &out, `SELECT id, slug, environment, desired_state, state, expires_at
 		FROM tenants WHERE desired_state != 'deleted' AND deleted_at IS NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("list sleep candidates: %w", err)
@@ -39,20 +36,20 @@ func (db *DB) SleepCandidates(ctx context.Context) ([]SleepCandidate, error) {
 // tenant without an expiry gets one days from now.
 func (db *DB) ExtendTenant(ctx context.Context, tenantID string, days int) (until time.Time, state string, err error) {
 	var cur struct {
-		ExpiresAt sql.NullString `db:"expires_at"`
-		State     string         `db:"state"`
+		ExpiresAt Time   `db:"expires_at"`
+		State     string `db:"state"`
 	}
-	err = db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &cur, `SELECT expires_at, state FROM tenants WHERE id = ? AND desired_state != 'deleted'`, tenantID); err != nil {
 			return NotFound(err, "Tenant")
 		}
 		base := db.Now()
-		if t := ParseTime(cur.ExpiresAt.String); t.After(base) {
-			base = t
+		if cur.ExpiresAt.After(base) {
+			base = cur.ExpiresAt.Time
 		}
 		until = base.Add(time.Duration(days) * 24 * time.Hour)
 		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET expires_at = ?, updated_at = ? WHERE id = ?`,
-			Time(until), Time(db.Now()), tenantID); err != nil {
+			formatTime(until), formatTime(db.Now()), tenantID); err != nil {
 			return fmt.Errorf("extend tenant %s: %w", tenantID, err)
 		}
 		return nil
@@ -60,17 +57,31 @@ func (db *DB) ExtendTenant(ctx context.Context, tenantID string, days int) (unti
 	return until, cur.State, err
 }
 
+// SetTenantExpiry sets when a tenant expires, whatever it was before; the
+// zero time for never. ExtendTenant is how a user pushes it later.
+func (db *DB) SetTenantExpiry(ctx context.Context, tenantID string, at time.Time) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE tenants SET expires_at = ?, updated_at = ? WHERE id = ?`,
+		TimeOf(at), formatTime(db.Now()), tenantID)
+	if err != nil {
+		return fmt.Errorf("set expiry of tenant %s: %w", tenantID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return NotFound(sql.ErrNoRows, "Tenant")
+	}
+	return nil
+}
+
 // EnvSetting is an environment's run-time setting.
 type EnvSetting struct {
 	Environment  string `db:"environment"`
 	PauseEnabled bool   `db:"pause_enabled"`
-	UpdatedAtS   string `db:"updated_at"`
+	UpdatedAt    Time   `db:"updated_at"`
 }
 
 // EnvSettings returns the settings of every environment that has any, by id.
 func (db *DB) EnvSettings(ctx context.Context) (map[string]EnvSetting, error) {
 	var rows []EnvSetting
-	if err := db.R.SelectContext(ctx, &rows, `SELECT environment, pause_enabled, updated_at FROM env_settings`); err != nil {
+	if err := db.r.SelectContext(ctx, &rows, `SELECT environment, pause_enabled, updated_at FROM env_settings`); err != nil {
 		return nil, fmt.Errorf("list environment settings: %w", err)
 	}
 	out := make(map[string]EnvSetting, len(rows))
@@ -82,9 +93,9 @@ func (db *DB) EnvSettings(ctx context.Context) (map[string]EnvSetting, error) {
 
 // SetPauseEnabled turns the pause tier of an environment on or off.
 func (db *DB) SetPauseEnabled(ctx context.Context, environment string, enabled bool) error {
-	_, err := db.W.ExecContext(ctx, `INSERT INTO env_settings (environment, pause_enabled, updated_at) VALUES (?, ?, ?)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO env_settings (environment, pause_enabled, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (environment) DO UPDATE SET pause_enabled = excluded.pause_enabled, updated_at = excluded.updated_at`,
-		environment, enabled, Time(db.Now()))
+		environment, enabled, formatTime(db.Now()))
 	if err != nil {
 		return fmt.Errorf("set pause of %s: %w", environment, err)
 	}

@@ -15,13 +15,10 @@ import (
 // containers at one minute.
 type TenantStat struct {
 	TenantID   string  `db:"tenant_id" json:"-"`
-	AtS        string  `db:"at" json:"at"`
+	At         Time    `db:"at" json:"at"`
 	CPUPercent float64 `db:"cpu_percent" json:"cpu_percent"`
 	MemBytes   int64   `db:"mem_bytes" json:"mem_bytes"`
 }
-
-// At is when the sample was taken.
-func (s *TenantStat) At() time.Time { return ParseTime(s.AtS) }
 
 // AddTenantStats stores samples taken at one time; a second sample of the
 // same tenant and time replaces the first.
@@ -29,11 +26,11 @@ func (db *DB) AddTenantStats(ctx context.Context, at time.Time, stats []TenantSt
 	if len(stats) == 0 {
 		return nil
 	}
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, s := range stats {
 			_, err := tx.ExecContext(ctx, `INSERT INTO tenant_stats (tenant_id, at, cpu_percent, mem_bytes) VALUES (?, ?, ?, ?)
 				ON CONFLICT (tenant_id, at) DO UPDATE SET cpu_percent = excluded.cpu_percent, mem_bytes = excluded.mem_bytes`,
-				s.TenantID, Time(at), s.CPUPercent, s.MemBytes)
+				s.TenantID, formatTime(at), s.CPUPercent, s.MemBytes)
 			if err != nil {
 				return fmt.Errorf("add tenant stats: %w", err)
 			}
@@ -44,7 +41,7 @@ func (db *DB) AddTenantStats(ctx context.Context, at time.Time, stats []TenantSt
 
 // PruneTenantStats deletes samples taken before a time and says how many went.
 func (db *DB) PruneTenantStats(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM tenant_stats WHERE at < ?`, Time(before))
+	res, err := db.w.ExecContext(ctx, `DELETE FROM tenant_stats WHERE at < ?`, formatTime(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune tenant stats: %w", err)
 	}
@@ -54,8 +51,8 @@ func (db *DB) PruneTenantStats(ctx context.Context, before time.Time) (int64, er
 // TenantStats returns a tenant's samples since a time, oldest first.
 func (db *DB) TenantStats(ctx context.Context, tenantID string, since time.Time) ([]TenantStat, error) {
 	out := []TenantStat{}
-	err := db.R.SelectContext(ctx, &out, `SELECT tenant_id, at, cpu_percent, mem_bytes FROM tenant_stats
-		WHERE tenant_id = ? AND at >= ? ORDER BY at`, tenantID, Time(since))
+	err := db.r.SelectContext(ctx, &out, `SELECT tenant_id, at, cpu_percent, mem_bytes FROM tenant_stats
+		WHERE tenant_id = ? AND at >= ? ORDER BY at`, tenantID, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("tenant stats: %w", err)
 	}
@@ -64,14 +61,11 @@ func (db *DB) TenantStats(ctx context.Context, tenantID string, since time.Time)
 
 // HostSample counts the tenants at one time, for the admin charts.
 type HostSample struct {
-	AtS        string `db:"at"`
-	Running    int    `db:"running"`
-	Passivated int    `db:"passivated"`
-	Total      int    `db:"total"`
+	At         Time `db:"at"`
+	Running    int  `db:"running"`
+	Passivated int  `db:"passivated"`
+	Total      int  `db:"total"`
 }
-
-// At is when the sample was taken.
-func (s *HostSample) At() time.Time { return ParseTime(s.AtS) }
 
 // SampleHost counts running (and paused), passivated and all live tenants
 // and stores the counts as the host sample of time at.
@@ -80,25 +74,34 @@ func (db *DB) SampleHost(ctx context.Context, at time.Time) (HostSample, error) 
 	if err != nil {
 		return HostSample{}, err
 	}
-	s := HostSample{AtS: Time(at), Running: counts[domain.StateRunning] + counts[domain.StatePaused], Passivated: counts[domain.StatePassivated]}
+	s := HostSample{At: TimeOf(at), Running: counts[domain.StateRunning] + counts[domain.StatePaused], Passivated: counts[domain.StatePassivated]}
 	for state, n := range counts {
 		if state != domain.StateDeleted {
 			s.Total += n
 		}
 	}
-	_, err = db.W.ExecContext(ctx, `INSERT INTO host_samples (at, running, passivated, total) VALUES (?, ?, ?, ?)
-		ON CONFLICT (at) DO UPDATE SET running = excluded.running, passivated = excluded.passivated, total = excluded.total`,
-		s.AtS, s.Running, s.Passivated, s.Total)
-	if err != nil {
-		return HostSample{}, fmt.Errorf("add host sample: %w", err)
+	if err := db.AddHostSample(ctx, s); err != nil {
+		return HostSample{}, err
 	}
 	return s, nil
+}
+
+// AddHostSample stores a host sample; a second sample of the same time
+// replaces the first.
+func (db *DB) AddHostSample(ctx context.Context, s HostSample) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO host_samples (at, running, passivated, total) VALUES (?, ?, ?, ?)
+		ON CONFLICT (at) DO UPDATE SET running = excluded.running, passivated = excluded.passivated, total = excluded.total`,
+		s.At, s.Running, s.Passivated, s.Total)
+	if err != nil {
+		return fmt.Errorf("add host sample: %w", err)
+	}
+	return nil
 }
 
 // HostSamples returns the host samples since a time, oldest first.
 func (db *DB) HostSamples(ctx context.Context, since time.Time) ([]HostSample, error) {
 	out := []HostSample{}
-	err := db.R.SelectContext(ctx, &out, `SELECT at, running, passivated, total FROM host_samples WHERE at >= ? ORDER BY at`, Time(since))
+	err := db.r.SelectContext(ctx, &out, `SELECT at, running, passivated, total FROM host_samples WHERE at >= ? ORDER BY at`, formatTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("host samples: %w", err)
 	}
@@ -107,7 +110,7 @@ func (db *DB) HostSamples(ctx context.Context, since time.Time) ([]HostSample, e
 
 // PruneHostSamples deletes host samples taken before a time.
 func (db *DB) PruneHostSamples(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM host_samples WHERE at < ?`, Time(before))
+	res, err := db.w.ExecContext(ctx, `DELETE FROM host_samples WHERE at < ?`, formatTime(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune host samples: %w", err)
 	}
@@ -127,16 +130,16 @@ type HourlyActivations struct {
 // with zeros, so a chart shows the gaps.
 func (db *DB) ActivationsByHour(ctx context.Context, since, until time.Time) ([]HourlyActivations, error) {
 	var rows []struct {
-		At      string  `db:"at"`
+		At      Time    `db:"at"`
 		Seconds float64 `db:"seconds"`
 	}
-	err := db.R.SelectContext(ctx, &rows, `SELECT at, seconds FROM activations WHERE at >= ? AND at < ? ORDER BY at`, Time(since), Time(until))
+	err := db.r.SelectContext(ctx, &rows, `SELECT at, seconds FROM activations WHERE at >= ? AND at < ? ORDER BY at`, formatTime(since), formatTime(until))
 	if err != nil {
 		return nil, fmt.Errorf("activations: %w", err)
 	}
 	byHour := map[time.Time][]float64{}
 	for _, r := range rows {
-		h := ParseTime(r.At).Truncate(time.Hour)
+		h := r.At.Truncate(time.Hour)
 		byHour[h] = append(byHour[h], r.Seconds)
 	}
 	var out []HourlyActivations

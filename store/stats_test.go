@@ -26,7 +26,7 @@ func TestTenantStatsAddReadPrune(t *testing.T) {
 	if err != nil || len(got) != 3 {
 		t.Fatalf("stats: %+v %v", got, err)
 	}
-	if !got[0].At().Equal(now.Add(-2*time.Hour)) || got[2].CPUPercent != 9 || got[2].MemBytes != 9 {
+	if !got[0].At.Equal(now.Add(-2*time.Hour)) || got[2].CPUPercent != 9 || got[2].MemBytes != 9 {
 		t.Errorf("stats order or values: %+v", got)
 	}
 	n, err := db.PruneTenantStats(ctx, now.Add(-90*time.Minute))
@@ -54,7 +54,7 @@ func TestHostSamplesAndActivationsByHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, err := db.HostSamples(ctx, base)
-	if err != nil || len(list) != 2 || !list[1].At().Equal(base.Add(time.Minute)) {
+	if err != nil || len(list) != 2 || !list[1].At.Equal(base.Add(time.Minute)) {
 		t.Fatalf("host samples %+v %v", list, err)
 	}
 	if n, _ := db.PruneHostSamples(ctx, base.Add(time.Second)); n != 1 {
@@ -63,7 +63,7 @@ func TestHostSamplesAndActivationsByHour(t *testing.T) {
 
 	for i, secs := range []float64{0.2, 0.4, 0.9, 1.5} {
 		at := base.Add(time.Duration(i) * 20 * time.Minute) // 00:00, 00:20, 00:40, 01:00
-		if _, err := db.W.Exec(`INSERT INTO activations (tenant_id, at, seconds) VALUES ('t1', ?, ?)`, store.Time(at), secs); err != nil {
+		if _, err := db.W().Exec(`INSERT INTO activations (tenant_id, at, seconds) VALUES ('t1', ?, ?)`, store.TimeOf(at), secs); err != nil {
 			t.Fatal(err)
 		}
 	}

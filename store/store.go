@@ -24,10 +24,11 @@ import (
 	"appfactory/migrations"
 )
 
-// DB is the database. W is the single writer connection; R serves reads.
+// DB is the database: one writer connection beside a pool of readers. The
+// handles stay inside the package, so that every query is a method here.
 type DB struct {
-	W *sqlx.DB
-	R *sqlx.DB
+	w *sqlx.DB
+	r *sqlx.DB
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// Path is the database file.
@@ -66,7 +67,7 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	db := &DB{W: w, Now: func() time.Time { return time.Now().UTC() }, Path: path}
+	db := &DB{w: w, Now: func() time.Time { return time.Now().UTC() }, Path: path}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -78,24 +79,24 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db.R = r
+	db.r = r
 	return db, nil
 }
 
 // Close closes both pools; the WAL is checkpointed by the last close.
 func (db *DB) Close() error {
 	var errs []error
-	if db.R != nil {
-		errs = append(errs, db.R.Close())
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
 	}
-	errs = append(errs, db.W.Close())
+	errs = append(errs, db.w.Close())
 	return errors.Join(errs...)
 }
 
 // migrate applies each embedded NNNN_*.sql once, in its own transaction,
 // recording it in schema_migrations.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.W.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(migrations.FS, "*.sql")
@@ -112,7 +113,7 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 func (db *DB) migrateFile(ctx context.Context, name string) error {
-	tx, err := db.W.BeginTxx(ctx, nil)
+	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -130,15 +131,15 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, Time(db.Now())); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(db.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-// Tx runs fn in a write transaction, committing when fn returns nil.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.W.BeginTxx(ctx, nil)
+// inTx runs fn in a write transaction, committing when fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -147,32 +148,6 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// TimeFormat is how times are stored: UTC, fixed width, so text order is time order.
-const TimeFormat = "2006-01-02T15:04:05.000000000Z"
-
-// Time formats t for storage.
-func Time(t time.Time) string { return t.UTC().Format(TimeFormat) }
-
-// ParseTime reads a stored time; the zero time for "".
-func ParseTime(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(TimeFormat, s)
-	if err != nil {
-		t, _ = time.Parse(time.RFC3339Nano, s)
-	}
-	return t.UTC()
-}
-
-// NullTime formats an optional time: NULL for the zero time.
-func NullTime(t time.Time) sql.NullString {
-	if t.IsZero() {
-		return sql.NullString{}
-	}
-	return sql.NullString{String: Time(t), Valid: true}
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -205,7 +180,7 @@ func IsUniqueViolation(err error) bool {
 // Meta reads a value of the meta table ("" when unset).
 func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := db.W.GetContext(ctx, &v, `SELECT value FROM meta WHERE key = ?`, key)
+	err := db.w.GetContext(ctx, &v, `SELECT value FROM meta WHERE key = ?`, key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -214,7 +189,7 @@ func (db *DB) Meta(ctx context.Context, key string) (string, error) {
 
 // SetMeta writes a value of the meta table.
 func (db *DB) SetMeta(ctx context.Context, key, value string) error {
-	_, err := db.W.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	_, err := db.w.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }
 
@@ -227,7 +202,7 @@ func (db *DB) InstanceID(ctx context.Context) (string, error) {
 		return id, err
 	}
 	id = NewID()[:12]
-	_, err = db.W.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('instance_id', ?) ON CONFLICT (key) DO NOTHING`, id)
+	_, err = db.w.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('instance_id', ?) ON CONFLICT (key) DO NOTHING`, id)
 	if err != nil {
 		return "", err
 	}

@@ -28,12 +28,12 @@ func TestOpenMigratesOnceAndSetsPragmas(t *testing.T) {
 		t.Fatal(err)
 	}
 	var applied int
-	if err := db.R.Get(&applied, `SELECT COUNT(*) FROM schema_migrations`); err != nil || applied == 0 {
+	if err := db.R().Get(&applied, `SELECT COUNT(*) FROM schema_migrations`); err != nil || applied == 0 {
 		t.Fatalf("schema_migrations: %d, %v", applied, err)
 	}
 	for pragma, want := range map[string]string{"journal_mode": "wal", "foreign_keys": "1", "synchronous": "1", "busy_timeout": "10000"} {
 		var got string
-		if err := db.W.Get(&got, "PRAGMA "+pragma); err != nil || got != want {
+		if err := db.W().Get(&got, "PRAGMA "+pragma); err != nil || got != want {
 			t.Errorf("PRAGMA %s = %q (%v), want %q", pragma, got, err, want)
 		}
 	}
@@ -48,7 +48,7 @@ func TestOpenMigratesOnceAndSetsPragmas(t *testing.T) {
 	}
 	defer db2.Close()
 	var again int
-	db2.R.Get(&again, `SELECT COUNT(*) FROM schema_migrations`)
+	db2.R().Get(&again, `SELECT COUNT(*) FROM schema_migrations`)
 	if again != applied {
 		t.Errorf("migrations applied twice: %d then %d", applied, again)
 	}
@@ -59,7 +59,7 @@ func TestOpenMigratesOnceAndSetsPragmas(t *testing.T) {
 
 func TestReadPoolIsReadOnly(t *testing.T) {
 	db := openTest(t)
-	if _, err := db.R.Exec(`INSERT INTO meta (key, value) VALUES ('x', 'y')`); err == nil {
+	if _, err := db.R().Exec(`INSERT INTO meta (key, value) VALUES ('x', 'y')`); err == nil {
 		t.Fatal("write through the read pool succeeded")
 	}
 }
@@ -76,11 +76,11 @@ func TestOpenInAnyDirectory(t *testing.T) {
 				t.Fatalf("open: %v", err)
 			}
 			defer db.Close()
-			if _, err := db.W.Exec(`INSERT INTO meta (key, value) VALUES ('probe', 'x')`); err != nil {
+			if _, err := db.W().Exec(`INSERT INTO meta (key, value) VALUES ('probe', 'x')`); err != nil {
 				t.Fatal(err)
 			}
 			var v string
-			if err := db.R.Get(&v, `SELECT value FROM meta WHERE key = 'probe'`); err != nil || v != "x" {
+			if err := db.R().Get(&v, `SELECT value FROM meta WHERE key = 'probe'`); err != nil || v != "x" {
 				t.Fatalf("the readers do not see the writer's database: %q %v", v, err)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "appfactory.db")); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,28 +44,13 @@ type Tenant struct {
 	// Paused asks for frozen containers while DesiredState is running.
 	Paused bool `db:"paused"`
 	// Assembly is the JSON of what the image is built from (a domain.Assembly).
-	Assembly      string         `db:"assembly"`
-	CreatedAtS    string         `db:"created_at"`
-	UpdatedAtS    string         `db:"updated_at"`
-	ExpiresAtS    sql.NullString `db:"expires_at"`
-	LastActiveAtS sql.NullString `db:"last_active_at"`
-	DeletedAtS    sql.NullString `db:"deleted_at"`
+	Assembly     string `db:"assembly"`
+	CreatedAt    Time   `db:"created_at"`
+	UpdatedAt    Time   `db:"updated_at"`
+	ExpiresAt    Time   `db:"expires_at"`
+	LastActiveAt Time   `db:"last_active_at"`
+	DeletedAt    Time   `db:"deleted_at"`
 }
-
-// CreatedAt is when the tenant was created.
-func (t *Tenant) CreatedAt() time.Time { return ParseTime(t.CreatedAtS) }
-
-// UpdatedAt is when the row last changed.
-func (t *Tenant) UpdatedAt() time.Time { return ParseTime(t.UpdatedAtS) }
-
-// ExpiresAt is when the tenant expires; zero for never.
-func (t *Tenant) ExpiresAt() time.Time { return ParseTime(t.ExpiresAtS.String) }
-
-// LastActiveAt is the last proxied request; zero for none yet.
-func (t *Tenant) LastActiveAt() time.Time { return ParseTime(t.LastActiveAtS.String) }
-
-// DeletedAt is when deletion was asked for; zero if it was not.
-func (t *Tenant) DeletedAt() time.Time { return ParseTime(t.DeletedAtS.String) }
 
 // Cleaned reports whether the tenant is deleted and its Docker objects gone.
 func (t *Tenant) Cleaned() bool {
@@ -92,7 +76,7 @@ const tenantColumns = `id, app_id, owner_id, created_by, slug, title, platform, 
 // tenants of the owner in the same environment. A taken slug gives an error
 // matching ErrSlugTaken, so the caller can try the next candidate.
 func (db *DB) CreateTenant(ctx context.Context, t *Tenant, maxPerOwner int) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error { return db.createTenant(ctx, tx, t, maxPerOwner) })
+	return db.inTx(ctx, func(tx *sqlx.Tx) error { return db.createTenant(ctx, tx, t, maxPerOwner) })
 }
 
 // createTenant is CreateTenant within tx.
@@ -113,7 +97,7 @@ func (db *DB) createTenant(ctx context.Context, tx *sqlx.Tx, t *Tenant, maxPerOw
 	if t.Assembly == "" {
 		t.Assembly = "{}"
 	}
-	t.CreatedAtS, t.UpdatedAtS = Time(now), Time(now)
+	t.CreatedAt, t.UpdatedAt = TimeOf(now), TimeOf(now)
 	if maxPerOwner > 0 {
 		var n int
 		if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE owner_id = ? AND environment = ? AND desired_state != 'deleted'`, t.OwnerID, t.Environment); err != nil {
@@ -139,7 +123,7 @@ func (db *DB) createTenant(ctx context.Context, tx *sqlx.Tx, t *Tenant, maxPerOw
 // TenantByID returns a tenant, deleted ones included.
 func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
 	var t Tenant
-	err := db.R.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id)
+	err := db.r.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE id = ?`, id)
 	if err != nil {
 		return nil, NotFound(err, "Deployment")
 	}
@@ -149,7 +133,7 @@ func (db *DB) TenantByID(ctx context.Context, id string) (*Tenant, error) {
 // TenantBySlug returns the tenant holding a slug, deleted ones included.
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 	var t Tenant
-	err := db.R.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE slug = ?`, slug)
+	err := db.r.GetContext(ctx, &t, `SELECT `+tenantColumns+` FROM tenants WHERE slug = ?`, slug)
 	if err != nil {
 		return nil, NotFound(err, "Deployment")
 	}
@@ -159,7 +143,7 @@ func (db *DB) TenantBySlug(ctx context.Context, slug string) (*Tenant, error) {
 // SlugExists reports whether any tenant, deleted or not, holds the slug.
 func (db *DB) SlugExists(ctx context.Context, slug string) (bool, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE slug = ?`, slug)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE slug = ?`, slug)
 	return n > 0, err
 }
 
@@ -202,7 +186,7 @@ func (db *DB) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error)
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
 	var out []Tenant
-	if err := db.R.SelectContext(ctx, &out, q, args...); err != nil {
+	if err := db.r.SelectContext(ctx, &out, q, args...); err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
 	return out, nil
@@ -212,7 +196,7 @@ func (db *DB) ListTenants(ctx context.Context, f TenantFilter) ([]Tenant, error)
 // watch over: all but those deleted and cleaned up.
 func (db *DB) TenantsForReconcile(ctx context.Context) ([]Tenant, error) {
 	var out []Tenant
-	err := db.R.SelectContext(ctx, &out, `SELECT `+tenantColumns+` FROM tenants
+	err := db.r.SelectContext(ctx, &out, `SELECT `+tenantColumns+` FROM tenants
 		WHERE desired_state != 'deleted' OR state != 'deleted' ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("tenants for reconcile: %w", err)
@@ -224,7 +208,7 @@ func (db *DB) TenantsForReconcile(ctx context.Context) ([]Tenant, error) {
 // transition as an event. Writing the state and message a tenant already
 // has changes nothing and records nothing.
 func (db *DB) SetTenantState(ctx context.Context, id, state, message string) error {
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var cur struct {
 			State   string `db:"state"`
 			Message string `db:"state_message"`
@@ -236,7 +220,7 @@ func (db *DB) SetTenantState(ctx context.Context, id, state, message string) err
 			return nil
 		}
 		now := db.Now()
-		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET state = ?, state_message = ?, updated_at = ? WHERE id = ?`, state, message, Time(now), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET state = ?, state_message = ?, updated_at = ? WHERE id = ?`, state, message, formatTime(now), id); err != nil {
 			return fmt.Errorf("set tenant state: %w", err)
 		}
 		ev := state
@@ -259,7 +243,7 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 	default:
 		return fmt.Errorf("set desired state: unknown state %q", desired)
 	}
-	return db.Tx(ctx, func(tx *sqlx.Tx) error {
+	return db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var cur string
 		if err := tx.GetContext(ctx, &cur, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
 			return NotFound(err, "Deployment")
@@ -274,10 +258,10 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 		q := `UPDATE tenants SET desired_state = ?, failures = 0, updated_at = ? WHERE id = ?`
 		if desired == domain.DesiredDeleted {
 			q = `UPDATE tenants SET desired_state = ?, failures = 0, paused = 0, updated_at = ?, deleted_at = ? WHERE id = ?`
-			if _, err := tx.ExecContext(ctx, q, desired, Time(now), Time(now), id); err != nil {
+			if _, err := tx.ExecContext(ctx, q, desired, formatTime(now), formatTime(now), id); err != nil {
 				return fmt.Errorf("set desired state: %w", err)
 			}
-		} else if _, err := tx.ExecContext(ctx, q, desired, Time(now), id); err != nil {
+		} else if _, err := tx.ExecContext(ctx, q, desired, formatTime(now), id); err != nil {
 			return fmt.Errorf("set desired state: %w", err)
 		}
 		return addEvent(ctx, tx, id, now, domain.EventDesired, "Desired state set to "+desired)
@@ -286,7 +270,7 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 
 // SetTenantPaused writes the sleep-tier flag.
 func (db *DB) SetTenantPaused(ctx context.Context, id string, paused bool) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET paused = ?, updated_at = ? WHERE id = ?`, paused, Time(db.Now()), id)
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET paused = ?, updated_at = ? WHERE id = ?`, paused, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("set tenant paused: %w", err)
 	}
@@ -295,7 +279,7 @@ func (db *DB) SetTenantPaused(ctx context.Context, id string, paused bool) error
 
 // SetTenantImage records the tag of the tenant's built image.
 func (db *DB) SetTenantImage(ctx context.Context, id, image string) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET image = ?, updated_at = ? WHERE id = ?`, image, Time(db.Now()), id)
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET image = ?, updated_at = ? WHERE id = ?`, image, formatTime(db.Now()), id)
 	if err != nil {
 		return fmt.Errorf("set tenant image: %w", err)
 	}
@@ -306,7 +290,7 @@ func (db *DB) SetTenantImage(ctx context.Context, id, image string) error {
 // both deleted and cleaned up whose recorded image is ref.
 func (db *DB) ImageUsers(ctx context.Context, ref string) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE image = ? AND NOT (desired_state = ? AND state = ?)`, ref, domain.DesiredDeleted, domain.StateDeleted)
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM tenants WHERE image = ? AND NOT (desired_state = ? AND state = ?)`, ref, domain.DesiredDeleted, domain.StateDeleted)
 	if err != nil {
 		return 0, fmt.Errorf("count image users: %w", err)
 	}
@@ -315,7 +299,7 @@ func (db *DB) ImageUsers(ctx context.Context, ref string) (int, error) {
 
 // SetTenantFailures records how many reconcile attempts failed in a row.
 func (db *DB) SetTenantFailures(ctx context.Context, id string, n int) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET failures = ? WHERE id = ? AND failures != ?`, n, id, n)
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET failures = ? WHERE id = ? AND failures != ?`, n, id, n)
 	if err != nil {
 		return fmt.Errorf("set tenant failures: %w", err)
 	}
@@ -327,7 +311,7 @@ func (db *DB) SetTenantFailures(ctx context.Context, id string, n int) error {
 // image. The reason is recorded as an event.
 func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (int64, error) {
 	var gen int64
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var desired string
 		if err := tx.GetContext(ctx, &desired, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
 			return NotFound(err, "Deployment")
@@ -338,9 +322,9 @@ func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (i
 		now := db.Now()
 		var err error
 		if version != "" {
-			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, version = ?, image = '', failures = 0, updated_at = ? WHERE id = ?`, version, Time(now), id)
+			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, version = ?, image = '', failures = 0, updated_at = ? WHERE id = ?`, version, formatTime(now), id)
 		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, failures = 0, updated_at = ? WHERE id = ?`, Time(now), id)
+			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, failures = 0, updated_at = ? WHERE id = ?`, formatTime(now), id)
 		}
 		if err != nil {
 			return fmt.Errorf("bump generation: %w", err)
@@ -355,7 +339,7 @@ func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (i
 
 // TouchTenant stamps last_active_at (the router batches these).
 func (db *DB) TouchTenant(ctx context.Context, id string, at time.Time) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET last_active_at = ? WHERE id = ? AND (last_active_at IS NULL OR last_active_at < ?)`, Time(at), id, Time(at))
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET last_active_at = ? WHERE id = ? AND (last_active_at IS NULL OR last_active_at < ?)`, formatTime(at), id, formatTime(at))
 	if err != nil {
 		return fmt.Errorf("touch tenant: %w", err)
 	}

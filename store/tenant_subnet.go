@@ -10,7 +10,7 @@ import (
 // UsedSubnets lists the subnets held by tenants not yet cleaned up.
 func (db *DB) UsedSubnets(ctx context.Context) ([]string, error) {
 	var out []string
-	err := db.R.SelectContext(ctx, &out, `SELECT subnet FROM tenants WHERE subnet != '' AND state != 'deleted'`)
+	err := db.r.SelectContext(ctx, &out, `SELECT subnet FROM tenants WHERE subnet != '' AND state != 'deleted'`)
 	if err != nil {
 		return nil, fmt.Errorf("used subnets: %w", err)
 	}
@@ -22,7 +22,7 @@ func (db *DB) UsedSubnets(ctx context.Context) ([]string, error) {
 // it runs inside the write transaction, so two claims never pick the same.
 func (db *DB) ClaimSubnet(ctx context.Context, id string, pick func(used map[string]bool) (string, error)) (string, error) {
 	var subnet string
-	err := db.Tx(ctx, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.GetContext(ctx, &subnet, `SELECT subnet FROM tenants WHERE id = ?`, id); err != nil {
 			return NotFound(err, "Deployment")
 		}
@@ -53,7 +53,7 @@ func (db *DB) ClaimSubnet(ctx context.Context, id string, pick func(used map[str
 // ReleaseSubnet forgets a tenant's subnet (after the engine refused it), so
 // the next claim picks another.
 func (db *DB) ReleaseSubnet(ctx context.Context, id string) error {
-	_, err := db.W.ExecContext(ctx, `UPDATE tenants SET subnet = '' WHERE id = ?`, id)
+	_, err := db.w.ExecContext(ctx, `UPDATE tenants SET subnet = '' WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("release subnet: %w", err)
 	}

@@ -16,11 +16,11 @@ func seedOwnerApp(t *testing.T, db *store.DB) (userID, appID string) {
 	t.Helper()
 	ctx := context.Background()
 	userID, appID = store.NewID(), store.NewID()
-	now := store.Time(db.Now())
-	if _, err := db.W.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'Owner', 'x', ?, ?)`, userID, userID+"@example.com", now, now); err != nil {
+	now := store.TimeOf(db.Now())
+	if _, err := db.W().ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'Owner', 'x', ?, ?)`, userID, userID+"@example.com", now, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.W.ExecContext(ctx, `INSERT INTO apps (id, owner_id, name, platform, version, environment, created_at, updated_at) VALUES (?, ?, 'Acme', 'contentapp', '1.0', 'trial', ?, ?)`, appID, userID, now, now); err != nil {
+	if _, err := db.W().ExecContext(ctx, `INSERT INTO apps (id, owner_id, name, platform, version, environment, created_at, updated_at) VALUES (?, ?, 'Acme', 'contentapp', '1.0', 'trial', ?, ?)`, appID, userID, now, now); err != nil {
 		t.Fatal(err)
 	}
 	return userID, appID
@@ -61,7 +61,7 @@ func TestCreateTenantSlugAndLimit(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 	got, err := db.TenantBySlug(ctx, "acme")
-	if err != nil || got.ID != a.ID || got.DeletedAt().IsZero() {
+	if err != nil || got.ID != a.ID || got.DeletedAt.IsZero() {
 		t.Fatalf("by slug: %+v %v", got, err)
 	}
 	if _, err := db.TenantByID(ctx, "nope"); apperr.Code(err) != apperr.NotFound {
@@ -216,7 +216,7 @@ func TestBuildLogKeepsTail(t *testing.T) {
 	if err != nil || b == nil {
 		t.Fatalf("last build: %v", err)
 	}
-	if len(b.Log) > 64<<10 || !strings.HasSuffix(b.Log, "Step 3/3 : failed\n") || b.Result != store.BuildFailed || b.EndedAt().IsZero() {
+	if len(b.Log) > 64<<10 || !strings.HasSuffix(b.Log, "Step 3/3 : failed\n") || b.Result != store.BuildFailed || b.EndedAt.IsZero() {
 		t.Fatalf("build: len %d result %s", len(b.Log), b.Result)
 	}
 	if none, err := db.LastBuild(ctx, "other"); none != nil || err != nil {

@@ -15,10 +15,10 @@ const attemptsKept = 24 * time.Hour
 // than a day are pruned on the way.
 func (db *DB) RecordAttempt(ctx context.Context, key string) error {
 	now := db.Now()
-	if _, err := db.W.ExecContext(ctx, `DELETE FROM auth_attempts WHERE at < ?`, Time(now.Add(-attemptsKept))); err != nil {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM auth_attempts WHERE at < ?`, formatTime(now.Add(-attemptsKept))); err != nil {
 		return fmt.Errorf("prune attempts: %w", err)
 	}
-	if _, err := db.W.ExecContext(ctx, `INSERT INTO auth_attempts (key, at) VALUES (?, ?)`, key, Time(now)); err != nil {
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO auth_attempts (key, at) VALUES (?, ?)`, key, formatTime(now)); err != nil {
 		return fmt.Errorf("record attempt: %w", err)
 	}
 	return nil
@@ -28,7 +28,7 @@ func (db *DB) RecordAttempt(ctx context.Context, key string) error {
 // the last window.
 func (db *DB) CountAttempts(ctx context.Context, key string, window time.Duration) (int, error) {
 	var n int
-	err := db.R.GetContext(ctx, &n, `SELECT COUNT(*) FROM auth_attempts WHERE key = ? AND at > ?`, key, Time(db.Now().Add(-window)))
+	err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM auth_attempts WHERE key = ? AND at > ?`, key, formatTime(db.Now().Add(-window)))
 	if err != nil {
 		return 0, fmt.Errorf("count attempts: %w", err)
 	}
@@ -37,7 +37,7 @@ func (db *DB) CountAttempts(ctx context.Context, key string, window time.Duratio
 
 // ClearAttempts forgets the attempts under key (after a successful sign-in).
 func (db *DB) ClearAttempts(ctx context.Context, key string) error {
-	if _, err := db.W.ExecContext(ctx, `DELETE FROM auth_attempts WHERE key = ?`, key); err != nil {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM auth_attempts WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("clear attempts: %w", err)
 	}
 	return nil

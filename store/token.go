@@ -21,19 +21,13 @@ const TokenPrefix = "af_"
 // Token is an API token's row; the token itself is shown once and only its
 // sha256 is stored.
 type Token struct {
-	ID          string         `db:"id"`
-	UserID      string         `db:"user_id"`
-	Name        string         `db:"name"`
-	TokenHash   string         `db:"token_hash"`
-	CreatedAtS  string         `db:"created_at"`
-	LastUsedAtS sql.NullString `db:"last_used_at"`
+	ID         string `db:"id"`
+	UserID     string `db:"user_id"`
+	Name       string `db:"name"`
+	TokenHash  string `db:"token_hash"`
+	CreatedAt  Time   `db:"created_at"`
+	LastUsedAt Time   `db:"last_used_at"`
 }
-
-// CreatedAt is when the token was made.
-func (t *Token) CreatedAt() time.Time { return ParseTime(t.CreatedAtS) }
-
-// LastUsedAt is when the token last authenticated a request (zero if never).
-func (t *Token) LastUsedAt() time.Time { return ParseTime(t.LastUsedAtS.String) }
 
 func hashToken(plaintext string) string {
 	sum := sha256.Sum256([]byte(plaintext))
@@ -55,8 +49,8 @@ func (db *DB) CreateToken(ctx context.Context, userID, name string) (string, *To
 		return "", nil, fmt.Errorf("token: %w", err)
 	}
 	plaintext := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	t := &Token{ID: NewID(), UserID: userID, Name: name, TokenHash: hashToken(plaintext), CreatedAtS: Time(db.Now())}
-	_, err := db.W.NamedExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at)
+	t := &Token{ID: NewID(), UserID: userID, Name: name, TokenHash: hashToken(plaintext), CreatedAt: TimeOf(db.Now())}
+	_, err := db.w.NamedExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at)
 		VALUES (:id, :user_id, :name, :token_hash, :created_at)`, t)
 	if err != nil {
 		return "", nil, fmt.Errorf("insert token: %w", err)
@@ -75,10 +69,10 @@ func (db *DB) UserByToken(ctx context.Context, plaintext string) (*User, error) 
 	}
 	var row struct {
 		User
-		TokenID  string         `db:"token_id"`
-		LastUsed sql.NullString `db:"last_used_at"`
+		TokenID  string `db:"token_id"`
+		LastUsed Time   `db:"last_used_at"`
 	}
-	err := db.R.GetContext(ctx, &row, `SELECT u.id, u.email, u.name, u.company, u.password_hash, u.role, u.disabled,
+	err := db.r.GetContext(ctx, &row, `SELECT u.id, u.email, u.name, u.company, u.password_hash, u.role, u.disabled,
 		u.created_at, u.updated_at, t.id AS token_id, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, hashToken(plaintext))
 	if err != nil {
@@ -88,8 +82,8 @@ func (db *DB) UserByToken(ctx context.Context, plaintext string) (*User, error) 
 		return nil, fmt.Errorf("token lookup: %w", err)
 	}
 	now := db.Now()
-	if !row.LastUsed.Valid || now.Sub(ParseTime(row.LastUsed.String)) >= tokenTouchEvery {
-		if _, err := db.W.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, Time(now), row.TokenID); err != nil {
+	if row.LastUsed.IsZero() || now.Sub(row.LastUsed.Time) >= tokenTouchEvery {
+		if _, err := db.w.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, formatTime(now), row.TokenID); err != nil {
 			return nil, fmt.Errorf("token use: %w", err)
 		}
 	}
@@ -100,7 +94,7 @@ func (db *DB) UserByToken(ctx context.Context, plaintext string) (*User, error) 
 // ListTokens returns a user's tokens, newest first.
 func (db *DB) ListTokens(ctx context.Context, userID string) ([]Token, error) {
 	var ts []Token
-	err := db.R.SelectContext(ctx, &ts, `SELECT id, user_id, name, token_hash, created_at, last_used_at
+	err := db.r.SelectContext(ctx, &ts, `SELECT id, user_id, name, token_hash, created_at, last_used_at
 		FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
@@ -111,7 +105,7 @@ func (db *DB) ListTokens(ctx context.Context, userID string) ([]Token, error) {
 // DeleteToken revokes a token of a user; not_found when the user has no such
 // token (tokens are only ever looked up with their owner).
 func (db *DB) DeleteToken(ctx context.Context, userID, tokenID string) error {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = ? AND user_id = ?`, tokenID, userID)
+	res, err := db.w.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = ? AND user_id = ?`, tokenID, userID)
 	if err != nil {
 		return fmt.Errorf("delete token: %w", err)
 	}

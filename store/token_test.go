@@ -30,7 +30,7 @@ func TestTokens(t *testing.T) {
 		}
 	}
 	ts, _ := db.ListTokens(ctx, u.ID)
-	if len(ts) != 1 || ts[0].LastUsedAt().IsZero() {
+	if len(ts) != 1 || ts[0].LastUsedAt.IsZero() {
 		t.Fatalf("list: %+v", ts)
 	}
 	if err := db.DeleteToken(ctx, other.ID, tok.ID); apperr.Code(err) != apperr.NotFound {

@@ -35,12 +35,9 @@ type User struct {
 	PasswordHash string `db:"password_hash"`
 	Role         string `db:"role"`
 	Disabled     bool   `db:"disabled"`
-	CreatedAtS   string `db:"created_at"`
-	UpdatedAtS   string `db:"updated_at"`
+	CreatedAt    Time   `db:"created_at"`
+	UpdatedAt    Time   `db:"updated_at"`
 }
-
-// CreatedAt is when the account was made.
-func (u *User) CreatedAt() time.Time { return ParseTime(u.CreatedAtS) }
 
 // IsStaff reports whether the user works for the vendor (sales or admin).
 func (u *User) IsStaff() bool { return u.Role == RoleSales || u.Role == RoleAdmin }
@@ -59,7 +56,7 @@ const userColumns = `id, email, name, company, password_hash, role, disabled, cr
 // CreateUser inserts u, filling its ID, timestamps and default role, and
 // normalising its email. A taken email is a conflict.
 func (db *DB) CreateUser(ctx context.Context, u *User) error {
-	return db.createUser(ctx, db.W, u)
+	return db.createUser(ctx, db.w, u)
 }
 
 // createUser is CreateUser through e: the writer or a transaction of it.
@@ -77,8 +74,8 @@ func (db *DB) createUser(ctx context.Context, e sqlx.ExtContext, u *User) error 
 	if u.ID == "" {
 		u.ID = NewID()
 	}
-	now := Time(db.Now())
-	u.CreatedAtS, u.UpdatedAtS = now, now
+	now := TimeOf(db.Now())
+	u.CreatedAt, u.UpdatedAt = now, now
 	_, err := sqlx.NamedExecContext(ctx, e, `INSERT INTO users (`+userColumns+`)
 		VALUES (:id, :email, :name, :company, :password_hash, :role, :disabled, :created_at, :updated_at)`, u)
 	if IsUniqueViolation(err) {
@@ -93,7 +90,7 @@ func (db *DB) createUser(ctx context.Context, e sqlx.ExtContext, u *User) error 
 // UserByID returns a user; not_found when there is none.
 func (db *DB) UserByID(ctx context.Context, id string) (*User, error) {
 	var u User
-	if err := db.R.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = ?`, id); err != nil {
+	if err := db.r.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = ?`, id); err != nil {
 		return nil, NotFound(err, "User")
 	}
 	return &u, nil
@@ -103,7 +100,7 @@ func (db *DB) UserByID(ctx context.Context, id string) (*User, error) {
 // when there is none.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	if err := db.R.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE email = ?`, NormalizeEmail(email)); err != nil {
+	if err := db.r.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE email = ?`, NormalizeEmail(email)); err != nil {
 		return nil, NotFound(err, "User")
 	}
 	return &u, nil
@@ -138,7 +135,7 @@ func (db *DB) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
 	q += ` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`
 	args = append(args, f.Limit, f.Offset)
 	var users []User
-	if err := db.R.SelectContext(ctx, &users, q, args...); err != nil {
+	if err := db.r.SelectContext(ctx, &users, q, args...); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return users, nil
@@ -151,8 +148,8 @@ func escapeLike(s string) string {
 // updateUser runs one UPDATE of a user's row and reports not_found when no
 // row matched.
 func (db *DB) updateUser(ctx context.Context, id, set string, args ...any) error {
-	args = append(args, Time(db.Now()), id)
-	res, err := db.W.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE id = ?`, args...)
+	args = append(args, formatTime(db.Now()), id)
+	res, err := db.w.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE id = ?`, args...)
 	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
@@ -187,10 +184,19 @@ func (db *DB) SetPassword(ctx context.Context, id, hash string) error {
 	return db.updateUser(ctx, id, `password_hash = ?`, hash)
 }
 
+// CountUsersWithRole counts the accounts of a role, disabled ones included.
+func (db *DB) CountUsersWithRole(ctx context.Context, role string) (int, error) {
+	var n int
+	if err := db.r.GetContext(ctx, &n, `SELECT COUNT(*) FROM users WHERE role = ?`, role); err != nil {
+		return 0, fmt.Errorf("count %s users: %w", role, err)
+	}
+	return n, nil
+}
+
 // RecordLogin notes a sign-in of a user (table user_logins, for the sales
 // view's engagement figures).
 func (db *DB) RecordLogin(ctx context.Context, userID string) error {
-	_, err := db.W.ExecContext(ctx, `INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, userID, Time(db.Now()))
+	_, err := db.w.ExecContext(ctx, `INSERT INTO user_logins (user_id, at) VALUES (?, ?)`, userID, formatTime(db.Now()))
 	if err != nil {
 		return fmt.Errorf("record login: %w", err)
 	}
@@ -199,12 +205,9 @@ func (db *DB) RecordLogin(ctx context.Context, userID string) error {
 
 // LastLogin is when a user last signed in (zero when never).
 func (db *DB) LastLogin(ctx context.Context, userID string) (time.Time, error) {
-	var at *string
-	if err := db.R.GetContext(ctx, &at, `SELECT MAX(at) FROM user_logins WHERE user_id = ?`, userID); err != nil {
+	var at Time
+	if err := db.r.GetContext(ctx, &at, `SELECT MAX(at) FROM user_logins WHERE user_id = ?`, userID); err != nil {
 		return time.Time{}, fmt.Errorf("last login: %w", err)
 	}
-	if at == nil {
-		return time.Time{}, nil
-	}
-	return ParseTime(*at), nil
+	return at.Time, nil
 }

@@ -22,7 +22,7 @@ func TestCreateUserNormalisesAndRefusesDuplicates(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	u := newUser(t, db, "  Pat@Example.COM ", "")
-	if u.Email != "pat@example.com" || u.Role != store.RoleProspect || u.ID == "" || u.CreatedAt().IsZero() {
+	if u.Email != "pat@example.com" || u.Role != store.RoleProspect || u.ID == "" || u.CreatedAt.IsZero() {
 		t.Fatalf("created %+v", u)
 	}
 	err := db.CreateUser(ctx, &store.User{Email: "PAT@example.com", Name: "x", PasswordHash: "h"})

@@ -87,18 +87,24 @@ func loadTestProject(ctx context.Context, yaml, name string, vars map[string]str
 // seedTenant creates a user, an app and a tenant of it.
 func seedTenant(t *testing.T, db *store.DB, slug string, replicas int) *store.Tenant {
 	t.Helper()
+	return seedTenantOf(t, db, slug, replicas, `{"title":"`+slug+`"}`)
+}
+
+// seedTenantOf is seedTenant with the tenant's assembly given.
+func seedTenantOf(t *testing.T, db *store.DB, slug string, replicas int, assembly string) *store.Tenant {
+	t.Helper()
 	ctx := context.Background()
-	userID, appID := store.NewID(), store.NewID()
-	now := store.Time(db.Now())
-	if _, err := db.W.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES (?, ?, 'Owner', 'x', ?, ?)`, userID, userID+"@example.com", now, now); err != nil {
+	u := &store.User{Email: store.NewID() + "@example.com", Name: "Owner", PasswordHash: "x"}
+	if err := db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.W.ExecContext(ctx, `INSERT INTO apps (id, owner_id, name, created_at, updated_at) VALUES (?, ?, 'App', ?, ?)`, appID, userID, now, now); err != nil {
+	app := &store.App{OwnerID: u.ID, Name: "App"}
+	if err := db.CreateApp(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	tn := &store.Tenant{AppID: appID, OwnerID: userID, CreatedBy: userID, Slug: slug, Title: "Acme " + slug,
+	tn := &store.Tenant{AppID: app.ID, OwnerID: u.ID, CreatedBy: u.ID, Slug: slug, Title: "Acme " + slug,
 		Platform: "testapp", Version: "1.0", Environment: "trial", Replicas: replicas,
-		Assembly: `{"title":"` + slug + `"}`}
+		Assembly: assembly}
 	if err := db.CreateTenant(ctx, tn, 0); err != nil {
 		t.Fatal(err)
 	}

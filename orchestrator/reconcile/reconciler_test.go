@@ -195,8 +195,7 @@ func TestReconcileReusesImageOfIdenticalAssembly(t *testing.T) {
 	if _, err := e.pass(t, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	b := seedTenant(t, e.db, "b", 1)
-	e.db.W.Exec(`UPDATE tenants SET assembly = ? WHERE id = ?`, e.tenant(t, a.ID).Assembly, b.ID)
+	b := seedTenantOf(t, e.db, "b", 1, e.tenant(t, a.ID).Assembly)
 	calls, err := e.pass(t, b.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -422,10 +421,7 @@ func TestReconcileRemovesImageOfNoTenant(t *testing.T) {
 	ctx := context.Background()
 	e := newFakeEnv(t)
 	a := seedTenant(t, e.db, "acme", 1)
-	b := seedTenant(t, e.db, "beta", 1)
-	if _, err := e.db.W.ExecContext(ctx, `UPDATE tenants SET assembly = ? WHERE id = ?`, a.Assembly, b.ID); err != nil {
-		t.Fatal(err)
-	}
+	b := seedTenantOf(t, e.db, "beta", 1, a.Assembly)
 	e.pass(t, a.ID)
 	e.pass(t, b.ID)
 	shared := e.tenant(t, a.ID).Image

@@ -188,7 +188,7 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 	}
 	now := p.cfg.Now()
 	for _, c := range cands {
-		if exp := c.ExpiresAt(); !exp.IsZero() && now.After(exp) {
+		if exp := c.ExpiresAt.Time; !exp.IsZero() && now.After(exp) {
 			switch {
 			case c.State != domain.StateExpired && !p.wasExpired(c.ID):
 				p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.expire(ctx, c, exp) })

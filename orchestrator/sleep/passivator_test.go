@@ -2,6 +2,7 @@ package sleep
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,21 +22,46 @@ func openDB(t *testing.T) *store.DB {
 	return db
 }
 
-// insertTenant writes a tenant row (with its owner and app) in state running.
+// insertTenant writes a tenant (with its owner and app, the first time) in
+// state running.
 func insertTenant(t *testing.T, db *store.DB, id, slug, env string, expires time.Time) {
 	t.Helper()
-	now := store.Time(time.Now())
 	ctx := context.Background()
-	if _, err := db.W.ExecContext(ctx, `INSERT OR IGNORE INTO users (id, email, name, password_hash, created_at, updated_at) VALUES ('u1', 'u1@example.test', 'U', 'x', ?, ?)`, now, now); err != nil {
+	if _, err := db.UserByID(ctx, "u1"); err != nil {
+		if err := db.CreateUser(ctx, &store.User{ID: "u1", Email: "u1@example.test", Name: "U", PasswordHash: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateApp(ctx, &store.App{ID: "a1", OwnerID: "u1", Name: "App"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tn := &store.Tenant{ID: id, AppID: "a1", OwnerID: "u1", CreatedBy: "u1", Slug: slug, Title: slug + " Docs",
+		Platform: "contentapp", Version: "1", Environment: env, Replicas: 1,
+		DesiredState: domain.DesiredRunning, State: domain.StateRunning, ExpiresAt: store.TimeOf(expires)}
+	if err := db.CreateTenant(ctx, tn, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.W.ExecContext(ctx, `INSERT OR IGNORE INTO apps (id, owner_id, name, created_at, updated_at) VALUES ('a1', 'u1', 'App', ?, ?)`, now, now); err != nil {
+}
+
+// countExpired counts the events that say "expired", in any case.
+func countExpired(evs []store.Event) int {
+	n := 0
+	for _, e := range evs {
+		if strings.Contains(strings.ToLower(e.Message), "expired") {
+			n++
+		}
+	}
+	return n
+}
+
+// tenant reads a tenant back.
+func tenant(t *testing.T, db *store.DB, id string) *store.Tenant {
+	t.Helper()
+	tn, err := db.TenantByID(context.Background(), id)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.W.ExecContext(ctx, `INSERT INTO tenants (id, app_id, owner_id, created_by, slug, title, platform, version, environment, replicas, desired_state, state, created_at, updated_at, expires_at)
-		VALUES (?, 'a1', 'u1', 'u1', ?, ?, 'contentapp', '1', ?, 1, 'running', 'running', ?, ?, ?)`, id, slug, slug+" Docs", env, now, now, store.NullTime(expires)); err != nil {
-		t.Fatal(err)
-	}
+	return tn
 }
 
 // fakeSleeper stands for the reconciler: it records calls and updates the
@@ -270,15 +296,15 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	if f.sleeper.count("passivate:t1") != 1 {
 		t.Fatalf("expired trial not stopped once: %v", f.sleeper.calls)
 	}
-	var state string
-	f.db.R.Get(&state, `SELECT state FROM tenants WHERE id = 't1'`)
-	if state != domain.StateExpired {
+	if state := tenant(t, f.db, "t1").State; state != domain.StateExpired {
 		t.Fatalf("state %q, want expired", state)
 	}
-	var events int
-	f.db.R.Get(&events, `SELECT COUNT(*) FROM events WHERE tenant_id = 't1' AND message LIKE '%expired%'`)
-	if events != 1 {
-		t.Errorf("expiry events: %d", events)
+	evs, err := f.db.ListEvents(ctx, "t1", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countExpired(evs); n != 1 {
+		t.Errorf("expiry events: %d", n)
 	}
 	if r, _ := f.routes.Get("trial1"); r.State != domain.StateExpired {
 		t.Errorf("route state %q, want expired (answers 410)", r.State)
@@ -302,8 +328,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	// t2 expires, and is removed once the grace period has passed.
 	f.advance(5 * 24 * time.Hour)
 	f.check(t)
-	f.db.R.Get(&state, `SELECT state FROM tenants WHERE id = 't2'`)
-	if state != domain.StateExpired {
+	if state := tenant(t, f.db, "t2").State; state != domain.StateExpired {
 		t.Fatalf("t2 state %q after its expiry, want expired", state)
 	}
 	f.advance(46 * time.Hour)
@@ -313,9 +338,7 @@ func TestPassivatorExpiresTrialsAndRemovesThemAfterGrace(t *testing.T) {
 	}
 	f.advance(2 * time.Hour)
 	f.check(t)
-	var desired string
-	f.db.R.Get(&desired, `SELECT desired_state FROM tenants WHERE id = 't2'`)
-	if desired != "deleted" || f.sleeper.count("wake:t2") != 1 {
+	if desired := tenant(t, f.db, "t2").DesiredState; desired != "deleted" || f.sleeper.count("wake:t2") != 1 {
 		t.Fatalf("after grace: desired %q, calls %v", desired, f.sleeper.calls)
 	}
 }
@@ -328,10 +351,9 @@ func TestActivityFlushBatchesToTheDatabase(t *testing.T) {
 	for range 5 {
 		a.Begin("t1")()
 	}
-	var n int64
-	db.R.Get(&n, `SELECT COUNT(*) FROM tenant_requests`)
-	if n != 0 {
-		t.Fatal("a request wrote to the database")
+	day := time.Now().UTC().Format(time.DateOnly)
+	if n, err := db.TenantRequests(ctx, "t1", day); err != nil || n != 0 {
+		t.Fatalf("a request wrote to the database: %d, %v", n, err)
 	}
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -340,14 +362,11 @@ func TestActivityFlushBatchesToTheDatabase(t *testing.T) {
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	day := time.Now().UTC().Format(time.DateOnly)
 	if n, _ := db.TenantRequests(ctx, "t1", day); n != 6 {
 		t.Errorf("requests of today: %d, want 6", n)
 	}
-	var last string
-	db.R.Get(&last, `SELECT COALESCE(last_active_at, '') FROM tenants WHERE id = 't1'`)
-	if at := store.ParseTime(last); time.Since(at) > time.Minute {
-		t.Errorf("last_active_at %q", last)
+	if last := tenant(t, db, "t1").LastActiveAt; time.Since(last.Time) > time.Minute {
+		t.Errorf("last_active_at %v", last.Time)
 	}
 	// Nothing new: nothing written.
 	if err := a.Flush(ctx); err != nil {
