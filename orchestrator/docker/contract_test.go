@@ -24,48 +24,13 @@ func TestContract(t *testing.T) {
 	runtimetest.Run(t, func(t *testing.T) runtime.Runtime {
 		n++
 		instance := fmt.Sprintf("ct%s%d", e.id, n)
-		t.Cleanup(func() { e.sweepInstance(t, instance) })
+		t.Cleanup(func() { e.sweepOnly(t, map[string]string{LabelInstance: instance, testLabel: e.id}) })
 		rt, err := NewRuntime(e.d, Options{Instance: instance, Subnets: subnets, HealthTimeout: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return rt
 	}, runtimetest.Options{Image: img, Labels: e.labels, Timeout: time.Minute})
-}
-
-// sweepInstance removes the objects of one instance.
-func (e *testEnv) sweepInstance(t testing.TB, instance string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	only := map[string]string{LabelInstance: instance, testLabel: e.id}
-	cs, err := e.d.ListContainers(ctx, only, true)
-	if err != nil {
-		t.Errorf("sweep: %v", err)
-	}
-	for _, c := range cs {
-		if err := e.d.RemoveContainer(ctx, c.ID); err != nil {
-			t.Errorf("sweep: %v", err)
-		}
-	}
-	vs, err := e.d.ListVolumes(ctx, only)
-	if err != nil {
-		t.Errorf("sweep: %v", err)
-	}
-	for _, v := range vs {
-		if err := e.d.RemoveVolume(ctx, v.Name); err != nil {
-			t.Errorf("sweep: %v", err)
-		}
-	}
-	ns, err := e.d.ListNetworks(ctx, only)
-	if err != nil {
-		t.Errorf("sweep: %v", err)
-	}
-	for _, n := range ns {
-		if err := e.d.RemoveNetwork(ctx, n.ID); err != nil {
-			t.Errorf("sweep: %v", err)
-		}
-	}
 }
 
 // contractSubnets hands out the /28s of a /24 of 10.250.0.0/16 picked at

@@ -105,11 +105,14 @@ func newTestEnv(t testing.TB) *testEnv {
 
 // sweep removes whatever carries the test's label, in case a test created
 // an object its own cleanup does not know.
-func (e *testEnv) sweep(t testing.TB) {
+func (e *testEnv) sweep(t testing.TB) { e.sweepOnly(t, map[string]string{testLabel: e.id}) }
+
+// sweepOnly removes the containers, networks and volumes carrying all of
+// the labels only.
+func (e *testEnv) sweepOnly(t testing.TB, only map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	only := map[string]string{testLabel: e.id}
 	cs, err := e.d.ListContainers(ctx, only, true)
 	if err != nil {
 		t.Errorf("sweep: %v", err)

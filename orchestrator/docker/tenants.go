@@ -76,19 +76,28 @@ type engineState struct {
 	volumes    map[string]Volume // by name
 }
 
-// listTenant lists a tenant's objects by their labels: only those of this
-// instance count.
-func (r *Runtime) listTenant(ctx context.Context, tenant string) (*engineState, error) {
-	labels := map[string]string{LabelTenant: tenant, LabelInstance: r.opts.Instance}
+// list lists the containers (all of them, not only running ones),
+// networks and volumes carrying the labels.
+func (r *Runtime) list(ctx context.Context, labels map[string]string) ([]Container, []Network, []Volume, error) {
 	cs, err := r.ListContainers(ctx, labels, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	ns, err := r.ListNetworks(ctx, labels)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	vs, err := r.ListVolumes(ctx, labels)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cs, ns, vs, nil
+}
+
+// listTenant lists a tenant's objects by their labels: only those of this
+// instance count.
+func (r *Runtime) listTenant(ctx context.Context, tenant string) (*engineState, error) {
+	cs, ns, vs, err := r.list(ctx, map[string]string{LabelTenant: tenant, LabelInstance: r.opts.Instance})
 	if err != nil {
 		return nil, err
 	}
@@ -171,16 +180,7 @@ func sortReplicas(rs []runtime.Replica) {
 // Tenants implements runtime.Runtime: one listing of each kind of object
 // of this instance, grouped by tenant.
 func (r *Runtime) Tenants(ctx context.Context) ([]runtime.Observation, error) {
-	only := map[string]string{LabelInstance: r.opts.Instance}
-	cs, err := r.ListContainers(ctx, only, true)
-	if err != nil {
-		return nil, err
-	}
-	ns, err := r.ListNetworks(ctx, only)
-	if err != nil {
-		return nil, err
-	}
-	vs, err := r.ListVolumes(ctx, only)
+	cs, ns, vs, err := r.list(ctx, map[string]string{LabelInstance: r.opts.Instance})
 	if err != nil {
 		return nil, err
 	}

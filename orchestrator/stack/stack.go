@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -221,14 +220,4 @@ func serviceOrder(project *types.Project) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// SortedNames returns map keys sorted (for stable events and logs).
-func SortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
