@@ -234,7 +234,10 @@ func TestTenantsCannotReachEachOther(t *testing.T) {
 		t.Fatalf("a probe on A's network cannot reach A's web (exit %d): the probe itself is broken", code)
 	}
 	if code := probe(docker.NetworkName(e.instance, a.Slug), rb.Backends[0]); code == 0 {
-		t.Fatalf("a container on A's network reached B's web at %s", rb.Backends[0])
+		an, _ := e.D.InspectNetwork(context.Background(), docker.NetworkName(e.instance, a.Slug))
+		bn, _ := e.D.InspectNetwork(context.Background(), docker.NetworkName(e.instance, b.Slug))
+		t.Fatalf("a container on A's network (%s, backends %v) reached B's web at %s (B's network %s, backends %v)",
+			an.Subnet, ra.Backends, rb.Backends[0], bn.Subnet, rb.Backends)
 	}
 }
 
