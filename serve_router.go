@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"strings"
 	"time"
 
 	"appfactory/catalog"
@@ -23,6 +24,7 @@ type routerConfig struct {
 	ExpiredGrace      time.Duration
 	ActivationTimeout time.Duration
 	SessionCookie     string
+	BotAgents         string
 }
 
 func (c *routerConfig) flags(fs *flag.FlagSet) {
@@ -31,6 +33,7 @@ func (c *routerConfig) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ExpiredGrace, "expired-grace", 7*24*time.Hour, "how long an expired trial is kept, stopped, before it is removed")
 	fs.DurationVar(&c.ActivationTimeout, "activation-timeout", 60*time.Second, "how long a request waits for a sleeping tenant to start")
 	fs.StringVar(&c.SessionCookie, "session-cookie", handlers.SessionCookie, "name of the portal's session cookie, never forwarded to tenants")
+	fs.StringVar(&c.BotAgents, "bot-agents", "", "comma-separated User-Agent pieces of crawlers and monitors, added to the built-in list, that never wake a sleeping tenant nor count as its activity")
 }
 
 // optDuration is a duration flag that may be left unset.
@@ -83,6 +86,7 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 		StripCookies:      []string{cfg.Router.SessionCookie},
 		TLS:               cfg.TLS,
 		ActivationTimeout: cfg.Router.ActivationTimeout,
+		BotAgents:         strings.Split(cfg.Router.BotAgents, ","),
 		Pages:             router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Static:            web.TenantStatic(),
 		Activations:       metrics.ObservingActivations(db),

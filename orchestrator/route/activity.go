@@ -76,6 +76,15 @@ func (a *Activity) Begin(tenantID string) (end func()) {
 	}
 }
 
+// BeginQuiet counts a request in flight, so the tenant is not stopped
+// under it, without marking the tenant active: a crawler's or monitor's
+// request never keeps a tenant awake.
+func (a *Activity) BeginQuiet(tenantID string) (end func()) {
+	t := a.get(tenantID)
+	t.inflight.Add(1)
+	return func() { t.inflight.Add(-1) }
+}
+
 // Touch marks a tenant active now without counting a request: a tenant
 // that has just been started gets a full idle period.
 func (a *Activity) Touch(tenantID string) {

@@ -83,6 +83,9 @@ type RouterConfig struct {
 	// Static serves the portal's static files on tenant hosts under
 	// /__appfactory/static/ (the prefix already stripped).
 	Static http.Handler
+	// BotAgents adds User-Agent pieces to DefaultBotAgents: requests that
+	// carry one never wake a sleeping tenant nor count as its activity.
+	BotAgents []string
 	// Activations records each activation's duration (optional).
 	Activations activationRecorder
 	Logger      *slog.Logger
@@ -147,6 +150,7 @@ type Router struct {
 	proxy    *proxy
 	flights  *flights
 	logger   *slog.Logger
+	bots     botMatcher
 
 	// Background work (activations, re-probes) runs under Run's context:
 	// base is set, and started closed, when Run begins; stopped is set,
@@ -165,7 +169,8 @@ type Router struct {
 // background work (health checks, activations, re-probes).
 func NewRouter(cfg RouterConfig, routes *route.Routes, act activator, activity *route.Activity) *Router {
 	cfg.defaults()
-	rt := &Router{cfg: cfg, routes: routes, act: act, activity: activity, logger: cfg.Logger, started: make(chan struct{})}
+	rt := &Router{cfg: cfg, routes: routes, act: act, activity: activity, logger: cfg.Logger, started: make(chan struct{}),
+		bots: newBotMatcher(cfg.BotAgents)}
 	rt.flights = newFlights()
 	rt.proxy = newProxy(rt)
 	routes.Subscribe(func(r route.Route, present bool) {
@@ -193,7 +198,16 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.serveReserved(w, r, rte)
 		return
 	}
-	end := rt.activity.Begin(rte.TenantID)
+	quiet := rt.bots.quiet(r)
+	if quiet && sleeping(rte.State) {
+		rt.asleep(w, r)
+		return
+	}
+	begin := rt.activity.Begin
+	if quiet {
+		begin = rt.activity.BeginQuiet
+	}
+	end := begin(rte.TenantID)
 	defer end()
 	// Read again now that the request counts as in flight: the passivator
 	// takes a route out of service before it looks at the tenant's requests

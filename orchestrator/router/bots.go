@@ -1,0 +1,87 @@
+package router
+
+import (
+	"net/http"
+	"strings"
+
+	"appfactory/domain"
+)
+
+// DefaultBotAgents are the pieces of User-Agent headers, matched without
+// regard to case, of the crawlers, link previewers and uptime monitors that
+// never wake a sleeping tenant and never count as its activity. Most
+// crawlers name themselves "…bot/<version>"; the rest are listed by name.
+// The operator adds more with RouterConfig.BotAgents (serve --bot-agents).
+var DefaultBotAgents = []string{
+	"bot/", "bot;", "crawler", "spider", "googlebot", "bingbot", "slurp", "duckduckbot", "baiduspider",
+	"yandex", "applebot", "facebookexternalhit", "bytespider", "gptbot", "ccbot", "claudebot",
+	"uptimerobot", "pingdom", "statuscake", "site24x7", "betteruptime", "uptime-kuma", "freshping",
+	"newrelicpinger", "datadogsynthetics", "checkly", "hetrixtools", "nodeping", "monitis",
+}
+
+// robotsTxt is what a sleeping tenant's /robots.txt says: it cannot ask
+// its app, and waking it for a crawler is what this file is for.
+const robotsTxt = "User-agent: *\nDisallow: /\n"
+
+// botMatcher tells crawlers and monitors from people and API clients.
+type botMatcher struct{ agents []string }
+
+func newBotMatcher(extra []string) botMatcher {
+	m := botMatcher{}
+	for _, a := range append(append([]string{}, DefaultBotAgents...), extra...) {
+		if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+			m.agents = append(m.agents, a)
+		}
+	}
+	return m
+}
+
+// isBot reports a User-Agent of the list.
+func (m botMatcher) isBot(ua string) bool {
+	if ua == "" {
+		return false
+	}
+	ua = strings.ToLower(ua)
+	for _, a := range m.agents {
+		if strings.Contains(ua, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// quiet reports a request that must not wake a tenant nor keep it awake:
+// a crawler's or monitor's, a HEAD (what uptime checks send), or
+// robots.txt.
+func (m botMatcher) quiet(r *http.Request) bool {
+	return r.Method == http.MethodHead || r.URL.Path == "/robots.txt" || m.isBot(r.UserAgent())
+}
+
+// asleep answers a quiet request for a tenant that is not running, without
+// starting anything: robots.txt disallows everything, anything else is a
+// 503 to retry much later.
+func (rt *Router) asleep(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/robots.txt" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodGet {
+			_, _ = w.Write([]byte(robotsTxt))
+		}
+		return
+	}
+	w.Header().Set("Retry-After", "3600")
+	w.Header().Set("Cache-Control", "no-store")
+	rt.cfg.Pages.Error(w, r, http.StatusServiceUnavailable, "This app is asleep",
+		"The app is asleep and starts when someone opens it in a browser.")
+}
+
+// sleeping reports the route states in which a request would start the
+// tenant: passivated, passivating, paused, activating, failed.
+func sleeping(state string) bool {
+	switch state {
+	case domain.StateRunning, domain.StateExpired, domain.StatePending, domain.StateBuilding, domain.StateDeploying:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,90 @@
+package router
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"appfactory/domain"
+	"appfactory/orchestrator/route"
+)
+
+// TestBotsNeverWakeASleepingTenant: crawlers, monitors, HEAD and
+// robots.txt get the router's own answer and start nothing; a browser
+// still wakes the tenant.
+func TestBotsNeverWakeASleepingTenant(t *testing.T) {
+	f := newRouterFixture(t, RouterConfig{BotAgents: []string{"AcmeWatch"}})
+	f.act.backends = []string{addr(newBackend(t, "acme"))}
+	for _, state := range []string{domain.StatePassivated, domain.StatePaused, domain.StateFailed} {
+		f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", Title: "Acme", State: state})
+		for _, ua := range []string{
+			"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+			"Mozilla/5.0 (compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)",
+			"Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+			"acmewatch/1 (the operator's own monitor)",
+		} {
+			resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"User-Agent": ua, "Accept": "text/html"}, nil)
+			body := readAll(t, resp)
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "asleep") {
+				t.Errorf("%s, %q: %d %q", state, ua, resp.StatusCode, body)
+			}
+		}
+		resp := f.do(t, http.MethodHead, "acme.example.test", "/", map[string]string{"User-Agent": "Mozilla/5.0"}, nil)
+		readAll(t, resp)
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s: HEAD: %d", state, resp.StatusCode)
+		}
+		resp = f.do(t, http.MethodGet, "acme.example.test", "/robots.txt", map[string]string{"User-Agent": "Mozilla/5.0"}, nil)
+		if body := readAll(t, resp); resp.StatusCode != http.StatusOK || body != robotsTxt {
+			t.Errorf("%s: robots.txt: %d %q", state, resp.StatusCode, body)
+		}
+	}
+	if n := f.act.calls.Load(); n != 0 {
+		t.Fatalf("bot traffic started the tenant %d times", n)
+	}
+	if idle := f.activity.Idle("t1", time.Now(), time.Now().Add(-time.Hour)); idle < 59*time.Minute {
+		t.Errorf("bot traffic counted as the tenant's activity: idle %v", idle)
+	}
+	code, e := f.getEcho(t, "acme.example.test", map[string]string{"Accept": "application/json", "User-Agent": "curl/8.5"})
+	if code != http.StatusOK || e.Name != "acme" || f.act.calls.Load() != 1 {
+		t.Fatalf("a real client: %d %+v after %d activations", code, e, f.act.calls.Load())
+	}
+}
+
+// TestBotsOnARunningTenantAreServedButNotActivity: a crawler reaches a
+// running app, and the tenant stays as idle as it was.
+func TestBotsOnARunningTenantAreServedButNotActivity(t *testing.T) {
+	f := newRouterFixture(t, RouterConfig{})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+	since := time.Now().Add(-time.Hour)
+	before := f.activity.Idle("t1", time.Now(), since)
+	code, e := f.getEcho(t, "acme.example.test", map[string]string{"User-Agent": "Googlebot/2.1"})
+	if code != http.StatusOK || e.Name != "acme" {
+		t.Fatalf("crawler on a running tenant: %d %+v", code, e)
+	}
+	if after := f.activity.Idle("t1", time.Now(), since); after < before {
+		t.Errorf("idle %v before the crawler, %v after: it counted as activity", before, after)
+	}
+	code, _ = f.getEcho(t, "acme.example.test", map[string]string{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"})
+	if after := f.activity.Idle("t1", time.Now(), since); code != http.StatusOK || after > time.Second {
+		t.Errorf("a browser's request left the tenant idle for %v (%d)", after, code)
+	}
+}
+
+func TestBotMatcher(t *testing.T) {
+	m := newBotMatcher([]string{" MyProbe "})
+	for ua, want := range map[string]bool{
+		"Mozilla/5.0 (compatible; Googlebot/2.1)": true,
+		"facebookexternalhit/1.1":                 true,
+		"Pingdom.com_bot_version_1.4":             true,
+		"myprobe/2":                               true,
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/140.0 Safari": false,
+		"curl/8.5.0": false,
+		"":           false,
+	} {
+		if got := m.isBot(ua); got != want {
+			t.Errorf("isBot(%q) = %v, want %v", ua, got, want)
+		}
+	}
+}
