@@ -18,6 +18,8 @@ import (
 type TenantPower interface {
 	Activate(ctx context.Context, tenantID string) error
 	Passivate(ctx context.Context, tenantID, reason string) error
+	// Pause freezes a running tenant (or stops it where the runtime cannot pause).
+	Pause(ctx context.Context, tenantID string) error
 }
 
 // TrialExtender lengthens trials: the passivator.
@@ -61,6 +63,7 @@ func (p *Power) Register(e *echo.Echo) {
 	api := e.Group("/api/v1", p.H.APIAuth)
 	api.POST("/tenants/:id/passivate", p.apiPassivate)
 	api.POST("/tenants/:id/activate", p.apiActivate)
+	api.POST("/tenants/:id/pause", p.apiPause)
 	api.POST("/tenants/:id/extend", p.apiExtend)
 	api.GET("/admin/environments", p.apiEnvironments, p.H.RequireRole(store.RoleAdmin))
 	api.PUT("/admin/environments/:id", p.apiSetEnvironment, p.H.RequireRole(store.RoleAdmin))
@@ -157,6 +160,23 @@ func (p *Power) apiActivate(c echo.Context) error {
 		return err
 	}
 	if err := p.Tenants.Activate(ctx, t.ID); err != nil {
+		return err
+	}
+	return p.answer(c, http.StatusOK, t.ID)
+}
+
+// apiPause freezes a running tenant now (the pause tier: its next request
+// resumes it in milliseconds) and answers once it is paused.
+func (p *Power) apiPause(c echo.Context) error {
+	ctx := c.Request().Context()
+	t, err := p.controllable(ctx, CurrentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := refuseExpired(t); err != nil {
+		return err
+	}
+	if err := p.Tenants.Pause(ctx, t.ID); err != nil {
 		return err
 	}
 	return p.answer(c, http.StatusOK, t.ID)

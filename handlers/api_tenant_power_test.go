@@ -39,6 +39,11 @@ func (f *fakePower) Activate(_ context.Context, id string) error {
 	f.record("activate:" + id)
 	return nil
 }
+func (f *fakePower) Pause(_ context.Context, id string) error {
+	f.record("pause:" + id)
+	return nil
+}
+
 func (f *fakePower) Passivate(ctx context.Context, id, _ string) error {
 	if f.hold {
 		<-ctx.Done()
@@ -135,6 +140,10 @@ func TestAPITenantPowerAuthorization(t *testing.T) {
 		{"owner passivates", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.ownerTok, 200},
 		{"owner activates", "/api/v1/tenants/" + pe.tenantID + "/activate", pe.ownerTok, 200},
 		{"admin passivates", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.adminTok, 200},
+		{"owner pauses", "/api/v1/tenants/" + pe.tenantID + "/pause", pe.ownerTok, 200},
+		{"another prospect pauses", "/api/v1/tenants/" + pe.tenantID + "/pause", pe.otherTok, 404},
+		{"a seller pauses, not their demo", "/api/v1/tenants/" + pe.tenantID + "/pause", pe.sellerTok, 403},
+		{"expired trial not paused", "/api/v1/tenants/" + pe.expiredID + "/pause", pe.ownerTok, 409},
 		{"another prospect", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.otherTok, 404},
 		{"a seller, not their demo", "/api/v1/tenants/" + pe.tenantID + "/activate", pe.sellerTok, 403},
 		{"the seller of the demo", "/api/v1/tenants/" + pe.demoID + "/activate", pe.sellerTok, 200},
