@@ -33,6 +33,15 @@ type TenantJSON struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	ExpiresAt    *time.Time `json:"expires_at"`
 	LastActiveAt *time.Time `json:"last_active_at"`
+	// Wake says why the tenant is awake; only GET /api/v1/tenants/{id} fills it.
+	Wake *WakeJSON `json:"wake,omitempty"`
+}
+
+// WakeJSON is a tenant's wake facts: its cold starts and what woke it last.
+type WakeJSON struct {
+	ColdStarts  int        `json:"cold_starts"`
+	LastWokenBy string     `json:"last_woken_by,omitempty"`
+	LastWokenAt *time.Time `json:"last_woken_at,omitempty"`
 }
 
 // EventJSON is one event of a deployment.
@@ -115,11 +124,21 @@ func (h *Handlers) apiListTenants(c echo.Context) error {
 }
 
 func (h *Handlers) apiGetTenant(c echo.Context) error {
-	t, err := h.tenantFor(c.Request().Context(), CurrentUser(c), c.Param("id"), false)
+	ctx := c.Request().Context()
+	t, err := h.tenantFor(ctx, CurrentUser(c), c.Param("id"), false)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, h.tenantJSON(t))
+	facts, err := h.DB.TenantWakeFacts(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	j := h.tenantJSON(t)
+	j.Wake = &WakeJSON{ColdStarts: facts.ColdStarts, LastWokenBy: facts.LastWokenBy}
+	if at := facts.LastWokenAt.Time; !at.IsZero() {
+		j.Wake.LastWokenAt = &at
+	}
+	return c.JSON(http.StatusOK, j)
 }
 
 // apiTenantEvents lists a deployment's events, oldest first; ?after=<id>

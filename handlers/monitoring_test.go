@@ -440,7 +440,7 @@ func seedDashboard(t *testing.T, db *store.DB, now time.Time) {
 		if err := db.AddHostSample(ctx, store.HostSample{At: store.TimeOf(at), Running: 4000, Passivated: 4000, Total: 10000}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RecordActivation(ctx, "t00001", at, 400*time.Millisecond); err != nil {
+		if err := db.RecordActivation(ctx, "t00001", at, 400*time.Millisecond, "a browser"); err != nil {
 			t.Fatal(err)
 		}
 	}

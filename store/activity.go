@@ -54,13 +54,34 @@ func (db *DB) TenantRequests(ctx context.Context, tenantID, day string) (int64, 
 
 // RecordActivation stores how long one activation took, from the request
 // that asked for it to the routed service answering.
-func (db *DB) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error {
-	_, err := db.w.ExecContext(ctx, `INSERT INTO activations (tenant_id, at, seconds) VALUES (?, ?, ?)`,
-		tenantID, formatTime(at), took.Seconds())
+func (db *DB) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration, by string) error {
+	_, err := db.w.ExecContext(ctx, `INSERT INTO activations (tenant_id, at, seconds, woken_by) VALUES (?, ?, ?, ?)`,
+		tenantID, formatTime(at), took.Seconds(), by)
 	if err != nil {
 		return fmt.Errorf("record activation of %s: %w", tenantID, err)
 	}
 	return nil
+}
+
+// WakeFacts say why a tenant is awake: how many cold starts it had, and
+// what woke it last and when.
+type WakeFacts struct {
+	ColdStarts  int    `db:"cold_starts"`
+	LastWokenBy string `db:"woken_by"`
+	LastWokenAt Time   `db:"at"`
+}
+
+// TenantWakeFacts reads a tenant's wake facts from its activations.
+func (db *DB) TenantWakeFacts(ctx context.Context, tenantID string) (WakeFacts, error) {
+	var f WakeFacts
+	err := db.r.GetContext(ctx, &f, `SELECT COUNT(*) AS cold_starts,
+		COALESCE((SELECT woken_by FROM activations WHERE tenant_id = ?1 ORDER BY at DESC, id DESC LIMIT 1), '') AS woken_by,
+		COALESCE(MAX(at), '') AS at
+		FROM activations WHERE tenant_id = ?1`, tenantID)
+	if err != nil {
+		return WakeFacts{}, fmt.Errorf("wake facts of %s: %w", tenantID, err)
+	}
+	return f, nil
 }
 
 // CountActivations counts the activations recorded of a tenant.

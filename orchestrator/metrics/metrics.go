@@ -237,7 +237,7 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // ActivationRecorder keeps the duration of each activation for the charts
 // (the router's recorder, wrapped by ObservingActivations).
 type ActivationRecorder interface {
-	RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error
+	RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration, by string) error
 }
 
 // ObservingActivations records activations in next and observes their
@@ -252,10 +252,10 @@ type observedActivations struct {
 }
 
 // RecordActivation observes the duration, then records it.
-func (o *observedActivations) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error {
+func (o *observedActivations) RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration, by string) error {
 	o.m.ObserveActivation(took)
 	if o.next == nil {
 		return nil
 	}
-	return o.next.RecordActivation(ctx, tenantID, at, took)
+	return o.next.RecordActivation(ctx, tenantID, at, took, by)
 }

@@ -181,7 +181,7 @@ func TestCountResponsesAndActivations(t *testing.T) {
 		resp.Body.Close()
 	}
 	rec := m.ObservingActivations(nil)
-	if err := rec.RecordActivation(context.Background(), "t", time.Now(), 700*time.Millisecond); err != nil {
+	if err := rec.RecordActivation(context.Background(), "t", time.Now(), 700*time.Millisecond, "a test"); err != nil {
 		t.Fatal(err)
 	}
 	_, body := scrape(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

@@ -18,6 +18,8 @@ import (
 type flight struct {
 	done    chan struct{}
 	started time.Time
+	// by is what woke the tenant: the request that started the flight.
+	by string
 	// set before done is closed
 	err   error
 	ended time.Time
@@ -56,7 +58,7 @@ func (fs *flights) forget(tenantID string) {
 // there is none: however many requests arrive, one start. A recent failure
 // is returned as is until the backoff has passed, so that a broken tenant
 // is not restarted by every request.
-func (rt *Router) activate(rte route.Route) *flight {
+func (rt *Router) activate(rte route.Route, by string) *flight {
 	fs := rt.flights
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -76,7 +78,7 @@ func (rt *Router) activate(rte route.Route) *flight {
 			return f
 		}
 	}
-	f := &flight{done: make(chan struct{}), started: time.Now()}
+	f := &flight{done: make(chan struct{}), started: time.Now(), by: by}
 	fs.m[rte.TenantID] = f
 	if !rt.spawn(func(base context.Context) { rt.runFlight(base, f, rte) }) {
 		f.err = fmt.Errorf("activate %s: %w", rte.Slug, errStopped)
@@ -131,7 +133,7 @@ func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
 	}
 	rt.logger.Info("tenant activated", slog.String("tenant", rte.Slug), slog.String("from", rte.State), slog.Duration("took", took))
 	if rt.cfg.Activations != nil {
-		if err := rt.cfg.Activations.RecordActivation(base, rte.TenantID, f.started, took); err != nil {
+		if err := rt.cfg.Activations.RecordActivation(base, rte.TenantID, f.started, took, f.by); err != nil {
 			rt.logger.Warn("record activation", slog.String("tenant", rte.Slug), slog.Any("err", err))
 		}
 	}
@@ -142,7 +144,7 @@ func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
 // paused tenant, which resumes in milliseconds), any other request is held,
 // its body unread, until the tenant is ready, then proxied.
 func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rte route.Route) {
-	f := rt.activate(rte)
+	f := rt.activate(rte, wokenBy(r))
 	if f.finished() && f.err != nil {
 		rt.activationFailed(w, r, rte)
 		return
@@ -237,7 +239,7 @@ func (rt *Router) statusOf(rte route.Route) Status {
 	case domain.StatePending, domain.StateBuilding, domain.StateDeploying:
 		return Status{State: rte.State, Message: title + " is being deployed…"}
 	}
-	f := rt.activate(rte)
+	f := rt.activate(rte, "the starting page")
 	if f.finished() {
 		if f.err != nil {
 			return Status{Failed: true, State: domain.StateFailed, Message: title + " could not be started. Try again in a moment."}

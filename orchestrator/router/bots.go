@@ -85,3 +85,25 @@ func sleeping(state string) bool {
 	}
 	return true
 }
+
+// wokenBy says, for the tenant's wake facts, which request woke it: a
+// browser or another client, the method and path (never the query, which
+// may carry secrets) and the first word of its User-Agent.
+func wokenBy(r *http.Request) string {
+	who := "a client"
+	if isNavigation(r) {
+		who = "a browser"
+	}
+	path := r.URL.Path
+	if len(path) > 80 {
+		path = path[:80] + "…"
+	}
+	agent, _, _ := strings.Cut(r.UserAgent(), " ")
+	if len(agent) > 40 {
+		agent = agent[:40]
+	}
+	if agent == "" {
+		agent = "no User-Agent"
+	}
+	return who + ": " + r.Method + " " + path + " (" + agent + ")"
+}

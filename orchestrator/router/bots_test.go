@@ -1,8 +1,10 @@
 package router
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,5 +88,42 @@ func TestBotMatcher(t *testing.T) {
 		if got := m.isBot(ua); got != want {
 			t.Errorf("isBot(%q) = %v, want %v", ua, got, want)
 		}
+	}
+}
+
+// wakeLog records what each activation says woke the tenant.
+type wakeLog struct {
+	mu sync.Mutex
+	by []string
+}
+
+func (l *wakeLog) RecordActivation(_ context.Context, _ string, _ time.Time, _ time.Duration, by string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.by = append(l.by, by)
+	return nil
+}
+
+func (l *wakeLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.by...)
+}
+
+// TestActivationRecordsWhatWokeTheTenant: the request that started the
+// activation is recorded, without its query.
+func TestActivationRecordsWhatWokeTheTenant(t *testing.T) {
+	log := &wakeLog{}
+	f := newRouterFixture(t, RouterConfig{Activations: log})
+	f.act.backends = []string{addr(newBackend(t, "acme"))}
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StatePassivated})
+	resp := f.do(t, http.MethodGet, "acme.example.test", "/docs?token=secret", map[string]string{"User-Agent": "curl/8.5.0", "Accept": "application/json"}, nil)
+	readAll(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	waitFor(t, 5*time.Second, "the activation recorded", func() bool { return len(log.list()) == 1 })
+	if got := log.list()[0]; got != "a client: GET /docs (curl/8.5.0)" {
+		t.Errorf("woken by %q", got)
 	}
 }

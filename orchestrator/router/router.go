@@ -29,7 +29,7 @@ type resumer interface {
 
 // activationRecorder keeps the duration of each activation for the charts.
 type activationRecorder interface {
-	RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration) error
+	RecordActivation(ctx context.Context, tenantID string, at time.Time, took time.Duration, by string) error
 }
 
 // ReservedPrefix is the path on every tenant host that the router answers
