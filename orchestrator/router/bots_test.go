@@ -127,3 +127,11 @@ func TestActivationRecordsWhatWokeTheTenant(t *testing.T) {
 		t.Errorf("woken by %q", got)
 	}
 }
+// BenchmarkIsBot is the cost the bot check adds to a browser's request.
+func BenchmarkIsBot(b *testing.B) {
+	m := newBotMatcher(nil)
+	ua := "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
+	for b.Loop() {
+		m.isBot(ua)
+	}
+}
