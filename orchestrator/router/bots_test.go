@@ -127,6 +127,7 @@ func TestActivationRecordsWhatWokeTheTenant(t *testing.T) {
 		t.Errorf("woken by %q", got)
 	}
 }
+
 // BenchmarkIsBot is the cost the bot check adds to a browser's request.
 func BenchmarkIsBot(b *testing.B) {
 	m := newBotMatcher(nil)
