@@ -150,24 +150,16 @@ func (p *Power) apiPassivate(c echo.Context) error {
 }
 
 // apiActivate starts a tenant and answers once it serves.
-func (p *Power) apiActivate(c echo.Context) error {
-	ctx := c.Request().Context()
-	t, err := p.controllable(ctx, CurrentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if err := refuseExpired(t); err != nil {
-		return err
-	}
-	if err := p.Tenants.Activate(ctx, t.ID); err != nil {
-		return err
-	}
-	return p.answer(c, http.StatusOK, t.ID)
-}
+func (p *Power) apiActivate(c echo.Context) error { return p.wake(c, p.Tenants.Activate) }
 
 // apiPause freezes a running tenant now (the pause tier: its next request
 // resumes it in milliseconds) and answers once it is paused.
-func (p *Power) apiPause(c echo.Context) error {
+func (p *Power) apiPause(c echo.Context) error { return p.wake(c, p.Tenants.Pause) }
+
+// wake runs a change that keeps the tenant alive (a start, a pause) on a
+// tenant the user controls and whose trial has not expired, and answers
+// with the tenant once it is done.
+func (p *Power) wake(c echo.Context, change func(ctx context.Context, tenantID string) error) error {
 	ctx := c.Request().Context()
 	t, err := p.controllable(ctx, CurrentUser(c), c.Param("id"))
 	if err != nil {
@@ -176,7 +168,7 @@ func (p *Power) apiPause(c echo.Context) error {
 	if err := refuseExpired(t); err != nil {
 		return err
 	}
-	if err := p.Tenants.Pause(ctx, t.ID); err != nil {
+	if err := change(ctx, t.ID); err != nil {
 		return err
 	}
 	return p.answer(c, http.StatusOK, t.ID)
