@@ -107,15 +107,18 @@ func (r *Runtime) listTenant(ctx context.Context, tenant string) (*engineState, 
 	// old state, and a pass woken by the death would find nothing to
 	// repair. Inspecting reads the container itself.
 	exact := make([]Container, len(cs))
-	err = eachConcurrently(indexes(len(cs)), func(i int) error {
-		c, err := r.Inspect(ctx, cs[i].ID)
-		if errors.Is(err, runtime.ErrNotFound) {
-			return nil // removed since the listing
-		}
-		exact[i] = c
-		return err
-	})
-	if err != nil {
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Go(func() {
+			exact[i], errs[i] = r.Inspect(ctx, c.ID)
+			if errors.Is(errs[i], runtime.ErrNotFound) {
+				exact[i], errs[i] = Container{}, nil // removed since the listing
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	for _, c := range exact {
@@ -270,13 +273,4 @@ func (r *Runtime) Events(ctx context.Context) (<-chan runtime.Event, <-chan erro
 // label like every other object of this instance.
 func (r *Runtime) BuildImage(ctx context.Context, buildContext io.Reader, tags []string, labels map[string]string, out func(line string)) (string, error) {
 	return r.Docker.BuildImage(ctx, buildContext, tags, withLabels(labels, map[string]string{LabelInstance: r.opts.Instance}), out)
-}
-
-// indexes is 0..n-1.
-func indexes(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
 }
