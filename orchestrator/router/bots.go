@@ -3,8 +3,6 @@ package router
 import (
 	"net/http"
 	"strings"
-
-	"appfactory/domain"
 )
 
 // DefaultBotAgents are the pieces of User-Agent headers, matched without
@@ -57,8 +55,9 @@ func (m botMatcher) quiet(r *http.Request) bool {
 	return r.Method == http.MethodHead || r.URL.Path == "/robots.txt" || m.isBot(r.UserAgent())
 }
 
-// asleep answers a quiet request for a tenant that is not running, without
-// starting anything: robots.txt disallows everything, anything else is a
+// asleep answers a quiet request for a tenant that a request would start
+// (passivated, paused, failed, or running without a backend), starting
+// nothing: robots.txt disallows everything, anything else is a
 // 503 to retry much later.
 func (rt *Router) asleep(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/robots.txt" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
@@ -74,16 +73,6 @@ func (rt *Router) asleep(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	rt.cfg.Pages.Error(w, r, http.StatusServiceUnavailable, "This app is asleep",
 		"The app is asleep and starts when someone opens it in a browser.")
-}
-
-// sleeping reports the route states in which a request would start the
-// tenant: passivated, passivating, paused, activating, failed.
-func sleeping(state string) bool {
-	switch state {
-	case domain.StateRunning, domain.StateExpired, domain.StatePending, domain.StateBuilding, domain.StateDeploying:
-		return false
-	}
-	return true
 }
 
 // wokenBy says, for the tenant's wake facts, which request woke it: a

@@ -199,10 +199,6 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	quiet := rt.bots.quiet(r)
-	if quiet && sleeping(rte.State) {
-		rt.asleep(w, r)
-		return
-	}
 	begin := rt.activity.Begin
 	if quiet {
 		begin = rt.activity.BeginQuiet
@@ -225,6 +221,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"The trial period of this app is over. Ask your contact to extend it.")
 	case rte.State == domain.StatePending || rte.State == domain.StateBuilding || rte.State == domain.StateDeploying:
 		rt.deploying(w, r, rte)
+	case quiet:
+		// A crawler or monitor never starts a sleeping tenant.
+		rt.asleep(w, r)
 	default:
 		rt.activateThenServe(w, r, rte)
 	}
