@@ -90,6 +90,7 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 		Pages:             router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Static:            web.TenantStatic(),
 		Activations:       metrics.ObservingActivations(db),
+		Events:            db,
 		Logger:            logger.With(slog.String("component", "router")),
 	}, fac.Routes, fac.Reconciler, activity)
 	srv.SetTenantRouter(metrics.CountResponses(rt))
@@ -104,6 +105,7 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 		IdleOverride:  cfg.Router.IdleTimeout,
 		PauseOverride: cfg.Router.PauseAfter.value(),
 		ExpiredGrace:  cfg.Router.ExpiredGrace,
+		Warm:          func(tenantID, reason string) { rt.Warm(tenantID, reason) },
 		Logger:        logger.With(slog.String("component", "passivator")),
 	}, fac.Routes, activity, fac.Reconciler, db)
 

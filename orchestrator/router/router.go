@@ -88,7 +88,9 @@ type RouterConfig struct {
 	BotAgents []string
 	// Activations records each activation's duration (optional).
 	Activations activationRecorder
-	Logger      *slog.Logger
+	// Events records each warm-up with its reason (optional).
+	Events eventRecorder
+	Logger *slog.Logger
 }
 
 func (c *RouterConfig) defaults() {

@@ -29,6 +29,7 @@ type sleeper interface {
 type sleepStore interface {
 	SleepCandidates(ctx context.Context) ([]store.SleepCandidate, error)
 	EnvSettings(ctx context.Context) (map[string]store.EnvSetting, error)
+	TenantPolicies(ctx context.Context) (map[string]store.TenantPolicy, error)
 	ExtendTenant(ctx context.Context, tenantID string, days int) (time.Time, string, error)
 	SetTenantState(ctx context.Context, id, state, message string) error
 	SetDesiredState(ctx context.Context, id, desired string) error
@@ -57,8 +58,12 @@ type PassivatorConfig struct {
 	Interval time.Duration
 	// Concurrency bounds the tenants put to sleep at once (default 4).
 	Concurrency int
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Warm starts a sleeping tenant before any request, single-flight with
+	// the router's activations, for the reason given; nil: keep-warm
+	// windows only keep running tenants awake.
+	Warm   func(tenantID, reason string)
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Passivator puts idle tenants to sleep (pause, then stop) and ends expired
@@ -186,6 +191,10 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 	if err != nil {
 		return err
 	}
+	policies, err := p.store.TenantPolicies(ctx)
+	if err != nil {
+		return err
+	}
 	now := p.cfg.Now()
 	for _, c := range cands {
 		if exp := c.ExpiresAt.Time; !exp.IsZero() && now.After(exp) {
@@ -201,10 +210,21 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 			continue
 		}
 		rte, ok := p.routes.Get(c.Slug)
-		if !ok || (rte.State != domain.StateRunning && rte.State != domain.StatePaused) {
+		if !ok {
 			continue
 		}
-		idle, pause := p.limits(c.Environment, settings)
+		e := p.effective(c.Environment, settings, policies[c.ID], now)
+		if e.InWindow {
+			// Kept warm: never put to sleep, and started if it slept.
+			if p.cfg.Warm != nil && (rte.State == domain.StatePassivated || rte.State == domain.StatePaused) {
+				p.cfg.Warm(c.ID, "keep-warm window "+e.KeepWarm.String())
+			}
+			continue
+		}
+		if rte.State != domain.StateRunning && rte.State != domain.StatePaused {
+			continue
+		}
+		idle, pause := e.Idle, e.Pause
 		d := p.activity.Idle(c.ID, now, p.started)
 		switch {
 		case idle > 0 && d >= idle:
