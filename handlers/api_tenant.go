@@ -214,5 +214,5 @@ func (h *Handlers) apiUpgradeTenant(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	return h.tenantAction(c, upgradeTenant(req.Version))
+	return h.tenantAction(c, h.upgradeTenant(req.Version))
 }

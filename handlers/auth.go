@@ -343,6 +343,7 @@ func (h *Handlers) signIn(c echo.Context, u *store.User) error {
 		return err
 	}
 	h.Logger.Info("signed in", "user", u.ID)
+	h.warmOwned(c.Request().Context(), u, "its owner signed in")
 	return nil
 }
 

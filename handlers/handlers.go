@@ -30,6 +30,9 @@ type Handlers struct {
 	Deployer Deployer
 	// Orchestrator deletes, restarts and upgrades deployments.
 	Orchestrator Orchestrator
+	// Warmer starts sleeping tenants when intent is clear (optional): the
+	// router.
+	Warmer Warmer
 
 	sessions *SessionStore
 	hashing  chan struct{}

@@ -19,6 +19,7 @@ func (h *Handlers) invitePage(c echo.Context) error {
 	if err := h.EnsureSession(c); err != nil {
 		return err
 	}
+	h.warmOwned(c.Request().Context(), u, "its invitation was opened")
 	f := views.InvitePage{Token: c.Param("token"), Email: u.Email, Name: u.Name, Company: u.Company}
 	return web.Render(c, http.StatusOK, views.InviteForm(h.Server.PageFor(c, "Welcome"), f))
 }

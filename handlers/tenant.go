@@ -86,6 +86,9 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if t.OwnerID == u.ID && !web.GetHTMX(c).Partial() {
+		h.warm(t, "its owner opened its page")
+	}
 	page := h.Server.PageFor(c, t.Title)
 	page.Nav = "apps"
 	v, err := h.tenantView(ctx, u, t, page.CSRF)
@@ -127,9 +130,15 @@ func restartTenant(ctx context.Context, o Orchestrator, t *store.Tenant, u *stor
 	return o.Restart(ctx, t, u)
 }
 
-func upgradeTenant(version string) tenantOp {
+// upgradeTenant upgrades a tenant and, the upgrade confirmed, starts it
+// if it slept, so that the new version is ready when it is opened.
+func (h *Handlers) upgradeTenant(version string) tenantOp {
 	return func(ctx context.Context, o Orchestrator, t *store.Tenant, u *store.User) error {
-		return o.Upgrade(ctx, t, u, version)
+		if err := o.Upgrade(ctx, t, u, version); err != nil {
+			return err
+		}
+		h.warm(t, "its upgrade to "+version+" was confirmed")
+		return nil
 	}
 }
 
@@ -164,7 +173,7 @@ func (h *Handlers) tenantDelete(c echo.Context) error { return h.tenantFormActio
 func (h *Handlers) tenantRestart(c echo.Context) error { return h.tenantFormAction(c, restartTenant) }
 
 func (h *Handlers) tenantUpgrade(c echo.Context) error {
-	return h.tenantFormAction(c, upgradeTenant(c.FormValue("version")))
+	return h.tenantFormAction(c, h.upgradeTenant(c.FormValue("version")))
 }
 
 // deploymentsView lists an app's deployments that the user may see.

@@ -13,8 +13,11 @@ import (
 type TenantActivity struct {
 	TenantID   string
 	LastActive time.Time
-	Day        string
-	Requests   int64
+	// LastRequest says what the latest real request was, in words; empty
+	// when unchanged.
+	LastRequest string
+	Day         string
+	Requests    int64
 }
 
 // RecordActivity writes a batch of activity in one transaction: the
@@ -31,6 +34,11 @@ func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error 
 				if _, err := tx.ExecContext(ctx, `UPDATE tenants SET last_active_at = MAX(COALESCE(last_active_at, ''), ?) WHERE id = ?`,
 					formatTime(a.LastActive), a.TenantID); err != nil {
 					return fmt.Errorf("record activity of %s: %w", a.TenantID, err)
+				}
+			}
+			if a.LastRequest != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE tenants SET last_request = ? WHERE id = ?`, a.LastRequest, a.TenantID); err != nil {
+					return fmt.Errorf("record last request of %s: %w", a.TenantID, err)
 				}
 			}
 			if a.Requests > 0 {

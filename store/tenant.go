@@ -49,7 +49,9 @@ type Tenant struct {
 	UpdatedAt    Time   `db:"updated_at"`
 	ExpiresAt    Time   `db:"expires_at"`
 	LastActiveAt Time   `db:"last_active_at"`
-	DeletedAt    Time   `db:"deleted_at"`
+	// LastRequest is the latest real request in words.
+	LastRequest string `db:"last_request"`
+	DeletedAt   Time   `db:"deleted_at"`
 }
 
 // Cleaned reports whether the tenant is deleted and its Docker objects gone.
@@ -69,7 +71,7 @@ func (t *Tenant) Settled() bool {
 
 const tenantColumns = `id, app_id, owner_id, created_by, slug, title, platform, version, environment,
 	replicas, image, subnet, desired_state, state, state_message, generation, failures, paused,
-	assembly, created_at, updated_at, expires_at, last_active_at, deleted_at`
+	assembly, created_at, updated_at, expires_at, last_active_at, last_request, deleted_at`
 
 // CreateTenant inserts t (ID and times are filled in when empty) and records
 // its first event. maxPerOwner > 0 refuses a tenant beyond that many live
@@ -110,7 +112,7 @@ func (db *DB) createTenant(ctx context.Context, tx *sqlx.Tx, t *Tenant, maxPerOw
 	_, err := tx.NamedExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES (
 		:id, :app_id, :owner_id, :created_by, :slug, :title, :platform, :version, :environment,
 		:replicas, :image, :subnet, :desired_state, :state, :state_message, :generation, :failures, :paused,
-		:assembly, :created_at, :updated_at, :expires_at, :last_active_at, :deleted_at)`, t)
+		:assembly, :created_at, :updated_at, :expires_at, :last_active_at, :last_request, :deleted_at)`, t)
 	if IsUniqueViolation(err) {
 		return fmt.Errorf("create tenant %s: %w", t.Slug, ErrSlugTaken)
 	}

@@ -36,6 +36,9 @@ type tenantActivity struct {
 	inflight atomic.Int64
 	pending  atomic.Int64 // requests not yet flushed
 	flushed  atomic.Int64 // last value of `last` written to the database
+	noted    atomic.Int64 // unix nanoseconds of the latest Note
+	note     atomic.Pointer[string]
+	dirty    atomic.Bool // note not yet flushed
 }
 
 // NewActivity returns an empty tracker flushing to st (nil: never flushed).
@@ -83,6 +86,27 @@ func (a *Activity) BeginQuiet(tenantID string) (end func()) {
 	t := a.get(tenantID)
 	t.inflight.Add(1)
 	return func() { t.inflight.Add(-1) }
+}
+
+// noteEvery bounds how often a tenant's latest request is described.
+const noteEvery = time.Second
+
+// NoteDue reports whether a tenant's latest real request should be
+// described again (Note): at most once a second, so that a busy tenant's
+// requests cost no description each.
+func (a *Activity) NoteDue(tenantID string) bool {
+	t := a.get(tenantID)
+	now := a.Now().UnixNano()
+	prev := t.noted.Load()
+	return now-prev >= int64(noteEvery) && t.noted.CompareAndSwap(prev, now)
+}
+
+// Note records what a tenant's latest real request was, in words, for
+// the next flush.
+func (a *Activity) Note(tenantID, what string) {
+	t := a.get(tenantID)
+	t.note.Store(&what)
+	t.dirty.Store(true)
 }
 
 // Touch marks a tenant active now without counting a request: a tenant
@@ -143,6 +167,7 @@ func (a *Activity) Flush(ctx context.Context) error {
 		t    *tenantActivity
 		n    int64
 		last int64
+		note string
 	}
 	var batch []store.TenantActivity
 	var took []taken
@@ -150,15 +175,21 @@ func (a *Activity) Flush(ctx context.Context) error {
 	for id, t := range a.tenants {
 		n := t.pending.Swap(0)
 		last := t.last.Load()
-		if n == 0 && last == t.flushed.Load() {
+		var note string
+		if t.dirty.Swap(false) {
+			if p := t.note.Load(); p != nil {
+				note = *p
+			}
+		}
+		if n == 0 && last == t.flushed.Load() && note == "" {
 			continue
 		}
 		var lastAt time.Time
 		if last != 0 {
 			lastAt = time.Unix(0, last).UTC()
 		}
-		batch = append(batch, store.TenantActivity{TenantID: id, LastActive: lastAt, Day: day, Requests: n})
-		took = append(took, taken{t, n, last})
+		batch = append(batch, store.TenantActivity{TenantID: id, LastActive: lastAt, LastRequest: note, Day: day, Requests: n})
+		took = append(took, taken{t, n, last, note})
 	}
 	a.mu.RUnlock()
 	if len(batch) == 0 {
@@ -167,6 +198,9 @@ func (a *Activity) Flush(ctx context.Context) error {
 	if err := a.store.RecordActivity(ctx, batch); err != nil {
 		for _, k := range took {
 			k.t.pending.Add(k.n)
+			if k.note != "" {
+				k.t.dirty.Store(true)
+			}
 		}
 		return err
 	}

@@ -207,6 +207,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	end := begin(rte.TenantID)
 	defer end()
+	if !quiet && rt.activity.NoteDue(rte.TenantID) {
+		rt.activity.Note(rte.TenantID, wokenBy(r))
+	}
 	// Read again now that the request counts as in flight: the passivator
 	// takes a route out of service before it looks at the tenant's requests
 	// one last time, so a request either holds the tenant awake or sees the

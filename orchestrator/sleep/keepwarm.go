@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
 	// A scratch image has no zone files: keep-warm windows name zones
 	// like Europe/Paris, so the binary carries the database.
 	_ "time/tzdata"

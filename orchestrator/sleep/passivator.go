@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"appfactory/apperr"
 	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/store"
@@ -30,6 +29,7 @@ type sleepStore interface {
 	SleepCandidates(ctx context.Context) ([]store.SleepCandidate, error)
 	EnvSettings(ctx context.Context) (map[string]store.EnvSetting, error)
 	TenantPolicies(ctx context.Context) (map[string]store.TenantPolicy, error)
+	RecordAwake(ctx context.Context, batch []store.AwakeTime) error
 	ExtendTenant(ctx context.Context, tenantID string, days int) (time.Time, string, error)
 	SetTenantState(ctx context.Context, id, state, message string) error
 	SetDesiredState(ctx context.Context, id, desired string) error
@@ -78,6 +78,7 @@ type Passivator struct {
 	started  time.Time
 	sem      chan struct{}
 	logger   *slog.Logger
+	meter    *awakeMeter
 
 	mu      sync.Mutex
 	busy    map[string]bool
@@ -106,7 +107,7 @@ func NewPassivator(cfg PassivatorConfig, routes *route.Routes, activity *route.A
 		cfg.Policy = func(string) (time.Duration, time.Duration) { return 0, 0 }
 	}
 	p := &Passivator{cfg: cfg, routes: routes, activity: activity, sleeper: sl, store: st,
-		started: cfg.Now(), sem: make(chan struct{}, cfg.Concurrency), logger: cfg.Logger,
+		started: cfg.Now(), sem: make(chan struct{}, cfg.Concurrency), logger: cfg.Logger, meter: newAwakeMeter(cfg.Interval),
 		busy: make(map[string]bool), expired: make(map[string]bool), states: make(map[string]string)}
 	routes.Subscribe(p.routeChanged)
 	return p
@@ -133,6 +134,9 @@ func (p *Passivator) routeChanged(r route.Route, present bool) {
 	}
 }
 
+// awakeFlush is how often the awake time is written.
+const awakeFlush = 30 * time.Second
+
 // Run checks every interval until ctx ends, then waits for the actions in
 // progress.
 func (p *Passivator) Run(ctx context.Context) error {
@@ -140,13 +144,24 @@ func (p *Passivator) Run(ctx context.Context) error {
 	defer wg.Wait()
 	tick := time.NewTicker(p.cfg.Interval)
 	defer tick.Stop()
+	flush := time.NewTicker(awakeFlush)
+	defer flush.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := p.meter.flush(fctx, p.store); err != nil {
+				p.logger.Warn("record awake time on shutdown", slog.Any("err", err))
+			}
 			return nil
 		case <-tick.C:
 			if err := p.Check(ctx, &wg); err != nil && ctx.Err() == nil {
 				p.logger.Warn("passivator check", slog.Any("err", err))
+			}
+		case <-flush.C:
+			if err := p.meter.flush(ctx, p.store); err != nil && ctx.Err() == nil {
+				p.logger.Warn("record awake time", slog.Any("err", err))
 			}
 		}
 	}
@@ -196,6 +211,7 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 		return err
 	}
 	now := p.cfg.Now()
+	dt := p.meter.tick(now)
 	for _, c := range cands {
 		if exp := c.ExpiresAt.Time; !exp.IsZero() && now.After(exp) {
 			switch {
@@ -213,6 +229,10 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 		if !ok {
 			continue
 		}
+		d := p.activity.Idle(c.ID, now, p.started)
+		if rte.State == domain.StateRunning {
+			p.meter.add(c.ID, now, dt, d)
+		}
 		e := p.effective(c.Environment, settings, policies[c.ID], now)
 		if e.InWindow {
 			// Kept warm: never put to sleep, and started if it slept.
@@ -225,7 +245,6 @@ func (p *Passivator) Check(ctx context.Context, wg *sync.WaitGroup) error {
 			continue
 		}
 		idle, pause := e.Idle, e.Pause
-		d := p.activity.Idle(c.ID, now, p.started)
 		switch {
 		case idle > 0 && d >= idle:
 			p.spawn(ctx, wg, c.ID, func(ctx context.Context) error { return p.passivate(ctx, c, idle) })
@@ -332,29 +351,6 @@ func (p *Passivator) pause(ctx context.Context, c store.SleepCandidate, after ti
 	return p.sleeper.Pause(ctx, c.ID)
 }
 
-// expire stops an expired trial and marks it expired; its route answers
-// 410 from then on.
-func (p *Passivator) expire(ctx context.Context, c store.SleepCandidate, at time.Time) error {
-	p.logger.Info("trial expired", slog.String("tenant", c.Slug), slog.Time("expires_at", at))
-	// Expired first: the stop that follows keeps that state (and the
-	// route answers 410 at once, not the starting page).
-	msg := fmt.Sprintf("The trial expired on %s; it is removed after %s unless extended.",
-		at.UTC().Format("2006-01-02 15:04 UTC"), humanDuration(p.cfg.ExpiredGrace))
-	if err := p.store.SetTenantState(ctx, c.ID, domain.StateExpired, msg); err != nil {
-		return fmt.Errorf("mark %s expired: %w", c.Slug, err)
-	}
-	p.mu.Lock()
-	p.expired[c.ID] = true
-	p.mu.Unlock()
-	p.setRouteState(c.Slug, domain.StateExpired)
-	if err := p.sleeper.Passivate(ctx, c.ID, "trial expired"); err != nil {
-		return fmt.Errorf("stop expired tenant %s: %w", c.Slug, err)
-	}
-	// Whatever the stop published, the route of an expired trial says so.
-	p.setRouteState(c.Slug, domain.StateExpired)
-	return nil
-}
-
 // setRouteState publishes a sleeping tenant's state in the route table.
 func (p *Passivator) setRouteState(slug, state string) {
 	if r, ok := p.routes.Get(slug); ok && r.State != state {
@@ -362,57 +358,4 @@ func (p *Passivator) setRouteState(slug, state string) {
 		r.Backends = nil
 		p.routes.Set(r)
 	}
-}
-
-// remove deletes a trial whose grace period after expiry has passed.
-func (p *Passivator) remove(ctx context.Context, c store.SleepCandidate) error {
-	p.logger.Info("removing expired trial", slog.String("tenant", c.Slug))
-	if err := p.store.AddEvent(ctx, c.ID, domain.EventExpiry, "Removed "+humanDuration(p.cfg.ExpiredGrace)+" after the trial expired."); err != nil {
-		return err
-	}
-	if err := p.store.SetDesiredState(ctx, c.ID, domain.DesiredDeleted); err != nil {
-		return fmt.Errorf("remove expired tenant %s: %w", c.Slug, err)
-	}
-	p.sleeper.Wake(c.ID)
-	return nil
-}
-
-// Extend lengthens a trial by days; an expired trial comes back as
-// passivated, so that its next request starts it.
-func (p *Passivator) Extend(ctx context.Context, tenantID string, days int) (time.Time, error) {
-	if days < 1 || days > 365 {
-		return time.Time{}, apperr.FieldError(apperr.Invalid, "days", "Extend by 1 to 365 days.")
-	}
-	until, state, err := p.store.ExtendTenant(ctx, tenantID, days)
-	if err != nil {
-		return time.Time{}, err
-	}
-	msg := fmt.Sprintf("Trial extended by %d days, to %s.", days, until.UTC().Format("2006-01-02 15:04 UTC"))
-	if state != domain.StateExpired {
-		return until, p.store.AddEvent(ctx, tenantID, domain.EventExpiry, msg)
-	}
-	if err := p.store.SetTenantState(ctx, tenantID, domain.StatePassivated, msg); err != nil {
-		return until, err
-	}
-	p.mu.Lock()
-	delete(p.expired, tenantID)
-	p.mu.Unlock()
-	for _, r := range p.routes.All() {
-		if r.TenantID == tenantID {
-			p.setRouteState(r.Slug, domain.StatePassivated)
-		}
-	}
-	return until, nil
-}
-
-// humanDuration writes 168h as "7 days" and shorter spans as Go does.
-func humanDuration(d time.Duration) string {
-	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
-		n := int(d / (24 * time.Hour))
-		if n == 1 {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", n)
-	}
-	return d.String()
 }
