@@ -98,7 +98,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
 	rs := newRouterSide(cfg, db, cat, fac, srv, metrics, logger)
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
-		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs), Warmer: rs.Router}
+		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs), Warmer: rs.Router, Sleep: rs.Passivator}
 	// Every loop, and the portal's background starts and stops, end with
 	// gctx and are awaited by g.
 	g, gctx := errgroup.WithContext(ctx)

@@ -95,6 +95,9 @@ func (h *Handlers) adminDashboardPage(c echo.Context, table views.TenantTable) (
 	if err := h.dashboardCharts(ctx, &d, sum.Counts); err != nil {
 		return nil, err
 	}
+	if d.Awake, err = h.awakeRanking(ctx); err != nil {
+		return nil, err
+	}
 	p := h.Server.PageFor(c, "Tenants")
 	p.Nav = "admin"
 	return views.AdminDashboardPage(p, d), nil

@@ -33,15 +33,25 @@ type TenantJSON struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	ExpiresAt    *time.Time `json:"expires_at"`
 	LastActiveAt *time.Time `json:"last_active_at"`
-	// Wake says why the tenant is awake; only GET /api/v1/tenants/{id} fills it.
-	Wake *WakeJSON `json:"wake,omitempty"`
+	// Wake says why the tenant is awake and Policy how it sleeps; only GET
+	// /api/v1/tenants/{id} fills them.
+	Wake   *WakeJSON   `json:"wake,omitempty"`
+	Policy *PolicyJSON `json:"policy,omitempty"`
 }
 
-// WakeJSON is a tenant's wake facts: its cold starts and what woke it last.
+// WakeJSON says why a tenant is awake: its cold starts, what woke it
+// last, its latest real request and, over the last 7 days, its cold starts
+// with their durations, the share of time asleep and the time awake
+// without use.
 type WakeJSON struct {
-	ColdStarts  int        `json:"cold_starts"`
-	LastWokenBy string     `json:"last_woken_by,omitempty"`
-	LastWokenAt *time.Time `json:"last_woken_at,omitempty"`
+	ColdStarts      int             `json:"cold_starts"`
+	LastWokenBy     string          `json:"last_woken_by,omitempty"`
+	LastWokenAt     *time.Time      `json:"last_woken_at,omitempty"`
+	LastActivity    *ActivityJSON   `json:"last_activity,omitempty"`
+	ColdStarts7d    []ColdStartJSON `json:"cold_starts_7d"`
+	AsleepShare7d   float64         `json:"asleep_share_7d"`
+	AwakeSeconds7d  float64         `json:"awake_seconds_7d"`
+	UnusedSeconds7d float64         `json:"unused_seconds_7d"`
 }
 
 // EventJSON is one event of a deployment.
@@ -80,6 +90,8 @@ func (h *Handlers) registerTenantsAPI(e *echo.Echo) {
 	g.DELETE("/tenants/:id", h.apiDeleteTenant)
 	g.POST("/tenants/:id/restart", h.apiRestartTenant)
 	g.POST("/tenants/:id/upgrade", h.apiUpgradeTenant)
+	g.GET("/tenants/:id/policy", h.apiTenantPolicy)
+	g.PUT("/tenants/:id/policy", h.apiSetTenantPolicy)
 }
 
 // apiDeploy deploys an app: 202 with the new deployment, which builds and
@@ -129,15 +141,14 @@ func (h *Handlers) apiGetTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	facts, err := h.DB.TenantWakeFacts(ctx, t.ID)
+	f, err := h.sleepFacts(ctx, t)
 	if err != nil {
 		return err
 	}
 	j := h.tenantJSON(t)
-	j.Wake = &WakeJSON{ColdStarts: facts.ColdStarts, LastWokenBy: facts.LastWokenBy}
-	if at := facts.LastWokenAt.Time; !at.IsZero() {
-		j.Wake.LastWokenAt = &at
-	}
+	j.Wake = wakeJSON(f, t.LastActiveAt.Time, t.LastRequest)
+	pol := policyJSON(f)
+	j.Policy = &pol
 	return c.JSON(http.StatusOK, j)
 }
 

@@ -33,6 +33,8 @@ type Handlers struct {
 	// Warmer starts sleeping tenants when intent is clear (optional): the
 	// router.
 	Warmer Warmer
+	// Sleep says how each tenant sleeps (optional): the passivator.
+	Sleep SleepPolicies
 
 	sessions *SessionStore
 	hashing  chan struct{}

@@ -28,6 +28,7 @@ func (h *Handlers) registerTenants(e *echo.Echo) {
 	g.POST("/:id/delete", h.tenantDelete)
 	g.POST("/:id/restart", h.tenantRestart)
 	g.POST("/:id/upgrade", h.tenantUpgrade)
+	g.POST("/:id/policy", h.tenantPolicyForm)
 	e.GET("/apps/:id/deployments", h.appDeploymentsPartial, h.RequireUser)
 	h.registerTenantsAPI(e)
 }
@@ -97,7 +98,11 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 	}
 	full := web.Deferred(func() (templ.Component, error) {
 		mon, err := h.tenantMonitoring(ctx, u, t)
-		return views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon}), err
+		if err != nil {
+			return nil, err
+		}
+		sv, err := h.sleepView(ctx, u, t, page.CSRF)
+		return views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon, Sleep: sv}), err
 	})
 	return web.RenderEither(c, http.StatusOK, full, views.TenantProgress(v))
 }

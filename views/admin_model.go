@@ -19,6 +19,8 @@ type AdminDashboard struct {
 	Activity  BarChart
 	Latency   BarChart
 	Table     TenantTable
+	// Awake ranks tenants by time awake without use, last 7 days.
+	Awake []AwakeRow
 }
 
 // ActiveShare is the share of live tenants active now.

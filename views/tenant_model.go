@@ -12,6 +12,8 @@ type TenantPage struct {
 	Tenant TenantView
 	// Monitoring adds resource charts, the log tail and trial extension.
 	Monitoring *TenantMonitoring
+	// Sleep says how the tenant sleeps and why it is awake.
+	Sleep *TenantSleepView
 }
 
 // TenantView is a deployment as its page shows it; the partials that htmx

@@ -333,6 +333,8 @@ func span(d time.Duration, none string) string {
 		return strconv.Itoa(n) + " days"
 	case d%time.Hour == 0:
 		return strconv.Itoa(int(d/time.Hour)) + " h"
+	case d%time.Minute == 0 && d > time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " h " + strconv.Itoa(int(d%time.Hour/time.Minute)) + " min"
 	case d%time.Minute == 0:
 		return strconv.Itoa(int(d/time.Minute)) + " min"
 	}
