@@ -13,7 +13,7 @@ import (
 var DefaultBotAgents = []string{
 	"bot/", "bot;", "crawler", "spider", "googlebot", "bingbot", "slurp", "duckduckbot", "baiduspider",
 	"yandex", "applebot", "facebookexternalhit", "bytespider", "gptbot", "ccbot", "claudebot",
-	"uptimerobot", "pingdom", "statuscake", "site24x7", "betteruptime", "uptime-kuma", "freshping",
+	"uptimerobot", "better uptime bot", "pingdom", "statuscake", "site24x7", "betteruptime", "uptime-kuma", "freshping",
 	"newrelicpinger", "datadogsynthetics", "checkly", "hetrixtools", "nodeping", "monitis",
 }
 
