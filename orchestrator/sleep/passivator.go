@@ -347,8 +347,24 @@ func (p *Passivator) pause(ctx context.Context, c store.SleepCandidate, after ti
 	if d := p.activity.Idle(c.ID, p.cfg.Now(), p.started); d < after {
 		return nil
 	}
+	// As for a stop: out of service first, then a last look. A request
+	// that begins after waits for the activation that follows the pause
+	// instead of reaching a container as it freezes, where it would hang
+	// until something resumed it.
+	before, ok := p.takeOutOfService(c.Slug)
+	if !ok {
+		return nil
+	}
+	if d := p.activity.Idle(c.ID, p.cfg.Now(), p.started); d < after {
+		p.putBackInService(before)
+		return nil
+	}
 	p.logger.Info("pausing idle tenant", slog.String("tenant", c.Slug), slog.Duration("pause_after", after))
-	return p.sleeper.Pause(ctx, c.ID)
+	if err := p.sleeper.Pause(ctx, c.ID); err != nil {
+		p.putBackInService(before)
+		return err
+	}
+	return nil
 }
 
 // setRouteState publishes a sleeping tenant's state in the route table.
