@@ -104,6 +104,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
 	rs := newRouterSide(cfg, db, cat, fac, srv, metrics, logger)
+	if err := registerBudgetMetrics(reg, rs.Budget); err != nil {
+		ln.Close()
+		return err
+	}
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
 		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs)}
 	// Every loop, and the portal's background starts and stops, end with

@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"appfactory/orchestrator/budget"
+	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/sleep"
@@ -119,4 +122,16 @@ func newBudget(c budgetConfig, fac *factory, activity *route.Activity, logger *s
 	b.Watch(fac.Routes)
 	fac.Reconciler.UseBudget(b)
 	return b, func(p *sleep.Passivator) { ev.p = p }
+}
+
+// registerBudgetMetrics exports the budget's state in /metrics.
+func registerBudgetMetrics(reg prometheus.Registerer, b *budget.Budget) error {
+	if b == nil {
+		return nil
+	}
+	return metrics.RegisterBudget(reg, func() metrics.BudgetFigures {
+		st := b.Snapshot()
+		return metrics.BudgetFigures{Bytes: st.Bytes, Used: st.Used, Members: len(st.Members), Waiting: len(st.Queue),
+			Admitted: st.Counts.Admitted, Queued: st.Counts.Queued, Evicted: st.Counts.Evicted, Refused: st.Counts.Refused}
+	})
 }
