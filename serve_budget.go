@@ -32,7 +32,7 @@ type budgetConfig struct {
 }
 
 func (c *budgetConfig) flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Spec, "memory-budget", "", fmt.Sprintf("bound on the sum of the memory limits of running, paused and starting tenants: a size (12GiB, 800MiB), a share of the host's memory (60%%), or off (default: %d%% of the host's memory)", defaultBudgetShare))
+	fs.StringVar(&c.Spec, "memory-budget", strconv.Itoa(defaultBudgetShare)+"%", "bound on the sum of the memory limits of running, paused and starting tenants: a size (12GiB, 800MiB), a share of the host's memory (60%), or off")
 }
 
 // hostReader is the engine's view of its machine.
