@@ -74,7 +74,7 @@ func (c *budgetConfig) resolve(ctx context.Context, host hostReader, logger *slo
 	if hi.MemBytes <= 0 {
 		return errors.New("--memory-budget: the engine reports no memory size; give the budget as a size")
 	}
-	c.bytes = hi.MemBytes / 100 * int64(share)
+	c.bytes = hi.MemBytes * int64(share) / 100
 	logger.Info("memory budget", slog.String("budget", budget.MiB(c.bytes)), slog.Int("percent_of_host", share), slog.String("host", budget.MiB(hi.MemBytes)))
 	return nil
 }

@@ -10,6 +10,7 @@ package budget
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -82,7 +83,13 @@ type waiter struct {
 	since    time.Time
 	ready    chan struct{}
 	callers  int
+	// gone is set, before ready is closed, when the tenant was deleted
+	// while it waited: its callers get ErrGone.
+	gone bool
 }
+
+// ErrGone is the answer to a start whose tenant was deleted while it waited.
+var ErrGone = errors.New("the tenant was deleted while it waited for memory")
 
 // member is a tenant whose route says it holds memory.
 type member struct {
@@ -160,6 +167,13 @@ func (b *Budget) routeChanged(r route.Route, present bool) {
 	if present {
 		b.slugs[r.TenantID] = r.Slug
 	}
+	if !present {
+		if w := b.waiterLocked(r.TenantID); w != nil {
+			w.gone = true
+			b.dropWaiterLocked(w)
+			close(w.ready)
+		}
+	}
 	if present && holdsMemory(r.State) {
 		b.members[r.TenantID] = member{slug: r.Slug, state: r.State}
 		if _, ok := b.sizes[r.TenantID]; !ok {
@@ -167,14 +181,11 @@ func (b *Budget) routeChanged(r route.Route, present bool) {
 		}
 		return
 	}
-	if _, ok := b.members[r.TenantID]; !ok {
-		return
-	}
-	delete(b.members, r.TenantID)
 	if !present {
 		delete(b.sizes, r.TenantID)
 		delete(b.slugs, r.TenantID)
 	}
+	delete(b.members, r.TenantID)
 	b.admitLocked()
 }
 
@@ -227,6 +238,9 @@ func (b *Budget) AdmitBytes(ctx context.Context, tenantID string, bytes int64) (
 	b.mu.Unlock()
 	select {
 	case <-w.ready:
+		if w.gone {
+			return nil, ErrGone
+		}
 		return b.releaser(tenantID), nil
 	case <-ctx.Done():
 		b.mu.Lock()
@@ -234,7 +248,7 @@ func (b *Budget) AdmitBytes(ctx context.Context, tenantID string, bytes int64) (
 		select {
 		case <-w.ready:
 			// Let in as the caller left: the start is not made.
-			if w.callers--; w.callers == 0 {
+			if w.callers--; w.callers == 0 && !w.gone {
 				delete(b.reserved, tenantID)
 				b.admitLocked()
 			}

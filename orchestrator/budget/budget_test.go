@@ -336,3 +336,24 @@ func TestMembersFoundRunningAreSized(t *testing.T) {
 		t.Fatalf("used %d MiB, want 100", st.Used/mib)
 	}
 }
+
+func TestDeletedWhileWaitingLeavesTheQueue(t *testing.T) {
+	e := newEnv(t, 100, map[string]int64{"a": 100, "b": 100, "c": 100})
+	e.ev.never["a"] = true
+	e.run(t, "a")
+	b := e.admitAsync(context.Background(), "b")
+	e.waitQueued(t, 1)
+	c := e.admitAsync(context.Background(), "c")
+	e.waitQueued(t, 2)
+	e.routes.Delete("s-b")
+	if err := <-b; !errors.Is(err, ErrGone) {
+		t.Fatalf("err = %v, want ErrGone", err)
+	}
+	if p, n, ok := e.b.Place("c"); !ok || p != 1 || n != 1 {
+		t.Fatalf("c at %d of %d, want 1 of 1", p, n)
+	}
+	e.routes.Delete("s-a")
+	if err := <-c; err != nil {
+		t.Fatal(err)
+	}
+}
