@@ -155,4 +155,3 @@ func TestLiveBudgetEvictsLeastRecentlyUsedAndQueues(t *testing.T) {
 	}
 	lr.assertNoOOMKill(t, a, bb, c)
 }
-
