@@ -118,6 +118,7 @@ var orchestratorLayers = map[string][]string{
 	"orchestrator/reconcile": {"orchestrator/runtime", "orchestrator/stack", "orchestrator/factory", "orchestrator/route", "orchestrator/ready", "orchestrator/metrics"},
 	"orchestrator/router":    {"orchestrator/route", "orchestrator/ready", "orchestrator/metrics"},
 	"orchestrator/sleep":     {"orchestrator/route"},
+	"orchestrator/budget":    {"orchestrator/route"},
 	"orchestrator/monitor":   {"orchestrator/runtime", "orchestrator/stack", "orchestrator/route", "orchestrator/metrics"},
 	"orchestrator":           {"orchestrator/runtime", "orchestrator/stack", "orchestrator/factory", "orchestrator/route"},
 }

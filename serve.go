@@ -36,6 +36,8 @@ type serveConfig struct {
 	WallOffHost bool
 	// Router configures the tenant router and the passivator.
 	Router routerConfig
+	// Budget is the host's memory budget (serve_budget.go).
+	Budget budgetConfig
 }
 
 // serveFlags defines the flags of `appfactory serve` over cfg.
@@ -51,6 +53,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", stack.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
 	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
 	cfg.Router.flags(fs)
+	cfg.Budget.flags(fs)
 	return fs
 }
 
@@ -93,10 +96,18 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer fac.Docker.Close()
+	if err := cfg.Budget.resolve(ctx, fac.Docker, logger); err != nil {
+		ln.Close()
+		return err
+	}
 	mon := newMonitoring(db, cat, fac, reg, metrics, logger)
 
 	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
 	rs := newRouterSide(cfg, db, cat, fac, srv, metrics, logger)
+	if err := registerBudgetMetrics(reg, rs.Budget); err != nil {
+		ln.Close()
+		return err
+	}
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
 		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs), Warmer: rs.Router, Sleep: rs.Passivator}
 	// Every loop, and the portal's background starts and stops, end with

@@ -62,7 +62,7 @@ func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *promet
 
 // handlers is what the portal's monitoring pages need.
 func (m *monitoring) handlers(db *store.DB, fac *factory, rs *routerSide) handlers.Monitoring {
-	return handlers.Monitoring{
+	hm := handlers.Monitoring{
 		Metrics:  m.Registry,
 		Runtime:  fac.Docker,
 		Capacity: m.Capacity,
@@ -70,6 +70,10 @@ func (m *monitoring) handlers(db *store.DB, fac *factory, rs *routerSide) handle
 		InUse:    rs.Activity.InUse,
 		Extender: rs.Passivator,
 	}
+	if rs.Budget != nil {
+		hm.Budget = rs.Budget
+	}
+	return hm
 }
 
 // run starts the monitor and the sampler in g.

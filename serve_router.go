@@ -9,6 +9,7 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/handlers"
+	"appfactory/orchestrator/budget"
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/router"
@@ -74,6 +75,8 @@ type routerSide struct {
 	Passivator *sleep.Passivator
 	// Power runs the portal's starts and stops in the background.
 	Power *handlers.Power
+	// Budget is the host's memory budget (nil: off).
+	Budget *budget.Budget
 }
 
 // newRouterSide wires the router and the passivator over the factory's
@@ -81,7 +84,8 @@ type routerSide struct {
 // serve adds the portal's sleep controls (Power) once the handlers exist.
 func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *factory, srv *web.Server, metrics *metrics.Metrics, logger *slog.Logger) *routerSide {
 	activity := route.NewActivity(db, logger)
-	rt := router.NewRouter(router.RouterConfig{
+	bud, bindBudget := newBudget(cfg.Budget, fac, activity, logger) // serve_budget.go
+	rcfg := router.RouterConfig{
 		Slug:              func(host string) (string, bool) { return web.TenantSlug(host, cfg.Domain) },
 		StripCookies:      []string{cfg.Router.SessionCookie},
 		TLS:               cfg.TLS,
@@ -92,7 +96,11 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 		Activations:       metrics.ObservingActivations(db),
 		Events:            db,
 		Logger:            logger.With(slog.String("component", "router")),
-	}, fac.Routes, fac.Reconciler, activity)
+	}
+	if bud != nil {
+		rcfg.Budget = bud
+	}
+	rt := router.NewRouter(rcfg, fac.Routes, fac.Reconciler, activity)
 	srv.SetTenantRouter(metrics.CountResponses(rt))
 
 	pas := sleep.NewPassivator(sleep.PassivatorConfig{
@@ -108,8 +116,9 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 		Warm:          func(tenantID, reason string) { rt.Warm(tenantID, reason) },
 		Logger:        logger.With(slog.String("component", "passivator")),
 	}, fac.Routes, activity, fac.Reconciler, db)
+	bindBudget(pas)
 
-	return &routerSide{Router: rt, Activity: activity, Passivator: pas}
+	return &routerSide{Router: rt, Activity: activity, Passivator: pas, Budget: bud}
 }
 
 // run runs the router (health checks, activations), the activity flush
@@ -120,6 +129,9 @@ func (r *routerSide) run(ctx context.Context, g interface{ Go(func() error) }) {
 	g.Go(func() error { return r.Router.Run(ctx) })
 	g.Go(func() error { return r.Activity.Run(ctx, 5*time.Second) })
 	g.Go(func() error { return r.Passivator.Run(ctx) })
+	if r.Budget != nil {
+		g.Go(func() error { return r.Budget.Run(ctx) })
+	}
 	g.Go(func() error {
 		<-ctx.Done()
 		r.Power.Wait()

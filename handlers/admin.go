@@ -92,6 +92,7 @@ func (h *Handlers) adminDashboardPage(c echo.Context, table views.TenantTable) (
 			ReservedMemBytes: cp.ReservedMemBytes, ReservedCPUs: cp.ReservedCPUs, RunningTenants: cp.RunningTenants,
 			RunningContainers: cp.RunningContainers, PerTenantBytes: cp.PerTenantBytes, MoreTenants: cp.MoreTenants}
 	}
+	d.Budget = h.budgetView() // admin_budget.go
 	if err := h.dashboardCharts(ctx, &d, sum.Counts); err != nil {
 		return nil, err
 	}

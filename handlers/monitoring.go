@@ -28,6 +28,8 @@ type Monitoring struct {
 	Control tenantControl
 	// Extender lengthens trials from the sales view.
 	Extender trialExtender
+	// Budget is the host's memory budget (nil: off; admin_budget.go).
+	Budget budgetReader
 }
 
 // containerLogs is the part of the runtime the log endpoints read.
@@ -65,6 +67,7 @@ func (h *Handlers) registerMonitoring(e *echo.Echo) {
 	api.GET("/tenants/:id/logs", h.apiTenantLogs)
 	api.GET("/tenants/:id/stats", h.apiTenantStats)
 	api.GET("/admin/summary", h.apiAdminSummary, h.RequireRole(store.RoleAdmin))
+	api.GET("/admin/budget", h.apiAdminBudget, h.RequireRole(store.RoleAdmin))
 }
 
 // visibleTenant loads the tenant of the :id parameter if the user may see

@@ -15,6 +15,7 @@ type AdminDashboard struct {
 	// ActiveNow counts tenants with a request in the last minutes or one in flight.
 	ActiveNow int
 	Capacity  CapacityView
+	Budget    BudgetView
 	Tenancy   LineChart
 	Activity  BarChart
 	Latency   BarChart

@@ -155,6 +155,11 @@ func (p *pass) converge(ctx context.Context, st *stack.TenantStack) error {
 			p.r.setRoute(p.t, domain.StatePassivating, nil, st.Readiness)
 		}
 	}
+	release, err := p.admit(ctx, st, mode) // budget.go: waits for the memory budget
+	if err != nil {
+		return err
+	}
+	defer release()
 	obs, err := p.r.rt.Apply(ctx, &st.Stack, p)
 	if err != nil {
 		return err

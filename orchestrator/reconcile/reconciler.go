@@ -61,6 +61,8 @@ type ReconcilerOptions struct {
 	Failpoint func(name string)
 	// Ready probes a URL until it answers (default ready.WaitReady).
 	Ready func(ctx context.Context, url string) error
+	// Budget is the host's memory budget every start waits for (optional).
+	Budget Admission
 	// Metrics counts builds and times passes (optional).
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger

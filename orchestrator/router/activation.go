@@ -89,6 +89,8 @@ func (rt *Router) activate(rte route.Route, by string) *flight {
 }
 
 func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
+	release, admitErr := rt.admit(base, rte) // budget.go: may wait in the memory queue
+	defer release()
 	ctx, cancel := context.WithTimeout(base, rt.cfg.ActivationTimeout)
 	defer cancel()
 	// The activator may finish a start it has begun after ctx ends (a half
@@ -98,6 +100,9 @@ func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
 	start := rt.act.Activate
 	if rs, ok := rt.act.(resumer); ok && rte.State == domain.StatePaused {
 		start = rs.Resume
+	}
+	if admitErr != nil {
+		start = func(context.Context, string) error { return admitErr }
 	}
 	rt.wg.Add(1)
 	go func() {
@@ -158,13 +163,10 @@ func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rte 
 		}
 		wait = rt.cfg.PauseWait
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-f.done:
-	case <-r.Context().Done():
+	switch rt.awaitFlight(r.Context(), f, rte.TenantID, wait) { // budget.go
+	case requestGone:
 		return
-	case <-t.C:
+	case waitTimedOut:
 		if nav {
 			rt.starting(w, r, rte)
 			return
@@ -193,6 +195,9 @@ func (rt *Router) activateThenServe(w http.ResponseWriter, r *http.Request, rte 
 }
 
 func (rt *Router) activationFailed(w http.ResponseWriter, r *http.Request, rte route.Route) {
+	if rt.refusedByBudget(w, r, rte) {
+		return
+	}
 	w.Header().Set("Retry-After", "10")
 	rt.cfg.Pages.Error(w, r, http.StatusServiceUnavailable, "This app could not be started",
 		fmt.Sprintf("%s could not be started. Try again in a moment; if it keeps failing, contact its owner.", titleOf(rte)))
@@ -211,6 +216,9 @@ type Status struct {
 	Failed  bool   `json:"failed"`
 	State   string `json:"state"`
 	Message string `json:"message"`
+	// Place and QueueLength tell a tenant waiting for memory where it is.
+	Place       int `json:"queue_place,omitempty"`
+	QueueLength int `json:"queue_length,omitempty"`
 }
 
 // status reports a tenant's readiness to the starting page, starting the
@@ -237,9 +245,15 @@ func (rt *Router) statusOf(rte route.Route) Status {
 	case domain.StateExpired:
 		return Status{Failed: true, State: rte.State, Message: "The trial period of " + title + " is over."}
 	case domain.StatePending, domain.StateBuilding, domain.StateDeploying:
+		if st, ok := rt.queuedStatus(rte); ok {
+			return st
+		}
 		return Status{State: rte.State, Message: title + " is being deployed…"}
 	}
 	f := rt.activate(rte, "the starting page")
+	if st, ok := rt.budgetStatus(rte, f); ok {
+		return st
+	}
 	if f.finished() {
 		if f.err != nil {
 			return Status{Failed: true, State: domain.StateFailed, Message: title + " could not be started. Try again in a moment."}

@@ -86,6 +86,9 @@ type RouterConfig struct {
 	// BotAgents adds User-Agent pieces to DefaultBotAgents: requests that
 	// carry one never wake a sleeping tenant nor count as its activity.
 	BotAgents []string
+	// Budget is the host's memory budget every activation waits for
+	// (optional: nil starts at once).
+	Budget admitter
 	// Activations records each activation's duration (optional).
 	Activations activationRecorder
 	// Events records each warm-up with its reason (optional).
