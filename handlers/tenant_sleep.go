@@ -16,6 +16,8 @@ import (
 // server's flags and its own policy are applied: the passivator.
 type SleepPolicies interface {
 	Effective(ctx context.Context, env string, pol store.TenantPolicy) (sleep.Effective, error)
+	// PendingAwake is awake time counted and not yet written.
+	PendingAwake(tenantID string) (awake, unused time.Duration)
 }
 
 // wakeSpan is the span of the why-awake facts.
@@ -47,8 +49,15 @@ func (h *Handlers) sleepFacts(ctx context.Context, t *store.Tenant) (sleepFacts,
 	if f.Wake, err = h.DB.TenantWakeFacts(ctx, t.ID); err != nil {
 		return f, err
 	}
-	f.Report, err = h.DB.TenantWakeReport(ctx, t.ID, h.DB.Now().Add(-wakeSpan))
-	return f, err
+	if f.Report, err = h.DB.TenantWakeReport(ctx, t.ID, h.DB.Now().Add(-wakeSpan)); err != nil {
+		return f, err
+	}
+	if h.Sleep != nil {
+		awake, unused := h.Sleep.PendingAwake(t.ID)
+		f.Report.Awake += awake
+		f.Report.Unused += unused
+	}
+	return f, nil
 }
 
 // parsePolicy reads a policy as typed in the tenant page's form or sent to

@@ -88,3 +88,22 @@ func (m *awakeMeter) flush(ctx context.Context, st interface {
 	}
 	return nil
 }
+
+// pending is a tenant's awake time counted since the last flush.
+func (m *awakeMeter) pending(tenantID string) (awake, unused time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, a := range m.sums {
+		if a.TenantID == tenantID {
+			awake += a.Awake
+			unused += a.Unused
+		}
+	}
+	return awake, unused
+}
+
+// PendingAwake is a tenant's awake time, and the part of it without use,
+// counted but not yet written: a page adds it to what the database says.
+func (p *Passivator) PendingAwake(tenantID string) (awake, unused time.Duration) {
+	return p.meter.pending(tenantID)
+}

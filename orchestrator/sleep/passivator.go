@@ -135,7 +135,7 @@ func (p *Passivator) routeChanged(r route.Route, present bool) {
 }
 
 // awakeFlush is how often the awake time is written.
-const awakeFlush = 30 * time.Second
+const awakeFlush = 10 * time.Second
 
 // Run checks every interval until ctx ends, then waits for the actions in
 // progress.
