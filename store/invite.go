@@ -80,8 +80,9 @@ func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, compa
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, name = ?, company = ?, updated_at = ? WHERE id = ?`,
-			passwordHash, name, company, now, userID)
+		// The invitation came by mail: the address is the user's.
+		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, name = ?, company = ?, updated_at = ?, email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ?`,
+			passwordHash, name, company, now, now, userID)
 		return err
 	})
 	if err != nil {
