@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"appfactory/apperr"
 	"appfactory/store"
 )
 
@@ -89,10 +90,10 @@ func (n *Notices) Pass(ctx context.Context) (int, error) {
 // compose renders a notice's mail, nil when the owner gets none.
 func (n *Notices) compose(ctx context.Context, d *store.DueNotice, now time.Time) (*store.OutboxMail, error) {
 	owner, err := n.DB.UserByID(ctx, d.Tenant.OwnerID)
+	if apperr.Code(err) == apperr.NotFound {
+		return nil, nil // an owner gone: the notice is recorded, mailed to nobody
+	}
 	if err != nil {
-		if ctx.Err() == nil {
-			return nil, nil // an owner gone: the notice is recorded, mailed to nobody
-		}
 		return nil, err
 	}
 	if !Wanted(d.Kind, owner) {
