@@ -36,6 +36,8 @@ type serveConfig struct {
 	WallOffHost bool
 	// Router configures the tenant router and the passivator.
 	Router routerConfig
+	// Mail configures the SMTP relay and email confirmation.
+	Mail mailConfig
 }
 
 // serveFlags defines the flags of `appfactory serve` over cfg.
@@ -51,6 +53,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", stack.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
 	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
 	cfg.Router.flags(fs)
+	cfg.Mail.flags(fs)
 	return fs
 }
 
@@ -97,8 +100,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	srv := web.New(web.Options{Addr: cfg.Addr, Domain: cfg.Domain, TLS: cfg.TLS, Logger: logger})
 	rs := newRouterSide(cfg, db, cat, fac, srv, metrics, logger)
+	ms, err := newMailSide(ctx, cfg, db, ln.Addr(), fac.Service.TenantURL, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
-		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs)}
+		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs), Mail: ms.handlers()}
 	// Every loop, and the portal's background starts and stops, end with
 	// gctx and are awaited by g.
 	g, gctx := errgroup.WithContext(ctx)
@@ -122,6 +130,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
 	mon.run(gctx, g)
 	rs.run(gctx, g)
+	ms.run(gctx, g)
 	err = g.Wait()
 	logger.Info("appfactory stopped")
 	return err
