@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"log/slog"
+	netmail "net/mail"
 	"time"
 
 	"appfactory/store"
@@ -100,7 +101,10 @@ func (r *Relay) SendOne(ctx context.Context, claim string) (bool, error) {
 	log := r.Logger.With(slog.String("mail", m.ID), slog.String("kind", m.Kind))
 	body, err := Message(r.From, m, r.DB.Now())
 	if err == nil {
-		err = r.Sender.Send(ctx, r.From, m.To, body)
+		// A send under way finishes (within the sender's timeout) even
+		// when ctx ends: cut off after the data, it would have arrived
+		// without being marked sent, and go out again after a restart.
+		err = r.Sender.Send(context.WithoutCancel(ctx), envelopeFrom(r.From), m.To, body)
 	}
 	if err == nil {
 		ok, err := r.DB.MarkMailSent(context.WithoutCancel(ctx), m.ID, claim)
@@ -117,4 +121,12 @@ func (r *Relay) SendOne(ctx context.Context, claim string) (bool, error) {
 	next := r.DB.Now().Add(r.Backoff(m.Attempts))
 	log.Warn("mail not sent", slog.Int("attempt", m.Attempts), slog.Bool("given_up", giveUp), slog.Any("err", err))
 	return true, r.DB.RetryMail(context.WithoutCancel(ctx), m.ID, claim, err.Error(), next, giveUp)
+}
+
+// envelopeFrom is the bare address of a From header ("Name <a@b>" -> "a@b").
+func envelopeFrom(from string) string {
+	if a, err := netmail.ParseAddress(from); err == nil {
+		return a.Address
+	}
+	return from
 }
