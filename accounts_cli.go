@@ -1,11 +1,11 @@
 package main
 
 import (
-	"time"
 	"context"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"appfactory/apperr"
 	"appfactory/password"

@@ -252,7 +252,9 @@ func TestRelayRetriesThenGivesUp(t *testing.T) {
 
 type failing struct{}
 
-func (failing) Send(context.Context, string, string, []byte) error { return errors.New("connection refused") }
+func (failing) Send(context.Context, string, string, []byte) error {
+	return errors.New("connection refused")
+}
 
 func TestUnsubscribeSignature(t *testing.T) {
 	c := composer()
