@@ -166,6 +166,17 @@ func (c *Composer) TrialNotice(kind string, u *store.User, t *store.Tenant, now 
 	return c.render(kind, u, v)
 }
 
+// humanTTL says how long a link works ("one hour", "90 minutes").
+func humanTTL(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "one hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d minutes", int(d/time.Minute))
+}
+
 func humanDuration(d time.Duration) string {
 	if d >= 36*time.Hour {
 		return fmt.Sprintf("%d days", int((d+12*time.Hour)/(24*time.Hour)))
