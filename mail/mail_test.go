@@ -152,6 +152,18 @@ func TestRestartBetweenEnqueueAndSendDeliversOnce(t *testing.T) {
 	if got := srv.Messages(); len(got) != 1 {
 		t.Fatalf("%d messages arrived, want exactly 1", len(got))
 	}
+	// A month later the sent mail is pruned; one still to send is kept.
+	waiting := enqueue(t, second, u)
+	off.Add(int64(31 * 24 * time.Hour))
+	if err := r.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.MailByID(ctx, m.ID); err == nil {
+		t.Error("a sent mail of a month ago is still kept")
+	}
+	if _, err := second.MailByID(ctx, waiting.ID); err != nil {
+		t.Errorf("a mail still to send was pruned: %v", err)
+	}
 }
 
 // The relay loop started after a restart sends what the outbox kept.

@@ -33,7 +33,9 @@ type Relay struct {
 	Attempts int
 	// Backoff is the wait after the n-th failed attempt (default 30 s·2ⁿ⁻¹, at most an hour).
 	Backoff func(n int) time.Duration
-	Logger  *slog.Logger
+	// Keep is how long sent and given-up mails stay in the outbox (default 30 days).
+	Keep   time.Duration
+	Logger *slog.Logger
 
 	wake chan struct{}
 }
@@ -51,6 +53,9 @@ func NewRelay(r Relay) *Relay {
 	}
 	if r.Backoff == nil {
 		r.Backoff = func(n int) time.Duration { return min(30*time.Second<<min(n-1, 10), time.Hour) }
+	}
+	if r.Keep <= 0 {
+		r.Keep = 30 * 24 * time.Hour
 	}
 	if r.Logger == nil {
 		r.Logger = slog.Default()
@@ -72,7 +77,14 @@ func (r *Relay) Run(ctx context.Context) error {
 	claim := store.NewID()
 	t := time.NewTicker(r.Poll)
 	defer t.Stop()
+	var pruned time.Time
 	for {
+		if now := r.DB.Now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if err := r.Prune(ctx); err != nil && ctx.Err() == nil {
+				r.Logger.Warn("prune the outbox", slog.Any("err", err))
+			}
+		}
 		for {
 			sent, err := r.SendOne(ctx, claim)
 			if err != nil {
@@ -89,6 +101,15 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-r.wake:
 		}
 	}
+}
+
+// Prune deletes the sent and given-up mails older than Keep.
+func (r *Relay) Prune(ctx context.Context) error {
+	n, err := r.DB.PruneOutbox(ctx, r.DB.Now().Add(-r.Keep))
+	if n > 0 {
+		r.Logger.Info("outbox pruned", slog.Int64("mails", n))
+	}
+	return err
 }
 
 // SendOne claims one due mail and tries to send it; it reports whether

@@ -124,3 +124,13 @@ func (db *DB) MailByID(ctx context.Context, id string) (*OutboxMail, error) {
 	}
 	return &m, nil
 }
+
+// PruneOutbox deletes the mails created before before that were sent or
+// given up; it returns how many went. Mails still to send stay.
+func (db *DB) PruneOutbox(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM outbox WHERE created_at < ? AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)`, formatTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("prune outbox: %w", err)
+	}
+	return res.RowsAffected()
+}
