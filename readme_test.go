@@ -56,7 +56,7 @@ func TestReadmeListsEveryServeFlag(t *testing.T) {
 func sameDefault(f *flag.Flag, readme string) bool {
 	switch f.DefValue {
 	case "", "0s":
-		return readme == "built-in" || readme == "per environment"
+		return readme == "built-in" || readme == "per environment" || readme == "unset"
 	}
 	if d, err := time.ParseDuration(f.DefValue); err == nil {
 		r, err := time.ParseDuration(readme)

@@ -38,6 +38,8 @@ type serveConfig struct {
 	Router routerConfig
 	// Budget is the host's memory budget (serve_budget.go).
 	Budget budgetConfig
+	// Mail configures the SMTP relay and email confirmation.
+	Mail mailConfig
 }
 
 // serveFlags defines the flags of `appfactory serve` over cfg.
@@ -54,6 +56,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
 	cfg.Router.flags(fs)
 	cfg.Budget.flags(fs)
+	cfg.Mail.flags(fs)
 	return fs
 }
 
@@ -108,8 +111,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
+	ms, err := newMailSide(ctx, cfg, db, ln.Addr(), fac.Service.TenantURL, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
-		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs), Warmer: rs.Router, Sleep: rs.Passivator}
+		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs), Mail: ms.handlers(),
+		Warmer: rs.Router, Sleep: rs.Passivator}
 	// Every loop, and the portal's background starts and stops, end with
 	// gctx and are awaited by g.
 	g, gctx := errgroup.WithContext(ctx)
@@ -133,6 +142,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
 	mon.run(gctx, g)
 	rs.run(gctx, g)
+	ms.run(gctx, g)
 	err = g.Wait()
 	logger.Info("appfactory stopped")
 	return err

@@ -16,7 +16,7 @@ import (
 func (h *Handlers) accountView(c echo.Context) (views.AccountView, error) {
 	ctx := c.Request().Context()
 	u := CurrentUser(c)
-	a := views.AccountView{Name: u.Name, Email: u.Email, Company: u.Company, Role: u.Role}
+	a := views.AccountView{Name: u.Name, Email: u.Email, Company: u.Company, Role: u.Role, Verified: u.Verified(), MailOn: !u.MailOptOut}
 	tv, err := h.tokensView(c)
 	if err != nil {
 		return a, err

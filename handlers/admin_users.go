@@ -26,8 +26,12 @@ func (h *Handlers) adminUsers(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		invited, err := h.DB.InvitePending(ctx, u.ID)
+		if err != nil {
+			return err
+		}
 		v.Users = append(v.Users, views.AdminUserRow{ID: u.ID, Name: u.Name, Email: u.Email, Company: u.Company,
-			Role: u.Role, Disabled: u.Disabled, Created: u.CreatedAt.Time, Sessions: n})
+			Role: u.Role, Disabled: u.Disabled, Created: u.CreatedAt.Time, Sessions: n, Invited: invited && u.Role == store.RoleProspect})
 	}
 	p := h.Server.PageFor(c, "Users")
 	p.Nav = "admin"

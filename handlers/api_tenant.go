@@ -110,6 +110,9 @@ func (h *Handlers) apiDeploy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := h.mayDeploy(u); err != nil {
+		return err
+	}
 	t, err := o.DeployApp(ctx, a, u)
 	if err != nil {
 		return err

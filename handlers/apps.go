@@ -165,6 +165,10 @@ func (h *Handlers) appDeploy(c echo.Context) error {
 		return h.renderStep(c, st, http.StatusUnprocessableEntity)
 	}
 	a.Step = views.StepReview
+	if err := h.mayDeploy(u); err != nil {
+		st := &stepState{app: a, step: views.StepReview, formError: apperr.Message(err)}
+		return h.renderStep(c, st, http.StatusForbidden)
+	}
 	tenantID, err := h.Deployer.Deploy(ctx, a, u)
 	if err != nil {
 		if apperr.Code(err) != apperr.Internal {

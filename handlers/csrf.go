@@ -65,7 +65,7 @@ func safeMethod(m string) bool {
 func (h *Handlers) csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if safeMethod(r.Method) || domain.IsAPIPath(r.URL.Path) {
+		if safeMethod(r.Method) || domain.IsAPIPath(r.URL.Path) || oneClickPath(r.URL.Path) {
 			return next(c)
 		}
 		want := CSRFToken(c)
@@ -85,6 +85,11 @@ func (h *Handlers) csrfProtect(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// oneClickPath is the one-click unsubscribe link (RFC 8058), which mail
+// clients POST without a session: its signature is its authority, and all
+// it can do is turn mail off.
+func oneClickPath(p string) bool { return strings.HasPrefix(p, "/unsubscribe/") }
 
 // formToken reads the csrf_token field of a form body. URL-encoded forms
 // are parsed as usual (net/http caps them at 10 MB). A multipart body is

@@ -35,6 +35,8 @@ type Handlers struct {
 	Warmer Warmer
 	// Sleep says how each tenant sleeps (optional): the passivator.
 	Sleep SleepPolicies
+	// Mail renders and queues the portal's mails.
+	Mail Mail
 
 	sessions *SessionStore
 	hashing  chan struct{}
@@ -48,6 +50,7 @@ func (h *Handlers) Register() error {
 	}
 	e := h.Server.Echo()
 	h.registerAccounts(e)
+	h.registerMail(e)
 	h.registerMonitoring(e)
 	h.registerSales(e)
 	e.GET("/", h.home)
@@ -66,7 +69,7 @@ func (h *Handlers) missing() []string {
 	}{
 		{"DB", h.DB == nil}, {"Server", h.Server == nil}, {"Logger", h.Logger == nil},
 		{"Catalog", h.Catalog == nil}, {"DataDir", h.DataDir == ""},
-		{"Deployer", h.Deployer == nil}, {"Orchestrator", h.Orchestrator == nil},
+		{"Deployer", h.Deployer == nil}, {"Orchestrator", h.Orchestrator == nil}, {"Mail.Composer", h.Mail.Composer == nil},
 		{"Monitoring.Metrics", m.Metrics == nil}, {"Monitoring.Runtime", m.Runtime == nil},
 		{"Monitoring.Capacity", m.Capacity == nil}, {"Monitoring.InUse", m.InUse == nil},
 		{"Monitoring.Control", m.Control == nil}, {"Monitoring.Extender", m.Extender == nil},

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/mail"
 	"appfactory/orchestrator"
 	"appfactory/store"
 	"appfactory/views"
@@ -144,6 +145,7 @@ func (h *Handlers) createDemo(c echo.Context) error {
 	if err != nil {
 		return fail(err)
 	}
+	h.mailDemo(c.Request().Context(), d, CurrentUser(c))
 	res := &views.DemoResult{ProspectEmail: d.Prospect.Email, TenantID: d.Tenant.ID, Slug: d.Tenant.Slug, URL: h.tenantURL(c, d.Tenant.Slug)}
 	if d.InviteToken != "" {
 		res.InviteURL = portalBase(c) + "/invite/" + d.InviteToken
@@ -154,6 +156,18 @@ func (h *Handlers) createDemo(c echo.Context) error {
 	}
 	v.Result = res
 	return h.renderSales(c, http.StatusCreated, v)
+}
+
+// mailDemo tells the prospect of a new demo (with the invitation link of a
+// new account). The demo stands without the mail: a failure is logged, and
+// the sales page shows the links to share by hand.
+func (h *Handlers) mailDemo(ctx context.Context, d *orchestrator.Demo, seller *store.User) {
+	err := h.queueMail(ctx, mail.KindDemoShared, d.Prospect, func() (*store.OutboxMail, error) {
+		return h.Mail.Composer.DemoShared(d.Prospect, d.Tenant, seller, d.InviteToken)
+	})
+	if err != nil {
+		h.Logger.Error("mail a demo", "tenant", d.Tenant.ID, "err", err)
+	}
 }
 
 // demos is the demo workflow over the handlers' database, catalog and
@@ -191,18 +205,11 @@ func (h *Handlers) extendTrial(c echo.Context) error {
 // a password; an account in use is never given one (it would hand it over).
 func (h *Handlers) reinvite(c echo.Context) error {
 	ctx := c.Request().Context()
-	u, err := h.DB.UserByID(ctx, c.Param("id"))
+	u, err := h.pendingInvitee(ctx, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	pending, err := h.DB.InvitePending(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	if !pending || u.Role != store.RoleProspect {
-		return apperr.New(apperr.Conflict, "%s already set a password: they can sign in.", u.Email)
-	}
-	tok, err := h.DB.CreateInvite(ctx, u.ID, CurrentUser(c).ID, inviteTTL)
+	tok, _, err := h.invite(ctx, u, CurrentUser(c))
 	if err != nil {
 		return err
 	}

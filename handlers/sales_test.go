@@ -118,6 +118,12 @@ func TestSalesDemoForAProspect(t *testing.T) {
 			t.Fatal("no invitation link for the new account")
 		}
 		inviteURL = m[1]
+		// The prospect is mailed the demo, with the invitation link.
+		ms, _ := env.DB.ListOutbox(ctx, 10)
+		if len(ms) == 0 || ms[0].Kind != "demo_shared" || ms[0].To != "new.lead@example.com" ||
+			!strings.Contains(ms[0].Text, handlerstest.TenantURL(tenants[0].Slug)) || !strings.Contains(ms[0].Text, inviteURL) {
+			t.Errorf("the demo's mail: %+v", ms)
+		}
 		// Nobody can sign in to the new account yet.
 		c := env.Visitor(t)
 		c.Get(t, "/login").Body.Close()

@@ -84,6 +84,11 @@ func (h *Handlers) signup(c echo.Context) error {
 	c.Set(ctxSession, sess)
 	c.Set(ctxUser, u)
 	h.Logger.Info("signed in", "user", u.ID)
+	// The account stands without its confirmation mail: a failure is
+	// logged, and the account page sends it again.
+	if err := h.sendVerification(c.Request().Context(), u); err != nil {
+		h.Logger.Error("mail the email confirmation", "user", u.ID, "err", err)
+	}
 	return web.Redirect(c, afterSignIn)
 }
 

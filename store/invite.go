@@ -27,6 +27,24 @@ func (db *DB) CreateInvite(ctx context.Context, userID, createdBy string, ttl ti
 	return token, err
 }
 
+// CreateInviteMail is CreateInvite with the mail that carries the link
+// (render makes it from the token), written in the same transaction.
+func (db *DB) CreateInviteMail(ctx context.Context, userID, createdBy string, ttl time.Duration, render AccountTokenMail) (string, error) {
+	var token string
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if token, err = db.createInvite(ctx, tx, userID, createdBy, ttl); err != nil {
+			return err
+		}
+		m, err := render(token)
+		if err != nil {
+			return err
+		}
+		return db.enqueueMail(ctx, tx, m)
+	})
+	return token, err
+}
+
 // createInvite is CreateInvite within tx.
 func (db *DB) createInvite(ctx context.Context, tx *sqlx.Tx, userID, createdBy string, ttl time.Duration) (string, error) {
 	b := make([]byte, 24)
@@ -80,8 +98,9 @@ func (db *DB) AcceptInvite(ctx context.Context, token, passwordHash, name, compa
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, name = ?, company = ?, updated_at = ? WHERE id = ?`,
-			passwordHash, name, company, now, userID)
+		// The invitation came by mail: the address is the user's.
+		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, name = ?, company = ?, updated_at = ?, email_verified_at = COALESCE(email_verified_at, ?) WHERE id = ?`,
+			passwordHash, name, company, now, now, userID)
 		return err
 	})
 	if err != nil {

@@ -73,7 +73,7 @@ func (db *DB) UserByToken(ctx context.Context, plaintext string) (*User, error) 
 		LastUsed Time   `db:"last_used_at"`
 	}
 	err := db.r.GetContext(ctx, &row, `SELECT u.id, u.email, u.name, u.company, u.password_hash, u.role, u.disabled,
-		u.created_at, u.updated_at, t.id AS token_id, t.last_used_at
+		u.created_at, u.updated_at, u.email_verified_at, u.mail_opt_out, t.id AS token_id, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, hashToken(plaintext))
 	if err != nil {
 		if err == sql.ErrNoRows {

@@ -37,7 +37,14 @@ type User struct {
 	Disabled     bool   `db:"disabled"`
 	CreatedAt    Time   `db:"created_at"`
 	UpdatedAt    Time   `db:"updated_at"`
+	// EmailVerifiedAt is when the user proved the email is theirs (zero: not yet).
+	EmailVerifiedAt Time `db:"email_verified_at"`
+	// MailOptOut turns off every mail but security mail.
+	MailOptOut bool `db:"mail_opt_out"`
 }
+
+// Verified reports whether the user proved the email is theirs.
+func (u *User) Verified() bool { return !u.EmailVerifiedAt.IsZero() }
 
 // IsStaff reports whether the user works for the vendor (sales or admin).
 func (u *User) IsStaff() bool { return u.Role == RoleSales || u.Role == RoleAdmin }
@@ -51,7 +58,7 @@ func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-const userColumns = `id, email, name, company, password_hash, role, disabled, created_at, updated_at`
+const userColumns = `id, email, name, company, password_hash, role, disabled, created_at, updated_at, email_verified_at, mail_opt_out`
 
 // CreateUser inserts u, filling its ID, timestamps and default role, and
 // normalising its email. A taken email is a conflict.
@@ -77,7 +84,7 @@ func (db *DB) createUser(ctx context.Context, e sqlx.ExtContext, u *User) error 
 	now := TimeOf(db.Now())
 	u.CreatedAt, u.UpdatedAt = now, now
 	_, err := sqlx.NamedExecContext(ctx, e, `INSERT INTO users (`+userColumns+`)
-		VALUES (:id, :email, :name, :company, :password_hash, :role, :disabled, :created_at, :updated_at)`, u)
+		VALUES (:id, :email, :name, :company, :password_hash, :role, :disabled, :created_at, :updated_at, :email_verified_at, :mail_opt_out)`, u)
 	if IsUniqueViolation(err) {
 		return apperr.FieldError(apperr.Conflict, "email", "An account with this email already exists.")
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"appfactory/handlers"
+	"appfactory/mail"
 	"appfactory/orchestrator"
 	"appfactory/password"
 	"appfactory/store"
@@ -75,10 +76,18 @@ func NewServer(t testing.TB, configure ...func(h *handlers.Handlers)) *Env {
 	}
 	withFactory(t, h, env)
 	withMonitoring(h, env)
+	ownComposer := h.Mail.Composer == nil
+	if ownComposer {
+		h.Mail.Composer = &mail.Composer{Portal: "http://localhost:8080", TenantURL: TenantURL, Key: []byte("test mail key")}
+	}
 	if err := h.Register(); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(h.Server.Handler())
+	if ownComposer {
+		// Links in mails lead to this test server.
+		h.Mail.Composer.Portal = ts.URL
+	}
 	env.Handlers, env.Web, env.Server, env.URL = h, h.Server, ts, ts.URL
 	t.Cleanup(func() {
 		ts.Close()
