@@ -36,6 +36,8 @@ type serveConfig struct {
 	WallOffHost bool
 	// Router configures the tenant router and the passivator.
 	Router routerConfig
+	// Webhooks configures the deliveries of webhooks.
+	Webhooks webhookConfig
 }
 
 // serveFlags defines the flags of `appfactory serve` over cfg.
@@ -51,6 +53,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", stack.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
 	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
 	cfg.Router.flags(fs)
+	cfg.Webhooks.flags(fs)
 	return fs
 }
 
@@ -103,12 +106,18 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// gctx and are awaited by g.
 	g, gctx := errgroup.WithContext(ctx)
 	rs.Power = &handlers.Power{H: h, Tenants: fac.Reconciler, Trials: rs.Passivator, Catalog: cat, Background: gctx}
+	hooks, dispatcher, err := newWebhooks(cfg.Webhooks, cfg.SubnetPool, db, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	// Everything is built: the routes go in last, and change nothing.
 	if err := h.Register(); err != nil {
 		ln.Close()
 		return err
 	}
 	rs.Power.Register(srv.Echo())
+	(&handlers.Webhooks{H: h, Service: hooks}).Register(srv.Echo())
 	abs, _ := filepath.Abs(cfg.DataDir)
 	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
 	admins, err := db.CountUsersWithRole(ctx, store.RoleAdmin)
@@ -120,6 +129,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
+	g.Go(func() error { return dispatcher.Run(gctx) })
 	mon.run(gctx, g)
 	rs.run(gctx, g)
 	err = g.Wait()
