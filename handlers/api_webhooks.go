@@ -165,4 +165,3 @@ func (w *Webhooks) apiRedeliver(c echo.Context) error {
 	}
 	return c.JSON(http.StatusAccepted, deliveryJSON(d))
 }
-
