@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"net/url"
 	"strings"
 
 	"appfactory/apperr"
@@ -79,7 +80,8 @@ func (s *Service) Create(ctx context.Context, in Input, by *store.User) (*store.
 	if err := s.DB.CreateWebhook(ctx, w); err != nil {
 		return nil, "", err
 	}
-	s.log().Info("webhook created", slog.String("webhook", w.ID), slog.String("url", w.URL), slog.String("by", by.ID))
+	// The host only: a receiver's URL often carries a token of its own.
+	s.log().Info("webhook created", slog.String("webhook", w.ID), slog.String("host", hostOf(w.URL)), slog.String("by", by.ID))
 	return w, secret, nil
 }
 
@@ -175,6 +177,15 @@ func (s *Service) OnNotice(ctx context.Context, kind string, t *store.Tenant) er
 		return err
 	}
 	return s.Enqueue(ctx, event, NoticeData{TenantEventData: d, Notice: kind})
+}
+
+// hostOf is a URL's host, for the log.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 func (s *Service) wake() {

@@ -285,7 +285,7 @@ func TestRedeliverSendsTheSameEventAgain(t *testing.T) {
 
 func TestRegistrationRefusesForbiddenAddresses(t *testing.T) {
 	e := newEnv(t)
-	strict := &webhooks.Service{DB: e.db, Guard: &webhooks.Guard{Tenants: []netip.Prefix{pool(t)}}}
+	strict := &webhooks.Service{DB: e.db, Guard: &webhooks.Guard{Tenants: []netip.Prefix{pool(t)}, Resolver: noDNS()}}
 	for _, tc := range []struct{ name, url, why string }{
 		{"loopback", "http://127.0.0.1:9/hook", "loopback"},
 		{"loopback by name", "http://localhost:9/hook", "loopback"},
