@@ -40,6 +40,8 @@ type serveConfig struct {
 	Budget budgetConfig
 	// Mail configures the SMTP relay and email confirmation.
 	Mail mailConfig
+	// Webhooks configures the deliveries of webhooks.
+	Webhooks webhookConfig
 }
 
 // serveFlags defines the flags of `appfactory serve` over cfg.
@@ -57,6 +59,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	cfg.Router.flags(fs)
 	cfg.Budget.flags(fs)
 	cfg.Mail.flags(fs)
+	cfg.Webhooks.flags(fs)
 	return fs
 }
 
@@ -123,12 +126,19 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// gctx and are awaited by g.
 	g, gctx := errgroup.WithContext(ctx)
 	rs.Power = &handlers.Power{H: h, Tenants: fac.Reconciler, Trials: rs.Passivator, Catalog: cat, Background: gctx}
+	hooks, dispatcher, err := newWebhooks(cfg.Webhooks, cfg.SubnetPool, db, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ms.reportNotices(hooks, logger)
 	// Everything is built: the routes go in last, and change nothing.
 	if err := h.Register(); err != nil {
 		ln.Close()
 		return err
 	}
 	rs.Power.Register(srv.Echo())
+	(&handlers.Webhooks{H: h, Service: hooks}).Register(srv.Echo())
 	abs, _ := filepath.Abs(cfg.DataDir)
 	logger.Info("appfactory serving", slog.String("portal", portalURL(cfg.Domain, ln.Addr())), slog.String("data_dir", abs))
 	admins, err := db.CountUsersWithRole(ctx, store.RoleAdmin)
@@ -140,6 +150,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
+	g.Go(func() error { return dispatcher.Run(gctx) })
 	mon.run(gctx, g)
 	rs.run(gctx, g)
 	ms.run(gctx, g)

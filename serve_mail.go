@@ -77,6 +77,18 @@ func (ms *mailSide) wake() {
 	}
 }
 
+// reportNotices passes each trial notice on to the webhooks, so that a
+// sales tool hears of a trial expiring when its owner is told.
+func (ms *mailSide) reportNotices(hooks interface {
+	OnNotice(ctx context.Context, kind string, t *store.Tenant) error
+}, logger *slog.Logger) {
+	ms.notices.OnNotice = func(ctx context.Context, kind string, t *store.Tenant) {
+		if err := hooks.OnNotice(ctx, kind, t); err != nil {
+			logger.Warn("queue the webhooks of a notice", slog.String("tenant", t.ID), slog.String("kind", kind), slog.Any("err", err))
+		}
+	}
+}
+
 // handlers is what the portal's handlers use of the mail.
 func (ms *mailSide) handlers() handlers.Mail {
 	return handlers.Mail{Composer: ms.composer, RequireVerified: ms.require, Relay: ms.relay != nil, Sent: ms.wake}

@@ -20,7 +20,7 @@ const DemoEnvironment = "demo"
 // DemoDeployer makes the deployment of a demo's app, which the demo's
 // transaction writes, and starts it once written (the Service).
 type DemoDeployer interface {
-	PlanDeploy(ctx context.Context, app *store.App, by *store.User) (*store.Deployment, error)
+	PlanDeploy(ctx context.Context, app *store.App, by *store.User, pending ...store.ComponentCopy) (*store.Deployment, error)
 	Deployed(t *store.Tenant, by *store.User)
 }
 
@@ -77,12 +77,19 @@ func (d *Demos) Create(ctx context.Context, req DemoRequest) (*Demo, error) {
 			app.Replicas = min(max(tpl.Replicas, 1), env.MaxReplicas)
 		}
 	}
-	dep, err := d.Deployer.PlanDeploy(ctx, app, req.Seller)
+	// The template's uploaded components become the prospect's (the
+	// same stored archives), written with the demo.
+	ids, copies, err := d.DB.PlanComponentCopies(ctx, tpl.CustomComponents(), prospect.ID)
+	if err != nil {
+		return nil, err
+	}
+	app.SetCustomComponents(ids)
+	dep, err := d.Deployer.PlanDeploy(ctx, app, req.Seller, copies...)
 	if err != nil {
 		return nil, err
 	}
 	token, err := d.DB.CreateDemo(ctx, store.DemoDraft{Prospect: prospect, NewProspect: isNew, App: app,
-		InvitedBy: req.Seller.ID, InviteTTL: req.InviteTTL, Deployment: dep})
+		InvitedBy: req.Seller.ID, InviteTTL: req.InviteTTL, Components: copies, Deployment: dep})
 	if err != nil {
 		return nil, err
 	}

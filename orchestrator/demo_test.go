@@ -3,11 +3,13 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"appfactory/apperr"
 	"appfactory/domain"
+	"appfactory/orchestrator/factory"
 	"appfactory/store"
 )
 
@@ -19,9 +21,9 @@ type failingDeployer struct {
 	app *store.App
 }
 
-func (f *failingDeployer) PlanDeploy(ctx context.Context, app *store.App, by *store.User) (*store.Deployment, error) {
+func (f *failingDeployer) PlanDeploy(ctx context.Context, app *store.App, by *store.User, pending ...store.ComponentCopy) (*store.Deployment, error) {
 	f.app = app
-	d, err := f.Service.PlanDeploy(ctx, app, by)
+	d, err := f.Service.PlanDeploy(ctx, app, by, pending...)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +34,7 @@ func (f *failingDeployer) PlanDeploy(ctx context.Context, app *store.App, by *st
 // refusingDeployer refuses every deploy before anything is written.
 type refusingDeployer struct{ *Service }
 
-func (refusingDeployer) PlanDeploy(context.Context, *store.App, *store.User) (*store.Deployment, error) {
+func (refusingDeployer) PlanDeploy(context.Context, *store.App, *store.User, ...store.ComponentCopy) (*store.Deployment, error) {
 	return nil, apperr.New(apperr.Unprocessable, "The demo environment is full.")
 }
 
@@ -152,5 +154,89 @@ func TestDemoOfNoTemplate(t *testing.T) {
 	var fe *apperr.Error
 	if !errors.As(err, &fe) || apperr.Code(err) != apperr.Unprocessable {
 		t.Fatalf("Create of an unknown template: %v", err)
+	}
+}
+
+// uploaded stores a component row of owner (the archive itself is not
+// needed to plan a deploy), returning it.
+func uploaded(t *testing.T, db *store.DB, owner *store.User, name, sha string) *store.CustomComponent {
+	t.Helper()
+	c, _, err := db.CreateCustomComponent(context.Background(), &store.CustomComponent{OwnerID: owner.ID, SHA256: sha, Name: name,
+		Version: "1.0.0", Filename: name + ".tar.gz", Format: "tar.gz", Size: 10, Files: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// templateWithComponent gives the demos' template an uploaded component
+// of its owner.
+func templateWithComponent(t *testing.T, d *Demos, tpl *store.App) *store.CustomComponent {
+	t.Helper()
+	owner, err := d.DB.UserByID(context.Background(), tpl.OwnerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := uploaded(t, d.DB, owner, "invoice-stamp", strings.Repeat("ab", 32))
+	tpl.SetCustomComponents([]string{c.ID})
+	if err := d.DB.UpdateApp(context.Background(), tpl); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestDemoCopiesTheTemplatesUploadedComponents(t *testing.T) {
+	d, tpl, seller := newDemos(t, nil)
+	src := templateWithComponent(t, d, tpl)
+	ctx := context.Background()
+	demo, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: "lead@example.com", Company: "Initech", Seller: seller, InviteTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := d.DB.AppByID(ctx, demo.Tenant.AppID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := app.CustomComponents()
+	if len(ids) != 1 || ids[0] == src.ID {
+		t.Fatalf("demo app components %v, want a copy of %s", ids, src.ID)
+	}
+	cp, err := d.DB.CustomComponentOfOwner(ctx, ids[0], demo.Prospect.ID)
+	if err != nil || cp.SHA256 != src.SHA256 || cp.Name != src.Name || cp.Format != src.Format || cp.Size != src.Size {
+		t.Fatalf("the prospect's copy %+v (%v) of %+v", cp, err, src)
+	}
+	a, err := factory.ParseAssembly(demo.Tenant.Assembly)
+	if err != nil || len(a.Custom) != 1 || a.Custom[0].ID != cp.ID || a.Custom[0].SHA256 != src.SHA256 {
+		t.Fatalf("the tenant's assembly %+v (%v)", a.Custom, err)
+	}
+	if mine, _ := d.DB.CustomComponentsOfOwner(ctx, tpl.OwnerID); len(mine) != 1 || mine[0].ID != src.ID {
+		t.Errorf("the template owner's components changed: %+v", mine)
+	}
+
+	// A second demo for the same prospect reuses their copy.
+	again, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: "lead@example.com", Seller: seller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app2, _ := d.DB.AppByID(ctx, again.Tenant.AppID)
+	if got := app2.CustomComponents(); len(got) != 1 || got[0] != cp.ID {
+		t.Errorf("second demo components %v, want the prospect's %s", got, cp.ID)
+	}
+	if theirs, _ := d.DB.CustomComponentsOfOwner(ctx, demo.Prospect.ID); len(theirs) != 1 {
+		t.Errorf("the prospect holds %d components, want 1", len(theirs))
+	}
+}
+
+// A demo whose tenant insert fails leaves no copied component either.
+func TestFailedDemoLeavesNoComponentCopy(t *testing.T) {
+	fd := &failingDeployer{}
+	d, tpl, seller := newDemos(t, func(svc *Service) DemoDeployer { fd.Service = svc; return fd })
+	templateWithComponent(t, d, tpl)
+	ctx := context.Background()
+	if _, err := d.Create(ctx, DemoRequest{TemplateID: tpl.ID, Email: seller.Email, Seller: seller}); err == nil {
+		t.Fatal("Create succeeded over a failing tenant insert")
+	}
+	if cs, err := d.DB.CustomComponentsOfOwner(ctx, seller.ID); err != nil || len(cs) != 0 {
+		t.Fatalf("components left with the failed demo: %+v (%v)", cs, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"appfactory/apperr"
@@ -51,14 +52,20 @@ func (s *Service) TenantURL(slug string) string {
 	return s.PublicURL(slug)
 }
 
-// assemble snapshots what an app's image is made of.
-func (s *Service) assemble(ctx context.Context, app *store.App) (domain.Assembly, error) {
+// assemble snapshots what an app's image is made of. pending are
+// components written with the tenant (a demo's copies), not stored yet.
+func (s *Service) assemble(ctx context.Context, app *store.App, pending []store.ComponentCopy) (domain.Assembly, error) {
 	a := domain.Assembly{Components: app.Components(), Model: app.Model()}
 	ids := app.CustomComponents()
 	if len(ids) > 0 {
 		cs, err := s.DB.CustomComponentsByID(ctx, ids)
 		if err != nil {
 			return domain.Assembly{}, err
+		}
+		for _, p := range pending {
+			if slices.Contains(ids, p.Component.ID) {
+				cs = append(cs, p.Component)
+			}
 		}
 		for _, c := range cs {
 			if c.OwnerID != app.OwnerID {
@@ -108,8 +115,10 @@ func (s *Service) DeployApp(ctx context.Context, app *store.App, by *store.User)
 // PlanDeploy checks a finished app against the catalog and makes the
 // deployment that a tenant of it is written with (store.CreateDeployment,
 // or in a demo's transaction), saving nothing: the app need not be saved
-// yet. Once written, Deployed starts it.
-func (s *Service) PlanDeploy(ctx context.Context, app *store.App, by *store.User) (*store.Deployment, error) {
+// yet. pending are uploaded components the app refers to that are written
+// with the tenant (a demo's copies of its template's). Once written,
+// Deployed starts it.
+func (s *Service) PlanDeploy(ctx context.Context, app *store.App, by *store.User, pending ...store.ComponentCopy) (*store.Deployment, error) {
 	if app.IsDraft() {
 		return nil, apperr.New(apperr.Unprocessable, "Finish the app in the wizard before deploying it.")
 	}
@@ -129,7 +138,7 @@ func (s *Service) PlanDeploy(ctx context.Context, app *store.App, by *store.User
 	if e.MaxReplicas > 0 && replicas > e.MaxReplicas {
 		return nil, apperr.New(apperr.Unprocessable, "The %s environment runs at most %d of each service; this app asks for %d replicas.", e.Name, e.MaxReplicas, replicas)
 	}
-	a, err := s.assemble(ctx, app)
+	a, err := s.assemble(ctx, app, pending)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +275,7 @@ func (s *Service) UpgradeVersions(t *store.Tenant) []catalog.Version {
 // Preview implements the wizard's Deployer: the Dockerfile the factory
 // generates for the app and the Compose stack a tenant of it gets.
 func (s *Service) Preview(ctx context.Context, app *store.App) (string, string, error) {
-	a, err := s.assemble(ctx, app)
+	a, err := s.assemble(ctx, app, nil)
 	if err != nil {
 		return "", "", err
 	}

@@ -22,7 +22,8 @@ type TenantActivity struct {
 
 // RecordActivity writes a batch of activity in one transaction: the
 // router counts requests in memory and flushes them every few seconds, so
-// no request writes to the database.
+// no request writes to the database. A tenant's first activity queues its
+// webhook in the same transaction.
 func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error {
 	if len(batch) == 0 {
 		return nil
@@ -34,6 +35,9 @@ func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error 
 				if _, err := tx.ExecContext(ctx, `UPDATE tenants SET last_active_at = MAX(COALESCE(last_active_at, ''), ?) WHERE id = ?`,
 					formatTime(a.LastActive), a.TenantID); err != nil {
 					return fmt.Errorf("record activity of %s: %w", a.TenantID, err)
+				}
+				if err := db.markFirstActive(ctx, tx, a.TenantID, a.LastActive); err != nil {
+					return err
 				}
 			}
 			if a.LastRequest != "" {
@@ -51,6 +55,19 @@ func (db *DB) RecordActivity(ctx context.Context, batch []TenantActivity) error 
 		}
 		return nil
 	})
+}
+
+// markFirstActive stamps a tenant's first served request and queues its
+// first-activity webhook then, and only then.
+func (db *DB) markFirstActive(ctx context.Context, tx *sqlx.Tx, id string, at time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE tenants SET first_active_at = ? WHERE id = ? AND first_active_at IS NULL`, formatTime(at), id)
+	if err != nil {
+		return fmt.Errorf("mark first activity of %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return db.enqueueTenantEvent(ctx, tx, EventFirstActivity, id)
 }
 
 // TenantRequests returns a tenant's request count of one day.

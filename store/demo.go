@@ -20,19 +20,28 @@ type DemoDraft struct {
 	// InvitedBy and InviteTTL make the new prospect's invitation.
 	InvitedBy string
 	InviteTTL time.Duration
+	// Components are the template's uploaded components copied to the
+	// prospect (PlanComponentCopies), which App refers to.
+	Components []ComponentCopy
 	// Deployment is the demo's tenant, a deployment of App.
 	Deployment *Deployment
 }
 
 // CreateDemo writes a demo in one transaction: the prospect's account when
-// it is new, the app copied from the template, for a new account the
-// invitation, whose token it returns, and the tenant that deploys the app.
+// it is new, the template's uploaded components copied to it, the app
+// copied from the template, for a new account the invitation, whose token
+// it returns, and the tenant that deploys the app.
 // A demo is written whole or not at all.
 func (db *DB) CreateDemo(ctx context.Context, d DemoDraft) (string, error) {
 	var token string
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if d.NewProspect {
 			if err := db.createUser(ctx, tx, d.Prospect); err != nil {
+				return err
+			}
+		}
+		for _, c := range d.Components {
+			if err := db.copyComponent(ctx, tx, c); err != nil {
 				return err
 			}
 		}

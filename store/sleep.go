@@ -33,7 +33,8 @@ func (db *DB) SleepCandidates(ctx context.Context) ([]SleepCandidate, error) {
 
 // ExtendTenant pushes a tenant's expiry to days after the later of now and
 // its current expiry, and returns the new expiry with the tenant's state. A
-// tenant without an expiry gets one days from now.
+// tenant without an expiry gets one days from now. The trial-extended
+// webhook is queued with the new expiry.
 func (db *DB) ExtendTenant(ctx context.Context, tenantID string, days int) (until time.Time, state string, err error) {
 	var cur struct {
 		ExpiresAt Time   `db:"expires_at"`
@@ -52,7 +53,7 @@ func (db *DB) ExtendTenant(ctx context.Context, tenantID string, days int) (unti
 			formatTime(until), formatTime(db.Now()), tenantID); err != nil {
 			return fmt.Errorf("extend tenant %s: %w", tenantID, err)
 		}
-		return nil
+		return db.enqueueTenantEvent(ctx, tx, EventTrialExtended, tenantID)
 	})
 	return until, cur.State, err
 }

@@ -207,7 +207,8 @@ func (db *DB) TenantsForReconcile(ctx context.Context) ([]Tenant, error) {
 }
 
 // SetTenantState writes the actual state and its message and records the
-// transition as an event. Writing the state and message a tenant already
+// transition as an event; the first time a tenant runs, its deployed
+// webhook is queued with it. Writing the state and message a tenant already
 // has changes nothing and records nothing.
 func (db *DB) SetTenantState(ctx context.Context, id, state, message string) error {
 	return db.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -232,13 +233,19 @@ func (db *DB) SetTenantState(ctx context.Context, id, state, message string) err
 		if message != "" {
 			ev += ": " + message
 		}
-		return addEvent(ctx, tx, id, now, domain.EventState, ev)
+		if err := addEvent(ctx, tx, id, now, domain.EventState, ev); err != nil {
+			return err
+		}
+		if state != domain.StateRunning {
+			return nil
+		}
+		return db.markDeployed(ctx, tx, id, now)
 	})
 }
 
 // SetDesiredState writes what the tenant should be (running, passivated or
-// deleted) and records it. Asking for deletion stamps deleted_at and clears
-// the pause flag.
+// deleted) and records it. Asking for deletion stamps deleted_at, clears
+// the pause flag and queues the deleted webhook.
 func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 	switch desired {
 	case domain.DesiredRunning, domain.DesiredPassivated, domain.DesiredDeleted:
@@ -266,8 +273,27 @@ func (db *DB) SetDesiredState(ctx context.Context, id, desired string) error {
 		} else if _, err := tx.ExecContext(ctx, q, desired, formatTime(now), id); err != nil {
 			return fmt.Errorf("set desired state: %w", err)
 		}
-		return addEvent(ctx, tx, id, now, domain.EventDesired, "Desired state set to "+desired)
+		if err := addEvent(ctx, tx, id, now, domain.EventDesired, "Desired state set to "+desired); err != nil {
+			return err
+		}
+		if desired != domain.DesiredDeleted {
+			return nil
+		}
+		return db.enqueueTenantEvent(ctx, tx, EventDeleted, id)
 	})
+}
+
+// markDeployed stamps the first time a tenant runs and queues its deployed
+// webhook then, and only then.
+func (db *DB) markDeployed(ctx context.Context, tx *sqlx.Tx, id string, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE tenants SET deployed_at = ? WHERE id = ? AND deployed_at IS NULL`, formatTime(now), id)
+	if err != nil {
+		return fmt.Errorf("mark tenant deployed: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return db.enqueueTenantEvent(ctx, tx, EventDeployed, id)
 }
 
 // SetTenantPaused writes the sleep-tier flag.
