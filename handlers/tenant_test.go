@@ -172,6 +172,13 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 	}
 
 	path := "/api/v1/tenants/" + got.ID
+	// A deployment still being built allows no restart: 409 with the reason.
+	if st := callAPI(t, env, tok["owner@example.com"], "POST", path+"/restart", "", &e); st != http.StatusConflict || e.Error.Code != "conflict" || !strings.Contains(e.Error.Message, "being built") {
+		t.Errorf("restart while pending: %d %+v", st, e)
+	}
+	if err := env.DB.SetTenantState(context.Background(), got.ID, domain.StateRunning, ""); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		who, method, path, body string
 		status                  int
