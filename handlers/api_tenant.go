@@ -207,9 +207,13 @@ func (h *Handlers) tenantAction(c echo.Context, action string, op tenantOp) erro
 	return c.JSON(http.StatusAccepted, h.tenantJSON(CurrentUser(c), t))
 }
 
-func (h *Handlers) apiDeleteTenant(c echo.Context) error { return h.tenantAction(c, domain.ActionDelete, deleteTenant) }
+func (h *Handlers) apiDeleteTenant(c echo.Context) error {
+	return h.tenantAction(c, domain.ActionDelete, deleteTenant)
+}
 
-func (h *Handlers) apiRestartTenant(c echo.Context) error { return h.tenantAction(c, domain.ActionRestart, restartTenant) }
+func (h *Handlers) apiRestartTenant(c echo.Context) error {
+	return h.tenantAction(c, domain.ActionRestart, restartTenant)
+}
 
 func (h *Handlers) apiUpgradeTenant(c echo.Context) error {
 	var req struct {

@@ -162,9 +162,13 @@ func (h *Handlers) tenantFormAction(c echo.Context, action string, op tenantOp) 
 	return web.Redirect(c, "/tenants/"+t.ID)
 }
 
-func (h *Handlers) tenantDelete(c echo.Context) error { return h.tenantFormAction(c, domain.ActionDelete, deleteTenant) }
+func (h *Handlers) tenantDelete(c echo.Context) error {
+	return h.tenantFormAction(c, domain.ActionDelete, deleteTenant)
+}
 
-func (h *Handlers) tenantRestart(c echo.Context) error { return h.tenantFormAction(c, domain.ActionRestart, restartTenant) }
+func (h *Handlers) tenantRestart(c echo.Context) error {
+	return h.tenantFormAction(c, domain.ActionRestart, restartTenant)
+}
 
 func (h *Handlers) tenantUpgrade(c echo.Context) error {
 	return h.tenantFormAction(c, domain.ActionUpgrade, upgradeTenant(c.FormValue("version")))
