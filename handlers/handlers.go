@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"appfactory/catalog"
+	"appfactory/eventfeed"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -30,9 +31,12 @@ type Handlers struct {
 	Deployer Deployer
 	// Orchestrator deletes, restarts and upgrades deployments.
 	Orchestrator Orchestrator
+	// Events tunes the event stream.
+	Events EventStreamConfig
 
 	sessions *SessionStore
 	hashing  chan struct{}
+	events   *eventfeed.Hub
 }
 
 // Register installs every feature's routes on the server, once every
@@ -48,6 +52,7 @@ func (h *Handlers) Register() error {
 	e.GET("/", h.home)
 	h.registerApps(e)
 	h.registerTenants(e)
+	h.registerEvents(e)
 	return nil
 }
 
