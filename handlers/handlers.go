@@ -53,7 +53,7 @@ func (h *Handlers) Register() error {
 	h.registerApps(e)
 	h.registerTenants(e)
 	h.registerEvents(e)
-	return nil
+	return h.registerOpenAPI(e)
 }
 
 // missing names the dependencies left unset.
