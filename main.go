@@ -44,12 +44,17 @@ func main() {
 			return
 		}
 		fmt.Fprintln(os.Stderr, "appfactory:", err)
-		var usage *cli.UsageError
-		if errors.As(err, &usage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a command used wrongly, 1 for any other failure.
+func exitCode(err error) int {
+	var usage *cli.UsageError
+	if errors.As(err, &usage) {
+		return 2
+	}
+	return 1
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
