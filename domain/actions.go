@@ -102,13 +102,9 @@ func Refusal(f TenantFacts, action string) string {
 func settledRefusal(f TenantFacts, phase, action string) string {
 	switch action {
 	case ActionActivate:
-		switch phase {
-		case StatePassivated, StatePaused:
-			return ""
-		case StateRunning:
+		if phase == StateRunning {
 			return "This deployment is already running."
 		}
-		return "This deployment failed: restart it instead."
 	case ActionPassivate:
 		if phase == StatePassivated {
 			return "This deployment is already stopped."

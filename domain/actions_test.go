@@ -31,7 +31,7 @@ func TestActions(t *testing.T) {
 		{"paused", with(owner, domain.StatePaused), []string{"activate", "passivate", "restart", "upgrade", "backup", "restore", "delete"}},
 		{"pause asked, not yet frozen", pausedFlag, []string{"activate", "passivate", "restart", "upgrade", "backup", "restore", "delete"}},
 		{"passivated", with(owner, domain.StatePassivated), []string{"activate", "restart", "upgrade", "backup", "restore", "delete"}},
-		{"failed", with(owner, domain.StateFailed), []string{"passivate", "restart", "upgrade", "backup", "restore", "delete"}},
+		{"failed", with(owner, domain.StateFailed), []string{"activate", "passivate", "restart", "upgrade", "backup", "restore", "delete"}},
 		{"building", with(owner, domain.StateBuilding), []string{"delete"}},
 		{"stopping", stopping, []string{"delete"}},
 		{"expired", with(owner, domain.StateExpired), []string{"backup", "delete"}},

@@ -44,7 +44,12 @@ func (h *Handlers) tenantView(ctx context.Context, u *store.User, t *store.Tenan
 	}
 	v.Power = PowerView(u, t, csrf)
 	v.URL = h.Orchestrator.TenantURL(t.Slug)
+	facts := h.tenantFacts(u, t)
+	v.CanRestart = domain.Refusal(facts, domain.ActionRestart) == ""
 	for _, ver := range h.Orchestrator.UpgradeVersions(t) {
+		if domain.Refusal(facts, domain.ActionUpgrade) != "" {
+			break
+		}
 		label := ver.Label
 		if label == "" {
 			label = ver.Version
