@@ -23,6 +23,10 @@ func TestHelp(t *testing.T) {
 		{[]string{"serve", "--help"}, []string{"addr", "data-dir", "domain", "catalog", "tls", "shutdown-grace", "subnet-pool", "wall-off-host", "log-level"}},
 		{[]string{"admin", "create", "--help"}, []string{"email", "password", "name", "data-dir"}},
 		{[]string{"token", "create", "--help"}, []string{"email", "name", "data-dir"}},
+		{[]string{"db", "backup", "--help"}, []string{"data-dir"}},
+		{[]string{"login", "--help"}, []string{"url", "token"}},
+		{[]string{"tenants", "restore", "--help"}, []string{"latest", "o"}},
+		{[]string{"tenants", "logs", "--help"}, []string{"service", "tail"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -55,5 +59,29 @@ func TestHelp(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), []string{"admin", "delete"}, &stdout, &stderr); err == nil {
 		t.Error("an unknown admin subcommand did not fail")
+	}
+}
+
+// The API commands exit 2 when used wrongly and 1 when the server says no
+// (or is not logged in to).
+func TestExitCodes(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("APPFACTORY_URL", "")
+	t.Setenv("APPFACTORY_TOKEN", "")
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"tenants"}, 2},
+		{[]string{"tenants", "fly", "x"}, 2},
+		{[]string{"tenants", "show"}, 2},
+		{[]string{"login", "--url", "ftp://x", "--token", "t"}, 2},
+		{[]string{"tenants", "ls"}, 1},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), tc.args, &stdout, &stderr)
+		if err == nil || exitCode(err) != tc.code {
+			t.Errorf("%v: %v, exit %d, want %d", tc.args, err, exitCode(err), tc.code)
+		}
 	}
 }

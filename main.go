@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"appfactory/cli"
 )
 
 const usage = `appfactory: a self-service application factory.
@@ -22,6 +24,11 @@ Usage:
   appfactory serve [flags]                              run the portal, router and orchestrator
   appfactory admin create --email E --password P [--name N]   create or promote an admin
   appfactory token create --email E [--name N]          print a new API token for a user
+  appfactory db backup FILE                             copy the portal's database, safely while it serves
+` + cli.Usage + `
+The login, tenants and apps commands talk to a portal over its API (after
+appfactory login); they exit 0 on success, 1 on an API or server error and 2
+on a usage error.
 
 Run "appfactory <command> --help" for the flags of a command. Every flag can
 also be set with an APPFACTORY_* environment variable (--data-dir is
@@ -37,8 +44,17 @@ func main() {
 			return
 		}
 		fmt.Fprintln(os.Stderr, "appfactory:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a command used wrongly, 1 for any other failure.
+func exitCode(err error) int {
+	var usage *cli.UsageError
+	if errors.As(err, &usage) {
+		return 2
+	}
+	return 1
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -69,6 +85,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New(u)
 		}
 		return cmdTokenCreate(ctx, args[2:], stdout, stderr)
+	case "login", "tenants", "apps":
+		return cli.Run(ctx, args, stdout, stderr)
+	case "db":
+		return cmdDB(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

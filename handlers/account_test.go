@@ -27,6 +27,8 @@ func TestAccountTokens(t *testing.T) {
 	// Shown once: the account page never shows it again.
 	if page := handlerstest.Body(t, c.Get(t, "/account")); strings.Contains(page, tok) || !strings.Contains(page, "laptop") {
 		t.Fatalf("account page after creation shows the token or lacks its name")
+	} else if !strings.Contains(page, `href="/api/v1/openapi.json"`) {
+		t.Errorf("the account page does not link the OpenAPI document")
 	}
 	req, _ := http.NewRequest("GET", env.URL+"/api/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/store"
 )
 
@@ -33,6 +34,9 @@ type TenantJSON struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	ExpiresAt    *time.Time `json:"expires_at"`
 	LastActiveAt *time.Time `json:"last_active_at"`
+	// Actions are the actions the user may ask of the tenant in its current
+	// state; any other answers 409.
+	Actions []string `json:"actions"`
 	// Wake says why the tenant is awake and Policy how it sleeps; only GET
 	// /api/v1/tenants/{id} fills them.
 	Wake   *WakeJSON   `json:"wake,omitempty"`
@@ -69,13 +73,13 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func (h *Handlers) tenantJSON(t *store.Tenant) TenantJSON {
+func (h *Handlers) tenantJSON(u *store.User, t *store.Tenant) TenantJSON {
 	j := TenantJSON{ID: t.ID, Slug: t.Slug, AppID: t.AppID, OwnerID: t.OwnerID, CreatedBy: t.CreatedBy, Title: t.Title,
 		State: t.State, DesiredState: t.DesiredState, StateMessage: t.StateMessage, Paused: t.Paused,
 		Platform: t.Platform, Version: t.Version, Environment: t.Environment, Replicas: t.Replicas,
 		Generation: t.Generation, Image: t.Image, CreatedAt: t.CreatedAt.Time,
 		ExpiresAt: optTime(t.ExpiresAt.Time), LastActiveAt: optTime(t.LastActiveAt.Time),
-		URL: h.Orchestrator.TenantURL(t.Slug)}
+		URL: h.Orchestrator.TenantURL(t.Slug), Actions: h.tenantActions(u, t)}
 	return j
 }
 
@@ -117,7 +121,7 @@ func (h *Handlers) apiDeploy(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, h.tenantJSON(t))
+	return c.JSON(http.StatusAccepted, h.tenantJSON(u, t))
 }
 
 // apiListTenants lists the user's deployments; sales and admins see all.
@@ -133,7 +137,7 @@ func (h *Handlers) apiListTenants(c echo.Context) error {
 	}
 	out := make([]TenantJSON, len(ts))
 	for i := range ts {
-		out[i] = h.tenantJSON(&ts[i])
+		out[i] = h.tenantJSON(u, &ts[i])
 	}
 	return c.JSON(http.StatusOK, map[string]any{"tenants": out})
 }
@@ -148,7 +152,7 @@ func (h *Handlers) apiGetTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	j := h.tenantJSON(t)
+	j := h.tenantJSON(CurrentUser(c), t)
 	j.Wake = wakeJSON(f, t.LastActiveAt.Time, t.LastRequest)
 	pol := policyJSON(f)
 	j.Policy = &pol
@@ -206,20 +210,24 @@ func (h *Handlers) apiTenantBuild(c echo.Context) error {
 
 // tenantAction runs one change on a deployment the user may act on and
 // answers 202 with the deployment as it now stands.
-func (h *Handlers) tenantAction(c echo.Context, op tenantOp) error {
-	t, err := h.actOnTenant(c, op)
+func (h *Handlers) tenantAction(c echo.Context, action string, op tenantOp) error {
+	t, err := h.actOnTenant(c, action, op)
 	if err != nil {
 		return err
 	}
 	if t, err = h.DB.TenantByID(c.Request().Context(), t.ID); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, h.tenantJSON(t))
+	return c.JSON(http.StatusAccepted, h.tenantJSON(CurrentUser(c), t))
 }
 
-func (h *Handlers) apiDeleteTenant(c echo.Context) error { return h.tenantAction(c, deleteTenant) }
+func (h *Handlers) apiDeleteTenant(c echo.Context) error {
+	return h.tenantAction(c, domain.ActionDelete, deleteTenant)
+}
 
-func (h *Handlers) apiRestartTenant(c echo.Context) error { return h.tenantAction(c, restartTenant) }
+func (h *Handlers) apiRestartTenant(c echo.Context) error {
+	return h.tenantAction(c, domain.ActionRestart, restartTenant)
+}
 
 func (h *Handlers) apiUpgradeTenant(c echo.Context) error {
 	var req struct {
@@ -228,5 +236,5 @@ func (h *Handlers) apiUpgradeTenant(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	return h.tenantAction(c, h.upgradeTenant(req.Version))
+	return h.tenantAction(c, domain.ActionUpgrade, h.upgradeTenant(req.Version))
 }

@@ -79,13 +79,17 @@ func (p *Power) Register(e *echo.Echo) {
 // controllable loads a tenant the user may start and stop: the owner's,
 // a sales person's own demos, any for admins (as every deployment action).
 // One the user cannot see is not found; one they only see is forbidden.
-func (p *Power) controllable(ctx context.Context, u *store.User, id string) (*store.Tenant, error) {
+// An action its state does not allow is a conflict.
+func (p *Power) controllable(ctx context.Context, u *store.User, id, action string) (*store.Tenant, error) {
 	t, err := p.H.tenantFor(ctx, u, id, true)
 	if err != nil {
 		return nil, err
 	}
 	if t.DesiredState == domain.DesiredDeleted {
 		return nil, apperr.New(apperr.NotFound, "Deployment not found.")
+	}
+	if err := p.H.allow(u, t, action); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -103,6 +107,9 @@ func (p *Power) extendable(ctx context.Context, u *store.User, id string) (*stor
 	if !u.IsStaff() {
 		return nil, apperr.New(apperr.Forbidden, "Ask your contact to extend this trial.")
 	}
+	if err := p.H.allow(u, t, domain.ActionExtend); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -114,6 +121,8 @@ type PowerJSON struct {
 	DesiredState string     `json:"desired_state"`
 	Message      string     `json:"message,omitempty"`
 	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	// Actions are the actions the user may ask of the tenant now.
+	Actions []string `json:"actions"`
 }
 
 func (p *Power) answer(c echo.Context, status int, id string) error {
@@ -121,7 +130,8 @@ func (p *Power) answer(c echo.Context, status int, id string) error {
 	if err != nil {
 		return err
 	}
-	out := PowerJSON{ID: t.ID, Slug: t.Slug, State: t.State, DesiredState: t.DesiredState, Message: t.StateMessage}
+	out := PowerJSON{ID: t.ID, Slug: t.Slug, State: t.State, DesiredState: t.DesiredState, Message: t.StateMessage,
+		Actions: p.H.tenantActions(CurrentUser(c), t)}
 	if e := t.ExpiresAt.Time; !e.IsZero() {
 		out.ExpiresAt = &e
 	}
@@ -139,7 +149,7 @@ func refuseExpired(t *store.Tenant) error {
 func (p *Power) apiPassivate(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := CurrentUser(c)
-	t, err := p.controllable(ctx, u, c.Param("id"))
+	t, err := p.controllable(ctx, u, c.Param("id"), domain.ActionPassivate)
 	if err != nil {
 		return err
 	}
@@ -150,22 +160,21 @@ func (p *Power) apiPassivate(c echo.Context) error {
 }
 
 // apiActivate starts a tenant and answers once it serves.
-func (p *Power) apiActivate(c echo.Context) error { return p.wake(c, p.Tenants.Activate) }
+func (p *Power) apiActivate(c echo.Context) error {
+	return p.wake(c, domain.ActionActivate, p.Tenants.Activate)
+}
 
 // apiPause freezes a running tenant now (the pause tier: its next request
 // resumes it in milliseconds) and answers once it is paused.
-func (p *Power) apiPause(c echo.Context) error { return p.wake(c, p.Tenants.Pause) }
+func (p *Power) apiPause(c echo.Context) error { return p.wake(c, domain.ActionPause, p.Tenants.Pause) }
 
 // wake runs a change that keeps the tenant alive (a start, a pause) on a
 // tenant the user controls and whose trial has not expired, and answers
 // with the tenant once it is done.
-func (p *Power) wake(c echo.Context, change func(ctx context.Context, tenantID string) error) error {
+func (p *Power) wake(c echo.Context, action string, change func(ctx context.Context, tenantID string) error) error {
 	ctx := c.Request().Context()
-	t, err := p.controllable(ctx, CurrentUser(c), c.Param("id"))
+	t, err := p.controllable(ctx, CurrentUser(c), c.Param("id"), action)
 	if err != nil {
-		return err
-	}
-	if err := refuseExpired(t); err != nil {
 		return err
 	}
 	if err := change(ctx, t.ID); err != nil {

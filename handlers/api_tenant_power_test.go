@@ -17,8 +17,10 @@ import (
 	"appfactory/store"
 )
 
-// fakePower records the starts and stops asked for.
+// fakePower records the starts and stops asked for and, with db, writes
+// the states they end in, as the reconciler does.
 type fakePower struct {
+	db    *store.DB
 	mu    sync.Mutex
 	calls []string
 	done  chan string
@@ -35,13 +37,24 @@ func (f *fakePower) record(s string) {
 	}
 }
 
-func (f *fakePower) Activate(_ context.Context, id string) error {
+func (f *fakePower) Activate(ctx context.Context, id string) error {
 	f.record("activate:" + id)
-	return nil
+	return f.settle(ctx, id, domain.DesiredRunning, domain.StateRunning)
 }
-func (f *fakePower) Pause(_ context.Context, id string) error {
+func (f *fakePower) Pause(ctx context.Context, id string) error {
 	f.record("pause:" + id)
-	return nil
+	return f.settle(ctx, id, domain.DesiredRunning, domain.StatePaused)
+}
+
+// settle writes the states a change ends in, when the fake has a database.
+func (f *fakePower) settle(ctx context.Context, id, desired, state string) error {
+	if f.db == nil {
+		return nil
+	}
+	if err := f.db.SetDesiredState(ctx, id, desired); err != nil {
+		return err
+	}
+	return f.db.SetTenantState(ctx, id, state, "")
 }
 
 func (f *fakePower) Passivate(ctx context.Context, id, _ string) error {
@@ -51,7 +64,7 @@ func (f *fakePower) Passivate(ctx context.Context, id, _ string) error {
 		return ctx.Err()
 	}
 	f.record("passivate:" + id)
-	return nil
+	return f.settle(ctx, id, domain.DesiredPassivated, domain.StatePassivated)
 }
 
 type fakeTrials struct{ db *store.DB }
@@ -133,14 +146,17 @@ func (pe *powerEnv) api(t *testing.T, method, path, token, body string) (*http.R
 
 func TestAPITenantPowerAuthorization(t *testing.T) {
 	pe := newPowerEnv(t)
+	pe.power.db = pe.DB
 	tests := []struct {
 		name, path, token string
 		status            int
 	}{
 		{"owner passivates", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.ownerTok, 200},
+		{"stopped tenant not stopped again", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.ownerTok, 409},
 		{"owner activates", "/api/v1/tenants/" + pe.tenantID + "/activate", pe.ownerTok, 200},
-		{"admin passivates", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.adminTok, 200},
+		{"running tenant not started again", "/api/v1/tenants/" + pe.tenantID + "/activate", pe.ownerTok, 409},
 		{"owner pauses", "/api/v1/tenants/" + pe.tenantID + "/pause", pe.ownerTok, 200},
+		{"admin passivates", "/api/v1/tenants/" + pe.tenantID + "/passivate", pe.adminTok, 200},
 		{"another prospect pauses", "/api/v1/tenants/" + pe.tenantID + "/pause", pe.otherTok, 404},
 		{"a seller pauses, not their demo", "/api/v1/tenants/" + pe.tenantID + "/pause", pe.sellerTok, 403},
 		{"expired trial not paused", "/api/v1/tenants/" + pe.expiredID + "/pause", pe.ownerTok, 409},
@@ -163,6 +179,9 @@ func TestAPITenantPowerAuthorization(t *testing.T) {
 			called := len(pe.power.calls) > before
 			if called != (tc.status == 200) {
 				t.Errorf("reconciler called: %v, with status %d", called, resp.StatusCode)
+			}
+			if tc.status == 409 && !strings.Contains(body, `"code":"conflict"`) {
+				t.Errorf("refusal %s, want the conflict error", body)
 			}
 			if tc.status == 200 {
 				var out handlers.PowerJSON

@@ -140,6 +140,9 @@ func hasPrefixPath(p, prefix string) bool {
 func (h *Handlers) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := c.Request().URL.Path
+		if p == openAPIPath {
+			return next(c) // the API's description holds no data: anyone may read it
+		}
 		if hasPrefixPath(p, "/api/v1") {
 			return h.apiAuthenticate(c, next)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"appfactory/catalog"
+	"appfactory/eventfeed"
 	"appfactory/store"
 	"appfactory/web"
 )
@@ -37,9 +38,12 @@ type Handlers struct {
 	Sleep SleepPolicies
 	// Mail renders and queues the portal's mails.
 	Mail Mail
+	// Events tunes the event stream.
+	Events EventStreamConfig
 
 	sessions *SessionStore
 	hashing  chan struct{}
+	events   *eventfeed.Hub
 }
 
 // Register installs every feature's routes on the server, once every
@@ -56,7 +60,8 @@ func (h *Handlers) Register() error {
 	e.GET("/", h.home)
 	h.registerApps(e)
 	h.registerTenants(e)
-	return nil
+	h.registerEvents(e)
+	return h.registerOpenAPI(e)
 }
 
 // missing names the dependencies left unset.

@@ -65,6 +65,7 @@ func (h *Handlers) registerMonitoring(e *echo.Echo) {
 
 	api := e.Group("/api/v1", h.APIAuth)
 	api.GET("/tenants/:id/logs", h.apiTenantLogs)
+	api.GET("/tenants/:id/logs/stream", h.tenantLogStream)
 	api.GET("/tenants/:id/stats", h.apiTenantStats)
 	api.GET("/admin/summary", h.apiAdminSummary, h.RequireRole(store.RoleAdmin))
 	api.GET("/admin/budget", h.apiAdminBudget, h.RequireRole(store.RoleAdmin))

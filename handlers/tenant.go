@@ -45,7 +45,12 @@ func (h *Handlers) tenantView(ctx context.Context, u *store.User, t *store.Tenan
 	}
 	v.Power = PowerView(u, t, csrf)
 	v.URL = h.Orchestrator.TenantURL(t.Slug)
+	facts := h.tenantFacts(u, t)
+	v.CanRestart = domain.Refusal(facts, domain.ActionRestart) == ""
 	for _, ver := range h.Orchestrator.UpgradeVersions(t) {
+		if domain.Refusal(facts, domain.ActionUpgrade) != "" {
+			break
+		}
 		label := ver.Label
 		if label == "" {
 			label = ver.Version
@@ -149,12 +154,15 @@ func (h *Handlers) upgradeTenant(version string) tenantOp {
 
 // actOnTenant runs op on the deployment of the request's id, if the user
 // may act on it, and returns the deployment as it was looked up.
-func (h *Handlers) actOnTenant(c echo.Context, op tenantOp) (*store.Tenant, error) {
+func (h *Handlers) actOnTenant(c echo.Context, action string, op tenantOp) (*store.Tenant, error) {
 	ctx := c.Request().Context()
 	u := CurrentUser(c)
 	o := h.Orchestrator
 	t, err := h.tenantFor(ctx, u, c.Param("id"), true)
 	if err != nil {
+		return nil, err
+	}
+	if err := h.allow(u, t, action); err != nil {
 		return nil, err
 	}
 	if err := op(ctx, o, t, u); err != nil {
@@ -165,20 +173,24 @@ func (h *Handlers) actOnTenant(c echo.Context, op tenantOp) (*store.Tenant, erro
 
 // tenantFormAction runs a change from a page form, then shows the
 // deployment's page again (where its progress follows).
-func (h *Handlers) tenantFormAction(c echo.Context, op tenantOp) error {
-	t, err := h.actOnTenant(c, op)
+func (h *Handlers) tenantFormAction(c echo.Context, action string, op tenantOp) error {
+	t, err := h.actOnTenant(c, action, op)
 	if err != nil {
 		return err
 	}
 	return web.Redirect(c, "/tenants/"+t.ID)
 }
 
-func (h *Handlers) tenantDelete(c echo.Context) error { return h.tenantFormAction(c, deleteTenant) }
+func (h *Handlers) tenantDelete(c echo.Context) error {
+	return h.tenantFormAction(c, domain.ActionDelete, deleteTenant)
+}
 
-func (h *Handlers) tenantRestart(c echo.Context) error { return h.tenantFormAction(c, restartTenant) }
+func (h *Handlers) tenantRestart(c echo.Context) error {
+	return h.tenantFormAction(c, domain.ActionRestart, restartTenant)
+}
 
 func (h *Handlers) tenantUpgrade(c echo.Context) error {
-	return h.tenantFormAction(c, h.upgradeTenant(c.FormValue("version")))
+	return h.tenantFormAction(c, domain.ActionUpgrade, h.upgradeTenant(c.FormValue("version")))
 }
 
 // deploymentsView lists an app's deployments that the user may see.

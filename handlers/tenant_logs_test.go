@@ -153,6 +153,24 @@ func TestTenantLogsFromRealContainers(t *testing.T) {
 		})
 	}
 
+	t.Run("live stream under a token", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, env.URL+"/api/v1/tenants/"+tenant.ID+"/logs/stream?service=web-2", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			t.Fatalf("API stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() && !strings.HasPrefix(sc.Text(), "data: ") {
+		}
+		if !strings.Contains(sc.Text(), "listening") {
+			t.Errorf("API stream's first line %q", sc.Text())
+		}
+	})
 	t.Run("live stream ends when the container stops", func(t *testing.T) {
 		resp := owner.Get(t, "/tenants/"+tenant.ID+"/logs/stream?service=web-1")
 		defer resp.Body.Close()

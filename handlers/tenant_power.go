@@ -43,7 +43,7 @@ func (p *Power) background(c echo.Context, what, id string, fn func(ctx context.
 
 func (p *Power) passivateForm(c echo.Context) error {
 	u := CurrentUser(c)
-	t, err := p.controllable(c.Request().Context(), u, c.Param("id"))
+	t, err := p.controllable(c.Request().Context(), u, c.Param("id"), domain.ActionPassivate)
 	if err != nil {
 		return err
 	}
@@ -57,11 +57,8 @@ func (p *Power) passivateForm(c echo.Context) error {
 }
 
 func (p *Power) activateForm(c echo.Context) error {
-	t, err := p.controllable(c.Request().Context(), CurrentUser(c), c.Param("id"))
+	t, err := p.controllable(c.Request().Context(), CurrentUser(c), c.Param("id"), domain.ActionActivate)
 	if err != nil {
-		return err
-	}
-	if err := refuseExpired(t); err != nil {
 		return err
 	}
 	p.background(c, "activate", t.ID, func(ctx context.Context) error { return p.Tenants.Activate(ctx, t.ID) })

@@ -172,6 +172,13 @@ func TestTenantAPIDeployAndAccess(t *testing.T) {
 	}
 
 	path := "/api/v1/tenants/" + got.ID
+	// A deployment still being built allows no restart: 409 with the reason.
+	if st := callAPI(t, env, tok["owner@example.com"], "POST", path+"/restart", "", &e); st != http.StatusConflict || e.Error.Code != "conflict" || !strings.Contains(e.Error.Message, "being built") {
+		t.Errorf("restart while pending: %d %+v", st, e)
+	}
+	if err := env.DB.SetTenantState(context.Background(), got.ID, domain.StateRunning, ""); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		who, method, path, body string
 		status                  int
@@ -217,10 +224,14 @@ func TestTenantPageProgressAndActions(t *testing.T) {
 
 	page := handlerstest.Body(t, c.Get(t, "/tenants/"+tn.ID))
 	for _, want := range []string{`hx-get="/tenants/` + tn.ID + `/progress"`, `hx-trigger="every 1s"`, `data-state="building"`,
-		"Step 2/4 : COPY rootfs/ /", "pending → building", `action="/tenants/` + tn.ID + `/delete"`, `data-confirm=`, `<option value="2.0">`} {
+		"Step 2/4 : COPY rootfs/ /", "pending → building", `action="/tenants/` + tn.ID + `/delete"`, `data-confirm=`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	// While it builds, the state allows no restart or upgrade: no button offers one.
+	if strings.Contains(page, `<option value="2.0">`) || strings.Contains(page, `/restart"`) {
+		t.Error("a building deployment's page offers a restart or an upgrade")
 	}
 	env.DB.SetTenantState(ctx, tn.ID, domain.StateDeploying, "")
 	env.DB.SetTenantState(ctx, tn.ID, domain.StateRunning, "")
@@ -230,6 +241,9 @@ func TestTenantPageProgressAndActions(t *testing.T) {
 	}
 	if strings.Contains(part, "<html") {
 		t.Error("the partial is a whole page")
+	}
+	if page := handlerstest.Body(t, c.Get(t, "/tenants/"+tn.ID)); !strings.Contains(page, `<option value="2.0">`) || !strings.Contains(page, `/restart"`) {
+		t.Error("a running deployment's page offers no restart or upgrade")
 	}
 
 	resp := c.PostForm(t, "/tenants/"+tn.ID+"/upgrade", url.Values{"version": {"2.0"}})

@@ -22,7 +22,11 @@ type Event struct {
 
 // AddEvent records an event of a tenant.
 func (db *DB) AddEvent(ctx context.Context, tenantID, kind, message string) error {
-	return addEvent(ctx, db.w, tenantID, db.Now(), kind, message)
+	if err := addEvent(ctx, db.w, tenantID, db.Now(), kind, message); err != nil {
+		return err
+	}
+	db.written.notify()
+	return nil
 }
 
 func addEvent(ctx context.Context, ex sqlx.ExecerContext, tenantID string, at time.Time, kind, message string) error {

@@ -33,6 +33,8 @@ type DB struct {
 	Now func() time.Time
 	// Path is the database file.
 	Path string
+	// written wakes the readers of EventsWritten.
+	written signal
 }
 
 // dsn follows DESIGN.md: WAL, a busy timeout, NORMAL sync, foreign keys, and
@@ -147,7 +149,11 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.written.notify()
+	return nil
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

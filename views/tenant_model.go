@@ -42,6 +42,9 @@ type TenantView struct {
 	Settled bool
 	// CanAct shows the restart, upgrade and delete buttons.
 	CanAct bool
+	// CanRestart shows the restart button (the state allows it); Versions
+	// is empty when the state allows no upgrade.
+	CanRestart bool
 	// Power is the sleep and trial controls (tenant_power.templ).
 	Power    TenantPowerView
 	Versions []UpgradeOption

@@ -18,7 +18,7 @@ func TestTenantActionsNameNoDirectionForAVersionChange(t *testing.T) {
 }
 
 func TestTenantActionBarEndsWithDelete(t *testing.T) {
-	v := TenantView{ID: "t1", State: "running", CanAct: true, Versions: []UpgradeOption{{Version: "1.0", Label: "1.0"}},
+	v := TenantView{ID: "t1", State: "running", CanAct: true, CanRestart: true, Versions: []UpgradeOption{{Version: "1.0", Label: "1.0"}},
 		Power: TenantPowerView{ID: "t1", State: "running", CanControl: true}}
 	html := render(t, TenantShow(TenantPage{Page: Page{Title: "t"}, Tenant: v}))
 	bar := html[strings.Index(html, `class="action-bar"`):]
