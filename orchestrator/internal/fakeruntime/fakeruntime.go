@@ -56,6 +56,8 @@ type tenant struct {
 	id, slug string
 	network  bool
 	volumes  map[string]bool
+	// files are the volumes' content (Snapshot, RestoreSnapshot, WriteFile).
+	files    map[string][]file
 	replicas map[string]*Replica // by "<service>-<n>"
 }
 

@@ -50,6 +50,8 @@ func Run(t *testing.T, newRuntime func(t *testing.T) runtime.Runtime, o Options)
 		{"RemoveLeavesNothing", testRemove},
 		{"TenantsGroupsByTenant", testTenants},
 		{"BeginErrorStopsBeforeAnyChange", testBeginError},
+		{"SnapshotRestoreReplacesVolumes", testSnapshotRestore},
+		{"SnapshotRefusesRunningAndForeign", testSnapshotRefusals},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{t: t, rt: newRuntime(t), o: o}
