@@ -61,6 +61,9 @@ type ReconcilerOptions struct {
 	Failpoint func(name string)
 	// Ready probes a URL until it answers (default ready.WaitReady).
 	Ready func(ctx context.Context, url string) error
+	// Archives opens backups for restores and rollbacks (optional: without
+	// it restores asked for wait).
+	Archives Archives
 	// Metrics counts builds and times passes (optional).
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
@@ -275,9 +278,11 @@ func (r *Reconciler) reconcileWith(ctx context.Context, id string, prep func(con
 	if err != nil {
 		if ctx.Err() == nil {
 			r.recordFailure(ctx, id, err)
+			r.checkUpgrade(ctx, id, err)
 		}
 		return err
 	}
+	r.checkUpgrade(ctx, id, nil)
 	if t.Failures > 0 {
 		if e := r.db.SetTenantFailures(ctx, id, 0); e != nil {
 			r.log.Warn("reset failures", slog.String("tenant", t.Slug), slog.Any("err", e))

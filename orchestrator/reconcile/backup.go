@@ -1,0 +1,186 @@
+package reconcile
+
+import (
+	"context"
+		"fmt"
+	"io"
+	"time"
+
+	"appfactory/apperr"
+	"appfactory/domain"
+	"appfactory/orchestrator/runtime"
+	"appfactory/store"
+)
+
+// Archives opens the backups the reconciler restores: the tar of a
+// backup's volumes, its checksum verified first.
+type Archives interface {
+	OpenBackup(ctx context.Context, backupID string) (io.ReadCloser, error)
+}
+
+// Snapshot copies a tenant's volumes to w with its replicas held still,
+// under the tenant's lock: a running tenant is paused for the copy
+// (stopped where the runtime cannot pause) and then put back by an
+// ordinary pass, a sleeping one is copied as it is.
+func (r *Reconciler) Snapshot(ctx context.Context, tenantID string, w io.Writer) error {
+	unlock, err := r.locks.lock(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	t, err := r.db.TenantByID(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	if t.DesiredState == domain.DesiredDeleted {
+		return apperr.New(apperr.NotFound, "Deployment not found.")
+	}
+	if t.Image == "" {
+		return apperr.New(apperr.Conflict, "This deployment has no image yet: back it up once it is deployed.")
+	}
+	hold := runtime.ModePaused
+	if !r.CanPause() || tenantMode(t) == runtime.ModeStopped {
+		hold = runtime.ModeStopped
+	}
+	copyErr := r.hold(ctx, t, hold, func() error { return r.rt.Snapshot(ctx, tenantID, w) })
+	// Whatever the copy did, the tenant goes back to what it should be; a
+	// pass that fails is retried as any other.
+	if t, err := r.db.TenantByID(ctx, tenantID); err == nil {
+		if err := r.reconcileTenant(ctx, t); err != nil && ctx.Err() == nil {
+			r.recordFailure(ctx, tenantID, err)
+		}
+	}
+	if copyErr != nil {
+		return fmt.Errorf("snapshot of %s: %w", t.Slug, copyErr)
+	}
+	return nil
+}
+
+// hold applies a tenant's stack in mode (paused or stopped), with its
+// route out of service meanwhile, and runs fn; the lock is held.
+func (r *Reconciler) hold(ctx context.Context, t *store.Tenant, mode runtime.Mode, fn func() error) error {
+	params := r.stackParams(t)
+	params.Mode = mode
+	st, err := r.opts.Blueprints.Stack(ctx, t, params)
+	if err != nil {
+		return runtime.StepFailed(err, "Preparing the deployment's stack failed")
+	}
+	r.mu.Lock()
+	delete(r.converged, t.ID)
+	r.mu.Unlock()
+	if rte, ok := r.routes.Get(t.Slug); ok && rte.State == domain.StateRunning {
+		// Requests wait for the tenant rather than reach frozen replicas.
+		r.setRoute(t, domain.StatePaused, nil, st.Readiness)
+	}
+	if _, err := r.rt.Apply(ctx, &st.Stack, &holdReporter{r: r, t: t}); err != nil {
+		return err
+	}
+	return fn()
+}
+
+// holdReporter turns the changes of a hold into the tenant's events
+// without moving its state: the tenant is held for a moment, not
+// passivated.
+type holdReporter struct {
+	r *Reconciler
+	t *store.Tenant
+}
+
+func (h *holdReporter) Begin(context.Context, bool) error { return nil }
+func (h *holdReporter) Changed(ctx context.Context, c runtime.Change) {
+	h.r.event(ctx, h.t.ID, domain.EventObject, "%s (for a backup)", c.Message(false))
+}
+func (h *holdReporter) Point(name string) { h.r.failpoint(name) }
+
+// restorePending puts the data of the backup the tenant waits for on its
+// volumes, if any: the replicas of this generation are created stopped
+// (the runtime copies through them), the volumes' content replaced, and
+// the request recorded done; converge then starts the tenant as usual. A
+// pass cut short does it again next time, to the same result.
+func (p *pass) restorePending(ctx context.Context, st *runtime.Stack) error {
+	if p.r.opts.Archives == nil {
+		return nil
+	}
+	pr, err := p.r.db.PendingRestoreOf(ctx, p.t.ID)
+	if err != nil || pr == nil {
+		return err
+	}
+	stopped := *st
+	stopped.Mode = runtime.ModeStopped
+	if _, err := p.r.rt.Apply(ctx, &stopped, p); err != nil {
+		return err
+	}
+	rc, err := p.r.opts.Archives.OpenBackup(ctx, pr.BackupID)
+	if err != nil {
+		return runtime.StepFailed(err, "Opening backup %s failed", pr.BackupID)
+	}
+	defer rc.Close()
+	if err := p.r.rt.RestoreSnapshot(ctx, p.t.ID, rc); err != nil {
+		return runtime.StepFailed(err, "Restoring backup %s failed", pr.BackupID)
+	}
+	p.r.mu.Lock()
+	delete(p.r.converged, p.t.ID)
+	p.r.mu.Unlock()
+	return p.r.db.FinishRestore(ctx, p.t.ID, pr.BackupID, "Restored the data of backup "+pr.BackupID)
+}
+
+// checkUpgrade follows a tenant's pending upgrade after each pass: once
+// the new version is running and ready it is verified; when a pass of it
+// fails for good (a permanent failure, the failures the reconciler
+// allows, or past the upgrade's deadline) the tenant is rolled back to the
+// previous version and the pre-upgrade backup's data. The lock is held.
+func (r *Reconciler) checkUpgrade(ctx context.Context, id string, passErr error) {
+	u, err := r.db.UpgradeOf(ctx, id)
+	if err != nil || u.State != store.UpgradePending {
+		return
+	}
+	t, err := r.db.TenantByID(ctx, id)
+	if err != nil || t.Version != u.ToVersion || t.DesiredState == domain.DesiredDeleted {
+		return
+	}
+	if passErr == nil {
+		if t.State == domain.StateRunning {
+			_ = r.db.SetUpgradeState(ctx, id, store.UpgradeVerified)
+			r.event(ctx, id, domain.EventBackup, "Upgrade to %s verified: the new version is ready", u.ToVersion)
+		}
+		return
+	}
+	if !permanent(passErr) && t.Failures < r.opts.MaxFailures && time.Now().Before(u.Deadline.Time) {
+		return
+	}
+	reason := fmt.Sprintf("Version %s did not become ready (%s): rolling back to %s", u.ToVersion, failureReason(passErr), u.FromVersion)
+	if _, err := r.db.RollBackUpgrade(ctx, u, reason); err != nil {
+		r.log.Warn("roll back upgrade", "tenant", t.Slug, "err", err)
+		return
+	}
+	r.forget(id)
+	r.queue.add(id)
+}
+
+// Rollback puts a tenant back on the version before its last upgrade,
+// with the pre-upgrade backup's data, asked by a user: the next pass
+// rebuilds (or reuses) the old image, restores the data, and starts it.
+func (r *Reconciler) Rollback(ctx context.Context, tenantID, by string) error {
+	unlock, err := r.locks.lock(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	t, err := r.db.TenantByID(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	u, err := r.db.UpgradeOf(ctx, tenantID)
+	if apperr.Code(err) == apperr.NotFound || err == nil && (u.State == store.UpgradeRolledBack || u.ToVersion != t.Version) {
+		return apperr.New(apperr.Conflict, "This deployment has no upgrade to roll back.")
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := r.db.RollBackUpgrade(ctx, u, fmt.Sprintf("Rollback from %s to %s requested by %s", u.ToVersion, u.FromVersion, by)); err != nil {
+		return err
+	}
+	r.forget(tenantID)
+	r.queue.add(tenantID)
+	return nil
+}
