@@ -30,6 +30,8 @@ func (h *Handlers) registerTenants(e *echo.Echo) {
 	g.POST("/:id/upgrade", h.tenantUpgrade)
 	e.GET("/apps/:id/deployments", h.appDeploymentsPartial, h.RequireUser)
 	h.registerTenantsAPI(e)
+	h.registerBackups(g)
+	h.registerBackupsAPI(e)
 }
 
 // tenantView makes a deployment's view model: facts, events (newest
@@ -94,7 +96,18 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 	}
 	full := web.Deferred(func() (templ.Component, error) {
 		mon, err := h.tenantMonitoring(ctx, u, t)
-		return views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon}), err
+		if err != nil {
+			return nil, err
+		}
+		tp := views.TenantPage{Page: page, Tenant: v, Monitoring: mon}
+		if t.DesiredState != domain.DesiredDeleted {
+			bv, err := h.backupsView(ctx, u, t, page.CSRF)
+			if err != nil {
+				return nil, err
+			}
+			tp.Backups = &bv
+		}
+		return views.TenantShow(tp), nil
 	})
 	return web.RenderEither(c, http.StatusOK, full, views.TenantProgress(v))
 }

@@ -12,6 +12,8 @@ type TenantPage struct {
 	Tenant TenantView
 	// Monitoring adds resource charts, the log tail and trial extension.
 	Monitoring *TenantMonitoring
+	// Backups is the Backups panel (absent for a deleted deployment).
+	Backups *BackupsView
 }
 
 // TenantView is a deployment as its page shows it; the partials that htmx

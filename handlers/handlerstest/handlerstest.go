@@ -43,6 +43,9 @@ type Env struct {
 	// the tenants it asked the (absent) reconciler to act on.
 	Service *orchestrator.Service
 	Wakes   Wakes
+	// Backups are the portal's backups, taken through Snapshots.
+	Backups   *orchestrator.Backups
+	Snapshots *Snapshots
 	logs    *syncBuffer
 	offset  atomic.Int64
 }
@@ -74,6 +77,7 @@ func NewServer(t testing.TB, configure ...func(h *handlers.Handlers)) *Env {
 		f(h)
 	}
 	withFactory(t, h, env)
+	withBackups(h, env)
 	withMonitoring(h, env)
 	if err := h.Register(); err != nil {
 		t.Fatal(err)
