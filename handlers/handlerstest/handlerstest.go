@@ -46,8 +46,8 @@ type Env struct {
 	// Backups are the portal's backups, taken through Snapshots.
 	Backups   *orchestrator.Backups
 	Snapshots *Snapshots
-	logs    *syncBuffer
-	offset  atomic.Int64
+	logs      *syncBuffer
+	offset    atomic.Int64
 }
 
 // Advance moves the store's clock forward by d (sessions, throttles).

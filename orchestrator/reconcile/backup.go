@@ -2,7 +2,7 @@ package reconcile
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"io"
 	"time"
 
