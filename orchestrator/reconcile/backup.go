@@ -105,6 +105,12 @@ func (p *pass) restorePending(ctx context.Context, st *runtime.Stack) error {
 	if err != nil || pr == nil {
 		return err
 	}
+	// The tenant is deploying until converge has it running again, and
+	// its requests wait meanwhile rather than reach stopped replicas.
+	if err := p.begin(ctx, true); err != nil {
+		return err
+	}
+	p.r.setRoute(p.t, p.t.State, nil, "")
 	stopped := *st
 	stopped.Mode = runtime.ModeStopped
 	if _, err := p.r.rt.Apply(ctx, &stopped, p); err != nil {
