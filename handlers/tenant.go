@@ -32,6 +32,7 @@ func (h *Handlers) registerTenants(e *echo.Echo) {
 	h.registerTenantsAPI(e)
 	h.registerBackups(g)
 	h.registerBackupsAPI(e)
+	h.registerBackupSchedules(e)
 }
 
 // tenantView makes a deployment's view model: facts, events (newest

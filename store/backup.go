@@ -99,6 +99,10 @@ func (db *DB) BackupRefs(ctx context.Context, sha string) (int, error) {
 	return n, err
 }
 
+// DefaultBackupKeep is how many scheduled backups are kept where an
+// environment's settings say nothing (the column's default).
+const DefaultBackupKeep = 7
+
 // BackupSchedule is an environment's scheduled backups: one every Every
 // (zero: none), the newest Keep scheduled ones kept.
 type BackupSchedule struct {
