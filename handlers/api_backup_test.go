@@ -197,7 +197,9 @@ func TestAPIBackupsAuthorization(t *testing.T) {
 				t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.path, resp.StatusCode, body, tc.status)
 			}
 			if tc.status >= 400 && tc.status != 401 {
-				var e struct{ Error struct{ Code, Message string } }
+				var e struct {
+					Error struct{ Code, Message string }
+				}
 				if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
 					t.Errorf("error body %s", body)
 				}

@@ -16,7 +16,7 @@ import (
 // Restore asks for a backup's data to be put back on a tenant's volumes:
 // the archive is checked first (its checksum, its platform), then the
 // reconciler's next pass stops the replicas, replaces the data and starts
-// the tenant again as it was.
+// the tenant (a sleeping one too, as a restart does).
 func (b *Backups) Restore(ctx context.Context, t *store.Tenant, bk *store.Backup, by *store.User) error {
 	if t.DesiredState == domain.DesiredDeleted {
 		return apperr.New(apperr.Conflict, "This deployment is deleted.")
@@ -32,6 +32,9 @@ func (b *Backups) Restore(ctx context.Context, t *store.Tenant, bk *store.Backup
 	}
 	reason := fmt.Sprintf("Restore of backup %s (%s %s, taken %s) requested by %s", bk.ID, bk.Platform, bk.Version, bk.CreatedAt.Format("2006-01-02 15:04 UTC"), by.Name)
 	if err := b.DB.RequestRestore(ctx, t.ID, bk.ID, reason); err != nil {
+		return err
+	}
+	if err := b.runAfter(ctx, t); err != nil {
 		return err
 	}
 	b.Reconciler.Wake(t.ID)
@@ -133,5 +136,28 @@ func (b *Backups) Rollback(ctx context.Context, t *store.Tenant, by *store.User)
 			return err
 		}
 	}
-	return b.Reconciler.Rollback(ctx, t.ID, by.Name)
+	if err := b.Reconciler.Rollback(ctx, t.ID, by.Name); err != nil {
+		return err
+	}
+	if err := b.runAfter(ctx, t); err != nil {
+		return err
+	}
+	b.Reconciler.Wake(t.ID)
+	return nil
+}
+
+// runAfter has a sleeping tenant run once its data is restored, as a
+// restart does: the restore is there to be used.
+func (b *Backups) runAfter(ctx context.Context, t *store.Tenant) error {
+	if t.DesiredState != domain.DesiredRunning {
+		if err := b.DB.SetDesiredState(ctx, t.ID, domain.DesiredRunning); err != nil {
+			return err
+		}
+	}
+	if t.Paused {
+		if err := b.DB.SetTenantPaused(ctx, t.ID, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
