@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"appfactory/domain"
 	"appfactory/store"
 )
 
@@ -46,6 +47,9 @@ func backupsEnv(t *testing.T) (*Backups, *fixedSnapshots, *store.Tenant, *time.T
 		t.Fatal(err)
 	}
 	if err := svc.DB.SetTenantImage(context.Background(), tn.ID, "appfactory/tenant-contentapp:x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.DB.SetTenantState(context.Background(), tn.ID, domain.StateRunning, ""); err != nil {
 		t.Fatal(err)
 	}
 	snaps := &fixedSnapshots{content: "v1"}

@@ -140,12 +140,13 @@ func (db *DB) SetBackupSchedule(ctx context.Context, s BackupSchedule) error {
 	return nil
 }
 
-// ScheduledDue lists the live tenants of an environment whose newest
-// scheduled backup is older than since (or that have none).
+// ScheduledDue lists the deployed tenants of an environment whose newest
+// scheduled backup is older than since (or that have none); a tenant on
+// its way somewhere (building, failed, deleting) waits for the next round.
 func (db *DB) ScheduledDue(ctx context.Context, environment string, since time.Time) ([]Tenant, error) {
 	var out []Tenant
 	err := db.r.SelectContext(ctx, &out, `SELECT `+tenantColumns+` FROM tenants t WHERE environment = ?
-		AND desired_state != 'deleted' AND image != ''
+		AND desired_state != 'deleted' AND image != '' AND state IN ('running', 'paused', 'passivated', 'expired')
 		AND NOT EXISTS (SELECT 1 FROM backups b WHERE b.tenant_id = t.id AND b.kind = 'scheduled' AND b.created_at > ?)`,
 		environment, formatTime(since))
 	if err != nil {

@@ -84,7 +84,9 @@ func (r *Runtime) RestoreSnapshot(ctx context.Context, tenant string, in io.Read
 	}
 	byName := map[string]Volume{}
 	for _, v := range have.volumes {
-		byName[v.Labels[LabelComposeVolume]] = v
+		if name := v.Labels[LabelComposeVolume]; name != "" {
+			byName[name] = v
+		}
 	}
 	// The snapshot is checked whole before anything changes, so it is
 	// spooled: a volume is then read from it once.
@@ -232,7 +234,11 @@ func (r *Runtime) openDoor(ctx context.Context, tenant string, have *engineState
 		spec.Image = ref.Image
 	}
 	for _, v := range sortedKeys(have.volumes) {
-		spec.Volumes = append(spec.Volumes, runtime.VolumeMount{Name: v, Target: doorRoot + "/" + have.volumes[v].Labels[LabelComposeVolume]})
+		// A volume the engine made for a mount, without its stack name, is
+		// none of the stack's: it is not copied.
+		if name := have.volumes[v].Labels[LabelComposeVolume]; name != "" {
+			spec.Volumes = append(spec.Volumes, runtime.VolumeMount{Name: v, Target: doorRoot + "/" + name})
+		}
 	}
 	if err := r.RemoveContainer(ctx, spec.Name); err != nil {
 		return "", err
