@@ -109,6 +109,29 @@ func TestBackupRestoreAndRestoreNew(t *testing.T) {
 		t.Fatalf("after the restore the tenant lists (want only the earlier document):\n%s", body)
 	}
 
+	// A backup of a stopped tenant (its database closed, no journal
+	// beside it) restored: the store must be able to write again, so the
+	// volume's own directory has kept its owner.
+	if err := e.r.Passivate(ctx, tn.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	stopped, err := e.backups.Take(ctx, tn, store.BackupManual, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.waitState(t, tn.ID, domain.StatePassivated, 30*time.Second); got.DesiredState != domain.DesiredPassivated {
+		t.Errorf("a passivated tenant's backup woke it: desired %s", got.DesiredState)
+	}
+	tn, _ = e.db.TenantByID(ctx, tn.ID)
+	if err := e.backups.Restore(ctx, tn, stopped, e.user); err != nil {
+		t.Fatal(err)
+	}
+	tn = e.waitRestored(t, tn.ID, 60*time.Second)
+	e.writeDoc(t, tn.Slug, "Written after the restore")
+	if body := e.docs(t, tn.Slug); !strings.Contains(body, "Written after the restore") || !strings.Contains(body, "Written before the backup") {
+		t.Fatalf("after restoring a stopped tenant's backup:\n%s", body)
+	}
+
 	nt, err := e.backups.RestoreNew(ctx, bk, "Saver copy", e.user)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 
 	"appfactory/orchestrator/runtime"
 )
@@ -126,54 +127,40 @@ func (r *Runtime) RestoreSnapshot(ctx context.Context, tenant string, in io.Read
 		return err
 	}
 	defer r.closeDoor(door)
-	for vol := range byName {
-		if err := r.fillVolume(ctx, door, spool, vol); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// fillVolume copies one volume's entries of the spooled snapshot into the
-// door's mount of it, as paths relative to the volume. The destination is
-// the volume itself: the door's root filesystem is read-only.
-func (r *Runtime) fillVolume(ctx context.Context, door string, spool *os.File, vol string) error {
+	// Into the door's root, so that each volume's own entry gives the new
+	// volume its owner and mode (an entry "." of a copy into the volume
+	// itself is ignored, and an application whose volume root is not its
+	// own cannot write there). The door's root filesystem is writable for
+	// this; checkSnapshot let nothing through but the volumes.
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
 	pr, pw := io.Pipe()
-	go func() {
-		tr, tw := tar.NewReader(spool), tar.NewWriter(pw)
-		err := func() error {
-			for {
-				h, err := tr.Next()
-				if errors.Is(err, io.EOF) {
-					return tw.Close()
-				}
-				if err != nil {
-					return err
-				}
-				v, rest, _ := strings.Cut(strings.TrimPrefix(h.Name, "./"), "/")
-				if v != vol {
-					continue
-				}
-				if rest == "" {
-					rest = "."
-				}
-				h.Name = rest
-				if err := tw.WriteHeader(h); err != nil {
-					return err
-				}
-				if _, err := io.Copy(tw, tr); err != nil {
-					return err
-				}
-			}
-		}()
-		pw.CloseWithError(err)
-	}()
-	err := r.cli.CopyToContainer(ctx, door, doorRoot+"/"+vol, pr, container.CopyToContainerOptions{})
+	go func() { pw.CloseWithError(rebase(spool, pw, path.Base(doorRoot)+"/")) }()
+	err = r.cli.CopyToContainer(ctx, door, "/", pr, container.CopyToContainerOptions{})
 	_ = pr.CloseWithError(io.ErrClosedPipe)
-	return wrap(err, "restore volume %s", vol)
+	return wrap(err, "restore the volumes of %s", tenant)
+}
+
+// rebase copies a tar, each entry's name prefixed.
+func rebase(in io.Reader, out io.Writer, prefix string) error {
+	tr, tw := tar.NewReader(in), tar.NewWriter(out)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return tw.Close()
+		}
+		if err != nil {
+			return err
+		}
+		h.Name = prefix + strings.TrimPrefix(h.Name, "./")
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
 }
 
 // checkSnapshot reads a spooled snapshot through: every entry is below a
@@ -192,9 +179,12 @@ func checkSnapshot(spool *os.File, volumes map[string]Volume) error {
 			return fmt.Errorf("read the snapshot: %w", err)
 		}
 		name := strings.TrimPrefix(h.Name, "./")
-		v, _, _ := strings.Cut(name, "/")
+		v, rest, _ := strings.Cut(name, "/")
 		if _, ok := volumes[v]; !ok || path.Clean(name) != strings.TrimSuffix(name, "/") || strings.HasPrefix(path.Clean(name), "..") {
 			return fmt.Errorf("entry %q: %w", h.Name, runtime.ErrSnapshotVolume)
+		}
+		if rest == "" && h.Typeflag != tar.TypeDir {
+			return fmt.Errorf("entry %q is not a directory: %w", h.Name, runtime.ErrSnapshotVolume)
 		}
 	}
 }
@@ -229,25 +219,30 @@ func (r *Runtime) openDoor(ctx context.Context, tenant string, have *engineState
 			labels[k] = v
 		}
 	}
-	spec := ContainerSpec{Name: NamePrefix(r.opts.Instance, slug) + "-door", Image: ref.ImageID, Labels: labels}
-	if spec.Image == "" {
-		spec.Image = ref.Image
+	image := ref.ImageID
+	if image == "" {
+		image = ref.Image
 	}
+	name := NamePrefix(r.opts.Instance, slug) + "-door"
+	var mounts []mount.Mount
 	for _, v := range sortedKeys(have.volumes) {
 		// A volume the engine made for a mount, without its stack name, is
 		// none of the stack's: it is not copied.
-		if name := have.volumes[v].Labels[LabelComposeVolume]; name != "" {
-			spec.Volumes = append(spec.Volumes, runtime.VolumeMount{Name: v, Target: doorRoot + "/" + name})
+		if vol := have.volumes[v].Labels[LabelComposeVolume]; vol != "" {
+			mounts = append(mounts, mount.Mount{Type: mount.TypeVolume, Source: v, Target: doorRoot + "/" + vol})
 		}
 	}
-	if err := r.RemoveContainer(ctx, spec.Name); err != nil {
+	if err := r.RemoveContainer(ctx, name); err != nil {
 		return "", err
 	}
-	id, _, err := r.CreateContainer(ctx, spec)
+	// Never started, so nothing runs in it: no network, no hardening to
+	// keep, and a writable root for the copy in.
+	resp, err := r.cli.ContainerCreate(ctx, &container.Config{Image: image, Labels: labels, NetworkDisabled: true},
+		&container.HostConfig{NetworkMode: "none", Mounts: mounts}, nil, nil, name)
 	if err != nil {
-		return "", fmt.Errorf("snapshot of %s: %w", tenant, err)
+		return "", wrap(err, "snapshot of %s: create the door", tenant)
 	}
-	return id, nil
+	return resp.ID, nil
 }
 
 // closeDoor removes the door, even when the caller's context has ended.

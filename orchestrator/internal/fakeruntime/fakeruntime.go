@@ -5,6 +5,7 @@
 package fakeruntime
 
 import (
+	"archive/tar"
 	"context"
 	"fmt"
 	"io"
@@ -58,7 +59,8 @@ type tenant struct {
 	volumes  map[string]bool
 	// files are the volumes' content (Snapshot, RestoreSnapshot, WriteFile).
 	files    map[string][]file
-	replicas map[string]*Replica // by "<service>-<n>"
+	roots    map[string]tar.Header // the volumes' own directory entries
+	replicas map[string]*Replica   // by "<service>-<n>"
 }
 
 // Replica is a stored replica: what Observe shows of it, and what it was

@@ -36,7 +36,12 @@ func (f *Runtime) Snapshot(_ context.Context, tenantID string, w io.Writer) erro
 	f.logLocked("snapshot %s", tenantID)
 	tw := tar.NewWriter(w)
 	for _, v := range slices.Sorted(maps.Keys(t.volumes)) {
-		if err := tw.WriteHeader(&tar.Header{Name: v + "/", Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
+		root := tar.Header{Typeflag: tar.TypeDir, Mode: 0o755}
+		if h, ok := t.roots[v]; ok {
+			root = h
+		}
+		root.Name = v + "/"
+		if err := tw.WriteHeader(&root); err != nil {
 			return err
 		}
 		for _, fl := range t.files[v] {
@@ -57,7 +62,7 @@ func (f *Runtime) Snapshot(_ context.Context, tenantID string, w io.Writer) erro
 // does: the snapshot is checked whole, the replicas removed, and each
 // volume's content replaced. It is logged as "restore <tenant>".
 func (f *Runtime) RestoreSnapshot(_ context.Context, tenantID string, r io.Reader) error {
-	files := map[string][]file{}
+	files, roots := map[string][]file{}, map[string]tar.Header{}
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
@@ -74,6 +79,12 @@ func (f *Runtime) RestoreSnapshot(_ context.Context, tenantID string, r io.Reade
 		}
 		if _, ok := files[v]; !ok {
 			files[v] = nil // a volume's own directory entry names it
+		}
+		if rest == "" && h.Typeflag != tar.TypeDir {
+			return fmt.Errorf("entry %q is not a directory: %w", h.Name, runtime.ErrSnapshotVolume)
+		}
+		if rest == "" {
+			roots[v] = *h
 		}
 		if rest != "" {
 			hh := *h
@@ -99,10 +110,7 @@ func (f *Runtime) RestoreSnapshot(_ context.Context, tenantID string, r io.Reade
 	for name := range t.replicas {
 		delete(t.replicas, name)
 	}
-	t.files = map[string][]file{}
-	for v, fs := range files {
-		t.files[v] = fs
-	}
+	t.files, t.roots = files, roots
 	return nil
 }
 

@@ -20,9 +20,9 @@ func snapshotTar(t *testing.T, files map[string]string) []byte {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, name := range slices.Sorted(maps.Keys(files)) {
-		h := &tar.Header{Name: name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(files[name]))}
+		h := &tar.Header{Name: name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(files[name])), Uid: 65534, Gid: 65534}
 		if strings.HasSuffix(name, "/") {
-			h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0
+			h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o750, 0
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
@@ -40,25 +40,35 @@ func snapshotTar(t *testing.T, files map[string]string) []byte {
 // snapshot takes a tenant's snapshot and returns its regular files by name.
 func (e *env) snapshot(tenant string) map[string]string {
 	e.t.Helper()
+	files, _ := e.snapshotDirs(tenant)
+	return files
+}
+
+// snapshotDirs is snapshot with the directories' headers by name too.
+func (e *env) snapshotDirs(tenant string) (map[string]string, map[string]*tar.Header) {
+	e.t.Helper()
 	ctx, cancel := e.ctx()
 	defer cancel()
 	var buf bytes.Buffer
 	if err := e.rt.Snapshot(ctx, tenant, &buf); err != nil {
 		e.t.Fatalf("snapshot %s: %v", tenant, err)
 	}
-	out := map[string]string{}
+	out, dirs := map[string]string{}, map[string]*tar.Header{}
 	tr := tar.NewReader(&buf)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return out
+			return out, dirs
 		}
 		if err != nil {
 			e.t.Fatalf("read snapshot: %v", err)
 		}
-		if h.Typeflag == tar.TypeReg {
+		switch h.Typeflag {
+		case tar.TypeReg:
 			b, _ := io.ReadAll(tr)
 			out[strings.TrimPrefix(h.Name, "./")] = string(b)
+		case tar.TypeDir:
+			dirs[strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")] = h
 		}
 	}
 }
@@ -83,8 +93,14 @@ func testSnapshotRestore(t *testing.T, e *env) {
 	}
 	e.apply(e.stack("snap", 1, runtime.ModeStopped))
 	want := map[string]string{"data/a.txt": "one", "data/sub/b.txt": "two"}
-	if got := e.snapshot("snap"); !maps.Equal(got, want) {
+	got, dirs := e.snapshotDirs("snap")
+	if !maps.Equal(got, want) {
 		t.Fatalf("snapshot after restore = %v, want %v", got, want)
+	}
+	// The volume's own directory keeps its owner and mode, or an
+	// application running as that owner could not write there.
+	if d := dirs["data"]; d == nil || d.Uid != 65534 || d.Mode&0o777 != 0o750 {
+		t.Errorf("the volume's root after a restore: %+v, want uid 65534 mode 0750", d)
 	}
 	if err := e.restore("snap", snapshotTar(t, map[string]string{"data/": "", "data/c.txt": "three"})); err != nil {
 		t.Fatalf("second restore: %v", err)
@@ -122,6 +138,9 @@ func testSnapshotRefusals(t *testing.T, e *env) {
 	e.apply(e.stack("refuse", 1, runtime.ModeStopped))
 	if err := e.restore("refuse", snapshotTar(t, map[string]string{"data/new": "n", "other/x": "x"})); !errors.Is(err, runtime.ErrSnapshotVolume) {
 		t.Errorf("restore of a foreign volume: %v, want ErrSnapshotVolume", err)
+	}
+	if err := e.restore("refuse", snapshotTar(t, map[string]string{"data": "a file where the volume is"})); !errors.Is(err, runtime.ErrSnapshotVolume) {
+		t.Errorf("restore of a file as the volume: %v, want ErrSnapshotVolume", err)
 	}
 	if o := e.observe("refuse"); len(o.Replicas) != 3 {
 		t.Errorf("a refused restore removed replicas: %v", names(o))
