@@ -85,3 +85,27 @@ func TestTenantPageBackupsPanel(t *testing.T) {
 		t.Errorf("%d backups after the refusals, want 1", len(bks))
 	}
 }
+
+func TestRestoreNewFormDeploysACopy(t *testing.T) {
+	be := newBackupEnv(t)
+	id := be.backup(t)["id"].(string)
+	resp := be.owner.PostForm(t, "/backups/"+id+"/restore-new", url.Values{"name": {"Shop again"}})
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/tenants/") || loc == "/tenants/"+be.tenantID {
+		t.Fatalf("restore-new form: %d %s", resp.StatusCode, loc)
+	}
+	nt, err := be.DB.TenantByID(context.Background(), strings.TrimPrefix(loc, "/tenants/"))
+	if err != nil || nt.Title != "Shop again" || nt.OwnerID != be.owner.User.ID || nt.Slug != "shop-again" {
+		t.Fatalf("new tenant %+v (%v)", nt, err)
+	}
+	if pr, _ := be.DB.PendingRestoreOf(context.Background(), nt.ID); pr == nil || pr.BackupID != id {
+		t.Errorf("the new tenant waits for %+v, want backup %s", pr, id)
+	}
+	long := strings.Repeat("x", 101)
+	resp = be.owner.PostForm(t, "/backups/"+id+"/restore-new", url.Values{"name": {long}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a name too long: %d, want a refusal", resp.StatusCode)
+	}
+}
