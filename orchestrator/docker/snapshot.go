@@ -30,12 +30,23 @@ const doorRoot = "/af-door"
 // Snapshot implements runtime.Snapshots: one copy out of the door
 // container, whose entries "af-door/<volume>/..." become "<volume>/...".
 func (r *Runtime) Snapshot(ctx context.Context, tenant string, w io.Writer) error {
+	return r.snapshot(ctx, tenant, w, false)
+}
+
+// SnapshotLive implements runtime.Snapshots: the same copy, replicas running.
+func (r *Runtime) SnapshotLive(ctx context.Context, tenant string, w io.Writer) error {
+	return r.snapshot(ctx, tenant, w, true)
+}
+
+func (r *Runtime) snapshot(ctx context.Context, tenant string, w io.Writer, live bool) error {
 	have, err := r.listTenant(ctx, tenant)
 	if err != nil {
 		return err
 	}
-	if err := stillReplicas(have, true); err != nil {
-		return err
+	if !live {
+		if err := stillReplicas(have, true); err != nil {
+			return err
+		}
 	}
 	door, err := r.openDoor(ctx, tenant, have)
 	if err != nil {

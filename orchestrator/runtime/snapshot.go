@@ -22,6 +22,14 @@ type Snapshots interface {
 	// again. A volume of the tar the tenant does not have is refused
 	// before anything changes (ErrSnapshotVolume).
 	RestoreSnapshot(ctx context.Context, tenant string, r io.Reader) error
+	// SnapshotLive is Snapshot of a tenant whose replicas keep running,
+	// after its platform's dump hook (Exec) has left a consistent copy of
+	// its data on a volume.
+	SnapshotLive(ctx context.Context, tenant string, w io.Writer) error
+	// Exec runs cmd in a running replica ("<service>-<n>") of the tenant
+	// and returns what it wrote (stdout and stderr, the first 64 KiB); an
+	// exit code other than 0 is an error matching ErrExecFailed.
+	Exec(ctx context.Context, tenant, replica string, cmd []string) (string, error)
 }
 
 var (
@@ -29,4 +37,6 @@ var (
 	ErrReplicasRunning = errors.New("the deployment's replicas are running")
 	// ErrSnapshotVolume is matched by a snapshot holding what is not a volume of the tenant.
 	ErrSnapshotVolume = errors.New("the snapshot holds a volume the deployment does not have")
+	// ErrExecFailed is matched by a command run by Exec that exited non-zero.
+	ErrExecFailed = errors.New("the command failed")
 )

@@ -46,8 +46,10 @@ type Runtime struct {
 	// test that needs a backend it can reach); otherwise every start takes
 	// the next address of 10.99.0.0/16.
 	Address func(tenant, replica string) string
-	nextID  int
-	addrs   int
+	// OnExec, when set, is what a command run by Exec does.
+	OnExec func(tenant, replica string, cmd []string) error
+	nextID int
+	addrs  int
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)

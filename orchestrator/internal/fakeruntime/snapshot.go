@@ -34,6 +34,11 @@ func (f *Runtime) Snapshot(_ context.Context, tenantID string, w io.Writer) erro
 		return err
 	}
 	f.logLocked("snapshot %s", tenantID)
+	return t.writeSnapshotLocked(w)
+}
+
+// writeSnapshotLocked writes the tenant's volumes as a snapshot; f.Mu is held.
+func (t *tenant) writeSnapshotLocked(w io.Writer) error {
 	tw := tar.NewWriter(w)
 	for _, v := range slices.Sorted(maps.Keys(t.volumes)) {
 		root := tar.Header{Typeflag: tar.TypeDir, Mode: 0o755}
@@ -143,4 +148,45 @@ func (f *Runtime) WriteFile(tenantID, volume, name string, content []byte) {
 	}
 	t.files[volume] = slices.DeleteFunc(t.files[volume], func(fl file) bool { return fl.hdr.Name == name })
 	t.files[volume] = append(t.files[volume], file{hdr: tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(content))}, body: bytes.Clone(content)})
+}
+
+// SnapshotLive implements runtime.Snapshots: Snapshot with the replicas
+// running. It is logged as "snapshot-live <tenant>".
+func (f *Runtime) SnapshotLive(_ context.Context, tenantID string, w io.Writer) error {
+	f.Mu.Lock()
+	defer f.Mu.Unlock()
+	if err := f.failLocked("snapshot", ""); err != nil {
+		return err
+	}
+	t := f.tenants[tenantID]
+	if t == nil || len(t.replicas) == 0 {
+		return fmt.Errorf("snapshot of %s: no replica to copy through: %w", tenantID, runtime.ErrNotFound)
+	}
+	f.logLocked("snapshot-live %s", tenantID)
+	return t.writeSnapshotLocked(w)
+}
+
+// Exec implements runtime.Snapshots: logged as "exec <tenant>/<replica>
+// <cmd...>"; OnExec, when set, is what the command does (a test's dump
+// writing its file), and its error makes the command fail.
+func (f *Runtime) Exec(_ context.Context, tenantID, replica string, cmd []string) (string, error) {
+	f.Mu.Lock()
+	f.logLocked("exec %s/%s %s", tenantID, replica, strings.Join(cmd, " "))
+	if err := f.failLocked("exec", replica); err != nil {
+		f.Mu.Unlock()
+		return "", fmt.Errorf("%w: %w", runtime.ErrExecFailed, err)
+	}
+	t := f.tenants[tenantID]
+	if t == nil || t.replicas[replica] == nil || !t.replicas[replica].Running {
+		f.Mu.Unlock()
+		return "", fmt.Errorf("exec in %s: no such running replica: %w", replica, runtime.ErrNotFound)
+	}
+	hook := f.OnExec
+	f.Mu.Unlock()
+	if hook != nil {
+		if err := hook(tenantID, replica, cmd); err != nil {
+			return "", fmt.Errorf("%w: %w", runtime.ErrExecFailed, err)
+		}
+	}
+	return "", nil
 }

@@ -149,3 +149,40 @@ func testSnapshotRefusals(t *testing.T, e *env) {
 		t.Errorf("after a refused restore the volume holds %v, want %v", got, want)
 	}
 }
+
+// testExecLive: a command runs in a running replica (a platform's dump
+// hook), a failing one is an error, a replica that does not run has none,
+// and a live snapshot leaves the replicas running.
+func testExecLive(t *testing.T, e *env) {
+	if len(e.o.ExecOK) == 0 {
+		t.Skip("no command to run given")
+	}
+	e.apply(e.stack("exec", 1, runtime.ModeRunning))
+	ctx, cancel := e.ctx()
+	defer cancel()
+	// The replica may still be starting to serve: the command is run
+	// again until it succeeds or the call's time is up.
+	var err error
+	for ctx.Err() == nil {
+		if _, err = e.rt.Exec(ctx, "exec", "web-1", e.o.ExecOK); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("exec %v: %v", e.o.ExecOK, err)
+	}
+	if _, err := e.rt.Exec(ctx, "exec", "web-1", e.o.ExecFail); err == nil {
+		t.Errorf("exec %v succeeded, want an error", e.o.ExecFail)
+	}
+	if _, err := e.rt.Exec(ctx, "exec", "web-9", e.o.ExecOK); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("exec in a replica that does not exist: %v, want ErrNotFound", err)
+	}
+	if err := e.rt.SnapshotLive(ctx, "exec", io.Discard); err != nil {
+		t.Fatalf("live snapshot: %v", err)
+	}
+	all(t, e.observe("exec"), "running after a live snapshot", func(rp runtime.Replica) bool { return rp.Running })
+	e.apply(e.stack("exec", 1, runtime.ModeStopped))
+	if _, err := e.rt.Exec(ctx, "exec", "web-1", e.o.ExecOK); !errors.Is(err, runtime.ErrNotFound) {
+		t.Errorf("exec in a stopped replica: %v, want ErrNotFound", err)
+	}
+}
