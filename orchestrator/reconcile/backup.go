@@ -18,10 +18,11 @@ type Archives interface {
 	OpenBackup(ctx context.Context, backupID string) (io.ReadCloser, error)
 }
 
-// Snapshot copies a tenant's volumes to w with its replicas held still,
-// under the tenant's lock: a running tenant is paused for the copy
-// (stopped where the runtime cannot pause) and then put back by an
-// ordinary pass, a sleeping one is copied as it is.
+// Snapshot copies a tenant's volumes to w under the tenant's lock. A
+// running tenant whose platform declares a dump hook runs it and is
+// copied live; otherwise the replicas are held still: a running tenant is
+// paused for the copy (stopped where the runtime cannot pause) and then
+// put back by an ordinary pass, a sleeping one is copied as it is.
 func (r *Reconciler) Snapshot(ctx context.Context, tenantID string, w io.Writer) error {
 	unlock, err := r.locks.lock(ctx, tenantID)
 	if err != nil {
@@ -37,6 +38,9 @@ func (r *Reconciler) Snapshot(ctx context.Context, tenantID string, w io.Writer)
 	}
 	if t.Image == "" {
 		return apperr.New(apperr.Conflict, "This deployment has no image yet: back it up once it is deployed.")
+	}
+	if done, err := r.snapshotByHook(ctx, t, w); done {
+		return err
 	}
 	hold := runtime.ModePaused
 	if !r.CanPause() || tenantMode(t) == runtime.ModeStopped {
@@ -54,6 +58,44 @@ func (r *Reconciler) Snapshot(ctx context.Context, tenantID string, w io.Writer)
 		return fmt.Errorf("snapshot of %s: %w", t.Slug, copyErr)
 	}
 	return nil
+}
+
+// snapshotByHook copies a running tenant's volumes live after its
+// platform's dump hook ran in a running replica of the hook's service,
+// and reports whether it did (or failed copying); a tenant without a
+// hook, not running, or whose hook failed is held still instead.
+func (r *Reconciler) snapshotByHook(ctx context.Context, t *store.Tenant, w io.Writer) (bool, error) {
+	if tenantMode(t) != runtime.ModeRunning {
+		return false, nil
+	}
+	st, err := r.opts.Blueprints.Stack(ctx, t, r.stackParams(t))
+	if err != nil || len(st.Dump) == 0 {
+		return false, nil
+	}
+	obs, err := r.rt.Observe(ctx, t.ID)
+	if err != nil {
+		return false, nil
+	}
+	replica := ""
+	for _, rp := range obs.Service(st.DumpService) {
+		if rp.Running && rp.Generation == t.Generation {
+			replica = rp.Name
+			break
+		}
+	}
+	if replica == "" {
+		return false, nil
+	}
+	if _, err := r.rt.Exec(ctx, t.ID, replica, st.Dump); err != nil {
+		r.log.Warn("dump hook failed", "tenant", t.Slug, "replica", replica, "err", err)
+		r.event(ctx, t.ID, domain.EventBackup, "The platform's dump hook failed in %s: the deployment is paused for the copy instead", replica)
+		return false, nil
+	}
+	r.event(ctx, t.ID, domain.EventBackup, "The platform's dump hook ran in %s: the volumes are copied while the deployment runs", replica)
+	if err := r.rt.SnapshotLive(ctx, t.ID, w); err != nil {
+		return true, fmt.Errorf("snapshot of %s: %w", t.Slug, err)
+	}
+	return true, nil
 }
 
 // hold applies a tenant's stack in mode (paused or stopped), with its

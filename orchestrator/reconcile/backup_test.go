@@ -196,3 +196,42 @@ func TestFailedUpgradeIsRolledBackWithItsData(t *testing.T) {
 		t.Error("a second rollback of the same upgrade was accepted")
 	}
 }
+
+func TestSnapshotRunsTheDumpHookAndCopiesLive(t *testing.T) {
+	e, _, _ := backupEnv(t)
+	e.bp.dumpService, e.bp.dump = "store", []string{"/server", "dump", "/data/dump.sql"}
+	tn := seedTenant(t, e.db, "hook", 1)
+	if _, err := e.pass(t, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.rt.OnExec = func(tenant, replica string, cmd []string) error {
+		e.rt.WriteFile(tenant, "data", "dump.sql", []byte("dumped by "+replica))
+		return nil
+	}
+	e.rt.TakeCalls()
+	var buf bytes.Buffer
+	if err := e.r.Snapshot(context.Background(), tn.ID, &buf); err != nil {
+		t.Fatal(err)
+	}
+	wantCalls(t, e.rt.TakeCalls(), "exec "+tn.ID+"/store-1 /server dump /data/dump.sql", "snapshot-live "+tn.ID)
+	if got := tarFiles(t, buf.Bytes()); got["data/dump.sql"] != "dumped by store-1" {
+		t.Errorf("snapshot holds %v, want the dump", got)
+	}
+	if evs := e.events(t, tn.ID); !hasEvent(evs, "dump hook ran in store-1") {
+		t.Errorf("events %q: want the hook's run", evs)
+	}
+
+	// A hook that fails: the tenant is paused for the copy instead.
+	e.rt.Fail["exec"] = 1
+	buf.Reset()
+	if err := e.r.Snapshot(context.Background(), tn.ID, &buf); err != nil {
+		t.Fatal(err)
+	}
+	calls := e.rt.TakeCalls()
+	if !slices.Contains(calls, "pause hook/store-1") || !slices.Contains(calls, "snapshot "+tn.ID) {
+		t.Errorf("calls %q after a failed hook: want a paused copy", calls)
+	}
+	if evs := e.events(t, tn.ID); !hasEvent(evs, "dump hook failed in store-1") {
+		t.Errorf("events %q: want the hook's failure", evs)
+	}
+}
