@@ -246,3 +246,44 @@ func mustVersion(t *testing.T, p *catalog.Platform, v string) *catalog.Version {
 	}
 	return ver
 }
+
+// TestBackupWithDumpHookCopiesLive declares a dump hook on the sample
+// platform (its health command stands in for a dump: it runs in the store
+// replica and exits 0) and backs up without pausing the tenant; the backup
+// restores as any other.
+func TestBackupWithDumpHookCopiesLive(t *testing.T) {
+	e := newFactoryEnv(t)
+	p, _ := e.cat.Platform("contentapp")
+	hooked := strings.Replace(p.Stack, "  readiness: /healthz\n", "  readiness: /healthz\n  backup: {service: store, dump: [/contentapp, health, \"http://127.0.0.1:8081/healthz\"]}\n", 1)
+	if hooked == p.Stack {
+		t.Fatal("the sample platform's x-appfactory changed: fix the test")
+	}
+	p.Stack = hooked
+	e.withBackups(t, 30*time.Second)
+	ctx := context.Background()
+	tn := e.deploy(t, e.app(t, "Hooked", "1.0", "trial", 1))
+	e.writeDoc(t, tn.Slug, "Dumped live")
+	bk, err := e.backups.Take(ctx, tn, store.BackupManual, "tester")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := e.db.ListEvents(ctx, tn.ID, 0, 0)
+	var hookRan bool
+	for _, ev := range evs {
+		if strings.Contains(ev.Message, "for a backup") {
+			t.Errorf("the tenant was held for a backup with a dump hook: %s", ev.Message)
+		}
+		hookRan = hookRan || strings.Contains(ev.Message, "dump hook ran in store-1")
+	}
+	if !hookRan {
+		e.fatalWithEvents(t, tn.ID, "no event of the dump hook")
+	}
+	e.writeDoc(t, tn.Slug, "After the live backup")
+	if err := e.backups.Restore(ctx, tn, bk, e.user); err != nil {
+		t.Fatal(err)
+	}
+	tn = e.waitRestored(t, tn.ID, 60*time.Second)
+	if body := e.docs(t, tn.Slug); !strings.Contains(body, "Dumped live") || strings.Contains(body, "After the live backup") {
+		t.Fatalf("after restoring the live backup:\n%s", body)
+	}
+}
