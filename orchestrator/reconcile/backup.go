@@ -172,26 +172,29 @@ func (p *pass) restorePending(ctx context.Context, st *runtime.Stack) error {
 	return p.r.db.FinishRestore(ctx, p.t.ID, pr.BackupID, "Restored the data of backup "+pr.BackupID)
 }
 
-// checkUpgrade follows a tenant's pending upgrade after each pass: once
-// the new version is running and ready it is verified; when a pass of it
-// fails for good (a permanent failure, the failures the reconciler
-// allows, or past the upgrade's deadline) the tenant is rolled back to the
-// previous version and the pre-upgrade backup's data. The lock is held.
-func (r *Reconciler) checkUpgrade(ctx context.Context, id string, passErr error) {
-	u, err := r.db.UpgradeOf(ctx, id)
-	if err != nil || u.State != store.UpgradePending {
-		return
-	}
-	t, err := r.db.TenantByID(ctx, id)
-	if err != nil || t.Version != u.ToVersion || t.DesiredState == domain.DesiredDeleted {
+// checkUpgrade follows a tenant's pending upgrade after each pass of it;
+// seen is the tenant as the pass read it, so that a pass of the version
+// before (one queued before the upgrade was asked for) decides nothing.
+// Once the new version is running and ready the upgrade is verified; when
+// a pass of it fails for good (a permanent failure, the failures the
+// reconciler allows, or past the upgrade's deadline) the tenant is rolled
+// back to the previous version and the pre-upgrade backup's data. The
+// lock is held.
+func (r *Reconciler) checkUpgrade(ctx context.Context, seen *store.Tenant, passErr error) {
+	u, err := r.db.UpgradeOf(ctx, seen.ID)
+	if err != nil || u.State != store.UpgradePending || seen.Version != u.ToVersion || seen.DesiredState == domain.DesiredDeleted {
 		return
 	}
 	if passErr == nil {
-		if t.State == domain.StateRunning {
-			_ = r.db.SetUpgradeState(ctx, id, store.UpgradeVerified)
-			r.event(ctx, id, domain.EventBackup, "Upgrade to %s verified: the new version is ready", u.ToVersion)
+		if seen.State == domain.StateRunning {
+			_ = r.db.SetUpgradeState(ctx, seen.ID, store.UpgradeVerified)
+			r.event(ctx, seen.ID, domain.EventBackup, "Upgrade to %s verified: the new version is ready", u.ToVersion)
 		}
 		return
+	}
+	t, err := r.db.TenantByID(ctx, seen.ID)
+	if err != nil || t.Generation != seen.Generation {
+		return // asked to change again meanwhile: that pass decides
 	}
 	if !permanent(passErr) && t.Failures < r.opts.MaxFailures && time.Now().Before(u.Deadline.Time) {
 		return
@@ -201,8 +204,8 @@ func (r *Reconciler) checkUpgrade(ctx context.Context, id string, passErr error)
 		r.log.Warn("roll back upgrade", "tenant", t.Slug, "err", err)
 		return
 	}
-	r.forget(id)
-	r.queue.add(id)
+	r.forget(t.ID)
+	r.queue.add(t.ID)
 }
 
 // Rollback puts a tenant back on the version before its last upgrade,

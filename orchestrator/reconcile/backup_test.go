@@ -235,3 +235,31 @@ func TestSnapshotRunsTheDumpHookAndCopiesLive(t *testing.T) {
 		t.Errorf("events %q: want the hook's failure", evs)
 	}
 }
+
+// A pass that read the tenant before its upgrade was asked for ends after
+// it: it decides nothing about the upgrade, which its own pass verifies.
+func TestStalePassDoesNotVerifyAnUpgrade(t *testing.T) {
+	e, _, _ := backupEnv(t)
+	ctx := context.Background()
+	tn := seedTenant(t, e.db, "stale", 1)
+	if _, err := e.pass(t, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := e.tenant(t, tn.ID)
+	u := &store.Upgrade{TenantID: tn.ID, FromVersion: "1.0", ToVersion: "2.0", Deadline: store.TimeOf(time.Now().Add(time.Hour))}
+	if _, err := e.db.StartUpgrade(ctx, u, "upgrade asked"); err != nil {
+		t.Fatal(err)
+	}
+	e.r.checkUpgrade(ctx, before, nil)
+	e.r.checkUpgrade(ctx, before, errors.New("a failure of the old version"))
+	if got, _ := e.db.UpgradeOf(ctx, tn.ID); got.State != store.UpgradePending {
+		t.Fatalf("upgrade %s after a stale pass, want pending", got.State)
+	}
+	e.bp.base = "appfactory/testapp:2.0"
+	if _, err := e.pass(t, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.db.UpgradeOf(ctx, tn.ID); got.State != store.UpgradeVerified {
+		t.Errorf("upgrade %s after the new version's pass, want verified", got.State)
+	}
+}

@@ -278,11 +278,11 @@ func (r *Reconciler) reconcileWith(ctx context.Context, id string, prep func(con
 	if err != nil {
 		if ctx.Err() == nil {
 			r.recordFailure(ctx, id, err)
-			r.checkUpgrade(ctx, id, err)
+			r.checkUpgrade(ctx, t, err)
 		}
 		return err
 	}
-	r.checkUpgrade(ctx, id, nil)
+	r.checkUpgrade(ctx, t, nil)
 	if t.Failures > 0 {
 		if e := r.db.SetTenantFailures(ctx, id, 0); e != nil {
 			r.log.Warn("reset failures", slog.String("tenant", t.Slug), slog.Any("err", e))
