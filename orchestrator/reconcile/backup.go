@@ -147,6 +147,16 @@ func (p *pass) restorePending(ctx context.Context, st *runtime.Stack) error {
 	if err != nil || pr == nil {
 		return err
 	}
+	// The archive first: one that is gone or damaged can never be
+	// restored, so the request is dropped and the tenant left as it is.
+	rc, err := p.r.opts.Archives.OpenBackup(ctx, pr.BackupID)
+	if code := apperr.Code(err); code == apperr.NotFound || code == apperr.Unprocessable {
+		return p.r.db.FinishRestore(ctx, p.t.ID, pr.BackupID, "Restore of backup "+pr.BackupID+" given up: "+apperr.Message(err))
+	}
+	if err != nil {
+		return runtime.StepFailed(err, "Opening backup %s failed", pr.BackupID)
+	}
+	defer rc.Close()
 	// The tenant is deploying until converge has it running again, and
 	// its requests wait meanwhile rather than reach stopped replicas.
 	if err := p.begin(ctx, true); err != nil {
@@ -158,11 +168,6 @@ func (p *pass) restorePending(ctx context.Context, st *runtime.Stack) error {
 	if _, err := p.r.rt.Apply(ctx, &stopped, p); err != nil {
 		return err
 	}
-	rc, err := p.r.opts.Archives.OpenBackup(ctx, pr.BackupID)
-	if err != nil {
-		return runtime.StepFailed(err, "Opening backup %s failed", pr.BackupID)
-	}
-	defer rc.Close()
 	if err := p.r.rt.RestoreSnapshot(ctx, p.t.ID, rc); err != nil {
 		return runtime.StepFailed(err, "Restoring backup %s failed", pr.BackupID)
 	}

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"appfactory/apperr"
 	"appfactory/domain"
 	"appfactory/store"
 )
@@ -21,7 +23,7 @@ type archives map[string][]byte
 func (a archives) OpenBackup(_ context.Context, id string) (io.ReadCloser, error) {
 	b, ok := a[id]
 	if !ok {
-		return nil, errors.New("no such backup")
+		return nil, apperr.New(apperr.NotFound, "The archive of backup %s is missing.", id)
 	}
 	return io.NopCloser(bytes.NewReader(b)), nil
 }
@@ -261,5 +263,35 @@ func TestStalePassDoesNotVerifyAnUpgrade(t *testing.T) {
 	}
 	if got, _ := e.db.UpgradeOf(ctx, tn.ID); got.State != store.UpgradeVerified {
 		t.Errorf("upgrade %s after the new version's pass, want verified", got.State)
+	}
+}
+
+// A restore whose archive is gone is given up, and the tenant left running.
+func TestPendingRestoreOfAMissingArchiveIsGivenUp(t *testing.T) {
+	e, _, _ := backupEnv(t)
+	ctx := context.Background()
+	tn := seedTenant(t, e.db, "gone", 1)
+	if _, err := e.pass(t, tn.ID); err != nil {
+		t.Fatal(err)
+	}
+	bk := &store.Backup{TenantID: tn.ID, Platform: "testapp", Version: "1.0", Kind: store.BackupManual, SHA256: "x"}
+	if err := e.db.CreateBackup(ctx, bk, "taken"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.RequestRestore(ctx, tn.ID, bk.ID, "restore asked"); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := e.pass(t, tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(calls, func(c string) bool { return strings.HasPrefix(c, "stop ") || strings.HasPrefix(c, "restore ") }) {
+		t.Errorf("calls %q: a restore that cannot be done stopped the tenant", calls)
+	}
+	if pr, _ := e.db.PendingRestoreOf(ctx, tn.ID); pr != nil {
+		t.Errorf("restore still pending: %+v", pr)
+	}
+	if evs := e.events(t, tn.ID); !hasEvent(evs, "given up") {
+		t.Errorf("events %q: want the restore given up", evs)
 	}
 }
