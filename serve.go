@@ -34,6 +34,8 @@ type serveConfig struct {
 	SubnetPool string
 	// WallOffHost rejects connections from the pool to the host (iptables).
 	WallOffHost bool
+	// UpgradeDeadline is how long an upgraded version has to become ready.
+	UpgradeDeadline time.Duration
 	// Router configures the tenant router and the passivator.
 	Router routerConfig
 	// Budget is the host's memory budget (serve_budget.go).
@@ -56,6 +58,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.Grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run on shutdown")
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", stack.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
 	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
+	fs.DurationVar(&cfg.UpgradeDeadline, "upgrade-deadline", 5*time.Minute, "how long an upgraded tenant's new version has to become ready before it is rolled back to the previous version and the pre-upgrade backup's data")
 	cfg.Router.flags(fs)
 	cfg.Budget.flags(fs)
 	cfg.Mail.flags(fs)
@@ -120,7 +123,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	h := &handlers.Handlers{DB: db, Server: srv, Logger: logger, Catalog: cat, DataDir: cfg.DataDir,
-		Deployer: fac.Service, Orchestrator: fac.Service, Monitoring: mon.handlers(db, fac, rs), Mail: ms.handlers(),
+		Deployer: fac.Service, Orchestrator: fac.Service, Backups: fac.Backups, Monitoring: mon.handlers(db, fac, rs), Mail: ms.handlers(),
 		Warmer: rs.Router, Sleep: rs.Passivator}
 	// Every loop, and the portal's background starts and stops, end with
 	// gctx and are awaited by g.
@@ -151,6 +154,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	g.Go(func() error { return srv.ListenAndServe(gctx, ln, cfg.Grace) })
 	g.Go(func() error { return fac.Reconciler.Run(gctx) })
 	g.Go(func() error { return dispatcher.Run(gctx) })
+	g.Go(func() error { return fac.Backups.RunSchedule(gctx, time.Minute) })
 	mon.run(gctx, g)
 	rs.run(gctx, g)
 	ms.run(gctx, g)

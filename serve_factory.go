@@ -27,6 +27,7 @@ type factory struct {
 	Routes     *route.Routes
 	Reconciler *reconcile.Reconciler
 	Service    *orchestrator.Service
+	Backups    *orchestrator.Backups
 	InstanceID string
 }
 
@@ -62,8 +63,9 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 	routes := route.NewRoutes()
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: dataDir, PublicURL: publicURL, SecretKey: key}
+	backups := &orchestrator.Backups{DB: db, Dir: filepath.Join(dataDir, "backups"), Logger: logger}
 	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
-		DB: db, Runtime: rt, Blueprints: bp, Routes: routes, Metrics: metrics, Logger: logger,
+		DB: db, Runtime: rt, Blueprints: bp, Routes: routes, Archives: backups, Metrics: metrics, Logger: logger,
 	})
 	if err != nil {
 		d.Close()
@@ -76,10 +78,11 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 	}
 	svc := &orchestrator.Service{
 		DB: db, Catalog: cat, Blueprints: bp, Factory: r.Factory(), Reconciler: r, Routes: routes,
-		PublicURL: publicURL, Logger: logger,
+		PublicURL: publicURL, Backups: backups, UpgradeDeadline: cfg.UpgradeDeadline, Logger: logger,
 	}
+	backups.Reconciler, backups.Service = r, svc
 	logger.Info("docker engine", slog.String("api", d.APIVersion()), slog.String("instance", instance), slog.String("subnet_pool", pool.String()))
-	return &factory{Docker: rt, Routes: routes, Reconciler: r, Service: svc, InstanceID: instance}, nil
+	return &factory{Docker: rt, Routes: routes, Reconciler: r, Service: svc, Backups: backups, InstanceID: instance}, nil
 }
 
 // tenantURLFunc gives a tenant's address: http://<slug>.<domain>:<port>/,

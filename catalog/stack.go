@@ -25,8 +25,19 @@ type Stack struct {
 	// Readiness is the HTTP path of the routed service that answers once
 	// the stack can serve.
 	Readiness string
+	// Backup is the platform's dump hook, if the stack declares one.
+	Backup *BackupHook
 
 	order []string
+}
+
+// BackupHook is x-appfactory's backup: {service, dump}: before a backup,
+// dump runs in a running replica of service and leaves a consistent copy
+// of the data on a volume, so the volumes are copied without pausing the
+// tenant.
+type BackupHook struct {
+	Service string   `json:"service"`
+	Dump    []string `json:"dump"`
 }
 
 // Route names the service and container port that the router dials.
@@ -167,6 +178,9 @@ func LoadStack(ctx context.Context, name, tmpl string, vars map[string]string) (
 	if s.Route, s.Readiness, err = readExtension(p); err != nil {
 		return nil, &StackError{Name: name, Line: lineOf(root, "x-appfactory"), Key: "x-appfactory", Message: err.Error()}
 	}
+	if s.Backup, err = readBackupHook(p); err != nil {
+		return nil, &StackError{Name: name, Line: lineOf(root, "x-appfactory"), Key: "x-appfactory.backup", Message: err.Error()}
+	}
 	if s.order, err = dependencyOrder(p); err != nil {
 		return nil, &StackError{Name: name, Key: "depends_on", Message: err.Error()}
 	}
@@ -203,8 +217,8 @@ func readExtension(p *types.Project) (Route, string, error) {
 		return rt, "", fmt.Errorf("is required, e.g. {route: {service: web, port: 8080}, readiness: /healthz}")
 	}
 	for k := range x {
-		if k != "route" && k != "readiness" {
-			return rt, "", fmt.Errorf("unknown key %q (known keys: route, readiness)", k)
+		if k != "route" && k != "readiness" && k != "backup" {
+			return rt, "", fmt.Errorf("unknown key %q (known keys: route, readiness, backup)", k)
 		}
 	}
 	route, ok := x["route"].(map[string]any)
@@ -230,6 +244,41 @@ func readExtension(p *types.Project) (Route, string, error) {
 		return rt, "", fmt.Errorf("readiness %q: want an HTTP path such as /healthz", ready)
 	}
 	return rt, ready, nil
+}
+
+// readBackupHook reads x-appfactory's optional backup: {service, dump}.
+func readBackupHook(p *types.Project) (*BackupHook, error) {
+	x, _ := p.Extensions["x-appfactory"].(map[string]any)
+	raw, ok := x["backup"]
+	if !ok {
+		return nil, nil
+	}
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("want {service: NAME, dump: [COMMAND, ARGS...]}")
+	}
+	for k := range m {
+		if k != "service" && k != "dump" {
+			return nil, fmt.Errorf("unknown key %q (known keys: service, dump)", k)
+		}
+	}
+	h := &BackupHook{}
+	h.Service, _ = m["service"].(string)
+	if _, ok := p.Services[h.Service]; !ok {
+		return nil, fmt.Errorf("service %q is not a service of the stack", h.Service)
+	}
+	args, ok := m["dump"].([]any)
+	if !ok || len(args) == 0 {
+		return nil, fmt.Errorf("dump: want the command as a list, such as [pg_dump, -f, /data/dump.sql]")
+	}
+	for _, a := range args {
+		s, ok := a.(string)
+		if !ok || s == "" {
+			return nil, fmt.Errorf("dump: %v is not a non-empty string", a)
+		}
+		h.Dump = append(h.Dump, s)
+	}
+	return h, nil
 }
 
 // ServiceOrder returns the services in an order that starts every service

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -318,5 +319,34 @@ func BenchmarkLoadStackContentapp(b *testing.B) {
 		if _, err := LoadStack(b.Context(), "bench", p.Stack, vars); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestLoadStackBackupHook(t *testing.T) {
+	base := "x-appfactory: {route: {service: web, port: 80}, readiness: /, backup: %s}\nservices:\n  web: {image: x}\n  db: {image: y}\n"
+	s, err := LoadStack(t.Context(), "hook", fmt.Sprintf(base, "{service: db, dump: [/bin/dump, -o, /data/dump.sql]}"), tenantVars())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Backup == nil || s.Backup.Service != "db" || strings.Join(s.Backup.Dump, " ") != "/bin/dump -o /data/dump.sql" {
+		t.Fatalf("hook %+v", s.Backup)
+	}
+	if s, err := LoadStack(t.Context(), "no hook", "x-appfactory: {route: {service: web, port: 80}, readiness: /}\nservices:\n  web: {image: x}\n", tenantVars()); err != nil || s.Backup != nil {
+		t.Fatalf("a stack without a hook: %+v, %v", s, err)
+	}
+	for _, tc := range []struct{ name, hook, want string }{
+		{"not a map", "[dump]", "want {service: NAME"},
+		{"unknown service", "{service: cache, dump: [d]}", "service \"cache\""},
+		{"no dump", "{service: db}", "dump: want the command as a list"},
+		{"dump as text", "{service: db, dump: 'pg_dump -f x'}", "dump: want the command as a list"},
+		{"empty argument", "{service: db, dump: [d, '']}", "is not a non-empty string"},
+		{"unknown key", "{service: db, dump: [d], restore: [r]}", "unknown key \"restore\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadStack(t.Context(), "hook", fmt.Sprintf(base, tc.hook), tenantVars())
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "x-appfactory.backup") {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -50,9 +50,12 @@ const (
 	EventError = "error"
 	// EventExpiry is a trial's expiry: extended, or removed after its grace.
 	EventExpiry = "expiry"
+	// EventBackup is a backup taken, restored or deleted, and an upgrade
+	// verified or rolled back.
+	EventBackup = "backup"
 )
 
 // EventKinds lists every kind of tenant event.
 func EventKinds() []string {
-	return []string{EventState, EventDesired, EventObject, EventBuild, EventError, EventExpiry}
+	return []string{EventState, EventDesired, EventObject, EventBuild, EventError, EventExpiry, EventBackup}
 }

@@ -225,10 +225,18 @@ type EnvironmentJSON struct {
 	IdleTimeoutSeconds int64  `json:"idle_timeout_seconds"`
 	PauseAfterSeconds  int64  `json:"pause_after_seconds"`
 	PauseEnabled       bool   `json:"pause_enabled"`
+	// BackupEveryHours is the period of scheduled backups (0: none);
+	// BackupKeep how many scheduled backups of a tenant are kept.
+	BackupEveryHours int `json:"backup_every_hours"`
+	BackupKeep       int `json:"backup_keep"`
 }
 
 func (p *Power) environments(ctx context.Context) ([]EnvironmentJSON, error) {
 	settings, err := p.H.DB.EnvSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	schedules, err := p.H.DB.BackupSchedules(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -238,9 +246,13 @@ func (p *Power) environments(ctx context.Context) ([]EnvironmentJSON, error) {
 		if s, ok := settings[e.ID]; ok {
 			enabled = s.PauseEnabled
 		}
+		sched, ok := schedules[e.ID]
+		if !ok {
+			sched.Keep = store.DefaultBackupKeep
+		}
 		out = append(out, EnvironmentJSON{ID: e.ID, Name: e.Name, TTLSeconds: int64(e.TTL / time.Second),
 			IdleTimeoutSeconds: int64(e.IdleTimeout / time.Second), PauseAfterSeconds: int64(e.PauseAfter / time.Second),
-			PauseEnabled: enabled})
+			PauseEnabled: enabled, BackupEveryHours: sched.EveryHours, BackupKeep: sched.Keep})
 	}
 	return out, nil
 }
@@ -255,7 +267,9 @@ func (p *Power) apiEnvironments(c echo.Context) error {
 
 // EnvironmentSettingJSON is the body of PUT /api/v1/admin/environments/{id}.
 type EnvironmentSettingJSON struct {
-	PauseEnabled *bool `json:"pause_enabled"`
+	PauseEnabled     *bool `json:"pause_enabled"`
+	BackupEveryHours *int  `json:"backup_every_hours"`
+	BackupKeep       *int  `json:"backup_keep"`
 }
 
 func (p *Power) apiSetEnvironment(c echo.Context) error {
@@ -268,13 +282,39 @@ func (p *Power) apiSetEnvironment(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	if body.PauseEnabled == nil {
-		return apperr.FieldError(apperr.Invalid, "pause_enabled", "Give pause_enabled: true or false.")
-	}
-	if err := p.H.DB.SetPauseEnabled(ctx, id, *body.PauseEnabled); err != nil {
-		return err
+	if body.PauseEnabled == nil && body.BackupEveryHours == nil && body.BackupKeep == nil {
+		return apperr.FieldError(apperr.Invalid, "pause_enabled", "Give pause_enabled (true or false), or backup_every_hours and backup_keep.")
 	}
 	envs, err := p.environments(ctx)
+	if err != nil {
+		return err
+	}
+	if body.BackupEveryHours != nil || body.BackupKeep != nil {
+		sched := store.BackupSchedule{Environment: id}
+		for _, e := range envs {
+			if e.ID == id {
+				sched.EveryHours, sched.Keep = e.BackupEveryHours, e.BackupKeep
+			}
+		}
+		if body.BackupEveryHours != nil {
+			sched.EveryHours = *body.BackupEveryHours
+		}
+		if body.BackupKeep != nil {
+			sched.Keep = *body.BackupKeep
+		}
+		if err := validSchedule(sched); err != nil {
+			return err
+		}
+		if err := p.H.DB.SetBackupSchedule(ctx, sched); err != nil {
+			return err
+		}
+	}
+	if body.PauseEnabled != nil {
+		if err := p.H.DB.SetPauseEnabled(ctx, id, *body.PauseEnabled); err != nil {
+			return err
+		}
+	}
+	envs, err = p.environments(ctx)
 	if err != nil {
 		return err
 	}

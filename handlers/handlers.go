@@ -40,6 +40,8 @@ type Handlers struct {
 	Mail Mail
 	// Events tunes the event stream.
 	Events EventStreamConfig
+	// Backups takes, restores and deletes the deployments' backups.
+	Backups Backups
 
 	sessions *SessionStore
 	hashing  chan struct{}
@@ -75,6 +77,7 @@ func (h *Handlers) missing() []string {
 		{"DB", h.DB == nil}, {"Server", h.Server == nil}, {"Logger", h.Logger == nil},
 		{"Catalog", h.Catalog == nil}, {"DataDir", h.DataDir == ""},
 		{"Deployer", h.Deployer == nil}, {"Orchestrator", h.Orchestrator == nil}, {"Mail.Composer", h.Mail.Composer == nil},
+		{"Backups", h.Backups == nil},
 		{"Monitoring.Metrics", m.Metrics == nil}, {"Monitoring.Runtime", m.Runtime == nil},
 		{"Monitoring.Capacity", m.Capacity == nil}, {"Monitoring.InUse", m.InUse == nil},
 		{"Monitoring.Control", m.Control == nil}, {"Monitoring.Extender", m.Extender == nil},

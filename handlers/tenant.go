@@ -31,6 +31,9 @@ func (h *Handlers) registerTenants(e *echo.Echo) {
 	g.POST("/:id/policy", h.tenantPolicyForm)
 	e.GET("/apps/:id/deployments", h.appDeploymentsPartial, h.RequireUser)
 	h.registerTenantsAPI(e)
+	h.registerBackups(g)
+	h.registerBackupsAPI(e)
+	h.registerBackupSchedules(e)
 }
 
 // tenantView makes a deployment's view model: facts, events (newest
@@ -106,8 +109,18 @@ func (h *Handlers) tenantShow(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		sv, err := h.sleepView(ctx, u, t, page.CSRF)
-		return views.TenantShow(views.TenantPage{Page: page, Tenant: v, Monitoring: mon, Sleep: sv}), err
+		tp := views.TenantPage{Page: page, Tenant: v, Monitoring: mon}
+		if tp.Sleep, err = h.sleepView(ctx, u, t, page.CSRF); err != nil {
+			return nil, err
+		}
+		if t.DesiredState != domain.DesiredDeleted {
+			bv, err := h.backupsView(ctx, u, t, page.CSRF)
+			if err != nil {
+				return nil, err
+			}
+			tp.Backups = &bv
+		}
+		return views.TenantShow(tp), nil
 	})
 	return web.RenderEither(c, http.StatusOK, full, views.TenantProgress(v))
 }

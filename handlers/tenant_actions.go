@@ -1,19 +1,29 @@
 package handlers
 
 import (
+	"context"
+
 	"appfactory/apperr"
 	"appfactory/domain"
 	"appfactory/store"
 )
 
-// tenantFacts is what decides the actions t allows u. No store keeps
-// earlier revisions of a deployment, so none offers a rollback.
+// tenantFacts is what decides the actions t allows u.
 func (h *Handlers) tenantFacts(u *store.User, t *store.Tenant) domain.TenantFacts {
 	return domain.TenantFacts{
 		State: t.State, Desired: t.DesiredState, Paused: t.Paused, Trial: !t.ExpiresAt.Time.IsZero(),
 		Upgradable: len(h.Orchestrator.UpgradeVersions(t)) > 0,
 		CanAct:     canActOnTenant(u, t), Staff: u != nil && u.IsStaff(),
+		Revisions: h.canRollBack(t),
 	}
+}
+
+// canRollBack reports whether t's last upgrade can be undone: it runs the
+// version that upgrade went to, and it was not rolled back already. One
+// lookup by key; a failed one offers no rollback.
+func (h *Handlers) canRollBack(t *store.Tenant) bool {
+	up, err := h.DB.UpgradeOf(context.Background(), t.ID)
+	return err == nil && up.State != store.UpgradeRolledBack && up.ToVersion == t.Version
 }
 
 // tenantActions lists the actions t allows u now.

@@ -79,6 +79,7 @@ func (p *Power) environmentsPage(c echo.Context) error {
 		for _, j := range envs {
 			if j.ID == e.ID {
 				row.PauseEnabled = j.PauseEnabled
+				row.BackupEveryHours, row.BackupKeep = j.BackupEveryHours, j.BackupKeep
 			}
 		}
 		rows = append(rows, row)

@@ -126,6 +126,9 @@ func (b *CatalogBlueprints) Stack(ctx context.Context, t *store.Tenant, sp stack
 	}
 	sp.Limits = stack.Limits{MemoryBytes: e.MemoryBytes, CPUs: e.CPUs, PidsLimit: e.PidsLimit}
 	sp.RouteService, sp.RoutePort, sp.Readiness = st.Route.Service, st.Route.Port, st.Readiness
+	if st.Backup != nil {
+		sp.DumpService, sp.Dump = st.Backup.Service, st.Backup.Dump
+	}
 	return stack.NewTenantStack(st.Project, st.ServiceOrder(), sp)
 }
 

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,11 @@ type factoryEnv struct {
 	user     *store.User
 	r        *reconcile.Reconciler
 	stop     func()
+	// backups, when set (withBackups), are the tenants' backups; the
+	// reconciler restores from them.
+	backups *Backups
+	// readyTimeout, when set, bounds readiness instead of 30 s.
+	readyTimeout time.Duration
 }
 
 // platformImages are the sample platform's images the tests deploy.
@@ -92,11 +98,15 @@ func (e *factoryEnv) blueprints() *CatalogBlueprints {
 // newReconciler makes a reconciler of the test's instance.
 func (e *factoryEnv) newReconciler(t *testing.T, failpoint func(string)) *reconcile.Reconciler {
 	t.Helper()
-	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
+	o := reconcile.ReconcilerOptions{
 		DB: e.db, Runtime: e.rt, Blueprints: e.blueprints(), Routes: e.routes,
 		Labels: e.Labels, Resync: 500 * time.Millisecond,
-		OrphanGrace: 300 * time.Millisecond, ReadyTimeout: 30 * time.Second, Failpoint: failpoint,
-	})
+		OrphanGrace: 300 * time.Millisecond, ReadyTimeout: cmp.Or(e.readyTimeout, 30*time.Second), Failpoint: failpoint,
+	}
+	if e.backups != nil {
+		o.Archives = e.backups
+	}
+	r, err := reconcile.NewReconciler(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +123,9 @@ func (e *factoryEnv) start(t *testing.T, failpoint func(string)) {
 	e.r = e.newReconciler(t, failpoint)
 	e.svc.Reconciler = e.r
 	e.svc.Factory = e.r.Factory()
+	if e.backups != nil {
+		e.backups.Reconciler = e.r
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

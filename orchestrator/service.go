@@ -8,12 +8,14 @@
 package orchestrator
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"appfactory/apperr"
 	"appfactory/catalog"
@@ -41,7 +43,13 @@ type Service struct {
 	Routes     *route.Routes
 	// PublicURL is a tenant's address, like http://acme.localhost:8080/.
 	PublicURL func(slug string) string
-	Logger    *slog.Logger
+	// Backups, when set, takes a backup before every upgrade, so that an
+	// upgrade whose version does not become ready is rolled back.
+	Backups *Backups
+	// UpgradeDeadline is how long an upgraded version has to become ready
+	// before it is rolled back (default 5 minutes).
+	UpgradeDeadline time.Duration
+	Logger          *slog.Logger
 }
 
 // TenantURL is the address where a tenant is served.
@@ -208,7 +216,9 @@ func (s *Service) Restart(ctx context.Context, t *store.Tenant, by *store.User) 
 
 // Upgrade moves a tenant to another version of its platform: the image is
 // built again on the new version's image and the containers replaced; the
-// data stays on the tenant's volume.
+// data stays on the tenant's volume. With Backups, a pre-upgrade backup is
+// taken first and the upgrade followed by the reconciler until the new
+// version is ready, or rolled back.
 func (s *Service) Upgrade(ctx context.Context, t *store.Tenant, by *store.User, version string) error {
 	if t.DesiredState == domain.DesiredDeleted {
 		return apperr.New(apperr.Conflict, "This deployment is deleted.")
@@ -240,7 +250,25 @@ func (s *Service) Upgrade(ctx context.Context, t *store.Tenant, by *store.User, 
 	if len(unsupported) > 0 {
 		return apperr.FieldError(apperr.Unprocessable, "version", "Version %s does not support the component(s) %s.", v.Version, strings.Join(unsupported, ", "))
 	}
-	if _, err := s.DB.BumpGeneration(ctx, t.ID, v.Version, fmt.Sprintf("Upgrade from %s to %s requested by %s", t.Version, v.Version, by.Name)); err != nil {
+	reason := fmt.Sprintf("Upgrade from %s to %s requested by %s", t.Version, v.Version, by.Name)
+	if s.Backups == nil {
+		if _, err := s.DB.BumpGeneration(ctx, t.ID, v.Version, reason); err != nil {
+			return err
+		}
+		s.Reconciler.Wake(t.ID)
+		return nil
+	}
+	u := &store.Upgrade{TenantID: t.ID, FromVersion: t.Version, ToVersion: v.Version,
+		Deadline: store.TimeOf(s.DB.Now().Add(cmp.Or(s.UpgradeDeadline, 5*time.Minute)))}
+	// A deployment that never got an image has no data to keep.
+	if t.Image != "" {
+		bk, err := s.Backups.Take(ctx, t, store.BackupPreUpgrade, by.Name)
+		if err != nil {
+			return apperr.New(apperr.Conflict, "The backup before the upgrade failed (%s), so the upgrade was not started.", apperr.Message(err))
+		}
+		u.BackupID = bk.ID
+	}
+	if _, err := s.DB.StartUpgrade(ctx, u, reason); err != nil {
 		return err
 	}
 	s.Reconciler.Wake(t.ID)

@@ -27,6 +27,9 @@ type Deployment struct {
 	// Finish, when set, is an app of its owner saved as finished (its
 	// status and wizard step) in the same transaction.
 	Finish *App
+	// RestoreFrom, when set, is a backup whose data the new tenant starts
+	// with: its first pass restores it before starting the replicas.
+	RestoreFrom string
 }
 
 // CreateDeployment writes a deployment in one transaction: the app it
@@ -51,6 +54,9 @@ func (db *DB) createDeployment(ctx context.Context, tx *sqlx.Tx, d *Deployment) 
 	for i := 0; i < maxSlugTries; i++ {
 		t.ID, t.Slug = "", d.Slug(i)
 		err := db.createTenant(ctx, tx, t, d.MaxPerOwner)
+		if err == nil && d.RestoreFrom != "" {
+			return requestRestore(ctx, tx, db.Now(), t.ID, d.RestoreFrom, "Starts with the data of backup "+d.RestoreFrom)
+		}
 		if !errors.Is(err, ErrSlugTaken) {
 			return err
 		}

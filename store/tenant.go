@@ -340,29 +340,36 @@ func (db *DB) SetTenantFailures(ctx context.Context, id string, n int) error {
 func (db *DB) BumpGeneration(ctx context.Context, id, version, reason string) (int64, error) {
 	var gen int64
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		var desired string
-		if err := tx.GetContext(ctx, &desired, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
-			return NotFound(err, "Deployment")
-		}
-		if desired == domain.DesiredDeleted {
-			return apperr.New(apperr.Conflict, "This deployment is deleted.")
-		}
-		now := db.Now()
 		var err error
-		if version != "" {
-			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, version = ?, image = '', failures = 0, updated_at = ? WHERE id = ?`, version, formatTime(now), id)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, failures = 0, updated_at = ? WHERE id = ?`, formatTime(now), id)
-		}
-		if err != nil {
-			return fmt.Errorf("bump generation: %w", err)
-		}
-		if err := tx.GetContext(ctx, &gen, `SELECT generation FROM tenants WHERE id = ?`, id); err != nil {
-			return err
-		}
-		return addEvent(ctx, tx, id, now, domain.EventDesired, fmt.Sprintf("%s (generation %d)", reason, gen))
+		gen, err = bumpGeneration(ctx, tx, db.Now(), id, version, reason)
+		return err
 	})
 	return gen, err
+}
+
+// bumpGeneration is BumpGeneration inside a transaction of the caller's.
+func bumpGeneration(ctx context.Context, tx *sqlx.Tx, now time.Time, id, version, reason string) (int64, error) {
+	var desired string
+	if err := tx.GetContext(ctx, &desired, `SELECT desired_state FROM tenants WHERE id = ?`, id); err != nil {
+		return 0, NotFound(err, "Deployment")
+	}
+	if desired == domain.DesiredDeleted {
+		return 0, apperr.New(apperr.Conflict, "This deployment is deleted.")
+	}
+	var err error
+	if version != "" {
+		_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, version = ?, image = '', failures = 0, updated_at = ? WHERE id = ?`, version, formatTime(now), id)
+	} else {
+		_, err = tx.ExecContext(ctx, `UPDATE tenants SET generation = generation + 1, failures = 0, updated_at = ? WHERE id = ?`, formatTime(now), id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("bump generation: %w", err)
+	}
+	var gen int64
+	if err := tx.GetContext(ctx, &gen, `SELECT generation FROM tenants WHERE id = ?`, id); err != nil {
+		return 0, err
+	}
+	return gen, addEvent(ctx, tx, id, now, domain.EventDesired, fmt.Sprintf("%s (generation %d)", reason, gen))
 }
 
 // TouchTenant stamps last_active_at (the router batches these).

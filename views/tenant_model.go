@@ -14,6 +14,8 @@ type TenantPage struct {
 	Monitoring *TenantMonitoring
 	// Sleep says how the tenant sleeps and why it is awake.
 	Sleep *TenantSleepView
+	// Backups is the Backups panel (absent for a deleted deployment).
+	Backups *BackupsView
 }
 
 // TenantView is a deployment as its page shows it; the partials that htmx

@@ -44,8 +44,11 @@ type Env struct {
 	// the tenants it asked the (absent) reconciler to act on.
 	Service *orchestrator.Service
 	Wakes   Wakes
-	logs    *syncBuffer
-	offset  atomic.Int64
+	// Backups are the portal's backups, taken through Snapshots.
+	Backups   *orchestrator.Backups
+	Snapshots *Snapshots
+	logs      *syncBuffer
+	offset    atomic.Int64
 }
 
 // Advance moves the store's clock forward by d (sessions, throttles).
@@ -75,6 +78,7 @@ func NewServer(t testing.TB, configure ...func(h *handlers.Handlers)) *Env {
 		f(h)
 	}
 	withFactory(t, h, env)
+	withBackups(h, env)
 	withMonitoring(h, env)
 	ownComposer := h.Mail.Composer == nil
 	if ownComposer {

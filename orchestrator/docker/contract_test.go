@@ -30,7 +30,8 @@ func TestContract(t *testing.T) {
 			t.Fatal(err)
 		}
 		return rt
-	}, runtimetest.Options{Image: img, Labels: e.labels, Timeout: time.Minute})
+	}, runtimetest.Options{Image: img, Labels: e.labels, Timeout: time.Minute,
+		ExecOK: []string{"/server", "check"}, ExecFail: []string{"/no-such-command"}})
 }
 
 // contractSubnets hands out the /28s of a /24 of 10.250.0.0/16 picked at

@@ -46,6 +46,9 @@ type testBlueprints struct {
 	port     int
 	// env is added to every service's template variables.
 	env map[string]string
+	// dumpService and dump are the platform's dump hook, if any.
+	dumpService string
+	dump        []string
 }
 
 func (b *testBlueprints) BuildInput(_ context.Context, t *store.Tenant) (factory.BuildInput, error) {
@@ -69,6 +72,7 @@ func (b *testBlueprints) Stack(ctx context.Context, t *store.Tenant, p stack.Sta
 	}
 	p.Limits = b.limits
 	p.RouteService, p.RoutePort, p.Readiness = "web", b.port, "/healthz"
+	p.DumpService, p.Dump = b.dumpService, b.dump
 	return stack.NewTenantStack(project, nil, p)
 }
 

@@ -76,6 +76,9 @@ func (r *Reconciler) reconcileTenant(ctx context.Context, t *store.Tenant) error
 	if err != nil {
 		return runtime.StepFailed(err, "Preparing the deployment's stack failed")
 	}
+	if err := p.restorePending(ctx, &st.Stack); err != nil {
+		return err
+	}
 	return p.converge(ctx, st)
 }
 

@@ -63,6 +63,9 @@ type ReconcilerOptions struct {
 	Ready func(ctx context.Context, url string) error
 	// Budget is the host's memory budget every start waits for (optional).
 	Budget Admission
+	// Archives opens backups for restores and rollbacks (optional: without
+	// it restores asked for wait).
+	Archives Archives
 	// Metrics counts builds and times passes (optional).
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
@@ -277,9 +280,11 @@ func (r *Reconciler) reconcileWith(ctx context.Context, id string, prep func(con
 	if err != nil {
 		if ctx.Err() == nil {
 			r.recordFailure(ctx, id, err)
+			r.checkUpgrade(ctx, t, err)
 		}
 		return err
 	}
+	r.checkUpgrade(ctx, t, nil)
 	if t.Failures > 0 {
 		if e := r.db.SetTenantFailures(ctx, id, 0); e != nil {
 			r.log.Warn("reset failures", slog.String("tenant", t.Slug), slog.Any("err", e))

@@ -32,6 +32,7 @@ type Capabilities struct {
 // pass the contract tests of orchestrator/internal/runtimetest.
 type Runtime interface {
 	Images
+	Snapshots
 	// Apply makes the tenant's objects match st, in st.Mode, and returns
 	// what it left. It is idempotent: what exists and matches is kept (a
 	// replica whose generation or configuration differs is replaced), so a

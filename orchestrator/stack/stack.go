@@ -42,6 +42,9 @@ type StackParams struct {
 	Readiness string
 	// Labels are added to every object (tests mark theirs).
 	Labels map[string]string
+	// DumpService and Dump are the platform's dump hook (catalog.BackupHook), if any.
+	DumpService string
+	Dump        []string
 }
 
 // TenantStack is one generation of a tenant: the stack the runtime applies
@@ -52,6 +55,10 @@ type TenantStack struct {
 	RouteService string
 	RoutePort    int
 	Readiness    string
+	// DumpService and Dump come from the params: the command a backup runs
+	// in a replica of the service instead of pausing the tenant.
+	DumpService string
+	Dump        []string
 }
 
 // NewTenantStack turns a loaded, interpolated Compose project into the
@@ -83,6 +90,8 @@ func NewTenantStack(project *types.Project, order []string, p StackParams) (*Ten
 		RouteService: p.RouteService,
 		RoutePort:    p.RoutePort,
 		Readiness:    p.Readiness,
+		DumpService:  p.DumpService,
+		Dump:         slices.Clone(p.Dump),
 	}
 	healthy := map[string]bool{}
 	for _, s := range project.Services {

@@ -194,7 +194,7 @@ func (f *Runtime) Remove(ctx context.Context, tenantID string, rep runtime.Repor
 		rep.Point("before-remove-volume")
 	}
 	for _, v := range o.Volumes {
-		if err := f.step(tenantID, "remove-volume", v, func(t *tenant) error { delete(t.volumes, v); return nil }); err != nil {
+		if err := f.step(tenantID, "remove-volume", v, func(t *tenant) error { delete(t.volumes, v); delete(t.files, v); delete(t.roots, v); return nil }); err != nil {
 			return runtime.StepFailed(err, "Removing volume %s failed", slug+"-"+v)
 		}
 		rep.Changed(ctx, runtime.Change{Action: "removed", Object: "volume", Name: slug + "-" + v})

@@ -5,6 +5,7 @@
 package fakeruntime
 
 import (
+	"archive/tar"
 	"context"
 	"fmt"
 	"io"
@@ -45,8 +46,10 @@ type Runtime struct {
 	// test that needs a backend it can reach); otherwise every start takes
 	// the next address of 10.99.0.0/16.
 	Address func(tenant, replica string) string
-	nextID  int
-	addrs   int
+	// OnExec, when set, is what a command run by Exec does.
+	OnExec func(tenant, replica string, cmd []string) error
+	nextID int
+	addrs  int
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -56,7 +59,10 @@ type tenant struct {
 	id, slug string
 	network  bool
 	volumes  map[string]bool
-	replicas map[string]*Replica // by "<service>-<n>"
+	// files are the volumes' content (Snapshot, RestoreSnapshot, WriteFile).
+	files    map[string][]file
+	roots    map[string]tar.Header // the volumes' own directory entries
+	replicas map[string]*Replica   // by "<service>-<n>"
 }
 
 // Replica is a stored replica: what Observe shows of it, and what it was

@@ -14,16 +14,26 @@ func TestContract(t *testing.T) {
 	runtimetest.Run(t, func(*testing.T) runtime.Runtime {
 		f := New()
 		f.Images["example/app:1"] = "sha256:app1"
+		f.OnExec = failFalse
 		return f
-	}, runtimetest.Options{Image: "example/app:1"})
+	}, runtimetest.Options{Image: "example/app:1", ExecOK: []string{"true"}, ExecFail: []string{"false"}})
 }
 
 func TestContractWithoutPause(t *testing.T) {
 	runtimetest.Run(t, func(*testing.T) runtime.Runtime {
 		f := New()
 		f.NoPause = true
+		f.OnExec = failFalse
 		return f
-	}, runtimetest.Options{Image: "example/app:1"})
+	}, runtimetest.Options{Image: "example/app:1", ExecOK: []string{"true"}, ExecFail: []string{"false"}})
+}
+
+// failFalse is a command that fails when it is "false", as in a shell.
+func failFalse(_, _ string, cmd []string) error {
+	if cmd[0] == "false" {
+		return errors.New("exit code 1")
+	}
+	return nil
 }
 
 func testStack(mode runtime.Mode) *runtime.Stack {

@@ -24,6 +24,9 @@ type Options struct {
 	// Labels are put on every object (a real engine's tests mark theirs
 	// for clean-up).
 	Labels map[string]string
+	// ExecOK is a command that succeeds in a running replica once it
+	// serves; ExecFail one that fails there.
+	ExecOK, ExecFail []string
 	// Timeout bounds each call (default 2 minutes).
 	Timeout time.Duration
 }
@@ -50,6 +53,9 @@ func Run(t *testing.T, newRuntime func(t *testing.T) runtime.Runtime, o Options)
 		{"RemoveLeavesNothing", testRemove},
 		{"TenantsGroupsByTenant", testTenants},
 		{"BeginErrorStopsBeforeAnyChange", testBeginError},
+		{"SnapshotRestoreReplacesVolumes", testSnapshotRestore},
+		{"SnapshotRefusesRunningAndForeign", testSnapshotRefusals},
+		{"ExecAndLiveSnapshot", testExecLive},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := &env{t: t, rt: newRuntime(t), o: o}
