@@ -95,6 +95,12 @@ type deployedTenant struct {
 // model title is unique to the test run.
 func createApp(t *testing.T, api apiClient, name, env string) (appID, title string) {
 	t.Helper()
+	return createAppWith(t, api, name, env, nil)
+}
+
+// createAppWith is createApp with uploaded components of the caller's.
+func createAppWith(t *testing.T, api apiClient, name, env string, custom []string) (appID, title string) {
+	t.Helper()
 	var catalog struct {
 		Platforms []struct {
 			ID       string `json:"id"`
@@ -112,7 +118,7 @@ func createApp(t *testing.T, api apiClient, name, env string) (appID, title stri
 		ID string `json:"id"`
 	}
 	code := api.call(t, http.MethodPost, "/api/v1/apps", map[string]any{
-		"name": name, "platform": p.ID, "version": p.Versions[0].Version, "components": []string{},
+		"name": name, "platform": p.ID, "version": p.Versions[0].Version, "components": []string{}, "custom_components": custom,
 		"environment": env, "replicas": 1,
 		"model": map[string]any{"title": title, "doctypes": []any{map[string]any{"name": "Note", "fields": []any{map[string]any{"name": "body", "type": "text"}}}}},
 	}, &app)

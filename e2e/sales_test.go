@@ -11,15 +11,18 @@ import (
 	"appfactory/store"
 )
 
-// TestSalesDemoJourney: a sales person marks an app as a template, creates
-// a demo of it for a prospect who has no account, opens the shared link
-// as the prospect would, extends the demo's trial by a week, and the
+// TestSalesDemoJourney: a sales person marks an app with an uploaded
+// component as a template, creates a demo of it for a prospect who has no
+// account; the prospect's mail carries the link, which serves the demo with
+// the component; extends the demo's trial by a week, and the
 // prospect then takes the account over with the invitation link and finds
 // the demo under their apps.
 func TestSalesDemoJourney(t *testing.T) {
 	s := startServer(t)
 	admin := adminAPI(t, s, "admin@example.com", passphrase)
-	appID, title := createApp(t, admin, "Contracts", "trial")
+	// The template carries a component its owner uploaded.
+	stamp := admin.uploadComponent(t, componentArchive(t, "deal-stamp", "1.2.0", "Stamps every signed deal."))
+	appID, title := createAppWith(t, admin, "Contracts", "trial", []string{stamp})
 	createUser(t, s, "sam@example.com", "Sam Seller", store.RoleSales)
 
 	page := newPage(t)
@@ -50,10 +53,25 @@ func TestSalesDemoJourney(t *testing.T) {
 	}
 	admin.waitTenantState(t, tenantID, "running", 2*time.Minute)
 
-	// The prospect opens the shared link: no account needed to use the demo.
+	// The prospect's mail (in the development outbox, read by an admin)
+	// carries the demo's link and the invitation.
+	inbox := newPage(t)
+	signIn(t, inbox, s, "admin@example.com", passphrase)
+	goTo(t, inbox, s.URL+"/admin/outbox")
+	mailRow := inbox.Locator("tbody tr").Filter(playwright.LocatorFilterOptions{HasText: "lead@example.com"}).Filter(playwright.LocatorFilterOptions{HasText: "demo_shared"})
+	expectVisible(t, mailRow, "the demo mail to the prospect")
+	click(t, mailRow.GetByRole("link"))
+	text, err := inbox.Locator("pre.mail-text").First().TextContent()
+	if err != nil || !strings.Contains(text, link) || !strings.Contains(text, strings.TrimSpace(invite)) {
+		t.Fatalf("the demo mail does not carry the link %s and the invitation: %q (%v)", link, text, err)
+	}
+
+	// The prospect opens the link of the mail: no account needed to use
+	// the demo, which has the template's uploaded component.
 	prospect := newPage(t)
 	goTo(t, prospect, link)
 	expectVisible(t, prospect.GetByText(title), "the demo app")
+	expectVisible(t, prospect.GetByText("deal-stamp").First(), "the template's uploaded component in the demo")
 
 	// The sales view lists the prospect with the demo; extending its trial
 	// by a week moves the expiry by a week.

@@ -102,6 +102,10 @@ const (
 func (rt *Router) awaitFlight(ctx context.Context, f *flight, tenantID string, wait time.Duration) waitOutcome {
 	t := time.NewTimer(wait)
 	defer t.Stop()
+	// wasQueued: the start was in the queue at the last tick. It left it
+	// since, maybe just before this tick: the start gets a whole wait from
+	// about then, not what was left of the period it left in.
+	wasQueued := false
 	for {
 		select {
 		case <-f.done:
@@ -109,7 +113,9 @@ func (rt *Router) awaitFlight(ctx context.Context, f *flight, tenantID string, w
 		case <-ctx.Done():
 			return requestGone
 		case <-t.C:
-			if _, _, ok := rt.queued(tenantID); ok {
+			_, _, queued := rt.queued(tenantID)
+			if queued || wasQueued {
+				wasQueued = queued
 				t.Reset(wait)
 				continue
 			}
