@@ -50,7 +50,7 @@ type WakeReport struct {
 	Awake      time.Duration
 	Unused     time.Duration
 	// Span is the time the report covers: since Since, or since the
-	// tenant was created if later.
+	// tenant first ran if later (its build is not sleep); zero before.
 	Span time.Duration
 }
 
@@ -72,21 +72,24 @@ func (db *DB) TenantWakeReport(ctx context.Context, tenantID string, since time.
 		return WakeReport{}, fmt.Errorf("cold starts of %s: %w", tenantID, err)
 	}
 	var sums struct {
-		Awake   float64 `db:"awake"`
-		Unused  float64 `db:"unused"`
-		Created Time    `db:"created_at"`
+		Awake    float64 `db:"awake"`
+		Unused   float64 `db:"unused"`
+		FirstRan Time    `db:"first_ran"`
 	}
 	if err := db.r.GetContext(ctx, &sums, `SELECT
 		COALESCE((SELECT SUM(awake_seconds) FROM tenant_awake WHERE tenant_id = ?1 AND day >= ?2), 0) AS awake,
 		COALESCE((SELECT SUM(unused_seconds) FROM tenant_awake WHERE tenant_id = ?1 AND day >= ?2), 0) AS unused,
-		created_at FROM tenants WHERE id = ?1`, tenantID, since.UTC().Format(time.DateOnly)); err != nil {
+		COALESCE(deployed_at, '') AS first_ran FROM tenants WHERE id = ?1`, tenantID, since.UTC().Format(time.DateOnly)); err != nil {
 		return WakeReport{}, NotFound(err, "Tenant")
 	}
 	r.Awake = time.Duration(sums.Awake * float64(time.Second))
 	r.Unused = time.Duration(sums.Unused * float64(time.Second))
+	if sums.FirstRan.IsZero() {
+		return r, nil // never ran yet: no span to be asleep in
+	}
 	from := since
-	if sums.Created.After(from) {
-		from = sums.Created.Time
+	if sums.FirstRan.After(from) {
+		from = sums.FirstRan.Time
 	}
 	r.Span = db.Now().Sub(from)
 	return r, nil
