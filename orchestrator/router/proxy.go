@@ -23,6 +23,7 @@ type proxy struct {
 	rt        *Router
 	rp        *httputil.ReverseProxy
 	transport *http.Transport
+	fast      *fastTransport
 	pools     *pools
 	strip     map[string]bool
 }
@@ -57,7 +58,8 @@ func newProxy(rt *Router) *proxy {
 		// Backends speak HTTP/1.1; compression is the app's business.
 		DisableCompression: true,
 	}
-	p := &proxy{rt: rt, transport: tr, pools: newPools(), strip: make(map[string]bool)}
+	fast := newFastTransport(dialer.DialContext, cfg.ResponseHeaderTimeout, cfg.MaxIdleConnsPerHost)
+	p := &proxy{rt: rt, transport: tr, fast: fast, pools: newPools(fast.closeIdle), strip: make(map[string]bool)}
 	for _, name := range cfg.StripCookies {
 		p.strip[name] = true
 	}
@@ -101,12 +103,19 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 
 // RoundTrip sends a request to one backend after another until one accepts
 // the connection; a backend that refuses is taken out until it answers its
-// readiness probe again.
+// readiness probe again. A request that fails on a backend after the dial
+// (the replica was killed or restarted under it) goes to another when it
+// can be sent again: an idempotent method, a body empty or not yet read,
+// and (since this is the transport) nothing written to the client yet.
 func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := req.Context().Value(proxiedKey{}).(*proxied)
 	pool := p.pools.get(st.route)
+	var rt http.RoundTripper = p.transport
+	if handles(req) {
+		rt = p.fast
+	}
 	var tried uint64 // bit i: backend i already tried by this request
-	var lastErr error
+	var lastErr, exchangeErr error
 	for {
 		i, addr, ok := pool.pick(tried)
 		if !ok {
@@ -114,23 +123,48 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		tried |= 1 << uint(i)
 		req.URL.Host = addr
-		resp, err := p.transport.RoundTrip(req)
+		resp, err := rt.RoundTrip(req)
 		if err == nil {
 			return resp, nil
 		}
-		if !isDialError(err) {
+		switch {
+		case isDialError(err):
+			lastErr = err
+			pool.markDown(p.rt, i, err)
+			if st.body != nil && st.body.read {
+				return nil, err
+			}
+		case replayable(req, st, err):
+			exchangeErr = err
+		default:
 			return nil, err
 		}
-		lastErr = err
-		pool.markDown(p.rt, i, err)
-		if st.body != nil && st.body.read {
-			return nil, err
-		}
+	}
+	if exchangeErr != nil {
+		// Some backend took the connection: the tenant is up, an answer failed.
+		return nil, exchangeErr
 	}
 	if lastErr == nil {
 		lastErr = errBackendsDown
 	}
 	return nil, &backendsDownError{err: lastErr}
+}
+
+// replayable reports whether a request that failed on one backend after
+// the dial may be sent to another: never once the client has gone, after a
+// timeout (the backend may still be working on it) or for a method that
+// is not idempotent (a POST is never sent twice), and only while no byte
+// of its body has been read.
+func replayable(req *http.Request, st *proxied, err error) bool {
+	if req.Context().Err() != nil || isTimeout(err) {
+		return false
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+	default:
+		return false
+	}
+	return st.body == nil || !st.body.read
 }
 
 // backendsDownError says every backend failed to answer a dial.
