@@ -61,13 +61,18 @@ func handles(req *http.Request) bool {
 // closed while it was idle fails before any byte of an answer: the request
 // is then sent again on a new connection, as the standard Transport does.
 func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
+	return t.roundTrip(req.Context(), req.URL.Host, req, req.Write)
+}
+
+// roundTrip sends a request to addr, written by write; req is the request
+// the answer is read for (its method).
+func (t *fastTransport) roundTrip(ctx context.Context, addr string, req *http.Request, write func(w io.Writer) error) (*http.Response, error) {
 	for {
-		c, reused, err := t.get(ctx, req.URL.Host)
+		c, reused, err := t.get(ctx, addr)
 		if err != nil {
 			return nil, err
 		}
-		resp, stale, err := t.exchange(ctx, c, req)
+		resp, stale, err := t.exchange(ctx, c, req, write)
 		if err == nil {
 			return resp, nil
 		}
@@ -80,7 +85,7 @@ func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // exchange writes the request and reads the answer's headers; stale says
 // that the connection failed before any byte of an answer came.
-func (t *fastTransport) exchange(ctx context.Context, c *fastConn, req *http.Request) (*http.Response, bool, error) {
+func (t *fastTransport) exchange(ctx context.Context, c *fastConn, req *http.Request, write func(w io.Writer) error) (*http.Response, bool, error) {
 	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(aLongTimeAgo) })
 	if t.headerTimeout > 0 {
 		_ = c.conn.SetDeadline(time.Now().Add(t.headerTimeout))
@@ -92,7 +97,7 @@ func (t *fastTransport) exchange(ctx context.Context, c *fastConn, req *http.Req
 		}
 		return nil, stale, err
 	}
-	if err := req.Write(c.bw); err != nil {
+	if err := write(c.bw); err != nil {
 		return fail(true, err)
 	}
 	if err := c.bw.Flush(); err != nil {

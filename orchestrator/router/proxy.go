@@ -77,6 +77,10 @@ func newProxy(rt *Router) *proxy {
 // serve proxies one request to a route's backends.
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request, rte route.Route, mayActivate bool) {
 	pr := &proxied{route: rte, mayActivate: mayActivate}
+	if direct(r) {
+		p.serveDirect(w, r, pr)
+		return
+	}
 	pr.gate.ResponseWriter = w
 	p.rp.ServeHTTP(&pr.gate, r.WithContext(context.WithValue(r.Context(), proxiedKey{}, pr)))
 }
@@ -109,11 +113,20 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 // and (since this is the transport) nothing written to the client yet.
 func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := req.Context().Value(proxiedKey{}).(*proxied)
-	pool := p.pools.get(st.route)
 	var rt http.RoundTripper = p.transport
 	if handles(req) {
 		rt = p.fast
 	}
+	return p.try(req.Context(), req.Method, st, func(addr string) (*http.Response, error) {
+		req.URL.Host = addr
+		return rt.RoundTrip(req)
+	})
+}
+
+// try sends a request with send to one backend of its route after another,
+// as RoundTrip says.
+func (p *proxy) try(ctx context.Context, method string, st *proxied, send func(addr string) (*http.Response, error)) (*http.Response, error) {
+	pool := p.pools.get(st.route)
 	var tried uint64 // bit i: backend i already tried by this request
 	var lastErr, exchangeErr error
 	for {
@@ -122,8 +135,7 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 			break
 		}
 		tried |= 1 << uint(i)
-		req.URL.Host = addr
-		resp, err := rt.RoundTrip(req)
+		resp, err := send(addr)
 		if err == nil {
 			return resp, nil
 		}
@@ -134,7 +146,7 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 			if st.body != nil && st.body.read {
 				return nil, err
 			}
-		case replayable(req, st, err):
+		case replayable(ctx, method, st, err):
 			exchangeErr = err
 		default:
 			return nil, err
@@ -155,11 +167,11 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 // timeout (the backend may still be working on it) or for a method that
 // is not idempotent (a POST is never sent twice), and only while no byte
 // of its body has been read.
-func replayable(req *http.Request, st *proxied, err error) bool {
-	if req.Context().Err() != nil || isTimeout(err) {
+func replayable(ctx context.Context, method string, st *proxied, err error) bool {
+	if ctx.Err() != nil || isTimeout(err) {
 		return false
 	}
-	switch req.Method {
+	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
 	default:
 		return false
@@ -173,9 +185,13 @@ type backendsDownError struct{ err error }
 func (e *backendsDownError) Error() string { return "no backend answered: " + e.err.Error() }
 func (e *backendsDownError) Unwrap() error { return e.err }
 
-func (p *proxy) errorHandler(gw http.ResponseWriter, r *http.Request, err error) {
+func (p *proxy) errorHandler(_ http.ResponseWriter, r *http.Request, err error) {
 	st := r.Context().Value(proxiedKey{}).(*proxied)
-	w := st.gate.ResponseWriter
+	p.failed(st.gate.ResponseWriter, r, st, err)
+}
+
+// failed answers a request whose backends gave no answer.
+func (p *proxy) failed(w http.ResponseWriter, r *http.Request, st *proxied, err error) {
 	pages := p.rt.cfg.Pages
 	var down *backendsDownError
 	switch {
@@ -242,6 +258,17 @@ func stripCookies(h http.Header, names map[string]bool) {
 	if len(lines) == 0 {
 		return
 	}
+	if kept := cookieLines(lines, names); len(kept) > 0 {
+		h["Cookie"] = kept
+	} else {
+		h.Del("Cookie")
+	}
+}
+
+// cookieLines returns the Cookie header lines to send on: lines as they
+// are when they name none of the cookies, else one line of the others
+// (none when no other is left).
+func cookieLines(lines []string, names map[string]bool) []string {
 	var kept []string
 	changed := false
 	for _, line := range lines {
@@ -263,13 +290,12 @@ func stripCookies(h http.Header, names map[string]bool) {
 		}
 	}
 	if !changed {
-		return
+		return lines
 	}
 	if len(kept) == 0 {
-		h.Del("Cookie")
-		return
+		return nil
 	}
-	h["Cookie"] = []string{strings.Join(kept, "; ")}
+	return []string{strings.Join(kept, "; ")}
 }
 
 // bufferPool reuses the 32 KiB copy buffers of the ReverseProxy.
