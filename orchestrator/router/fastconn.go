@@ -25,9 +25,14 @@ type fastTransport struct {
 	idleTimeout   time.Duration
 	maxIdle       int // per backend
 
-	mu     sync.Mutex
-	idle   map[string][]*fastConn // by backend address, most recent last
-	closed bool
+	mu   sync.Mutex
+	idle map[string][]*fastConn // by backend address, most recent last
+	// waiters are the requests dialing a backend, oldest first: a
+	// connection given back goes to the first rather than to the pool, so
+	// that no request waits for a slow dial (a backlog full under load)
+	// while a connection is free.
+	waiters map[string][]chan *fastConn
+	closed  bool
 }
 
 // fastConn is one connection to a backend with its buffers.
@@ -47,7 +52,7 @@ var errUnexpectedUpgrade = errors.New("backend switched protocols without an upg
 
 func newFastTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error), headerTimeout time.Duration, maxIdle int) *fastTransport {
 	return &fastTransport{dial: dial, headerTimeout: headerTimeout, idleTimeout: 90 * time.Second, maxIdle: maxIdle,
-		idle: make(map[string][]*fastConn)}
+		idle: make(map[string][]*fastConn), waiters: make(map[string][]chan *fastConn)}
 }
 
 // handles reports whether a request may go through the fast transport.
@@ -131,7 +136,8 @@ func (t *fastTransport) exchange(ctx context.Context, c *fastConn, req *http.Req
 	return resp, false, nil
 }
 
-// get returns an idle connection to addr, or dials one.
+// get returns an idle connection to addr, else the first of a new one and
+// one given back by another request.
 func (t *fastTransport) get(ctx context.Context, addr string) (*fastConn, bool, error) {
 	now := time.Now()
 	t.mu.Lock()
@@ -145,18 +151,84 @@ func (t *fastTransport) get(ctx context.Context, addr string) (*fastConn, bool, 
 		}
 		c.conn.Close()
 	}
+	handed := make(chan *fastConn, 1)
+	t.waiters[addr] = append(t.waiters[addr], handed)
 	t.mu.Unlock()
-	conn, err := t.dial(ctx, "tcp", addr)
-	if err != nil {
-		return nil, false, err
+	type dialed struct {
+		c   *fastConn
+		err error
 	}
-	return &fastConn{conn: conn, br: bufio.NewReaderSize(conn, 8<<10), bw: bufio.NewWriterSize(conn, 4<<10), addr: addr}, false, nil
+	dc := make(chan dialed, 1)
+	go func() {
+		// The dial outlives a request that gives up: its connection
+		// goes to the pool.
+		conn, err := t.dial(context.WithoutCancel(ctx), "tcp", addr)
+		if err != nil {
+			dc <- dialed{err: err}
+			return
+		}
+		dc <- dialed{c: &fastConn{conn: conn, br: bufio.NewReaderSize(conn, 8<<10), bw: bufio.NewWriterSize(conn, 4<<10), addr: addr}}
+	}()
+	select {
+	case c := <-handed:
+		go func() {
+			if d := <-dc; d.err == nil {
+				t.put(d.c)
+			}
+		}()
+		return c, true, nil
+	case d := <-dc:
+		t.unwait(addr, handed)
+		return d.c, false, d.err
+	case <-ctx.Done():
+		t.unwait(addr, handed)
+		go func() {
+			if d := <-dc; d.err == nil {
+				t.put(d.c)
+			}
+		}()
+		return nil, false, ctx.Err()
+	}
 }
 
-// put keeps a connection whose answer was read to its end for the next request.
+// unwait takes a request off the waiters; a connection handed to it
+// meanwhile goes back.
+func (t *fastTransport) unwait(addr string, handed chan *fastConn) {
+	t.mu.Lock()
+	ws := t.waiters[addr]
+	for i, w := range ws {
+		if w == handed {
+			t.waiters[addr] = append(ws[:i:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(t.waiters[addr]) == 0 {
+		delete(t.waiters, addr)
+	}
+	t.mu.Unlock()
+	// put hands a connection under the lock: it is in the channel now or never.
+	select {
+	case c := <-handed:
+		t.put(c)
+	default:
+	}
+}
+
+// put gives a connection whose answer was read to its end to the first
+// request waiting for one, or keeps it for the next.
 func (t *fastTransport) put(c *fastConn) {
 	c.idleAt = time.Now()
 	t.mu.Lock()
+	if ws := t.waiters[c.addr]; len(ws) > 0 && !t.closed {
+		ws[0] <- c
+		if len(ws) == 1 {
+			delete(t.waiters, c.addr)
+		} else {
+			t.waiters[c.addr] = ws[1:]
+		}
+		t.mu.Unlock()
+		return
+	}
 	if t.closed || len(t.idle[c.addr]) >= t.maxIdle {
 		t.mu.Unlock()
 		c.conn.Close()
