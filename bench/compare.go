@@ -52,13 +52,15 @@ func (f *fixture) measureSideBySide(ctx context.Context, sb *sideBySide) error {
 			for _, c := range sb.conns {
 				fmt.Fprintf(os.Stderr, "side by side: round %d, %s, %d connections...\n", round, p.path, c)
 				cl := cell{round: round, path: p, conns: c}
-				if cl.direct, err = runWrk(ctx, "http://"+backend+p.path, "", c, sb.duration); err != nil {
+				none := func() time.Duration { return 0 }
+				if cl.direct, err = runWrk(ctx, "http://"+backend+p.path, "", c, sb.duration, none); err != nil {
 					return fmt.Errorf("direct: %w", err)
 				}
-				if cl.nginx, err = runWrk(ctx, "http://"+ngx.addr+p.path, f.host, c, sb.duration); err != nil {
+				if cl.nginx, err = runWrk(ctx, "http://"+ngx.addr+p.path, f.host, c, sb.duration, ngx.cpu); err != nil {
 					return fmt.Errorf("nginx: %w", err)
 				}
-				if cl.router, err = runWrk(ctx, f.base+p.path, f.host, c, sb.duration); err != nil {
+				// This process is the router (and an idle reconciler).
+				if cl.router, err = runWrk(ctx, f.base+p.path, f.host, c, sb.duration, processCPU); err != nil {
 					return fmt.Errorf("router: %w", err)
 				}
 				sb.cells = append(sb.cells, cl)
@@ -88,14 +90,17 @@ func (sb *sideBySide) met() (bool, int) {
 func (sb *sideBySide) print(out io.Writer) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-	fmt.Fprintf(w, "side by side (wrk, %s per run)\tconns\ttarget\treq/s\tp50\tp99\terrors\tx direct\tx nginx\tp99 - nginx\t\n", sb.duration)
+	fmt.Fprintf(w, "side by side (wrk, %s per run)\tconns\ttarget\treq/s\tp50\tp99\terrors\tx direct\tx nginx\tp99 - nginx\tproxy CPU/req\t\n", sb.duration)
 	for _, c := range sb.cells {
 		label := fmt.Sprintf("round %d, %s %s", c.round, c.path.name, c.path.path)
 		for _, t := range []struct {
 			name string
 			r    wrkResult
 		}{{"direct", c.direct}, {"nginx", c.nginx}, {"router", c.router}} {
-			xd, xn, dn := "", "", ""
+			xd, xn, dn, cpu := "", "", "", ""
+			if t.name != "direct" {
+				cpu = fmt.Sprintf("%.1f µs", float64(t.r.cpu.Nanoseconds())/1000)
+			}
 			if t.name != "direct" && c.direct.rps > 0 {
 				xd = fmt.Sprintf("%.2fx", t.r.rps/c.direct.rps)
 			}
@@ -103,12 +108,12 @@ func (sb *sideBySide) print(out io.Writer) error {
 				xn = fmt.Sprintf("%.2fx", t.r.rps/c.nginx.rps)
 				dn = fmt.Sprintf("%+.2f ms", float64((t.r.p99-c.nginx.p99).Microseconds())/1000)
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%.0f\t%s\t%s\t%d\t%s\t%s\t%s\t\n", label, c.conns, t.name, t.r.rps, ms(t.r.p50), ms(t.r.p99), t.r.errors, xd, xn, dn)
+			fmt.Fprintf(w, "%s\t%d\t%s\t%.0f\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", label, c.conns, t.name, t.r.rps, ms(t.r.p50), ms(t.r.p99), t.r.errors, xd, xn, dn, cpu)
 			label = ""
 		}
 	}
 	ok, n := sb.met()
-	fmt.Fprintf(w, "router >= nginx req/s and p99 <= nginx + 1 ms, %s at 64 and 256 conns (%d runs)\t\t\t\t\t\t\t\t\t%s\t\n",
+	fmt.Fprintf(w, "router >= nginx req/s and p99 <= nginx + 1 ms, %s at 64 and 256 conns (%d runs)\t\t\t\t\t\t\t\t\t%s\t\t\n",
 		sb.paths[0].path, n, verdict(ok))
 	return w.Flush()
 }

@@ -20,6 +20,8 @@ type wrkResult struct {
 	// errors are socket errors (connect, read, write, timeout) plus
 	// answers that were not 2xx or 3xx.
 	errors int
+	// cpu is the proxy's CPU time per request (0 for direct).
+	cpu time.Duration
 }
 
 // ensureTool installs a Debian package when its command is missing: the
@@ -63,7 +65,7 @@ func lastLines(b []byte, n int) string {
 // runWrk loads url with conns keep-alive connections for d (after a 1 s
 // warm-up run whose figures are dropped), sending host as the Host header
 // when it is set.
-func runWrk(ctx context.Context, url, host string, conns int, d time.Duration) (wrkResult, error) {
+func runWrk(ctx context.Context, url, host string, conns int, d time.Duration, cpu func() time.Duration) (wrkResult, error) {
 	threads := min(conns, 2)
 	args := func(d time.Duration) []string {
 		a := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))),
@@ -76,11 +78,17 @@ func runWrk(ctx context.Context, url, host string, conns int, d time.Duration) (
 	if out, err := exec.CommandContext(ctx, "wrk", args(time.Second)...).CombinedOutput(); err != nil {
 		return wrkResult{}, fmt.Errorf("wrk warm-up: %w: %s", err, lastLines(out, 3))
 	}
+	cpu0 := cpu()
 	out, err := exec.CommandContext(ctx, "wrk", args(d)...).CombinedOutput()
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %w: %s", err, lastLines(out, 3))
 	}
-	return parseWrk(out)
+	used := cpu() - cpu0
+	r, err := parseWrk(out)
+	if err == nil && r.requests > 0 {
+		r.cpu = used / time.Duration(r.requests)
+	}
+	return r, err
 }
 
 // parseWrk reads wrk's --latency report.
