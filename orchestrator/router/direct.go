@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync"
 )
 
 // The direct path serves the requests that make most of a tenant's
@@ -120,7 +121,7 @@ func (p *proxy) serveDirect(w http.ResponseWriter, r *http.Request, st *proxied)
 	}
 	w.WriteHeader(resp.StatusCode)
 	rc := http.NewResponseController(w)
-	if err := copyFlushing(w, rc, resp.Body, p.rp.BufferPool); err != nil {
+	if err := copyFlushing(w, rc, resp.Body); err != nil {
 		if ctx.Err() != nil {
 			return // the client went away
 		}
@@ -142,12 +143,14 @@ func (p *proxy) serveDirect(w http.ResponseWriter, r *http.Request, st *proxied)
 // copyFlushing copies an answer's body to the client, flushing each write
 // (a stream reaches the client as it comes). A write error (the client
 // went away) ends the copy without an error.
-func copyFlushing(w http.ResponseWriter, rc *http.ResponseController, body io.Reader, pool interface {
-	Get() []byte
-	Put([]byte)
-}) error {
-	buf := pool.Get()
-	defer pool.Put(buf)
+func copyFlushing(w http.ResponseWriter, rc *http.ResponseController, body io.Reader) error {
+	bp, _ := copyBufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 32<<10)
+		bp = &b
+	}
+	defer copyBufs.Put(bp)
+	buf := *bp
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
@@ -166,6 +169,9 @@ func copyFlushing(w http.ResponseWriter, rc *http.ResponseController, body io.Re
 		}
 	}
 }
+
+// copyBufs are the direct path's 32 KiB copy buffers.
+var copyBufs sync.Pool
 
 // removeHopHeaders removes the hop-by-hop headers of an answer, those its
 // Connection header names included.
