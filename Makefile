@@ -7,7 +7,7 @@ ADDR ?= :8080
 GOFILES := $(shell find . -name '*.go' -not -path './node_modules/*' -not -name '*_test.go' 2>/dev/null)
 TEMPLS := $(shell find views -name '*.templ')
 
-.PHONY: all build run test e2e screenshots setup vendor templ images check fmt vet bench bench-router bench-budget clean
+.PHONY: all build run test e2e screenshots setup vendor templ images check fmt vet bench bench-router bench-nginx bench-budget clean
 
 all: build
 
@@ -67,6 +67,10 @@ check:
 ## bench-router: the tenant router's figures (activation, proxy overhead, herd) against the engine
 bench-router: build
 	$(GO) run ./bench
+
+## bench-nginx: the router side by side with nginx and direct: 1/16/64/256 connections, two paths, two rounds (wrk)
+bench-nginx: build
+	$(GO) run ./bench -matrix
 
 ## bench-budget: 50 tenants woken at once under a memory budget that fits 20 (served, queued, OOM kills, total time)
 bench-budget: build

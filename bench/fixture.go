@@ -20,6 +20,7 @@ import (
 	"appfactory/domain"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/router"
@@ -125,9 +126,10 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 		}()
 	}
 	f.stop = func() { cancel(); loops.Wait() }
-	// The portal's server with its host dispatch, as serve runs it.
+	// The portal's server with its host dispatch and the count of answers
+	// on tenant hosts, as serve runs them.
 	ws := web.New(web.Options{Domain: "localhost", Logger: logger})
-	ws.SetTenantRouter(f.router)
+	ws.SetTenantRouter(metrics.NewMetrics(metrics.NewRegistry()).CountResponses(f.router))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return f, err

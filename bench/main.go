@@ -1,11 +1,13 @@
 // Command bench measures the tenant router against the real engine: the
 // cost of activation from the stop and the pause tiers beside the raw floor
 // of starting the same containers, the proxy's overhead on a running tenant,
-// and a herd of concurrent requests on a sleeping one. It deploys one
+// a herd of concurrent requests on a sleeping one, and the router side by
+// side with nginx and with no proxy at all, loaded by wrk. It deploys one
 // tenant of the sample platform (make images first), prints a table, and
 // removes everything it made.
 //
 //	go run ./bench [-cycles 20] [-concurrency 64] [-duration 5s] [-herd 200]
+//	go run ./bench -matrix    # only the side by side: 1, 16, 64, 256 connections, two paths, two rounds
 package main
 
 import (
@@ -18,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -29,7 +33,10 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "length of each load run (after a 1 s warm-up)")
 	herdSize := flag.Int("herd", 200, "concurrent requests on a passivated tenant")
 	verbose := flag.Bool("v", false, "log what the orchestrator does")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the routed load run to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the routed load run (with -matrix: of the whole side by side, where this process is only the router) to this file")
+	matrix := flag.Bool("matrix", false, "run only the side by side with nginx, in full: 1, 16, 64 and 256 connections, the readiness path and the app's page, two interleaved rounds")
+	conns := flag.String("conns", "1,16,64,256", "connection counts of the -matrix side by side")
+	rounds := flag.Int("rounds", 2, "interleaved rounds of the -matrix side by side")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -38,7 +45,16 @@ func main() {
 		logw = os.Stderr
 	}
 	logger := slog.New(slog.NewTextHandler(logw, nil))
-	if err := run(ctx, logger, *cycles, *concurrency, *duration, *herdSize, *cpuProfile); err != nil {
+	var err error
+	if *matrix {
+		var cs []int
+		if cs, err = parseConns(*conns); err == nil {
+			err = runMatrix(ctx, logger, cs, *rounds, *duration, *cpuProfile)
+		}
+	} else {
+		err = run(ctx, logger, *cycles, *concurrency, *duration, *herdSize, *cpuProfile)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -54,6 +70,7 @@ type figures struct {
 	herdActs                         int64
 	herdTook                         time.Duration
 	bots                             botResult
+	side                             *sideBySide
 }
 
 func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, duration time.Duration, herdSize int, cpuProfile string) error {
@@ -80,7 +97,62 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 	if fig.bots, err = f.bots(ctx, 100, 10000); err != nil {
 		return err
 	}
-	return fig.print(os.Stdout)
+	// The default run compares at its own concurrency, on the cheap path,
+	// once; -matrix runs the full comparison.
+	if err := f.wake(ctx); err != nil {
+		return err
+	}
+	fig.side = &sideBySide{conns: []int{concurrency}, paths: f.benchPaths()[:1], rounds: 1, duration: duration}
+	if err := f.measureSideBySide(ctx, fig.side); err != nil {
+		return err
+	}
+	if err := fig.print(os.Stdout); err != nil {
+		return err
+	}
+	fmt.Println()
+	return fig.side.print(os.Stdout)
+}
+
+// runMatrix deploys the tenant and runs only the full side by side.
+func runMatrix(ctx context.Context, logger *slog.Logger, conns []int, rounds int, duration time.Duration, cpuProfile string) error {
+	fmt.Fprintln(os.Stderr, "deploying a tenant of the sample platform...")
+	f, err := newFixture(ctx, logger)
+	defer func() {
+		fmt.Fprintln(os.Stderr, "removing the tenant...")
+		f.close(logger)
+	}()
+	if err != nil {
+		return err
+	}
+	sb := &sideBySide{conns: conns, paths: f.benchPaths(), rounds: rounds, duration: duration}
+	stopProfile, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
+	err = f.measureSideBySide(ctx, sb)
+	stopProfile()
+	if err != nil {
+		return err
+	}
+	return sb.print(os.Stdout)
+}
+
+// benchPaths are the cheap path (the tenant's readiness path) and the
+// app's real page.
+func (f *fixture) benchPaths() []benchPath {
+	cheap := "/healthz"
+	if r, ok := f.routes.Get(f.tenant.Slug); ok && r.Readiness != "" {
+		cheap = r.Readiness
+	}
+	return []benchPath{{"readiness", cheap}, {"page", "/"}}
+}
+
+// wake brings the tenant back after the sections that passivate it.
+func (f *fixture) wake(ctx context.Context) error {
+	if _, status, err := firstByte(ctx, client(1), f.base+"/healthz", f.host); err != nil || status != 200 {
+		return fmt.Errorf("wake the tenant: status %d: %v", status, err)
+	}
+	return nil
 }
 
 // measureProxy loads the freshly deployed tenant directly and through the
@@ -192,4 +264,17 @@ func startCPUProfile(path string) (func(), error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); out.Close() }, nil
+}
+
+// parseConns reads a comma-separated list of connection counts.
+func parseConns(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-conns: %q is not a connection count", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

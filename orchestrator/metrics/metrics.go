@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,8 +28,11 @@ type Metrics struct {
 	activationSeconds prometheus.Histogram
 	builds            *prometheus.CounterVec
 	proxyRequests     *prometheus.CounterVec
-	reconcileSeconds  prometheus.Histogram
-	containerEvents   *prometheus.CounterVec
+	// proxyCodes caches the counter of each status code once used: every
+	// answer on a tenant host is counted, and a label lookup hashes.
+	proxyCodes       [600]atomic.Pointer[prometheus.Counter]
+	reconcileSeconds prometheus.Histogram
+	containerEvents  *prometheus.CounterVec
 }
 
 // NewRegistry returns a registry of our own (never the global default)
@@ -120,11 +124,17 @@ func (m *Metrics) ProxyRequest(code int) {
 	if m == nil {
 		return
 	}
-	label := "other"
-	if code >= 100 && code <= 599 {
-		label = strconv.Itoa(code)
+	if code < 100 || code > 599 {
+		m.proxyRequests.WithLabelValues("other").Inc()
+		return
 	}
-	m.proxyRequests.WithLabelValues(label).Inc()
+	c := m.proxyCodes[code].Load()
+	if c == nil {
+		cnt := m.proxyRequests.WithLabelValues(strconv.Itoa(code))
+		c = &cnt
+		m.proxyCodes[code].Store(c)
+	}
+	(*c).Inc()
 }
 
 // ObserveReconcile records the duration of one tenant's reconciliation.

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,9 +19,13 @@ const maxBackends = 64
 type pools struct {
 	mu sync.RWMutex
 	m  map[string]*pool
+	// closeIdle closes the idle connections to backends no pool serves any more.
+	closeIdle func(addrs []string)
 }
 
-func newPools() *pools { return &pools{m: make(map[string]*pool)} }
+func newPools(closeIdle func(addrs []string)) *pools {
+	return &pools{m: make(map[string]*pool), closeIdle: closeIdle}
+}
 
 // pool balances requests over one generation of a tenant's backends.
 type pool struct {
@@ -56,21 +61,37 @@ func (ps *pools) get(rte route.Route) *pool {
 			return newPool(rte)
 		}
 		p.cancel()
+		ps.closeIdle(gone(p.addrs, rte.Backends))
 	}
 	p = newPool(rte)
 	ps.m[rte.Slug] = p
 	return p
 }
 
+// gone returns the addresses of old that are not in cur.
+func gone(old, cur []string) []string {
+	var out []string
+	for _, a := range old {
+		if !slices.Contains(cur, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // drop forgets a tenant's pool: it was deleted, or an activation made its
 // backends fresh (the next request starts a new pool).
 func (ps *pools) drop(slug string) {
 	ps.mu.Lock()
-	if p := ps.m[slug]; p != nil {
+	p := ps.m[slug]
+	if p != nil {
 		p.cancel()
 		delete(ps.m, slug)
 	}
 	ps.mu.Unlock()
+	if p != nil {
+		ps.closeIdle(p.addrs)
+	}
 }
 
 func newPool(rte route.Route) *pool {

@@ -3,6 +3,8 @@ package router
 import (
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // DefaultBotAgents are the pieces of User-Agent headers, matched without
@@ -22,10 +24,23 @@ var DefaultBotAgents = []string{
 const robotsTxt = "User-agent: *\nDisallow: /\n"
 
 // botMatcher tells crawlers and monitors from people and API clients.
-type botMatcher struct{ agents []string }
+type botMatcher struct {
+	agents []string
+	cache  *uaCache
+}
+
+// uaCache remembers the verdict on the User-Agents seen, up to
+// uaCacheMax of them: a few browsers and clients send most requests, and
+// a lookup costs less than matching every piece.
+type uaCache struct {
+	m sync.Map // User-Agent -> bool
+	n atomic.Int32
+}
+
+const uaCacheMax = 4096
 
 func newBotMatcher(extra []string) botMatcher {
-	m := botMatcher{}
+	m := botMatcher{cache: &uaCache{}}
 	for _, a := range append(append([]string{}, DefaultBotAgents...), extra...) {
 		if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
 			m.agents = append(m.agents, a)
@@ -39,6 +54,23 @@ func (m botMatcher) isBot(ua string) bool {
 	if ua == "" {
 		return false
 	}
+	if m.cache == nil {
+		return m.match(ua)
+	}
+	if v, ok := m.cache.m.Load(ua); ok {
+		return v.(bool)
+	}
+	bot := m.match(ua)
+	if m.cache.n.Load() < uaCacheMax {
+		if _, loaded := m.cache.m.LoadOrStore(ua, bot); !loaded {
+			m.cache.n.Add(1)
+		}
+	}
+	return bot
+}
+
+// match looks for the pieces in a User-Agent.
+func (m botMatcher) match(ua string) bool {
 	ua = strings.ToLower(ua)
 	for _, a := range m.agents {
 		if strings.Contains(ua, a) {

@@ -23,6 +23,7 @@ type proxy struct {
 	rt        *Router
 	rp        *httputil.ReverseProxy
 	transport *http.Transport
+	fast      *fastTransport
 	pools     *pools
 	strip     map[string]bool
 }
@@ -57,7 +58,8 @@ func newProxy(rt *Router) *proxy {
 		// Backends speak HTTP/1.1; compression is the app's business.
 		DisableCompression: true,
 	}
-	p := &proxy{rt: rt, transport: tr, pools: newPools(), strip: make(map[string]bool)}
+	fast := newFastTransport(dialer.DialContext, cfg.ResponseHeaderTimeout, cfg.MaxIdleConnsPerHost)
+	p := &proxy{rt: rt, transport: tr, fast: fast, pools: newPools(fast.closeIdle), strip: make(map[string]bool)}
 	for _, name := range cfg.StripCookies {
 		p.strip[name] = true
 	}
@@ -75,6 +77,10 @@ func newProxy(rt *Router) *proxy {
 // serve proxies one request to a route's backends.
 func (p *proxy) serve(w http.ResponseWriter, r *http.Request, rte route.Route, mayActivate bool) {
 	pr := &proxied{route: rte, mayActivate: mayActivate}
+	if direct(r) {
+		p.serveDirect(w, r, pr)
+		return
+	}
 	pr.gate.ResponseWriter = w
 	p.rp.ServeHTTP(&pr.gate, r.WithContext(context.WithValue(r.Context(), proxiedKey{}, pr)))
 }
@@ -101,36 +107,76 @@ func (p *proxy) rewrite(pr *httputil.ProxyRequest) {
 
 // RoundTrip sends a request to one backend after another until one accepts
 // the connection; a backend that refuses is taken out until it answers its
-// readiness probe again.
+// readiness probe again. A request that fails on a backend after the dial
+// (the replica was killed or restarted under it) goes to another when it
+// can be sent again: an idempotent method, a body empty or not yet read,
+// and (since this is the transport) nothing written to the client yet.
 func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := req.Context().Value(proxiedKey{}).(*proxied)
+	var rt http.RoundTripper = p.transport
+	if handles(req) {
+		rt = p.fast
+	}
+	return p.try(req.Context(), req.Method, st, func(addr string) (*http.Response, error) {
+		req.URL.Host = addr
+		return rt.RoundTrip(req)
+	})
+}
+
+// try sends a request with send to one backend of its route after another,
+// as RoundTrip says.
+func (p *proxy) try(ctx context.Context, method string, st *proxied, send func(addr string) (*http.Response, error)) (*http.Response, error) {
 	pool := p.pools.get(st.route)
 	var tried uint64 // bit i: backend i already tried by this request
-	var lastErr error
+	var lastErr, exchangeErr error
 	for {
 		i, addr, ok := pool.pick(tried)
 		if !ok {
 			break
 		}
 		tried |= 1 << uint(i)
-		req.URL.Host = addr
-		resp, err := p.transport.RoundTrip(req)
+		resp, err := send(addr)
 		if err == nil {
 			return resp, nil
 		}
-		if !isDialError(err) {
+		switch {
+		case isDialError(err):
+			lastErr = err
+			pool.markDown(p.rt, i, err)
+			if st.body != nil && st.body.read {
+				return nil, err
+			}
+		case replayable(ctx, method, st, err):
+			exchangeErr = err
+		default:
 			return nil, err
 		}
-		lastErr = err
-		pool.markDown(p.rt, i, err)
-		if st.body != nil && st.body.read {
-			return nil, err
-		}
+	}
+	if exchangeErr != nil {
+		// Some backend took the connection: the tenant is up, an answer failed.
+		return nil, exchangeErr
 	}
 	if lastErr == nil {
 		lastErr = errBackendsDown
 	}
 	return nil, &backendsDownError{err: lastErr}
+}
+
+// replayable reports whether a request that failed on one backend after
+// the dial may be sent to another: never once the client has gone, after a
+// timeout (the backend may still be working on it) or for a method that
+// is not idempotent (a POST is never sent twice), and only while no byte
+// of its body has been read.
+func replayable(ctx context.Context, method string, st *proxied, err error) bool {
+	if ctx.Err() != nil || isTimeout(err) {
+		return false
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+	default:
+		return false
+	}
+	return st.body == nil || !st.body.read
 }
 
 // backendsDownError says every backend failed to answer a dial.
@@ -139,9 +185,13 @@ type backendsDownError struct{ err error }
 func (e *backendsDownError) Error() string { return "no backend answered: " + e.err.Error() }
 func (e *backendsDownError) Unwrap() error { return e.err }
 
-func (p *proxy) errorHandler(gw http.ResponseWriter, r *http.Request, err error) {
+func (p *proxy) errorHandler(_ http.ResponseWriter, r *http.Request, err error) {
 	st := r.Context().Value(proxiedKey{}).(*proxied)
-	w := st.gate.ResponseWriter
+	p.failed(st.gate.ResponseWriter, r, st, err)
+}
+
+// failed answers a request whose backends gave no answer.
+func (p *proxy) failed(w http.ResponseWriter, r *http.Request, st *proxied, err error) {
 	pages := p.rt.cfg.Pages
 	var down *backendsDownError
 	switch {
@@ -208,6 +258,17 @@ func stripCookies(h http.Header, names map[string]bool) {
 	if len(lines) == 0 {
 		return
 	}
+	if kept := cookieLines(lines, names); len(kept) > 0 {
+		h["Cookie"] = kept
+	} else {
+		h.Del("Cookie")
+	}
+}
+
+// cookieLines returns the Cookie header lines to send on: lines as they
+// are when they name none of the cookies, else one line of the others
+// (none when no other is left).
+func cookieLines(lines []string, names map[string]bool) []string {
 	var kept []string
 	changed := false
 	for _, line := range lines {
@@ -229,13 +290,12 @@ func stripCookies(h http.Header, names map[string]bool) {
 		}
 	}
 	if !changed {
-		return
+		return lines
 	}
 	if len(kept) == 0 {
-		h.Del("Cookie")
-		return
+		return nil
 	}
-	h["Cookie"] = []string{strings.Join(kept, "; ")}
+	return []string{strings.Join(kept, "; ")}
 }
 
 // bufferPool reuses the 32 KiB copy buffers of the ReverseProxy.

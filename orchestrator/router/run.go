@@ -30,6 +30,7 @@ func (rt *Router) Run(ctx context.Context) error {
 	rt.mu.Unlock()
 	rt.wg.Wait()
 	rt.proxy.transport.CloseIdleConnections()
+	rt.proxy.fast.closeAllIdle()
 	return nil
 }
 

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// wrkResult is one run of wrk against one target.
+type wrkResult struct {
+	requests int
+	rps      float64
+	p50, p99 time.Duration
+	// errors are socket errors (connect, read, write, timeout) plus
+	// answers that were not 2xx or 3xx.
+	errors int
+	// cpu is the proxy's CPU time per request (0 for direct).
+	cpu time.Duration
+}
+
+// ensureTool installs a Debian package when its command is missing: the
+// side-by-side needs wrk (the load generator of all three paths) and
+// nginx-light (the reference proxy). apt-get update runs only when the
+// install fails without it.
+func ensureTool(ctx context.Context, command, pkg string) error {
+	if _, err := exec.LookPath(command); err == nil {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "installing %s (apt-get install -y %s)...\n", command, pkg)
+	install := func() error {
+		out, err := exec.CommandContext(ctx, "apt-get", "install", "-y", pkg).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("apt-get install %s: %w: %s", pkg, err, lastLines(out, 5))
+		}
+		return nil
+	}
+	if err := install(); err != nil {
+		if out, uerr := exec.CommandContext(ctx, "apt-get", "update").CombinedOutput(); uerr != nil {
+			return fmt.Errorf("apt-get update: %w: %s", uerr, lastLines(out, 5))
+		}
+		if err := install(); err != nil {
+			return err
+		}
+	}
+	if _, err := exec.LookPath(command); err != nil {
+		return fmt.Errorf("%s installed but %s not found: %w", pkg, command, err)
+	}
+	return nil
+}
+
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// runWrk loads url with conns keep-alive connections for d (after a 1 s
+// warm-up run whose figures are dropped), sending host as the Host header
+// when it is set.
+func runWrk(ctx context.Context, url, host string, conns int, d time.Duration, cpu func() time.Duration) (wrkResult, error) {
+	threads := min(conns, 2)
+	args := func(d time.Duration) []string {
+		a := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))),
+			"--timeout", "10s", "--latency"}
+		if host != "" {
+			a = append(a, "-H", "Host: "+host)
+		}
+		return append(a, url)
+	}
+	if out, err := exec.CommandContext(ctx, "wrk", args(time.Second)...).CombinedOutput(); err != nil {
+		return wrkResult{}, fmt.Errorf("wrk warm-up: %w: %s", err, lastLines(out, 3))
+	}
+	cpu0 := cpu()
+	out, err := exec.CommandContext(ctx, "wrk", args(d)...).CombinedOutput()
+	if err != nil {
+		return wrkResult{}, fmt.Errorf("wrk: %w: %s", err, lastLines(out, 3))
+	}
+	used := cpu() - cpu0
+	r, err := parseWrk(out)
+	if err == nil && r.requests > 0 {
+		r.cpu = used / time.Duration(r.requests)
+	}
+	return r, err
+}
+
+// parseWrk reads wrk's --latency report.
+func parseWrk(out []byte) (wrkResult, error) {
+	var r wrkResult
+	var haveRPS bool
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 2 && f[0] == "50%":
+			r.p50 = parseWrkDuration(f[1])
+		case len(f) == 2 && f[0] == "99%":
+			r.p99 = parseWrkDuration(f[1])
+		case len(f) >= 2 && f[0] == "Requests/sec:":
+			r.rps, _ = strconv.ParseFloat(f[1], 64)
+			haveRPS = true
+		case len(f) >= 5 && f[1] == "requests" && f[2] == "in":
+			r.requests, _ = strconv.Atoi(f[0])
+		case len(f) >= 4 && f[0] == "Non-2xx":
+			n, _ := strconv.Atoi(f[len(f)-1])
+			r.errors += n
+		case len(f) >= 2 && f[0] == "Socket" && f[1] == "errors:":
+			// Socket errors: connect 0, read 0, write 0, timeout 0
+			for i := 2; i+1 < len(f); i += 2 {
+				n, _ := strconv.Atoi(strings.TrimSuffix(f[i+1], ","))
+				r.errors += n
+			}
+		}
+	}
+	if !haveRPS {
+		return r, fmt.Errorf("wrk printed no Requests/sec: %s", lastLines(out, 3))
+	}
+	return r, nil
+}
+
+// parseWrkDuration reads wrk's "812.00us", "1.23ms", "2.01s".
+func parseWrkDuration(s string) time.Duration {
+	units := []struct {
+		suffix string
+		unit   time.Duration
+	}{{"us", time.Microsecond}, {"ms", time.Millisecond}, {"m", time.Minute}, {"s", time.Second}}
+	for _, u := range units {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return 0
+			}
+			return time.Duration(f * float64(u.unit))
+		}
+	}
+	return 0
+}
