@@ -115,6 +115,14 @@ func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
 	case <-ctx.Done():
 		err = fmt.Errorf("activate %s: %w", rte.Slug, ctx.Err())
 	}
+	for err == nil && rt.routeIs(rte.Slug, domain.StatePassivating) {
+		// The passivator took the route out of service, and this start
+		// reached the tenant before its stop (or pause) did: it changed
+		// nothing. Wait for the stop to end, then start the tenant again.
+		if err = rt.waitRouteLeaves(ctx, rte.Slug, domain.StatePassivating); err == nil {
+			err = rt.act.Activate(ctx, rte.TenantID)
+		}
+	}
 	if err == nil {
 		if r, ok := rt.routes.Get(rte.Slug); !ok || r.State != domain.StateRunning || len(r.Backends) == 0 {
 			err = fmt.Errorf("activate %s: no ready backend after activation", rte.Slug)
@@ -266,4 +274,24 @@ func (rt *Router) statusOf(rte route.Route) Status {
 		msg = fmt.Sprintf("Starting %s… (%d s)", title, secs)
 	}
 	return Status{State: "activating", Message: msg}
+}
+
+// routeIs reports whether a tenant's route is in a state.
+func (rt *Router) routeIs(slug, state string) bool {
+	r, ok := rt.routes.Get(slug)
+	return ok && r.State == state
+}
+
+// waitRouteLeaves waits until a tenant's route leaves a state (or goes).
+func (rt *Router) waitRouteLeaves(ctx context.Context, slug, state string) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for rt.routeIs(slug, state) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("activate %s: waiting for its stop to end: %w", slug, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -367,5 +368,38 @@ func TestActivationOfRouteBeingPassivated(t *testing.T) {
 	}
 	if n := f.act.calls.Load(); n != 1 {
 		t.Errorf("activations %d, want 1", n)
+	}
+}
+
+// A start that reaches the tenant before the passivator's stop changes
+// nothing (the route stays out of service): the flight waits for the stop
+// to end and starts the tenant again, and the held request is served.
+func TestActivationBeforeThePassivatorsStopStartsAgainAfterIt(t *testing.T) {
+	f := newRouterFixture(t, RouterConfig{})
+	f.act.backends = []string{addr(newBackend(t, "fresh"))}
+	var first atomic.Bool
+	f.act.restart = func() {
+		if first.CompareAndSwap(false, true) {
+			// The stop comes after this no-op start and ends a moment later.
+			go func() {
+				time.Sleep(50 * time.Millisecond)
+				r, _ := f.routes.Get("acme")
+				r.State = domain.StatePassivated
+				f.routes.Set(r)
+			}()
+			return
+		}
+		r, _ := f.routes.Get("acme")
+		r.State, r.Backends = domain.StateRunning, f.act.backends
+		r.Generation++
+		f.routes.Set(r)
+	}
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StatePassivating})
+	code, e := f.getEcho(t, "acme.example.test", map[string]string{"Accept": "application/json"})
+	if code != http.StatusOK || e.Name != "fresh" {
+		t.Fatalf("request that came before the stop: %d from %q", code, e.Name)
+	}
+	if n := f.act.calls.Load(); n != 2 {
+		t.Errorf("activations %d, want 2: the no-op one, and one after the stop", n)
 	}
 }
