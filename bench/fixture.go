@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"appfactory/bench/internal/benchclean"
 	"appfactory/catalog"
 	"appfactory/domain"
 	"appfactory/orchestrator"
@@ -71,7 +72,7 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	f := &fixture{id: hex.EncodeToString(b)}
-	f.labels = map[string]string{"appfactory.test": "1", "appfactory.bench": f.id}
+	f.labels = map[string]string{"appfactory.test": "1", benchclean.Label: f.id}
 	var err error
 	if f.dir, err = os.MkdirTemp("", "appfactory-bench-"); err != nil {
 		return nil, err
@@ -218,34 +219,5 @@ func (f *fixture) close(logger *slog.Logger) {
 	if f.stop != nil {
 		f.stop()
 	}
-	if f.docker != nil {
-		only := map[string]string{"appfactory.bench": f.id}
-		cs, _ := f.docker.ListContainers(ctx, only, true)
-		for _, c := range cs {
-			_ = f.docker.RemoveContainer(ctx, c.ID)
-		}
-		ns, _ := f.docker.ListNetworks(ctx, only)
-		for _, n := range ns {
-			_ = f.docker.RemoveNetwork(ctx, n.ID)
-		}
-		vs, _ := f.docker.ListVolumes(ctx, only)
-		for _, v := range vs {
-			_ = f.docker.RemoveVolume(ctx, v.Name)
-		}
-		if f.db != nil {
-			tags, _ := f.db.ImageTags(ctx)
-			for _, tag := range tags {
-				if err := f.docker.RemoveImage(ctx, tag); err != nil {
-					logger.Warn("remove bench image", slog.String("tag", tag), slog.Any("err", err))
-				}
-			}
-		}
-		f.docker.Close()
-	}
-	if f.db != nil {
-		f.db.Close()
-	}
-	if f.dir != "" {
-		os.RemoveAll(f.dir)
-	}
+	benchclean.Remove(ctx, f.docker, f.db, f.dir, f.id, logger)
 }

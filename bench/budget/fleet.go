@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"appfactory/bench/internal/benchclean"
 	"appfactory/catalog"
 	"appfactory/domain"
 	"appfactory/orchestrator"
@@ -51,7 +52,7 @@ func newFleet(ctx context.Context, logger *slog.Logger, budgetBytes int64, minId
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	f := &fleet{id: hex.EncodeToString(b)}
-	labels := map[string]string{"appfactory.test": "1", "appfactory.bench": f.id}
+	labels := map[string]string{"appfactory.test": "1", benchclean.Label: f.id}
 	var err error
 	if f.dir, err = os.MkdirTemp("", "appfactory-bench-budget-"); err != nil {
 		return nil, err
@@ -203,43 +204,5 @@ func (f *fleet) close(logger *slog.Logger) {
 	if f.stop != nil {
 		f.stop()
 	}
-	if f.docker != nil {
-		only := map[string]string{"appfactory.bench": f.id}
-		cs, _ := f.docker.ListContainers(ctx, only, true)
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		for _, c := range cs {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				_ = f.docker.RemoveContainer(ctx, c.ID)
-			}()
-		}
-		wg.Wait()
-		ns, _ := f.docker.ListNetworks(ctx, only)
-		for _, n := range ns {
-			_ = f.docker.RemoveNetwork(ctx, n.ID)
-		}
-		vs, _ := f.docker.ListVolumes(ctx, only)
-		for _, v := range vs {
-			_ = f.docker.RemoveVolume(ctx, v.Name)
-		}
-		if f.db != nil {
-			tags, _ := f.db.ImageTags(ctx)
-			for _, tag := range tags {
-				if err := f.docker.RemoveImage(ctx, tag); err != nil {
-					logger.Warn("remove bench image", slog.String("tag", tag), slog.Any("err", err))
-				}
-			}
-		}
-		f.docker.Close()
-	}
-	if f.db != nil {
-		f.db.Close()
-	}
-	if f.dir != "" {
-		os.RemoveAll(f.dir)
-	}
+	benchclean.Remove(ctx, f.docker, f.db, f.dir, f.id, logger)
 }

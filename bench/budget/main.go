@@ -24,6 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"appfactory/bench/internal/benchclean"
 	"appfactory/orchestrator/budget"
 )
 
@@ -162,7 +163,7 @@ func (f *fleet) wakeAll(ctx context.Context, res *result) {
 
 // oomKills inspects every container of the fleet.
 func (f *fleet) oomKills(ctx context.Context) (killed, containers int, err error) {
-	cs, err := f.docker.ListContainers(ctx, map[string]string{"appfactory.bench": f.id}, true)
+	cs, err := f.docker.ListContainers(ctx, map[string]string{benchclean.Label: f.id}, true)
 	if err != nil {
 		return 0, 0, err
 	}
