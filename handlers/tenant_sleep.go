@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"appfactory/apperr"
+	"appfactory/domain"
 	"appfactory/orchestrator/sleep"
 	"appfactory/store"
 	"appfactory/views"
@@ -111,7 +112,7 @@ func (h *Handlers) policyEditable(ctx context.Context, u *store.User, id string)
 	if err != nil {
 		return nil, err
 	}
-	if t.DesiredState == "deleted" {
+	if t.DesiredState == domain.DesiredDeleted {
 		return nil, apperr.New(apperr.NotFound, "Deployment not found.")
 	}
 	if !u.IsStaff() {

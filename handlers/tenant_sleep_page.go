@@ -9,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"appfactory/domain"
 	"appfactory/store"
 	"appfactory/views"
 	"appfactory/web"
@@ -29,7 +30,7 @@ func (h *Handlers) sleepView(ctx context.Context, u *store.User, t *store.Tenant
 		ColdStarts:    len(f.Report.ColdStarts),
 		AsleepPercent: int(math.Round(f.Report.AsleepShare() * 100)),
 		Unused:        views.Span(f.Report.Unused.Round(60e9), "none"),
-		CanEdit:       u.IsStaff() && t.DesiredState != "deleted",
+		CanEdit:       u.IsStaff() && t.DesiredState != domain.DesiredDeleted,
 		Form:          views.PolicyForm{Idle: ownIdle(f.Policy), Pause: f.Policy.Pause, KeepWarm: f.Policy.KeepWarm},
 	}
 	if v.KeepWarm == "" {

@@ -96,6 +96,18 @@ func (t *Routes) Delete(slug string) {
 	}
 }
 
+// ByTenant returns a tenant's route, found by the tenant's id.
+func (t *Routes) ByTenant(tenantID string) (Route, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, r := range t.bySlug {
+		if r.TenantID == tenantID {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
 // Len is the number of routes.
 func (t *Routes) Len() int {
 	t.mu.RLock()

@@ -93,10 +93,6 @@ func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
 	defer release()
 	ctx, cancel := context.WithTimeout(base, rt.cfg.ActivationTimeout)
 	defer cancel()
-	// The activator may finish a start it has begun after ctx ends (a half
-	// started stack helps nobody); the waiting requests do not wait for it,
-	// but Run does (the count taken here is within the flight's own).
-	res := make(chan error, 1)
 	start := rt.act.Activate
 	if rs, ok := rt.act.(resumer); ok && rte.State == domain.StatePaused {
 		start = rs.Resume
@@ -104,23 +100,13 @@ func (rt *Router) runFlight(base context.Context, f *flight, rte route.Route) {
 	if admitErr != nil {
 		start = func(context.Context, string) error { return admitErr }
 	}
-	rt.wg.Add(1)
-	go func() {
-		defer rt.wg.Done()
-		res <- start(ctx, rte.TenantID)
-	}()
-	var err error
-	select {
-	case err = <-res:
-	case <-ctx.Done():
-		err = fmt.Errorf("activate %s: %w", rte.Slug, ctx.Err())
-	}
+	err := rt.startWithin(ctx, start, rte)
 	for err == nil && rt.routeIs(rte.Slug, domain.StatePassivating) {
 		// The passivator took the route out of service, and this start
 		// reached the tenant before its stop (or pause) did: it changed
 		// nothing. Wait for the stop to end, then start the tenant again.
 		if err = rt.waitRouteLeaves(ctx, rte.Slug, domain.StatePassivating); err == nil {
-			err = rt.act.Activate(ctx, rte.TenantID)
+			err = rt.startWithin(ctx, rt.act.Activate, rte)
 		}
 	}
 	if err == nil {
@@ -274,6 +260,26 @@ func (rt *Router) statusOf(rte route.Route) Status {
 		msg = fmt.Sprintf("Starting %s… (%d s)", title, secs)
 	}
 	return Status{State: "activating", Message: msg}
+}
+
+// startWithin runs one start of a tenant and returns its error, or ctx's
+// once ctx ends. The activator may finish a start it has begun after ctx
+// ends (a half started stack helps nobody); the waiting requests do not
+// wait for it, but Run does (the count taken here is within the flight's
+// own).
+func (rt *Router) startWithin(ctx context.Context, start func(context.Context, string) error, rte route.Route) error {
+	res := make(chan error, 1)
+	rt.wg.Add(1)
+	go func() {
+		defer rt.wg.Done()
+		res <- start(ctx, rte.TenantID)
+	}()
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("activate %s: %w", rte.Slug, ctx.Err())
+	}
 }
 
 // routeIs reports whether a tenant's route is in a state.

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"appfactory/domain"
-	"appfactory/orchestrator/route"
 )
 
 // eventRecorder stores a tenant's events.
@@ -24,7 +23,7 @@ const WarmUpPrefix = "warm-up: "
 // any other. A tenant that runs, deploys, expired or is unknown is left
 // as it is; Warm reports whether it started (or joined) an activation.
 func (rt *Router) Warm(tenantID, reason string) bool {
-	rte, ok := rt.routeOf(tenantID)
+	rte, ok := rt.routes.ByTenant(tenantID)
 	if !ok {
 		return false
 	}
@@ -50,14 +49,4 @@ func (rt *Router) Warm(tenantID, reason string) bool {
 		}
 	}
 	return true
-}
-
-// routeOf finds a tenant's route by its id.
-func (rt *Router) routeOf(tenantID string) (route.Route, bool) {
-	for _, r := range rt.routes.All() {
-		if r.TenantID == tenantID {
-			return r, true
-		}
-	}
-	return route.Route{}, false
 }

@@ -45,31 +45,17 @@ func (p *Passivator) Evict(ctx context.Context, tenantID, reason string) error {
 		delete(p.busy, tenantID)
 		p.mu.Unlock()
 	}()
-	slug, ok := p.slugOf(tenantID)
-	if !ok || p.activity.InFlight(tenantID) > 0 {
+	r, ok := p.routes.ByTenant(tenantID)
+	idle := func() bool { return p.activity.InFlight(tenantID) == 0 }
+	if !ok || !idle() {
 		return errEvictBusy
 	}
-	before, ok := p.takeOutOfService(slug)
-	if !ok {
+	done, err := p.outOfServiceThen(r.Slug, idle, func() error {
+		p.logger.Info("passivating tenant for memory", slog.String("tenant", r.Slug), slog.String("reason", reason))
+		return p.sleeper.Passivate(ctx, tenantID, reason)
+	})
+	if !done {
 		return errEvictBusy
 	}
-	if p.activity.InFlight(tenantID) > 0 {
-		p.putBackInService(before)
-		return errEvictBusy
-	}
-	p.logger.Info("passivating tenant for memory", slog.String("tenant", slug), slog.String("reason", reason))
-	if err := p.sleeper.Passivate(ctx, tenantID, reason); err != nil {
-		p.putBackInService(before)
-		return err
-	}
-	return nil
-}
-
-func (p *Passivator) slugOf(tenantID string) (string, bool) {
-	for _, r := range p.routes.All() {
-		if r.TenantID == tenantID {
-			return r.Slug, true
-		}
-	}
-	return "", false
+	return err
 }

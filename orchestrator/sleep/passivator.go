@@ -291,28 +291,51 @@ func (p *Passivator) spawn(ctx context.Context, wg *sync.WaitGroup, id string, f
 }
 
 func (p *Passivator) passivate(ctx context.Context, c store.SleepCandidate, idle time.Duration) error {
-	// A request may have come while this waited for its turn.
-	if d := p.activity.Idle(c.ID, p.cfg.Now(), p.started); d < idle {
+	return p.sleepIfIdle(c, idle, func() error {
+		p.logger.Info("passivating idle tenant", slog.String("tenant", c.Slug), slog.Duration("idle_timeout", idle))
+		return p.sleeper.Passivate(ctx, c.ID, fmt.Sprintf("idle for %s", idle))
+	})
+}
+
+func (p *Passivator) pause(ctx context.Context, c store.SleepCandidate, after time.Duration) error {
+	return p.sleepIfIdle(c, after, func() error {
+		p.logger.Info("pausing idle tenant", slog.String("tenant", c.Slug), slog.Duration("pause_after", after))
+		return p.sleeper.Pause(ctx, c.ID)
+	})
+}
+
+// sleepIfIdle stops or pauses (sleep) a tenant still idle for at least
+// after: a request may have come while this waited for its turn.
+func (p *Passivator) sleepIfIdle(c store.SleepCandidate, after time.Duration, sleep func() error) error {
+	idle := func() bool { return p.activity.Idle(c.ID, p.cfg.Now(), p.started) >= after }
+	if !idle() {
 		return nil
 	}
-	// Out of service first, then a last look: a request that began before
-	// the route changed keeps the tenant awake; one that begins after sees
-	// the route stopping and waits for the activation that follows the stop
-	// (router.go), instead of being cut off by it.
-	before, ok := p.takeOutOfService(c.Slug)
+	_, err := p.outOfServiceThen(c.Slug, idle, sleep)
+	return err
+}
+
+// outOfServiceThen takes a tenant's route out of service, looks once more
+// (still), then puts the tenant to sleep. A request that began before the
+// route changed keeps the tenant awake (still says no); one that begins
+// after sees the route out of service and waits for the activation that
+// follows (router.go), instead of reaching containers as they stop or
+// freeze. The route goes back when still says no or sleep fails; done is
+// false when nothing was put to sleep.
+func (p *Passivator) outOfServiceThen(slug string, still func() bool, sleep func() error) (done bool, err error) {
+	before, ok := p.takeOutOfService(slug)
 	if !ok {
-		return nil
+		return false, nil
 	}
-	if d := p.activity.Idle(c.ID, p.cfg.Now(), p.started); d < idle {
+	if !still() {
 		p.putBackInService(before)
-		return nil
+		return false, nil
 	}
-	p.logger.Info("passivating idle tenant", slog.String("tenant", c.Slug), slog.Duration("idle_timeout", idle))
-	if err := p.sleeper.Passivate(ctx, c.ID, fmt.Sprintf("idle for %s", idle)); err != nil {
+	if err := sleep(); err != nil {
 		p.putBackInService(before)
-		return err
+		return true, err
 	}
-	return nil
+	return true, nil
 }
 
 // takeOutOfService marks a running tenant's route as passivating, with no
@@ -341,30 +364,6 @@ func (p *Passivator) putBackInService(before route.Route) {
 		}
 		return before, true
 	})
-}
-
-func (p *Passivator) pause(ctx context.Context, c store.SleepCandidate, after time.Duration) error {
-	if d := p.activity.Idle(c.ID, p.cfg.Now(), p.started); d < after {
-		return nil
-	}
-	// As for a stop: out of service first, then a last look. A request
-	// that begins after waits for the activation that follows the pause
-	// instead of reaching a container as it freezes, where it would hang
-	// until something resumed it.
-	before, ok := p.takeOutOfService(c.Slug)
-	if !ok {
-		return nil
-	}
-	if d := p.activity.Idle(c.ID, p.cfg.Now(), p.started); d < after {
-		p.putBackInService(before)
-		return nil
-	}
-	p.logger.Info("pausing idle tenant", slog.String("tenant", c.Slug), slog.Duration("pause_after", after))
-	if err := p.sleeper.Pause(ctx, c.ID); err != nil {
-		p.putBackInService(before)
-		return err
-	}
-	return nil
 }
 
 // setRouteState publishes a sleeping tenant's state in the route table.

@@ -67,10 +67,8 @@ func (p *Passivator) Extend(ctx context.Context, tenantID string, days int) (tim
 	p.mu.Lock()
 	delete(p.expired, tenantID)
 	p.mu.Unlock()
-	for _, r := range p.routes.All() {
-		if r.TenantID == tenantID {
-			p.setRouteState(r.Slug, domain.StatePassivated)
-		}
+	if r, ok := p.routes.ByTenant(tenantID); ok {
+		p.setRouteState(r.Slug, domain.StatePassivated)
 	}
 	return until, nil
 }
