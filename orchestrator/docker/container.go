@@ -61,7 +61,7 @@ func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConf
 	if spec.Name == "" || spec.Image == "" {
 		return nil, nil, nil, fmt.Errorf("name and image are required")
 	}
-	mem, cpus, pids, err := limitsOf(spec)
+	mem, cpus, pids, err := LimitsOf(spec)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -69,7 +69,7 @@ func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConf
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	mounts, err := mountsOf(spec)
+	mounts, err := MountsOf(spec)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -112,7 +112,7 @@ func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConf
 		// wall (hostwall), which is IPv4. Engine 20.10 disables it on
 		// IPv4-only networks by itself (measured); later engines changed
 		// how (26.0 gives lo its ::1 again), so it is stated here.
-		Sysctls: tenantSysctls(),
+		Sysctls: TenantSysctls(),
 		Mounts:  mounts,
 		LogConfig: container.LogConfig{
 			Type:   "json-file",
@@ -135,9 +135,9 @@ func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConf
 	return cfg, host, netcfg, nil
 }
 
-// limitsOf is a spec's memory, CPU and process limits, the defaults where
+// LimitsOf is a spec's memory, CPU and process limits, the defaults where
 // it leaves one at zero: no tenant container runs unbounded.
-func limitsOf(spec ContainerSpec) (mem int64, cpus float64, pids int64, err error) {
+func LimitsOf(spec ContainerSpec) (mem int64, cpus float64, pids int64, err error) {
 	mem, cpus, pids = spec.MemoryBytes, spec.CPUs, spec.PidsLimit
 	if mem == 0 {
 		mem = DefaultMemoryBytes
@@ -176,8 +176,8 @@ func networkModeOf(spec ContainerSpec) (string, error) {
 	return spec.Network, nil
 }
 
-// mountsOf mounts named volumes only, at absolute paths below /.
-func mountsOf(spec ContainerSpec) ([]mount.Mount, error) {
+// MountsOf mounts named volumes only, at absolute paths below /.
+func MountsOf(spec ContainerSpec) ([]mount.Mount, error) {
 	mounts := make([]mount.Mount, 0, len(spec.Volumes))
 	for _, v := range spec.Volumes {
 		if !validVolumeName(v.Name) {
@@ -192,8 +192,8 @@ func mountsOf(spec ContainerSpec) ([]mount.Mount, error) {
 	return mounts, nil
 }
 
-// tenantSysctls are the kernel settings of every tenant container.
-func tenantSysctls() map[string]string {
+// TenantSysctls are the kernel settings of every tenant container.
+func TenantSysctls() map[string]string {
 	return map[string]string{
 		"net.ipv6.conf.all.disable_ipv6":     "1",
 		"net.ipv6.conf.default.disable_ipv6": "1",

@@ -1,6 +1,7 @@
 // Package docker is the runtime adapter over the Docker Engine API: it
-// implements orchestrator/runtime's contract and is the only package of
-// appfactory that imports the Docker client.
+// implements orchestrator/runtime's contract. It and its swarm package
+// (the same engine in swarm mode) are the only packages of appfactory
+// that import the Docker client.
 package docker
 
 import (
@@ -62,6 +63,14 @@ func (d *Docker) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Client is the engine's client, for the swarm adapter, which drives the
+// same engine's services.
+func (d *Docker) Client() *client.Client { return d.cli }
+
+// Wrap adds context to an engine error and makes it match runtime's
+// sentinels, for the swarm adapter.
+func Wrap(err error, format string, args ...any) error { return wrap(err, format, args...) }
+
 // APIVersion is the negotiated Engine API version.
 func (d *Docker) APIVersion() string { return d.api }
 
@@ -98,6 +107,9 @@ func wrap(err error, format string, args ...any) error {
 	}
 	return fmt.Errorf("%s: %w", msg, err)
 }
+
+// IsSubnetOverlap is isSubnetOverlap, for the swarm adapter's overlay networks.
+func IsSubnetOverlap(err error) bool { return isSubnetOverlap(err) }
 
 // isSubnetOverlap tells the engine's refusal of an overlapping IPAM pool. The
 // engine has no typed error for it (a 403 with this text), so this is the one

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"strconv"
+	"strings"
 )
 
 // Labels of the Docker objects of tenants (DESIGN.md, "Docker objects").
@@ -49,11 +50,19 @@ func ContainerName(instance, slug, service string, n int) string {
 	return NamePrefix(instance, slug) + "-" + service + "-" + strconv.Itoa(n)
 }
 
-// ReplicaName is "web-2" for a container's labels.
+// LabelSwarmTask is the label the engine puts on a swarm task's
+// container: "<swarm service>.<slot>.<task id>".
+const LabelSwarmTask = "com.docker.swarm.task.name"
+
+// ReplicaName is "web-2" for a container's labels; a swarm task's
+// container is numbered by its slot.
 func ReplicaName(labels map[string]string) string {
 	svc, n := labels[LabelComposeService], labels[LabelComposeNumber]
 	if svc == "" {
 		svc = labels[LabelService]
+	}
+	if n == "" {
+		n = swarmSlot(labels[LabelSwarmTask])
 	}
 	if svc == "" || n == "" {
 		return ""
@@ -78,4 +87,21 @@ func ConfigHash(spec ContainerSpec) string {
 	b, _ := json.Marshal(spec) // maps marshal with sorted keys
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// swarmSlot is the slot of a swarm task's name, empty when it has none.
+func swarmSlot(task string) string {
+	i := strings.LastIndexByte(task, '.')
+	if i < 0 {
+		return ""
+	}
+	rest := task[:i]
+	j := strings.LastIndexByte(rest, '.')
+	if j < 0 {
+		return ""
+	}
+	if _, err := strconv.Atoi(rest[j+1:]); err != nil {
+		return ""
+	}
+	return rest[j+1:]
 }

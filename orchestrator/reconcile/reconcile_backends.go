@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"appfactory/orchestrator/runtime"
@@ -26,11 +25,11 @@ func (p *pass) backends(ctx context.Context, st *stack.TenantStack, obs runtime.
 	for i, rp := range routed {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			if rp.Address == "" {
+			addr := rp.Dial(st.RoutePort)
+			if addr == "" {
 				errs[i] = runtime.StepFailed(fmt.Errorf("no address (%s)", rp.State), "Replica %s has no address on its network", rp.Name)
 				return
 			}
-			addr := rp.Address + ":" + strconv.Itoa(st.RoutePort)
 			if probe {
 				if err := p.r.probe(ctx, p.t.ID, rp.Name, "http://"+addr+st.Readiness); err != nil {
 					errs[i] = runtime.StepFailed(err, "%s did not answer %s within %s", rp.Name, st.Readiness, p.r.opts.ReadyTimeout)

@@ -90,6 +90,7 @@ func (r *Reconciler) stackParams(t *store.Tenant) stack.StackParams {
 		Mode:       tenantMode(t),
 		Replicas:   t.Replicas,
 		Labels:     r.opts.Labels,
+		Pool:       t.Environment,
 	}
 }
 

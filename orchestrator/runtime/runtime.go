@@ -13,6 +13,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,6 +26,10 @@ type Capabilities struct {
 	// Pause is whether a tenant can be frozen and resumed (the pause tier
 	// of passivation, ModePaused); without it idle tenants are only stopped.
 	Pause bool
+	// StopRemovesReplicas says that ModeStopped leaves no replicas (a
+	// service scaled to zero) rather than stopped ones: the next Apply in
+	// ModeRunning creates them again, and a stopped tenant observes none.
+	StopRemovesReplicas bool
 }
 
 // Runtime is what the reconciler, the router's activation and the
@@ -131,6 +137,10 @@ type Stack struct {
 	Services []Service
 	// Labels are added to every object (tests mark theirs).
 	Labels map[string]string
+	// Pool is the tenant's environment (trial, demo, production): a
+	// runtime that places replicas on several nodes may keep each pool on
+	// nodes of its own.
+	Pool string
 }
 
 // Service is one service of a stack. Everything not here (capabilities,
@@ -158,6 +168,10 @@ type Service struct {
 	Healthcheck *Healthcheck
 	// StopTimeout is the grace between SIGTERM and SIGKILL.
 	StopTimeout time.Duration
+	// Ports are the ports of the service the orchestrator dials (the
+	// routed port): a runtime whose replicas are not reachable on their
+	// network's address publishes them (Replica.Endpoints).
+	Ports []int
 }
 
 // VolumeMount mounts a named volume at Target.
@@ -223,9 +237,25 @@ type Replica struct {
 	Health   string
 	ExitCode int
 	// Address is the replica's IP on its tenant network, empty while it
-	// has none.
-	Address      string
+	// has none; where the runtime publishes the service's Ports instead,
+	// the address of the node it runs on.
+	Address string
+	// Endpoints map a port of Service.Ports to the host:port the replica
+	// is reached at, where that is not Address and the port itself.
+	Endpoints    map[int]string
 	StartedAt    time.Time
 	OOMKilled    bool
 	RestartCount int
+}
+
+// Dial is the host:port at which the orchestrator reaches port of the
+// replica; empty while it has no address.
+func (r Replica) Dial(port int) string {
+	if ep, ok := r.Endpoints[port]; ok {
+		return ep
+	}
+	if r.Address == "" {
+		return ""
+	}
+	return net.JoinHostPort(r.Address, strconv.Itoa(port))
 }

@@ -42,6 +42,8 @@ type StackParams struct {
 	Readiness string
 	// Labels are added to every object (tests mark theirs).
 	Labels map[string]string
+	// Pool is the tenant's environment, for placement (runtime.Stack.Pool).
+	Pool string
 	// DumpService and Dump are the platform's dump hook (catalog.BackupHook), if any.
 	DumpService string
 	Dump        []string
@@ -85,7 +87,7 @@ func NewTenantStack(project *types.Project, order []string, p StackParams) (*Ten
 	st := &TenantStack{
 		Stack: runtime.Stack{
 			Tenant: p.TenantID, Slug: p.Slug, Generation: p.Generation, Mode: mode,
-			Volumes: slices.Sorted(maps.Keys(project.Volumes)), Labels: maps.Clone(p.Labels),
+			Volumes: slices.Sorted(maps.Keys(project.Volumes)), Labels: maps.Clone(p.Labels), Pool: p.Pool,
 		},
 		RouteService: p.RouteService,
 		RoutePort:    p.RoutePort,
@@ -150,6 +152,9 @@ func serviceSpec(s types.ServiceConfig, p StackParams) (runtime.Service, error) 
 		PidsLimit:   p.Limits.PidsLimit,
 		User:        s.User,
 		Labels:      maps.Clone(s.Labels),
+	}
+	if s.Name == p.RouteService {
+		spec.Ports = []int{p.RoutePort}
 	}
 	if s.StopGracePeriod != nil {
 		spec.StopTimeout = time.Duration(*s.StopGracePeriod)

@@ -1,0 +1,104 @@
+// Package swarm is the runtime adapter over Docker Swarm: a tenant's stack
+// becomes swarm services on an overlay network of its own, passivation
+// scales them to zero and activation back to their replicas. It drives the
+// same engine as orchestrator/docker, whose adapter it keeps for what does
+// not change with swarm mode: images, the monitor (events, stats and logs
+// of the tasks' containers) and the volume snapshots.
+//
+// The router runs on the host, outside every overlay network, so it
+// cannot reach a task on its overlay address. The routed port of a service
+// is published in host mode on an ephemeral port of the node the task
+// runs on, and the router dials that: the node's loopback for a task on
+// this node, the node's address for a task on another. The ingress mesh
+// is not used; it did not answer on loopback on the engines measured.
+package swarm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/docker/docker/client"
+
+	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/runtime"
+)
+
+// Labels of swarm objects beyond those of orchestrator/docker.
+const (
+	// LabelImage keeps the reference a service was made from: the spec
+	// names the image by its id, so the engine never asks a registry.
+	LabelImage = "appfactory.image"
+	// LabelPool is the node label that places an environment's replicas
+	// (node.labels.appfactory.pool==trial) when Options.Pools is set.
+	LabelPool = "appfactory.pool"
+)
+
+// Options configure a Runtime.
+type Options struct {
+	// Docker are the options of the engine adapter underneath: Instance
+	// and Subnets (the overlay networks take their subnets from the same
+	// pool), HealthTimeout (the wait for a service's tasks to run).
+	Docker docker.Options
+	// Encrypted overlay networks encrypt the traffic between nodes (IPsec).
+	Encrypted bool
+	// Pools places each environment's replicas only on nodes labelled
+	// appfactory.pool=<environment>.
+	Pools bool
+}
+
+// Runtime is the tenant-level runtime over a swarm: it implements
+// runtime.Runtime and runtime.Monitor.
+type Runtime struct {
+	*docker.Runtime
+	cli  *client.Client
+	opts Options
+	// node is this engine's swarm node id: its tasks are dialled on loopback.
+	node string
+}
+
+var (
+	_ runtime.Runtime = (*Runtime)(nil)
+	_ runtime.Monitor = (*Runtime)(nil)
+)
+
+// ErrNotManager is returned by New when the engine is not a manager of an
+// active swarm.
+var ErrNotManager = errors.New("the Docker engine is not a manager of an active swarm (run docker swarm init)")
+
+// New returns the swarm runtime of an engine that manages a swarm.
+func New(ctx context.Context, d *docker.Docker, o Options) (*Runtime, error) {
+	base, err := docker.NewRuntime(d, o.Docker)
+	if err != nil {
+		return nil, err
+	}
+	if o.Docker.HealthTimeout <= 0 {
+		o.Docker.HealthTimeout = 60 * time.Second
+	}
+	info, err := d.Client().Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("docker info: %w", err)
+	}
+	if info.Swarm.LocalNodeState != "active" || !info.Swarm.ControlAvailable {
+		return nil, ErrNotManager
+	}
+	return &Runtime{Runtime: base, cli: d.Client(), opts: o, node: info.Swarm.NodeID}, nil
+}
+
+// Capabilities implements runtime.Runtime: a service has no pause, and a
+// stopped tenant is a service scaled to zero.
+func (r *Runtime) Capabilities() runtime.Capabilities {
+	return runtime.Capabilities{Pause: false, StopRemovesReplicas: true}
+}
+
+// Resume implements runtime.Runtime: nothing of a swarm tenant is paused.
+func (r *Runtime) Resume(context.Context, string) error { return nil }
+
+// instance is the instance id every object carries.
+func (r *Runtime) instance() string { return r.opts.Docker.Instance }
+
+// ServiceName is a tenant service's swarm service: af-<instance>-<slug>-<service>.
+func ServiceName(instance, slug, service string) string {
+	return docker.NamePrefix(instance, slug) + "-" + service
+}
