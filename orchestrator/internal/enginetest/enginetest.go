@@ -46,6 +46,12 @@ func Main(m *testing.M, dir string) {
 func run(m *testing.M, src string) int {
 	server.src = src
 	code := m.Run()
+	if err := leaveSwarm(); err != nil {
+		fmt.Fprintf(os.Stderr, "enginetest: leaving the tests' swarm: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
 	if server.dir != "" {
 		_ = os.RemoveAll(server.dir)
 	}
@@ -89,6 +95,9 @@ type Env struct {
 	ID string
 	// Labels are put on every object the test creates.
 	Labels map[string]string
+	// swarm is set once the test asked for the swarm (Swarm): Sweep
+	// removes its services first.
+	swarm bool
 }
 
 // TestLabel is the label whose value is unique to each test.
@@ -125,6 +134,11 @@ func (e *Env) Sweep(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	only := map[string]string{TestLabel: e.ID}
+	if e.swarm {
+		if err := e.sweepServices(ctx, only); err != nil {
+			t.Errorf("sweep: %v", err)
+		}
+	}
 	cs, err := e.D.ListContainers(ctx, only, true)
 	if err != nil {
 		t.Errorf("sweep: %v", err)

@@ -29,6 +29,7 @@ type EngineContainer struct {
 	Mounts []struct{ Type, Source string }
 	Config struct {
 		Labels map[string]string
+		User   string
 	}
 	NetworkSettings struct {
 		Networks map[string]struct{ Aliases []string }
