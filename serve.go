@@ -30,6 +30,13 @@ type serveConfig struct {
 	LogLevel string
 	TLS      bool
 	Grace    time.Duration
+	// Runtime is what tenants run on: docker (containers) or swarm
+	// (services of the swarm this engine manages).
+	Runtime string
+	// SwarmEncrypted encrypts the swarm tenants' overlay networks.
+	SwarmEncrypted bool
+	// SwarmPools places each environment on the nodes of its pool label.
+	SwarmPools bool
 	// SubnetPool is where tenant networks take their /28 from.
 	SubnetPool string
 	// WallOffHost rejects connections from the pool to the host (iptables).
@@ -56,6 +63,9 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&cfg.TLS, "tls", false, "the portal is served over HTTPS by a front proxy (Secure cookies, HSTS)")
 	fs.DurationVar(&cfg.Grace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run on shutdown")
+	fs.StringVar(&cfg.Runtime, "runtime", "docker", "what tenants run on: docker (containers of this engine) or swarm (services of the swarm this engine manages)")
+	fs.BoolVar(&cfg.SwarmEncrypted, "swarm-encrypted", false, "with --runtime swarm: encrypt the traffic of the tenants' overlay networks between nodes (IPsec)")
+	fs.BoolVar(&cfg.SwarmPools, "swarm-pools", false, "with --runtime swarm: run each environment's replicas only on nodes labelled appfactory.pool=<environment>")
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", stack.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
 	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
 	fs.DurationVar(&cfg.UpgradeDeadline, "upgrade-deadline", 5*time.Minute, "how long an upgraded tenant's new version has to become ready before it is rolled back to the previous version and the pre-upgrade backup's data")
@@ -104,8 +114,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	defer fac.Docker.Close()
-	if err := cfg.Budget.resolve(ctx, fac.Docker, logger); err != nil {
+	defer fac.Runtime.Close()
+	if err := cfg.Budget.resolve(ctx, fac.Runtime, logger); err != nil {
 		ln.Close()
 		return err
 	}

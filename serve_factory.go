@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,17 +14,27 @@ import (
 	"appfactory/catalog"
 	"appfactory/orchestrator"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/docker/swarm"
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
 
-// factory is the orchestrator side of serve: the engine adapter, the route
+// engine is the runtime serve runs tenants on: the Docker engine's
+// containers or a swarm's services (--runtime).
+type engine interface {
+	runtime.Runtime
+	runtime.Monitor
+	Close() error
+}
+
+// factory is the orchestrator side of serve: the runtime, the route
 // table, the reconciler and the service the handlers call.
 type factory struct {
-	Docker     *docker.Runtime
+	Runtime    engine
 	Routes     *route.Routes
 	Reconciler *reconcile.Reconciler
 	Service    *orchestrator.Service
@@ -49,7 +60,7 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		d.Close()
 		return nil, fmt.Errorf("instance id: %w", err)
 	}
-	rt, err := docker.NewRuntime(d, docker.Options{Instance: instance, Subnets: reconcile.Subnets{DB: db, Pool: pool}})
+	rt, err := newEngine(ctx, cfg, d, docker.Options{Instance: instance, Subnets: reconcile.Subnets{DB: db, Pool: pool}})
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -81,8 +92,23 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 		PublicURL: publicURL, Backups: backups, UpgradeDeadline: cfg.UpgradeDeadline, Logger: logger,
 	}
 	backups.Reconciler, backups.Service = r, svc
-	logger.Info("docker engine", slog.String("api", d.APIVersion()), slog.String("instance", instance), slog.String("subnet_pool", pool.String()))
-	return &factory{Docker: rt, Routes: routes, Reconciler: r, Service: svc, Backups: backups, InstanceID: instance}, nil
+	logger.Info("docker engine", slog.String("api", d.APIVersion()), slog.String("runtime", cfg.Runtime), slog.String("instance", instance), slog.String("subnet_pool", pool.String()))
+	return &factory{Runtime: rt, Routes: routes, Reconciler: r, Service: svc, Backups: backups, InstanceID: instance}, nil
+}
+
+// newEngine is the runtime --runtime names over the engine d.
+func newEngine(ctx context.Context, cfg serveConfig, d *docker.Docker, o docker.Options) (engine, error) {
+	switch cfg.Runtime {
+	case "docker":
+		return docker.NewRuntime(d, o)
+	case "swarm":
+		rt, err := swarm.New(ctx, d, swarm.Options{Docker: o, Encrypted: cfg.SwarmEncrypted, Pools: cfg.SwarmPools})
+		if errors.Is(err, swarm.ErrNotManager) {
+			return nil, fmt.Errorf("--runtime swarm: %w, or join this engine to a swarm as a manager", err)
+		}
+		return rt, err
+	}
+	return nil, fmt.Errorf("--runtime %q: want docker or swarm", cfg.Runtime)
 }
 
 // tenantURLFunc gives a tenant's address: http://<slug>.<domain>:<port>/,

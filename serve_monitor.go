@@ -54,9 +54,9 @@ func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *promet
 	return &monitoring{
 		Registry: reg,
 		Metrics:  m,
-		Monitor:  &monitor.Monitor{Events: fac.Docker, Recorder: db, Waker: fac.Reconciler, Metrics: m, Logger: logger},
-		Sampler:  &monitor.Sampler{Runtime: fac.Docker, Store: db, Logger: logger},
-		Capacity: &monitor.CapacityProbe{Runtime: fac.Docker, Tenants: db, Limits: limits, Smallest: smallest},
+		Monitor:  &monitor.Monitor{Events: fac.Runtime, Recorder: db, Waker: fac.Reconciler, Metrics: m, Logger: logger},
+		Sampler:  &monitor.Sampler{Runtime: fac.Runtime, Store: db, Logger: logger},
+		Capacity: &monitor.CapacityProbe{Runtime: fac.Runtime, Tenants: db, Limits: limits, Smallest: smallest},
 	}
 }
 
@@ -64,7 +64,7 @@ func newMonitoring(db *store.DB, cat *catalog.Catalog, fac *factory, reg *promet
 func (m *monitoring) handlers(db *store.DB, fac *factory, rs *routerSide) handlers.Monitoring {
 	hm := handlers.Monitoring{
 		Metrics:  m.Registry,
-		Runtime:  fac.Docker,
+		Runtime:  fac.Runtime,
 		Capacity: m.Capacity,
 		Control:  &orchestrator.Control{DB: db, Service: fac.Service, Waker: fac.Reconciler},
 		InUse:    rs.Activity.InUse,

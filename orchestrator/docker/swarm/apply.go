@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -134,6 +135,17 @@ func (a *applyPass) ensureNetwork(ctx context.Context) error {
 		if err != nil {
 			return runtime.StepFailed(err, "No network address range is free")
 		}
+		// The swarm's allocator learns of an overlap only after the
+		// network is made, and then leaves its tasks unscheduled: the
+		// subnet is checked against every network first.
+		if taken, err := a.r.subnetTaken(ctx, subnet); err != nil {
+			return runtime.StepFailed(err, "Creating network %s failed", a.want.network)
+		} else if taken {
+			if err := subnets.Reject(ctx, a.st.Tenant, subnet); err != nil {
+				return err
+			}
+			continue
+		}
 		_, err = a.r.cli.NetworkCreate(ctx, a.want.network, network.CreateOptions{
 			Driver: "overlay", Attachable: true, Options: opts,
 			Labels: with(a.want.labels, map[string]string{docker.LabelComposeNetwork: "default"}),
@@ -153,6 +165,27 @@ func (a *applyPass) ensureNetwork(ctx context.Context) error {
 		return nil
 	}
 	return runtime.StepFailed(errors.New("every subnet tried overlaps another network"), "Creating network %s failed", a.want.network)
+}
+
+// subnetTaken reports whether subnet overlaps a network this engine
+// knows, of the swarm or of this node.
+func (r *Runtime) subnetTaken(ctx context.Context, subnet string) (bool, error) {
+	want, err := netip.ParsePrefix(subnet)
+	if err != nil {
+		return false, fmt.Errorf("subnet %q: %w", subnet, err)
+	}
+	nets, err := r.cli.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return false, docker.Wrap(err, "list networks")
+	}
+	for _, n := range nets {
+		for _, c := range n.IPAM.Config {
+			if p, err := netip.ParsePrefix(c.Subnet); err == nil && p.Overlaps(want) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // ensureVolumes creates the volumes that are missing, on this node: the
@@ -253,7 +286,8 @@ func (a *applyPass) ensureService(ctx context.Context, w wanted, n int) error {
 }
 
 // waitService waits until the service has n tasks of its current spec
-// running (healthy, where it has a check) and no other task running.
+// running (healthy, where it has a check and a later service waits for
+// it) and no other task running.
 func (a *applyPass) waitService(ctx context.Context, w wanted, n int) error {
 	ctx, cancel := context.WithTimeout(ctx, a.r.opts.Docker.HealthTimeout)
 	defer cancel()
@@ -265,7 +299,7 @@ func (a *applyPass) waitService(ctx context.Context, w wanted, n int) error {
 		if err == nil {
 			ok, other := 0, 0
 			for _, t := range tasks {
-				if t.Status.State != swarm.TaskStateRunning {
+				if t.Status.State != swarm.TaskStateRunning && (w.waitHealthy || t.NodeID != a.r.node || !running(a.r.starting(t))) {
 					if t.DesiredState == swarm.TaskStateRunning && t.Status.Err != "" {
 						last = t.Status.Err
 					}
@@ -293,6 +327,8 @@ func (a *applyPass) waitService(ctx context.Context, w wanted, n int) error {
 		}
 	}
 }
+
+func running(ok bool, _ []swarm.PortConfig) bool { return ok }
 
 // tasksLeft reports whether a service scaled to zero still has a
 // container running: a stopped tenant's data is at rest only once none does.

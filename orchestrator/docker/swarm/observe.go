@@ -165,6 +165,10 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 		Generation: gen, Image: labels[LabelImage], State: taskState(t.Status.State),
 		Running: t.Status.State == swarm.TaskStateRunning, StartedAt: t.Status.Timestamp,
 	}
+	ports := t.Status.PortStatus.Ports
+	if t.Status.State == swarm.TaskStateStarting && t.NodeID == r.node {
+		rp.Running, ports = r.starting(t)
+	}
 	if cs := t.Status.ContainerStatus; cs != nil {
 		rp.ID, rp.ExitCode = cs.ContainerID, cs.ExitCode
 	}
@@ -176,21 +180,54 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 			rp.Health = "starting"
 		}
 	}
-	if rp.Running {
-		rp.Address = "127.0.0.1"
-		if t.NodeID != r.node {
-			rp.Address = r.nodeAddr(t.NodeID)
+	if !rp.Running {
+		return rp
+	}
+	addr := "127.0.0.1"
+	if t.NodeID != r.node {
+		addr = r.nodeAddr(t.NodeID)
+	}
+	for _, p := range ports {
+		if p.PublishMode == swarm.PortConfigPublishModeHost && p.PublishedPort != 0 && addr != "" {
+			if rp.Endpoints == nil {
+				rp.Endpoints = map[int]string{}
+			}
+			rp.Endpoints[int(p.TargetPort)] = net.JoinHostPort(addr, strconv.Itoa(int(p.PublishedPort)))
 		}
-		for _, p := range t.Status.PortStatus.Ports {
-			if p.PublishMode == swarm.PortConfigPublishModeHost && p.PublishedPort != 0 && rp.Address != "" {
-				if rp.Endpoints == nil {
-					rp.Endpoints = map[int]string{}
-				}
-				rp.Endpoints[int(p.TargetPort)] = net.JoinHostPort(rp.Address, strconv.Itoa(int(p.PublishedPort)))
+	}
+	// A task whose ports are not published yet has no address to dial.
+	if s.Spec.EndpointSpec == nil || len(s.Spec.EndpointSpec.Ports) == len(rp.Endpoints) {
+		rp.Address = addr
+	}
+	return rp
+}
+
+// starting reads the container of a task of this node that swarm holds
+// in "starting" until its health check passes: the task reports neither
+// that its container runs nor its published ports meanwhile, though the
+// container serves (the orchestrator probes readiness itself). A task on
+// another node is dialled once it is healthy.
+func (r *Runtime) starting(t swarm.Task) (bool, []swarm.PortConfig) {
+	cs := t.Status.ContainerStatus
+	if cs == nil || cs.ContainerID == "" {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := r.cli.ContainerInspect(ctx, cs.ContainerID)
+	if err != nil || c.State == nil || !c.State.Running || c.NetworkSettings == nil {
+		return false, nil
+	}
+	var ports []swarm.PortConfig
+	for p, bs := range c.NetworkSettings.Ports {
+		for _, b := range bs {
+			if hp, err := strconv.Atoi(b.HostPort); err == nil && p.Proto() == "tcp" {
+				ports = append(ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(p.Int()), PublishedPort: uint32(hp), PublishMode: swarm.PortConfigPublishModeHost})
+				break
 			}
 		}
 	}
-	return rp
+	return true, ports
 }
 
 // taskState is a task's state in the contract's words (the engine's words

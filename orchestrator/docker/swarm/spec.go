@@ -150,7 +150,11 @@ func (r *Runtime) serviceSpec(st *runtime.Stack, s runtime.Service, base map[str
 		// All replicas of a new generation at once, the old ones first:
 		// as orchestrator/docker replaces a generation's containers.
 		UpdateConfig: &swarm.UpdateConfig{Parallelism: 0, Order: swarm.UpdateOrderStopFirst, FailureAction: swarm.UpdateFailureActionContinue},
-		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeVIP},
+		// DNS round robin: a service's name resolves to its tasks'
+		// addresses. A virtual IP needs the kernel's IPVS, which hosts
+		// without the module (this project's CI among them) lack, and then
+		// a service cannot reach another by name at all.
+		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
 	}
 	if r.opts.Pools && st.Pool != "" {
 		spec.TaskTemplate.Placement = &swarm.Placement{Constraints: []string{"node.labels." + LabelPool + "==" + st.Pool}}
