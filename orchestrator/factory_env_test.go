@@ -14,9 +14,11 @@ import (
 	"appfactory/catalog"
 	"appfactory/domain"
 	"appfactory/orchestrator/docker"
+	"appfactory/orchestrator/docker/swarm"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
+	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 )
@@ -32,7 +34,7 @@ type factoryEnv struct {
 	routes   *route.Routes
 	pool     *stack.SubnetPool
 	instance string
-	rt       *docker.Runtime
+	rt       engine
 	svc      *Service
 	user     *store.User
 	r        *reconcile.Reconciler
@@ -47,9 +49,22 @@ type factoryEnv struct {
 // platformImages are the sample platform's images the tests deploy.
 var platformImages = []string{"appfactory/contentapp:1.0", "appfactory/contentapp:2.0"}
 
-func newFactoryEnv(t *testing.T) *factoryEnv {
+// engine is a runtime the tests drive: the Docker engine's or the swarm's.
+type engine interface {
+	runtime.Runtime
+	runtime.Monitor
+}
+
+func newFactoryEnv(t *testing.T) *factoryEnv { return newFactoryEnvOn(t, false) }
+
+// newFactoryEnvOn is newFactoryEnv on the swarm runtime when onSwarm is
+// set, the test engine then a one-node swarm.
+func newFactoryEnvOn(t *testing.T, onSwarm bool) *factoryEnv {
 	t.Helper()
 	e := &factoryEnv{Env: enginetest.New(t)}
+	if onSwarm {
+		e.Swarm(t)
+	}
 	ctx := context.Background()
 	for _, img := range platformImages {
 		if _, ok, err := e.D.ImageID(ctx, img); err != nil || !ok {
@@ -68,8 +83,14 @@ func newFactoryEnv(t *testing.T) *factoryEnv {
 	// concurrent tests are retried on another subnet.
 	e.pool, _ = stack.NewSubnetPool(fmt.Sprintf("10.214.%d.0/24", rand.IntN(256)))
 	e.instance = "test-" + e.ID
+	o := docker.Options{Instance: e.instance, Subnets: reconcile.Subnets{DB: e.db, Pool: e.pool}, HealthTimeout: 30 * time.Second}
 	var err2 error
-	if e.rt, err2 = docker.NewRuntime(e.D, docker.Options{Instance: e.instance, Subnets: reconcile.Subnets{DB: e.db, Pool: e.pool}, HealthTimeout: 30 * time.Second}); err2 != nil {
+	if onSwarm {
+		e.rt, err2 = swarm.New(ctx, e.D, swarm.Options{Docker: o})
+	} else {
+		e.rt, err2 = docker.NewRuntime(e.D, o)
+	}
+	if err2 != nil {
 		t.Fatal(err2)
 	}
 	e.user = &store.User{Email: e.ID + "@example.com", Name: "Tester " + e.ID, PasswordHash: "x", Role: store.RoleAdmin}

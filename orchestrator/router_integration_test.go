@@ -55,9 +55,12 @@ type liveRouter struct {
 	srv      *httptest.Server
 }
 
-func newLiveRouter(t *testing.T) *liveRouter {
+func newLiveRouter(t *testing.T) *liveRouter { return newLiveRouterOn(t, false) }
+
+// newLiveRouterOn is newLiveRouter on the swarm runtime when onSwarm is set.
+func newLiveRouterOn(t *testing.T, onSwarm bool) *liveRouter {
 	t.Helper()
-	e := newFactoryEnv(t)
+	e := newFactoryEnvOn(t, onSwarm)
 	lr := &liveRouter{factoryEnv: e, act: &countingResumer{countingActivator: countingActivator{inner: e.r}}}
 	lr.activity = route.NewActivity(e.db, nil)
 	lr.router = router.NewRouter(router.RouterConfig{
