@@ -107,20 +107,21 @@ var layerRules = []layerRule{
 // meet only through the leaves and the small interfaces each declares; only
 // orchestrator/docker and the wiring in main know the Docker adapter.
 var orchestratorLayers = map[string][]string{
-	"orchestrator/runtime":   {},
-	"orchestrator/route":     {},
-	"orchestrator/ready":     {},
-	"orchestrator/metrics":   {},
-	"orchestrator/hostwall":  {},
-	"orchestrator/docker":    {"orchestrator/runtime"},
-	"orchestrator/stack":     {"orchestrator/runtime"},
-	"orchestrator/factory":   {"orchestrator/runtime"},
-	"orchestrator/reconcile": {"orchestrator/runtime", "orchestrator/stack", "orchestrator/factory", "orchestrator/route", "orchestrator/ready", "orchestrator/metrics"},
-	"orchestrator/router":    {"orchestrator/route", "orchestrator/ready", "orchestrator/metrics"},
-	"orchestrator/sleep":     {"orchestrator/route"},
-	"orchestrator/budget":    {"orchestrator/route"},
-	"orchestrator/monitor":   {"orchestrator/runtime", "orchestrator/stack", "orchestrator/route", "orchestrator/metrics"},
-	"orchestrator":           {"orchestrator/runtime", "orchestrator/stack", "orchestrator/factory", "orchestrator/route"},
+	"orchestrator/runtime":      {},
+	"orchestrator/route":        {},
+	"orchestrator/ready":        {},
+	"orchestrator/metrics":      {},
+	"orchestrator/hostwall":     {},
+	"orchestrator/docker":       {"orchestrator/runtime"},
+	"orchestrator/docker/swarm": {"orchestrator/docker", "orchestrator/runtime"},
+	"orchestrator/stack":        {"orchestrator/runtime"},
+	"orchestrator/factory":      {"orchestrator/runtime"},
+	"orchestrator/reconcile":    {"orchestrator/runtime", "orchestrator/stack", "orchestrator/factory", "orchestrator/route", "orchestrator/ready", "orchestrator/metrics"},
+	"orchestrator/router":       {"orchestrator/route", "orchestrator/ready", "orchestrator/metrics"},
+	"orchestrator/sleep":        {"orchestrator/route"},
+	"orchestrator/budget":       {"orchestrator/route"},
+	"orchestrator/monitor":      {"orchestrator/runtime", "orchestrator/stack", "orchestrator/route", "orchestrator/metrics"},
+	"orchestrator":              {"orchestrator/runtime", "orchestrator/stack", "orchestrator/factory", "orchestrator/route"},
 }
 
 // layerViolations checks `go list` lines ("pkg imp imp ...") against the

@@ -299,7 +299,7 @@ func (a *applyPass) waitService(ctx context.Context, w wanted, n int) error {
 		if err == nil {
 			ok, other := 0, 0
 			for _, t := range tasks {
-				if t.Status.State != swarm.TaskStateRunning && (w.waitHealthy || t.NodeID != a.r.node || !running(a.r.starting(t))) {
+				if t.Status.State != swarm.TaskStateRunning && (w.waitHealthy || t.NodeID != a.r.node || !running(a.r.container(t))) {
 					if t.DesiredState == swarm.TaskStateRunning && t.Status.Err != "" {
 						last = t.Status.Err
 					}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types"
@@ -166,8 +167,11 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 		Running: t.Status.State == swarm.TaskStateRunning, StartedAt: t.Status.Timestamp,
 	}
 	ports := t.Status.PortStatus.Ports
-	if t.Status.State == swarm.TaskStateStarting && t.NodeID == r.node {
-		rp.Running, ports = r.starting(t)
+	if t.NodeID == r.node && (rp.Running || t.Status.State == swarm.TaskStateStarting) {
+		rp.Running, ports = r.container(t)
+		if rp.Running {
+			rp.State = "running"
+		}
 	}
 	if cs := t.Status.ContainerStatus; cs != nil {
 		rp.ID, rp.ExitCode = cs.ContainerID, cs.ExitCode
@@ -202,12 +206,14 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 	return rp
 }
 
-// starting reads the container of a task of this node that swarm holds
-// in "starting" until its health check passes: the task reports neither
-// that its container runs nor its published ports meanwhile, though the
-// container serves (the orchestrator probes readiness itself). A task on
-// another node is dialled once it is healthy.
-func (r *Runtime) starting(t swarm.Task) (bool, []swarm.PortConfig) {
+// container reads whether the container of a task of this node runs, and
+// its published ports. The task says neither while swarm holds it in
+// "starting" until its health check passes, though the container serves
+// meanwhile (the orchestrator probes readiness itself); and on a node
+// with IPv6 the task's port status may give the port the engine bound for
+// IPv6, which differs from IPv4's. A task on another node is dialled at
+// its reported port once it runs.
+func (r *Runtime) container(t swarm.Task) (bool, []swarm.PortConfig) {
 	cs := t.Status.ContainerStatus
 	if cs == nil || cs.ContainerID == "" {
 		return false, nil
@@ -221,7 +227,9 @@ func (r *Runtime) starting(t swarm.Task) (bool, []swarm.PortConfig) {
 	var ports []swarm.PortConfig
 	for p, bs := range c.NetworkSettings.Ports {
 		for _, b := range bs {
-			if hp, err := strconv.Atoi(b.HostPort); err == nil && p.Proto() == "tcp" {
+			// The engine may bind IPv6 to another port than IPv4: the
+			// router dials IPv4.
+			if hp, err := strconv.Atoi(b.HostPort); err == nil && p.Proto() == "tcp" && !strings.Contains(b.HostIP, ":") {
 				ports = append(ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(p.Int()), PublishedPort: uint32(hp), PublishMode: swarm.PortConfigPublishModeHost})
 				break
 			}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"appfactory/orchestrator/docker/swarm"
 	"appfactory/orchestrator/internal/enginetest"
 	"appfactory/orchestrator/internal/runtimetest"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/stack"
 )
@@ -94,6 +96,14 @@ func serve(t *testing.T, o runtime.Observation, method, path, body string) []str
 		addr := rp.Dial(8080)
 		if !strings.HasPrefix(addr, "127.0.0.1:") {
 			t.Fatalf("replica %s is dialled at %q, want the node's loopback", rp.Name, addr)
+		}
+		// Running is not serving yet: the orchestrator probes readiness too.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := ready.WaitReady(ctx, "http://"+addr+"/healthz")
+		cancel()
+		if err != nil {
+			out, _ := exec.Command("docker", "ps", "-a", "--format", "{{.Names}} {{.Status}} {{.Ports}}").CombinedOutput()
+			t.Fatalf("%s on %s: %v\n%+v\n%s", rp.Name, addr, err, o.Replicas, out)
 		}
 		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
 		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
