@@ -7,7 +7,7 @@ ADDR ?= :8080
 GOFILES := $(shell find . -name '*.go' -not -path './node_modules/*' -not -name '*_test.go' 2>/dev/null)
 TEMPLS := $(shell find views -name '*.templ')
 
-.PHONY: all build run test e2e screenshots setup vendor templ images check fmt vet bench bench-router bench-nginx bench-budget clean
+.PHONY: all build run test e2e screenshots setup vendor templ images check fmt vet bench bench-router bench-nginx bench-budget bench-runtimes clean
 
 all: build
 
@@ -75,6 +75,10 @@ bench-nginx: build
 ## bench-budget: 50 tenants woken at once under a memory budget that fits 20 (served, queued, OOM kills, total time)
 bench-budget: build
 	$(GO) run ./bench/budget
+
+## bench-runtimes: the engine and the swarm runtime side by side: deploy, activation p50/p95, router req/s
+bench-runtimes: build
+	bash bench/runtimes.sh
 
 ## bench: the benchmarks whose figures go into issue notes
 bench: build
