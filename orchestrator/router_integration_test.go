@@ -245,8 +245,13 @@ func TestLiveRouterPassivatesAndActivatesOnRequest(t *testing.T) {
 	}
 }
 
-func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) {
-	lr := newLiveRouter(t)
+func TestLiveRouterPauseTierAndStoppedBehindOurBack(t *testing.T) { testPauseTier(t, false) }
+
+// The same on the swarm runtime, whose pause freezes the tasks' containers.
+func TestSwarmPauseTierAndStoppedBehindOurBack(t *testing.T) { testPauseTier(t, true) }
+
+func testPauseTier(t *testing.T, onSwarm bool) {
+	lr := newLiveRouterOn(t, onSwarm)
 	tn := lr.deploy(t, lr.app(t, "Paws", "1.0", "trial", 1))
 	ctx := context.Background()
 
@@ -346,8 +351,13 @@ func TestLiveRouterExpiryAndDeletion(t *testing.T) {
 // nothing repairing, the request path does it: an API client's request is
 // held through one activation and served, and after a second kill a
 // browser gets the starting page, whose status turns ready, then the app.
-func TestLiveRouterServesAfterDockerKill(t *testing.T) {
-	lr := newLiveRouter(t)
+func TestLiveRouterServesAfterDockerKill(t *testing.T) { testServesAfterKill(t, false) }
+
+// The same on the swarm runtime, where swarm also replaces the killed tasks.
+func TestSwarmServesAfterDockerKill(t *testing.T) { testServesAfterKill(t, true) }
+
+func testServesAfterKill(t *testing.T, onSwarm bool) {
+	lr := newLiveRouterOn(t, onSwarm)
 	tn := lr.deploy(t, lr.app(t, "Killed", "1.0", "trial", 1))
 	ctx := context.Background()
 	kill := func() {

@@ -46,13 +46,13 @@ func (a *applyPass) begin(ctx context.Context, creating bool) error {
 // services no longer in the stack removed, then each service created,
 // updated (a new generation or configuration replaces its tasks) or scaled
 // in dependency order, waiting for those a later one needs healthy. In
-// ModeStopped every service is scaled to zero.
+// ModeStopped every service is scaled to zero. In ModePaused the services
+// keep their tasks and the containers of those on this node are frozen
+// (swarm has no pause of its own; a frozen container is not health
+// checked, so swarm leaves its task running); ModeRunning thaws them.
 func (r *Runtime) Apply(ctx context.Context, st *runtime.Stack, rep runtime.Reporter) (runtime.Observation, error) {
 	if rep == nil {
 		rep = quiet{}
-	}
-	if st.Mode == runtime.ModePaused {
-		return runtime.Observation{}, fmt.Errorf("swarm: %w: services cannot be paused", runtime.ErrConflict)
 	}
 	want, err := r.expand(ctx, st)
 	if err != nil {
@@ -95,7 +95,34 @@ func (r *Runtime) Apply(ctx context.Context, st *runtime.Stack, rep runtime.Repo
 			return runtime.Observation{}, err
 		}
 	}
+	if err := a.freeze(ctx, st.Mode == runtime.ModePaused); err != nil {
+		return runtime.Observation{}, err
+	}
 	return r.Observe(ctx, st.Tenant)
+}
+
+// freeze pauses (or, with paused false, thaws) the tenant's task
+// containers on this node. The engine reaches no container of another
+// node: a task there keeps running while the tenant is paused.
+func (a *applyPass) freeze(ctx context.Context, paused bool) error {
+	cs, err := a.r.ListContainers(ctx, map[string]string{docker.LabelTenant: a.st.Tenant, docker.LabelInstance: a.r.instance()}, false)
+	if err != nil {
+		return runtime.StepFailed(err, "Reading the deployment's containers failed")
+	}
+	for _, c := range cs {
+		if c.Paused == paused || !c.Running && !c.Paused {
+			continue
+		}
+		act, do := "paused", a.r.Pause
+		if !paused {
+			act, do = "unpaused", a.r.Unpause
+		}
+		if err := do(ctx, c.ID); err != nil {
+			return runtime.StepFailed(err, "Pausing the deployment failed")
+		}
+		a.rep.Changed(ctx, runtime.Change{Action: act, Object: "container", Name: c.Name})
+	}
+	return nil
 }
 
 // ensureNetwork creates the tenant's overlay network, attachable (a
@@ -299,7 +326,7 @@ func (a *applyPass) waitService(ctx context.Context, w wanted, n int) error {
 		if err == nil {
 			ok, other := 0, 0
 			for _, t := range tasks {
-				if t.Status.State != swarm.TaskStateRunning && (w.waitHealthy || t.NodeID != a.r.node || !running(a.r.container(t))) {
+				if t.Status.State != swarm.TaskStateRunning && (w.waitHealthy || t.NodeID != a.r.node || !a.r.container(t).started) {
 					if t.DesiredState == swarm.TaskStateRunning && t.Status.Err != "" {
 						last = t.Status.Err
 					}
@@ -327,8 +354,6 @@ func (a *applyPass) waitService(ctx context.Context, w wanted, n int) error {
 		}
 	}
 }
-
-func running(ok bool, _ []swarm.PortConfig) bool { return ok }
 
 // tasksLeft reports whether a service scaled to zero still has a
 // container running: a stopped tenant's data is at rest only once none does.

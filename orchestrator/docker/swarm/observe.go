@@ -168,8 +168,12 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 	}
 	ports := t.Status.PortStatus.Ports
 	if t.NodeID == r.node && (rp.Running || t.Status.State == swarm.TaskStateStarting) {
-		rp.Running, ports = r.container(t)
-		if rp.Running {
+		c := r.container(t)
+		rp.Running, rp.Paused, ports = c.started && !c.paused, c.paused, c.ports
+		switch {
+		case c.paused:
+			rp.State = "paused"
+		case c.started:
 			rp.State = "running"
 		}
 	}
@@ -184,7 +188,7 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 			rp.Health = "starting"
 		}
 	}
-	if !rp.Running {
+	if !rp.Running && !rp.Paused {
 		return rp
 	}
 	addr := "127.0.0.1"
@@ -206,6 +210,13 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 	return rp
 }
 
+// local is what the container of a task of this node says: whether it
+// was started (and runs, or is paused) and its published ports.
+type local struct {
+	started, paused bool
+	ports           []swarm.PortConfig
+}
+
 // container reads whether the container of a task of this node runs, and
 // its published ports. The task says neither while swarm holds it in
 // "starting" until its health check passes, though the container serves
@@ -213,29 +224,29 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 // with IPv6 the task's port status may give the port the engine bound for
 // IPv6, which differs from IPv4's. A task on another node is dialled at
 // its reported port once it runs.
-func (r *Runtime) container(t swarm.Task) (bool, []swarm.PortConfig) {
+func (r *Runtime) container(t swarm.Task) local {
 	cs := t.Status.ContainerStatus
 	if cs == nil || cs.ContainerID == "" {
-		return false, nil
+		return local{}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := r.cli.ContainerInspect(ctx, cs.ContainerID)
 	if err != nil || c.State == nil || !c.State.Running || c.NetworkSettings == nil {
-		return false, nil
+		return local{}
 	}
-	var ports []swarm.PortConfig
+	l := local{started: true, paused: c.State.Paused}
 	for p, bs := range c.NetworkSettings.Ports {
 		for _, b := range bs {
 			// The engine may bind IPv6 to another port than IPv4: the
 			// router dials IPv4.
 			if hp, err := strconv.Atoi(b.HostPort); err == nil && p.Proto() == "tcp" && !strings.Contains(b.HostIP, ":") {
-				ports = append(ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(p.Int()), PublishedPort: uint32(hp), PublishMode: swarm.PortConfigPublishModeHost})
+				l.ports = append(l.ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(p.Int()), PublishedPort: uint32(hp), PublishMode: swarm.PortConfigPublishModeHost})
 				break
 			}
 		}
 	}
-	return true, ports
+	return l
 }
 
 // taskState is a task's state in the contract's words (the engine's words

@@ -86,14 +86,12 @@ func New(ctx context.Context, d *docker.Docker, o Options) (*Runtime, error) {
 	return &Runtime{Runtime: base, cli: d.Client(), opts: o, node: info.Swarm.NodeID}, nil
 }
 
-// Capabilities implements runtime.Runtime: a service has no pause, and a
-// stopped tenant is a service scaled to zero.
+// Capabilities implements runtime.Runtime: a paused tenant's task
+// containers of this node are frozen (Resume, from the engine adapter,
+// thaws them), and a stopped tenant is a service scaled to zero.
 func (r *Runtime) Capabilities() runtime.Capabilities {
-	return runtime.Capabilities{Pause: false, StopRemovesReplicas: true}
+	return runtime.Capabilities{Pause: true, StopRemovesReplicas: true}
 }
-
-// Resume implements runtime.Runtime: nothing of a swarm tenant is paused.
-func (r *Runtime) Resume(context.Context, string) error { return nil }
 
 // instance is the instance id every object carries.
 func (r *Runtime) instance() string { return r.opts.Docker.Instance }

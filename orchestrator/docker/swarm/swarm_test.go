@@ -222,10 +222,6 @@ func TestSwarmTenantLifecycle(t *testing.T) {
 	if err != nil || !slices.ContainsFunc(ts, func(o runtime.Observation) bool { return o.Tenant == st.Tenant && len(o.Replicas) == 3 }) {
 		t.Errorf("Tenants: %v %+v", err, ts)
 	}
-	if _, err := e.rt.Apply(ctx, e.stack("acme", 2, 2, runtime.ModePaused), nil); !errors.Is(err, runtime.ErrConflict) {
-		t.Errorf("ModePaused: %v, want ErrConflict", err)
-	}
-
 	if err := e.rt.Remove(ctx, st.Tenant, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -237,6 +233,69 @@ func TestSwarmTenantLifecycle(t *testing.T) {
 	vs, _ := e.D.ListVolumes(ctx, map[string]string{docker.LabelTenant: st.Tenant})
 	if len(cs)+len(ns)+len(vs) != 0 {
 		t.Errorf("after Remove: %d containers, %d networks, %d volumes", len(cs), len(ns), len(vs))
+	}
+}
+
+// TestSwarmPause: ModePaused freezes the tasks' containers and swarm
+// keeps the tasks, though their health check would fail within a second
+// were it run; Resume thaws the same tasks, which serve at once.
+func TestSwarmPause(t *testing.T) {
+	e := newSwarmEnv(t)
+	ctx := context.Background()
+	st := e.stack("gamma", 1, 1, runtime.ModeRunning)
+	st.Services[1].Healthcheck = &runtime.Healthcheck{Test: []string{"CMD", "/server", "check"}, Interval: 200 * time.Millisecond, Timeout: 300 * time.Millisecond, Retries: 2}
+	t.Cleanup(func() { _ = e.rt.Remove(context.Background(), st.Tenant, nil) })
+	o, _ := e.apply(t, st)
+	serve(t, o, "POST", "/data", "frozen")
+	ids := func(o runtime.Observation) []string {
+		var ids []string
+		for _, rp := range o.Replicas {
+			ids = append(ids, rp.ID)
+		}
+		return ids
+	}
+	before := ids(o)
+
+	st.Mode = runtime.ModePaused
+	o, rec := e.apply(t, st)
+	if !slices.Equal(rec.Changes(), []string{"paused container", "paused container"}) {
+		t.Errorf("pause: changes %q", rec.Changes())
+	}
+	for _, rp := range o.Replicas {
+		if !rp.Paused || rp.Running || rp.State != "paused" {
+			t.Errorf("paused replica %+v", rp)
+		}
+	}
+	if web := o.Service("web"); len(web) != 1 || !strings.HasPrefix(web[0].Dial(8080), "127.0.0.1:") {
+		t.Fatalf("a paused web replica keeps its endpoint: %+v", web)
+	}
+	if _, err := (&http.Client{Timeout: 300 * time.Millisecond}).Get("http://" + o.Service("web")[0].Dial(8080) + "/healthz"); err == nil {
+		t.Error("a paused replica answered")
+	}
+	// Ten health check intervals: a check run on the frozen container
+	// would have failed twice, and swarm would have replaced the task.
+	time.Sleep(2 * time.Second)
+	if o, err := e.rt.Observe(ctx, st.Tenant); err != nil || !slices.Equal(ids(o), before) || !o.Replicas[0].Paused {
+		t.Errorf("after 2 s paused: %v, replicas %+v, want the tasks %v kept paused", err, o.Replicas, before)
+	}
+
+	if err := e.rt.Resume(ctx, st.Tenant); err != nil {
+		t.Fatal(err)
+	}
+	st.Mode = runtime.ModeRunning
+	o, rec = e.apply(t, st)
+	if len(rec.Changes()) != 0 || !slices.Equal(ids(o), before) {
+		t.Errorf("after Resume: changes %q, replicas %v, want none and %v", rec.Changes(), ids(o), before)
+	}
+	if got := serve(t, o, "GET", "/data", ""); !slices.Equal(got, []string{"200 frozen"}) {
+		t.Errorf("data after the thaw: %v", got)
+	}
+	// ModeRunning thaws on its own too.
+	st.Mode = runtime.ModePaused
+	e.apply(t, st)
+	st.Mode = runtime.ModeRunning
+	if _, rec = e.apply(t, st); !slices.Equal(rec.Changes(), []string{"unpaused container", "unpaused container"}) {
+		t.Errorf("running after paused: changes %q", rec.Changes())
 	}
 }
 
