@@ -16,6 +16,7 @@ import (
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/docker/swarm"
 	"appfactory/orchestrator/metrics"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
@@ -75,9 +76,15 @@ func newFactory(ctx context.Context, cfg serveConfig, db *store.DB, cat *catalog
 	dataDir, _ := filepath.Abs(cfg.DataDir)
 	bp := &orchestrator.CatalogBlueprints{Catalog: cat, DataDir: dataDir, PublicURL: publicURL, SecretKey: key}
 	backups := &orchestrator.Backups{DB: db, Dir: filepath.Join(dataDir, "backups"), Logger: logger}
-	r, err := reconcile.NewReconciler(reconcile.ReconcilerOptions{
+	ropts := reconcile.ReconcilerOptions{
 		DB: db, Runtime: rt, Blueprints: bp, Routes: routes, Archives: backups, Metrics: metrics, Logger: logger,
-	})
+	}
+	if d, ok := rt.(runtime.Dialer); ok {
+		p := ready.DefaultProber()
+		p.Dial = d.DialContext
+		ropts.Ready = p.Wait
+	}
+	r, err := reconcile.NewReconciler(ropts)
 	if err != nil {
 		d.Close()
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"appfactory/orchestrator/metrics"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/router"
+	"appfactory/orchestrator/runtime"
 	"appfactory/orchestrator/sleep"
 	"appfactory/store"
 	"appfactory/web"
@@ -99,6 +100,9 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 	}
 	if bud != nil {
 		rcfg.Budget = bud
+	}
+	if d, ok := fac.Runtime.(runtime.Dialer); ok {
+		rcfg.Dial = d.DialContext
 	}
 	rt := router.NewRouter(rcfg, fac.Routes, fac.Reconciler, activity)
 	srv.SetTenantRouter(metrics.CountResponses(rt))

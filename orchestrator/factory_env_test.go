@@ -16,6 +16,7 @@ import (
 	"appfactory/orchestrator/docker"
 	"appfactory/orchestrator/docker/swarm"
 	"appfactory/orchestrator/internal/enginetest"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/reconcile"
 	"appfactory/orchestrator/route"
 	"appfactory/orchestrator/runtime"
@@ -126,6 +127,11 @@ func (e *factoryEnv) newReconciler(t *testing.T, failpoint func(string)) *reconc
 	}
 	if e.backups != nil {
 		o.Archives = e.backups
+	}
+	if d := e.dial(); d != nil {
+		p := ready.DefaultProber()
+		p.Dial = d
+		o.Ready = p.Wait
 	}
 	r, err := reconcile.NewReconciler(o)
 	if err != nil {
@@ -256,6 +262,34 @@ func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// dial is the runtime's dialer where the host has no route to the
+// replicas (the swarm's overlays), nil otherwise.
+func (e *factoryEnv) dial() ready.DialFunc {
+	if d, ok := e.rt.(runtime.Dialer); ok {
+		return d.DialContext
+	}
+	return nil
+}
+
+// client reaches replica addresses as the router does, following no
+// redirect.
+func (e *factoryEnv) client() *http.Client {
+	return &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{DialContext: ready.Bounded(e.dial(), 5*time.Second, 0), DisableKeepAlives: true}}
+}
+
+// get fetches a URL of a replica through client.
+func (e *factoryEnv) get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := e.client().Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}

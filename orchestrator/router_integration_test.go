@@ -69,6 +69,7 @@ func newLiveRouterOn(t *testing.T, onSwarm bool) *liveRouter {
 		Static:            web.TenantStatic(),
 		ActivationTimeout: 30 * time.Second,
 		Activations:       e.db,
+		Dial:              e.dial(),
 	}, e.routes, lr.act, lr.activity)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -20,6 +20,28 @@ type Prober struct {
 	MaxInterval    time.Duration // the wait grows by half each attempt up to this
 	DialTimeout    time.Duration // connect timeout of one attempt
 	RequestTimeout time.Duration // whole timeout of one attempt once connected
+	// Dial connects to the backend; nil is net.Dialer's (a runtime.Dialer
+	// where the host has no route to the replicas).
+	Dial DialFunc
+}
+
+// DialFunc connects to a backend address, as net.Dialer.DialContext.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// Bounded is dial (net.Dialer's when nil) with a connect timeout and,
+// when dial is nil, TCP keep-alives every keepAlive.
+func Bounded(dial DialFunc, timeout, keepAlive time.Duration) DialFunc {
+	if dial == nil {
+		return (&net.Dialer{Timeout: timeout, KeepAlive: keepAlive}).DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		return dial(ctx, network, addr)
+	}
 }
 
 // DefaultProber probes every 10 ms at first, backing off to 200 ms, with a
@@ -36,10 +58,9 @@ func WaitReady(ctx context.Context, url string) error {
 // Wait probes url until any HTTP answer below 500 (a 404 still shows the
 // server is up) or until ctx ends, which returns the last attempt's error.
 func (p Prober) Wait(ctx context.Context, url string) error {
-	dialer := &net.Dialer{Timeout: p.DialTimeout}
 	tr := &http.Transport{
 		Proxy:             nil, // container addresses are never proxied
-		DialContext:       dialer.DialContext,
+		DialContext:       Bounded(p.Dial, p.DialTimeout, 0),
 		DisableKeepAlives: true,
 	}
 	defer tr.CloseIdleConnections()

@@ -148,7 +148,7 @@ func (p *pool) markDown(rt *Router, i int, cause error) {
 		stop := context.AfterFunc(base, cancel)
 		defer stop()
 		pr := ready.Prober{Interval: rt.cfg.ReprobeInterval, MaxInterval: rt.cfg.ReprobeInterval,
-			DialTimeout: 100 * time.Millisecond, RequestTimeout: 2 * time.Second}
+			DialTimeout: 100 * time.Millisecond, RequestTimeout: 2 * time.Second, Dial: rt.cfg.Dial}
 		if err := pr.Wait(ctx, url); err != nil {
 			return
 		}

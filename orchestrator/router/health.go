@@ -3,7 +3,6 @@ package router
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -29,10 +28,9 @@ type healthCheck struct {
 // once it answers again: one mechanism for refused dials and failed
 // readiness alike.
 func (rt *Router) checkHealth(ctx context.Context) {
-	dialer := &net.Dialer{Timeout: rt.cfg.HealthTimeout}
 	tr := &http.Transport{
 		Proxy:               nil, // container addresses are never proxied
-		DialContext:         dialer.DialContext,
+		DialContext:         ready.Bounded(rt.cfg.Dial, rt.cfg.HealthTimeout, 0),
 		MaxIdleConnsPerHost: 1,
 		IdleConnTimeout:     3 * rt.cfg.HealthInterval,
 		DisableCompression:  true,

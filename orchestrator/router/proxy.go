@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"appfactory/domain"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/route"
 )
 
@@ -46,10 +47,10 @@ var errBackendsDown = errors.New("no backend answered")
 
 func newProxy(rt *Router) *proxy {
 	cfg := rt.cfg
-	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	dial := ready.Bounded(cfg.Dial, cfg.DialTimeout, 30*time.Second)
 	tr := &http.Transport{
 		Proxy:                 nil, // container addresses are never sent through a proxy
-		DialContext:           dialer.DialContext,
+		DialContext:           dial,
 		MaxIdleConns:          4 * cfg.MaxIdleConnsPerHost,
 		MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
 		IdleConnTimeout:       90 * time.Second,
@@ -58,7 +59,7 @@ func newProxy(rt *Router) *proxy {
 		// Backends speak HTTP/1.1; compression is the app's business.
 		DisableCompression: true,
 	}
-	fast := newFastTransport(dialer.DialContext, cfg.ResponseHeaderTimeout, cfg.MaxIdleConnsPerHost)
+	fast := newFastTransport(dial, cfg.ResponseHeaderTimeout, cfg.MaxIdleConnsPerHost)
 	p := &proxy{rt: rt, transport: tr, fast: fast, pools: newPools(fast.closeIdle), strip: make(map[string]bool)}
 	for _, name := range cfg.StripCookies {
 		p.strip[name] = true

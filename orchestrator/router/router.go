@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"appfactory/domain"
+	"appfactory/orchestrator/ready"
 	"appfactory/orchestrator/route"
 )
 
@@ -69,6 +70,9 @@ type RouterConfig struct {
 	DialTimeout           time.Duration
 	ResponseHeaderTimeout time.Duration
 	MaxIdleConnsPerHost   int
+	// Dial connects to a backend (default net.Dialer's): the runtime's,
+	// where it is a runtime.Dialer.
+	Dial ready.DialFunc
 	// ReprobeInterval is how often a backend taken out after a failed dial
 	// is probed again (default 1 s).
 	ReprobeInterval time.Duration

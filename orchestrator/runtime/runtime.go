@@ -169,8 +169,7 @@ type Service struct {
 	// StopTimeout is the grace between SIGTERM and SIGKILL.
 	StopTimeout time.Duration
 	// Ports are the ports of the service the orchestrator dials (the
-	// routed port): a runtime whose replicas are not reachable on their
-	// network's address publishes them (Replica.Endpoints).
+	// routed port).
 	Ports []int
 }
 
@@ -237,12 +236,9 @@ type Replica struct {
 	Health   string
 	ExitCode int
 	// Address is the replica's IP on its tenant network, empty while it
-	// has none; where the runtime publishes the service's Ports instead,
-	// the address of the node it runs on.
-	Address string
-	// Endpoints map a port of Service.Ports to the host:port the replica
-	// is reached at, where that is not Address and the port itself.
-	Endpoints    map[int]string
+	// has none. Where the host has no route to that network, the runtime
+	// is a Dialer.
+	Address      string
 	StartedAt    time.Time
 	OOMKilled    bool
 	RestartCount int
@@ -251,11 +247,15 @@ type Replica struct {
 // Dial is the host:port at which the orchestrator reaches port of the
 // replica; empty while it has no address.
 func (r Replica) Dial(port int) string {
-	if ep, ok := r.Endpoints[port]; ok {
-		return ep
-	}
 	if r.Address == "" {
 		return ""
 	}
 	return net.JoinHostPort(r.Address, strconv.Itoa(port))
+}
+
+// A Dialer is a runtime whose replica addresses the host has no route to
+// (a swarm's overlay networks): the router and the readiness probes dial
+// replicas through it. Other addresses it dials as net.Dialer does.
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }

@@ -125,9 +125,11 @@ func (a *applyPass) freeze(ctx context.Context, paused bool) error {
 	return nil
 }
 
-// ensureNetwork creates the tenant's overlay network, attachable (a
-// container outside swarm, such as the snapshots' door, can join it) and
-// encrypted when the options say so, on a subnet of appfactory's pool.
+// ensureNetwork creates the tenant's overlay network, internal (no route
+// out, and no leg on docker_gwbridge, so no path to the host or beyond),
+// attachable (a container outside swarm, such as the snapshots' door, can
+// join it) and encrypted when the options say so, on a subnet of
+// appfactory's pool.
 func (a *applyPass) ensureNetwork(ctx context.Context) error {
 	var found bool
 	for _, n := range a.have.networks {
@@ -174,7 +176,7 @@ func (a *applyPass) ensureNetwork(ctx context.Context) error {
 			continue
 		}
 		_, err = a.r.cli.NetworkCreate(ctx, a.want.network, network.CreateOptions{
-			Driver: "overlay", Attachable: true, Options: opts,
+			Driver: "overlay", Attachable: true, Internal: true, Options: opts,
 			Labels: with(a.want.labels, map[string]string{docker.LabelComposeNetwork: "default"}),
 			IPAM:   &network.IPAM{Config: []network.IPAMConfig{{Subnet: subnet}}},
 		})

@@ -3,10 +3,9 @@ package swarm
 import (
 	"context"
 	"maps"
-	"net"
+	"net/netip"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types"
@@ -154,7 +153,7 @@ func (r *Runtime) observation(tenant string, st *state) runtime.Observation {
 
 // replicaOf is the contract's view of a task. A task runs once its
 // container is healthy (swarm holds it in "starting" until then); its
-// address is that of its node, where its routed ports are published.
+// address is the one it has on the tenant's overlay network.
 func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 	labels := s.Spec.Labels
 	if t.Spec.ContainerSpec != nil {
@@ -166,10 +165,9 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 		Generation: gen, Image: labels[LabelImage], State: taskState(t.Status.State),
 		Running: t.Status.State == swarm.TaskStateRunning, StartedAt: t.Status.Timestamp,
 	}
-	ports := t.Status.PortStatus.Ports
 	if t.NodeID == r.node && (rp.Running || t.Status.State == swarm.TaskStateStarting) {
 		c := r.container(t)
-		rp.Running, rp.Paused, ports = c.started && !c.paused, c.paused, c.ports
+		rp.Running, rp.Paused = c.started && !c.paused, c.paused
 		switch {
 		case c.paused:
 			rp.State = "paused"
@@ -188,42 +186,40 @@ func (r *Runtime) replicaOf(s swarm.Service, t swarm.Task) runtime.Replica {
 			rp.Health = "starting"
 		}
 	}
-	if !rp.Running && !rp.Paused {
-		return rp
-	}
-	addr := "127.0.0.1"
-	if t.NodeID != r.node {
-		addr = r.nodeAddr(t.NodeID)
-	}
-	for _, p := range ports {
-		if p.PublishMode == swarm.PortConfigPublishModeHost && p.PublishedPort != 0 && addr != "" {
-			if rp.Endpoints == nil {
-				rp.Endpoints = map[int]string{}
-			}
-			rp.Endpoints[int(p.TargetPort)] = net.JoinHostPort(addr, strconv.Itoa(int(p.PublishedPort)))
-		}
-	}
-	// A task whose ports are not published yet has no address to dial.
-	if s.Spec.EndpointSpec == nil || len(s.Spec.EndpointSpec.Ports) == len(rp.Endpoints) {
-		rp.Address = addr
+	if rp.Running || rp.Paused {
+		rp.Address = overlayAddress(s, t)
 	}
 	return rp
 }
 
-// local is what the container of a task of this node says: whether it
-// was started (and runs, or is paused) and its published ports.
-type local struct {
-	started, paused bool
-	ports           []swarm.PortConfig
+// overlayAddress is a task's IPv4 address on the network its service
+// names (the tenant's overlay), empty while it has none.
+func overlayAddress(s swarm.Service, t swarm.Task) string {
+	if len(s.Spec.TaskTemplate.Networks) == 0 {
+		return ""
+	}
+	target := s.Spec.TaskTemplate.Networks[0].Target
+	for _, a := range t.NetworksAttachments {
+		if a.Network.ID != target && a.Network.Spec.Name != target {
+			continue
+		}
+		for _, cidr := range a.Addresses {
+			if p, err := netip.ParsePrefix(cidr); err == nil && p.Addr().Is4() {
+				return p.Addr().String()
+			}
+		}
+	}
+	return ""
 }
 
-// container reads whether the container of a task of this node runs, and
-// its published ports. The task says neither while swarm holds it in
-// "starting" until its health check passes, though the container serves
-// meanwhile (the orchestrator probes readiness itself); and on a node
-// with IPv6 the task's port status may give the port the engine bound for
-// IPv6, which differs from IPv4's. A task on another node is dialled at
-// its reported port once it runs.
+// local is what the container of a task of this node says: whether it
+// was started (and runs, or is paused).
+type local struct{ started, paused bool }
+
+// container reads whether the container of a task of this node runs. The
+// task does not say while swarm holds it in "starting" until its health
+// check passes, though the container serves meanwhile (the orchestrator
+// probes readiness itself), nor whether it is paused.
 func (r *Runtime) container(t swarm.Task) local {
 	cs := t.Status.ContainerStatus
 	if cs == nil || cs.ContainerID == "" {
@@ -232,21 +228,10 @@ func (r *Runtime) container(t swarm.Task) local {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := r.cli.ContainerInspect(ctx, cs.ContainerID)
-	if err != nil || c.State == nil || !c.State.Running || c.NetworkSettings == nil {
+	if err != nil || c.State == nil || !c.State.Running {
 		return local{}
 	}
-	l := local{started: true, paused: c.State.Paused}
-	for p, bs := range c.NetworkSettings.Ports {
-		for _, b := range bs {
-			// The engine may bind IPv6 to another port than IPv4: the
-			// router dials IPv4.
-			if hp, err := strconv.Atoi(b.HostPort); err == nil && p.Proto() == "tcp" && !strings.Contains(b.HostIP, ":") {
-				l.ports = append(l.ports, swarm.PortConfig{Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(p.Int()), PublishedPort: uint32(hp), PublishMode: swarm.PortConfigPublishModeHost})
-				break
-			}
-		}
-	}
-	return l
+	return local{started: true, paused: c.State.Paused}
 }
 
 // taskState is a task's state in the contract's words (the engine's words
@@ -259,15 +244,4 @@ func taskState(s swarm.TaskState) string {
 		return "exited"
 	}
 	return "created"
-}
-
-// nodeAddr is the address another node of the swarm is reached at.
-func (r *Runtime) nodeAddr(id string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	n, _, err := r.cli.NodeInspectWithRaw(ctx, id)
-	if err != nil {
-		return ""
-	}
-	return n.Status.Addr
 }

@@ -83,8 +83,8 @@ func (r *Runtime) expand(ctx context.Context, st *runtime.Stack) (*tenantObjects
 // serviceSpec is a stack service as a swarm service, with the hardening of
 // orchestrator/docker's containers wherever swarm can express it: limits,
 // no capabilities, no new privileges, a read-only root with a small /tmp,
-// no IPv6, rotated logs, restarts, and no published port but the routed
-// ones, in host mode.
+// no IPv6, rotated logs, restarts, and no published port: the router
+// reaches the tasks on their overlay network (Runtime.DialContext).
 func (r *Runtime) serviceSpec(st *runtime.Stack, s runtime.Service, base map[string]string, network, imageID string) (swarm.ServiceSpec, error) {
 	cs := docker.ContainerSpec{Name: s.Name, Image: s.Image, MemoryBytes: s.MemoryBytes, CPUs: s.CPUs, PidsLimit: s.PidsLimit}
 	mem, cpus, pids, err := docker.LimitsOf(cs)
@@ -158,11 +158,6 @@ func (r *Runtime) serviceSpec(st *runtime.Stack, s runtime.Service, base map[str
 	}
 	if r.opts.Pools && st.Pool != "" {
 		spec.TaskTemplate.Placement = &swarm.Placement{Constraints: []string{"node.labels." + LabelPool + "==" + st.Pool}}
-	}
-	for _, p := range s.Ports {
-		spec.EndpointSpec.Ports = append(spec.EndpointSpec.Ports, swarm.PortConfig{
-			Protocol: swarm.PortConfigProtocolTCP, TargetPort: uint32(p), PublishMode: swarm.PortConfigPublishModeHost,
-		})
 	}
 	hash := configHash(spec)
 	spec.Labels[docker.LabelConfigHash] = hash

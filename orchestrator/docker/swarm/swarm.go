@@ -5,12 +5,14 @@
 // not change with swarm mode: images, the monitor (events, stats and logs
 // of the tasks' containers) and the volume snapshots.
 //
-// The router runs on the host, outside every overlay network, so it
-// cannot reach a task on its overlay address. The routed port of a service
-// is published in host mode on an ephemeral port of the node the task
-// runs on, and the router dials that: the node's loopback for a task on
-// this node, the node's address for a task on another. The ingress mesh
-// is not used; it did not answer on loopback on the engines measured.
+// The overlay networks are internal and no port is published: the router
+// runs on the host, which has no route to an overlay, and reaches the
+// tasks on their overlay addresses through DialContext, which makes its
+// sockets inside the network's namespace on this node. Published ports
+// would open the tenants on every interface of their node (swarm binds no
+// single address) and give each task a leg on docker_gwbridge, with a way
+// out and to the host; the ingress mesh did not answer on loopback on the
+// engines measured.
 package swarm
 
 import (
@@ -46,6 +48,9 @@ type Options struct {
 	// Pools places each environment's replicas only on nodes labelled
 	// appfactory.pool=<environment>.
 	Pools bool
+	// NetnsDir is where the engine keeps its network namespaces (default
+	// DefaultNetnsDir), for DialContext.
+	NetnsDir string
 }
 
 // Runtime is the tenant-level runtime over a swarm: it implements
@@ -54,13 +59,16 @@ type Runtime struct {
 	*docker.Runtime
 	cli  *client.Client
 	opts Options
-	// node is this engine's swarm node id: its tasks are dialled on loopback.
-	node string
+	// node is this engine's swarm node id: its tasks' containers are read
+	// for their state.
+	node     string
+	overlays overlays
 }
 
 var (
 	_ runtime.Runtime = (*Runtime)(nil)
 	_ runtime.Monitor = (*Runtime)(nil)
+	_ runtime.Dialer  = (*Runtime)(nil)
 )
 
 // ErrNotManager is returned by New when the engine is not a manager of an
@@ -72,6 +80,9 @@ func New(ctx context.Context, d *docker.Docker, o Options) (*Runtime, error) {
 	base, err := docker.NewRuntime(d, o.Docker)
 	if err != nil {
 		return nil, err
+	}
+	if o.NetnsDir == "" {
+		o.NetnsDir = DefaultNetnsDir
 	}
 	if o.Docker.HealthTimeout <= 0 {
 		o.Docker.HealthTimeout = 60 * time.Second

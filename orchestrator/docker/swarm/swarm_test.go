@@ -88,25 +88,32 @@ func (e *swarmEnv) apply(t *testing.T, st *runtime.Stack) (runtime.Observation, 
 	return o, rec
 }
 
-// serve asks every web replica for path through its published endpoint.
-func serve(t *testing.T, o runtime.Observation, method, path, body string) []string {
+// client reaches the tasks on their overlay network, as the router does.
+func (e *swarmEnv) client(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{DialContext: e.rt.DialContext, DisableKeepAlives: true}}
+}
+
+// serve asks every web replica for path on its overlay address.
+func (e *swarmEnv) serve(t *testing.T, o runtime.Observation, method, path, body string) []string {
 	t.Helper()
 	var out []string
 	for _, rp := range o.Service("web") {
 		addr := rp.Dial(8080)
-		if !strings.HasPrefix(addr, "127.0.0.1:") {
-			t.Fatalf("replica %s is dialled at %q, want the node's loopback", rp.Name, addr)
+		if !strings.HasPrefix(addr, "10.251.") {
+			t.Fatalf("replica %s is dialled at %q, want its address on the tenant's overlay", rp.Name, addr)
 		}
 		// Running is not serving yet: the orchestrator probes readiness too.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err := ready.WaitReady(ctx, "http://"+addr+"/healthz")
+		p := ready.DefaultProber()
+		p.Dial = e.rt.DialContext
+		err := p.Wait(ctx, "http://"+addr+"/healthz")
 		cancel()
 		if err != nil {
-			out, _ := exec.Command("docker", "ps", "-a", "--format", "{{.Names}} {{.Status}} {{.Ports}}").CombinedOutput()
+			out, _ := exec.Command("docker", "ps", "-a", "--format", "{{.Names}} {{.Status}}").CombinedOutput()
 			t.Fatalf("%s on %s: %v\n%+v\n%s", rp.Name, addr, err, o.Replicas, out)
 		}
 		req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+		resp, err := e.client(5 * time.Second).Do(req)
 		if err != nil {
 			t.Fatalf("%s %s on %s: %v", method, path, rp.Name, err)
 		}
@@ -147,7 +154,7 @@ func TestSwarmTenantLifecycle(t *testing.T) {
 	if ch := rec.Changes(); !slices.Equal(ch, []string{"created network", "created volume", "created service", "created service"}) {
 		t.Errorf("changes %q", ch)
 	}
-	if got := serve(t, o, "POST", "/data", "kept"); !slices.Equal(got, []string{"204 ", "204 "}) {
+	if got := e.serve(t, o, "POST", "/data", "kept"); !slices.Equal(got, []string{"204 ", "204 "}) {
 		t.Fatalf("write through the endpoints: %v", got)
 	}
 
@@ -161,6 +168,11 @@ func TestSwarmTenantLifecycle(t *testing.T) {
 		if !h.ReadonlyRootfs || !slices.Equal(h.CapDrop, []string{"ALL"}) || h.Memory != 64<<20 || h.PidsLimit == nil || *h.PidsLimit != 64 ||
 			c.Config.User != "65534:65534" || h.Privileged || h.Tmpfs == nil && !slices.ContainsFunc(c.Mounts, func(m struct{ Type, Source string }) bool { return m.Type == "tmpfs" }) {
 			t.Errorf("task container of %s: %+v user %q mounts %+v", rp.Name, h, c.Config.User, c.Mounts)
+		}
+		// On the tenant's internal overlay alone: no leg on docker_gwbridge
+		// (no way out, none to the host) and no port published.
+		if _, ok := c.NetworkSettings.Networks[docker.NetworkName(e.rt.Instance(), "acme")]; len(c.NetworkSettings.Networks) != 1 || !ok || len(h.PortBindings) != 0 {
+			t.Errorf("task container of %s: networks %v, port bindings %v", rp.Name, c.NetworkSettings.Networks, h.PortBindings)
 		}
 	}
 
@@ -190,10 +202,10 @@ func TestSwarmTenantLifecycle(t *testing.T) {
 	}
 	st3.Mode = runtime.ModeRunning
 	o, _ = e.apply(t, st3)
-	if got := serve(t, o, "GET", "/data", ""); !slices.Equal(got, []string{"200 kept", "200 kept", "200 kept"}) {
+	if got := e.serve(t, o, "GET", "/data", ""); !slices.Equal(got, []string{"200 kept", "200 kept", "200 kept"}) {
 		t.Fatalf("data after the stop and start: %v", got)
 	}
-	serve(t, o, "POST", "/data", "changed")
+	e.serve(t, o, "POST", "/data", "changed")
 	if err := e.rt.RestoreSnapshot(ctx, st.Tenant, bytes.NewReader(snap.Bytes())); !errors.Is(err, runtime.ErrReplicasRunning) {
 		t.Errorf("restore while running: %v, want ErrReplicasRunning", err)
 	}
@@ -214,7 +226,7 @@ func TestSwarmTenantLifecycle(t *testing.T) {
 			t.Errorf("replica %s of generation %d", rp.Name, rp.Generation)
 		}
 	}
-	if got := serve(t, o, "GET", "/data", ""); !slices.Equal(got, []string{"200 kept", "200 kept"}) {
+	if got := e.serve(t, o, "GET", "/data", ""); !slices.Equal(got, []string{"200 kept", "200 kept"}) {
 		t.Errorf("data after the restore: %v", got)
 	}
 
@@ -246,7 +258,7 @@ func TestSwarmPause(t *testing.T) {
 	st.Services[1].Healthcheck = &runtime.Healthcheck{Test: []string{"CMD", "/server", "check"}, Interval: 200 * time.Millisecond, Timeout: 300 * time.Millisecond, Retries: 2}
 	t.Cleanup(func() { _ = e.rt.Remove(context.Background(), st.Tenant, nil) })
 	o, _ := e.apply(t, st)
-	serve(t, o, "POST", "/data", "frozen")
+	e.serve(t, o, "POST", "/data", "frozen")
 	ids := func(o runtime.Observation) []string {
 		var ids []string
 		for _, rp := range o.Replicas {
@@ -266,10 +278,10 @@ func TestSwarmPause(t *testing.T) {
 			t.Errorf("paused replica %+v", rp)
 		}
 	}
-	if web := o.Service("web"); len(web) != 1 || !strings.HasPrefix(web[0].Dial(8080), "127.0.0.1:") {
-		t.Fatalf("a paused web replica keeps its endpoint: %+v", web)
+	if web := o.Service("web"); len(web) != 1 || !strings.HasPrefix(web[0].Dial(8080), "10.251.") {
+		t.Fatalf("a paused web replica keeps its address: %+v", web)
 	}
-	if _, err := (&http.Client{Timeout: 300 * time.Millisecond}).Get("http://" + o.Service("web")[0].Dial(8080) + "/healthz"); err == nil {
+	if _, err := e.client(300 * time.Millisecond).Get("http://" + o.Service("web")[0].Dial(8080) + "/healthz"); err == nil {
 		t.Error("a paused replica answered")
 	}
 	// Ten health check intervals: a check run on the frozen container
@@ -287,7 +299,7 @@ func TestSwarmPause(t *testing.T) {
 	if len(rec.Changes()) != 0 || !slices.Equal(ids(o), before) {
 		t.Errorf("after Resume: changes %q, replicas %v, want none and %v", rec.Changes(), ids(o), before)
 	}
-	if got := serve(t, o, "GET", "/data", ""); !slices.Equal(got, []string{"200 frozen"}) {
+	if got := e.serve(t, o, "GET", "/data", ""); !slices.Equal(got, []string{"200 frozen"}) {
 		t.Errorf("data after the thaw: %v", got)
 	}
 	// ModeRunning thaws on its own too.
