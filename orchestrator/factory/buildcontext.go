@@ -32,7 +32,11 @@ func NewBuildContext() *BuildContext {
 }
 
 // Add puts a file at a relative slash path; a mode of zero means 0644. A
-// later Add of the same path replaces the earlier one.
+// later Add of the same path replaces the earlier one. The setuid, setgid
+// and sticky bits are dropped: a file the context holds is root's, and a
+// setuid root program in a tenant image would run as root wherever the
+// engine cannot set no-new-privileges (swarm services on API 1.41, the
+// engine Debian 12 ships).
 func (b *BuildContext) Add(name string, mode int64, data []byte) error {
 	clean, err := contextPath(name)
 	if err != nil {
@@ -44,7 +48,7 @@ func (b *BuildContext) Add(name string, mode int64, data []byte) error {
 	if mode&^0o7777 != 0 {
 		return fmt.Errorf("build context: %s: mode %o has more than permission bits", name, mode)
 	}
-	b.files[clean] = contextFile{mode: mode, data: data}
+	b.files[clean] = contextFile{mode: mode & 0o777, data: data}
 	return nil
 }
 

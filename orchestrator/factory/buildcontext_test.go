@@ -9,7 +9,7 @@ import (
 
 func TestBuildContextDeterministic(t *testing.T) {
 	files := map[string][]byte{"Dockerfile": []byte("FROM scratch\n"), "b/x.txt": []byte("x"), "a/y/z.bin": {0, 1, 2}, "run": []byte("#!")}
-	modes := map[string]int64{"run": 0o755}
+	modes := map[string]int64{"run": 0o755, "b/x.txt": 0o6644}
 	first, err := TarContext(files, modes)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestBuildContextDeterministic(t *testing.T) {
 			}
 		case "b/x.txt":
 			if h.Mode != 0o644 || string(data) != "x" {
-				t.Errorf("b/x.txt mode %o data %q", h.Mode, data)
+				t.Errorf("b/x.txt mode %o data %q, want 644 (setuid and setgid dropped)", h.Mode, data)
 			}
 		}
 	}
