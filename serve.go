@@ -16,6 +16,7 @@ import (
 
 	"appfactory/catalog"
 	"appfactory/handlers"
+	"appfactory/orchestrator/docker/swarm"
 	"appfactory/orchestrator/stack"
 	"appfactory/store"
 	"appfactory/web"
@@ -37,6 +38,8 @@ type serveConfig struct {
 	SwarmEncrypted bool
 	// SwarmPools places each environment on the nodes of its pool label.
 	SwarmPools bool
+	// SwarmNetnsDir is where the engine keeps its network namespaces.
+	SwarmNetnsDir string
 	// SubnetPool is where tenant networks take their /28 from.
 	SubnetPool string
 	// WallOffHost rejects connections from the pool to the host (iptables).
@@ -66,6 +69,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.Runtime, "runtime", "docker", "what tenants run on: docker (containers of this engine) or swarm (services of the swarm this engine manages)")
 	fs.BoolVar(&cfg.SwarmEncrypted, "swarm-encrypted", false, "with --runtime swarm: encrypt the traffic of the tenants' overlay networks between nodes (IPsec)")
 	fs.BoolVar(&cfg.SwarmPools, "swarm-pools", false, "with --runtime swarm: run each environment's replicas only on nodes labelled appfactory.pool=<environment>")
+	fs.StringVar(&cfg.SwarmNetnsDir, "swarm-netns-dir", swarm.DefaultNetnsDir, "with --runtime swarm: where the engine keeps its network namespaces (the netns directory of dockerd's --exec-root); the router dials tasks from there")
 	fs.StringVar(&cfg.SubnetPool, "subnet-pool", stack.DefaultSubnetPool, "IPv4 pool tenant networks take a /28 each from")
 	fs.BoolVar(&cfg.WallOffHost, "wall-off-host", true, "reject connections from tenant containers (the subnet pool) to the host, with iptables rules that stay up while tenants run; needs root or CAP_NET_ADMIN")
 	fs.DurationVar(&cfg.UpgradeDeadline, "upgrade-deadline", 5*time.Minute, "how long an upgraded tenant's new version has to become ready before it is rolled back to the previous version and the pre-upgrade backup's data")

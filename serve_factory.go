@@ -109,7 +109,7 @@ func newEngine(ctx context.Context, cfg serveConfig, d *docker.Docker, o docker.
 	case "docker":
 		return docker.NewRuntime(d, o)
 	case "swarm":
-		rt, err := swarm.New(ctx, d, swarm.Options{Docker: o, Encrypted: cfg.SwarmEncrypted, Pools: cfg.SwarmPools})
+		rt, err := swarm.New(ctx, d, swarm.Options{Docker: o, Encrypted: cfg.SwarmEncrypted, Pools: cfg.SwarmPools, NetnsDir: cfg.SwarmNetnsDir})
 		if errors.Is(err, swarm.ErrNotManager) {
 			return nil, fmt.Errorf("--runtime swarm: %w, or join this engine to a swarm as a manager", err)
 		}

@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -144,4 +145,26 @@ func inNamespace(ns *os.File, fn func() (net.Conn, error)) (net.Conn, error) {
 		goruntime.UnlockOSThread()
 	}
 	return c, err
+}
+
+// checkDialer reports, before any tenant is served, what would make every
+// dial into an overlay fail: a namespace directory that is not one, or no
+// privilege to enter a namespace (setns into this thread's own needs the
+// same).
+func checkDialer(dir string) error {
+	// The engine makes the directory with its first sandbox: a missing one
+	// is not yet an error.
+	if fi, err := os.Stat(dir); err != nil && !errors.Is(err, os.ErrNotExist) || err == nil && !fi.IsDir() {
+		return fmt.Errorf("the engine's network namespaces are not at %s (give the netns directory of dockerd's --exec-root)", dir)
+	}
+	self, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return fmt.Errorf("this thread's network namespace: %w", err)
+	}
+	defer self.Close()
+	_, err = inNamespace(self, func() (net.Conn, error) { return nil, nil })
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("the router enters the overlay networks' namespaces, which needs root (CAP_SYS_ADMIN): %w", err)
+	}
+	return err
 }

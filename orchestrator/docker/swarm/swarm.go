@@ -84,6 +84,9 @@ func New(ctx context.Context, d *docker.Docker, o Options) (*Runtime, error) {
 	if o.NetnsDir == "" {
 		o.NetnsDir = DefaultNetnsDir
 	}
+	if err := checkDialer(o.NetnsDir); err != nil {
+		return nil, fmt.Errorf("swarm: %w", err)
+	}
 	if o.Docker.HealthTimeout <= 0 {
 		o.Docker.HealthTimeout = 60 * time.Second
 	}
