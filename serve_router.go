@@ -94,6 +94,7 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 		BotAgents:         strings.Split(cfg.Router.BotAgents, ","),
 		Pages:             router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
 		Static:            web.TenantStatic(),
+		Answered:          metrics.ProxyRequest,
 		Activations:       metrics.ObservingActivations(db),
 		Events:            db,
 		Logger:            logger.With(slog.String("component", "router")),
@@ -106,6 +107,7 @@ func newRouterSide(cfg serveConfig, db *store.DB, cat *catalog.Catalog, fac *fac
 	}
 	rt := router.NewRouter(rcfg, fac.Routes, fac.Reconciler, activity)
 	srv.SetTenantRouter(metrics.CountResponses(rt))
+	srv.SetTenantFast(rt.ServeHead)
 
 	pas := sleep.NewPassivator(sleep.PassivatorConfig{
 		Policy: func(env string) (time.Duration, time.Duration) {

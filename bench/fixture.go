@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,7 +44,8 @@ type fixture struct {
 	tenant *store.Tenant
 	act    *countingActivator
 	router *router.Router
-	srv    *http.Server
+	// stopServer ends the server and waits for it.
+	stopServer func()
 	// base is the router's address, like http://127.0.0.1:PORT.
 	base string
 	host string
@@ -111,10 +111,12 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	f.svc = &orchestrator.Service{DB: f.db, Catalog: cat, Blueprints: bp, Factory: f.rec.Factory(), Reconciler: f.rec,
 		Routes: f.routes, PublicURL: publicURL, Logger: logger}
 	f.act = &countingActivator{inner: f.rec}
+	m := metrics.NewMetrics(metrics.NewRegistry())
 	f.router = router.NewRouter(router.RouterConfig{
-		Slug:   func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
-		Pages:  router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
-		Logger: logger,
+		Slug:     func(h string) (string, bool) { return web.TenantSlug(h, "localhost") },
+		Pages:    router.Pages{Error: web.WriteTenantError, Starting: web.WriteStartingPage},
+		Answered: m.ProxyRequest,
+		Logger:   logger,
 	}, f.routes, f.act, route.NewActivity(nil, logger))
 	// The reconciler and the router run until stop, as serve runs them.
 	rctx, cancel := context.WithCancel(context.Background())
@@ -130,14 +132,17 @@ func newFixture(ctx context.Context, logger *slog.Logger) (*fixture, error) {
 	// The portal's server with its host dispatch and the count of answers
 	// on tenant hosts, as serve runs them.
 	ws := web.New(web.Options{Domain: "localhost", Logger: logger})
-	ws.SetTenantRouter(metrics.NewMetrics(metrics.NewRegistry()).CountResponses(f.router))
+	ws.SetTenantRouter(m.CountResponses(f.router))
+	ws.SetTenantFast(f.router.ServeHead)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return f, err
 	}
 	f.base = "http://" + ln.Addr().String()
-	f.srv = &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go f.srv.Serve(ln)
+	sctx, stopServe := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { _ = ws.ListenAndServe(sctx, ln, time.Second); close(served) }()
+	f.stopServer = func() { stopServe(); <-served }
 	return f, f.deploy(ctx, cat)
 }
 
@@ -203,8 +208,8 @@ func (f *fixture) webBackend() (string, error) {
 func (f *fixture) close(logger *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if f.srv != nil {
-		f.srv.Close()
+	if f.stopServer != nil {
+		f.stopServer()
 	}
 	if f.tenant != nil && f.svc != nil {
 		if err := f.svc.Delete(ctx, f.tenant, f.user); err == nil {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +38,7 @@ func main() {
 	matrix := flag.Bool("matrix", false, "run only the side by side with nginx, in full: 1, 16, 64 and 256 connections, the readiness path and the app's page, two interleaved rounds")
 	conns := flag.String("conns", "1,16,64,256", "connection counts of the -matrix side by side")
 	rounds := flag.Int("rounds", 2, "interleaved rounds of the -matrix side by side")
+	paths := flag.String("paths", "readiness,page", "paths of the -matrix side by side: readiness (the tenant's readiness path), page (the app's page), or both")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -49,7 +51,15 @@ func main() {
 	if *matrix {
 		var cs []int
 		if cs, err = parseConns(*conns); err == nil {
-			err = runMatrix(ctx, logger, cs, *rounds, *duration, *cpuProfile)
+			names := strings.Split(*paths, ",")
+			for _, n := range names {
+				if n != "readiness" && n != "page" {
+					err = fmt.Errorf("-paths: %q is neither readiness nor page", n)
+				}
+			}
+			if err == nil {
+				err = runMatrix(ctx, logger, cs, names, *rounds, *duration, *cpuProfile)
+			}
 		}
 	} else {
 		err = run(ctx, logger, *cycles, *concurrency, *duration, *herdSize, *cpuProfile)
@@ -114,7 +124,7 @@ func run(ctx context.Context, logger *slog.Logger, cycles, concurrency int, dura
 }
 
 // runMatrix deploys the tenant and runs only the full side by side.
-func runMatrix(ctx context.Context, logger *slog.Logger, conns []int, rounds int, duration time.Duration, cpuProfile string) error {
+func runMatrix(ctx context.Context, logger *slog.Logger, conns []int, names []string, rounds int, duration time.Duration, cpuProfile string) error {
 	fmt.Fprintln(os.Stderr, "deploying a tenant of the sample platform...")
 	f, err := newFixture(ctx, logger)
 	defer func() {
@@ -124,7 +134,13 @@ func runMatrix(ctx context.Context, logger *slog.Logger, conns []int, rounds int
 	if err != nil {
 		return err
 	}
-	sb := &sideBySide{conns: conns, paths: f.benchPaths(), rounds: rounds, duration: duration}
+	var chosen []benchPath
+	for _, p := range f.benchPaths() {
+		if slices.Contains(names, p.name) {
+			chosen = append(chosen, p)
+		}
+	}
+	sb := &sideBySide{conns: conns, paths: chosen, rounds: rounds, duration: duration}
 	stopProfile, err := startCPUProfile(cpuProfile)
 	if err != nil {
 		return err

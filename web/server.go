@@ -4,17 +4,20 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"appfactory/static"
 	"appfactory/views"
+	"appfactory/web/lean"
 )
 
 // Options configure the server.
@@ -34,6 +37,7 @@ type Server struct {
 	opts   Options
 	echo   *echo.Echo
 	http   *http.Server
+	lean   *lean.Server
 	logger *slog.Logger
 	// tenants serves <slug>.<domain>; until one is set every tenant host is unknown.
 	tenants http.Handler
@@ -68,6 +72,7 @@ func New(opts Options) *Server {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 	}
+	s.lean = &lean.Server{Handler: s.http.Handler, Take: s.leanRequest, Fallback: s.http}
 	return s
 }
 
@@ -82,6 +87,12 @@ func (s *Server) TLS() bool { return s.opts.TLS }
 
 // SetTenantRouter installs the handler for tenant hosts.
 func (s *Server) SetTenantRouter(h http.Handler) { s.tenants = h }
+
+// SetTenantFast installs the router's raw path (lean.Server's Fast): the
+// requests it answers from their head never reach the handlers.
+func (s *Server) SetTenantFast(fast func(ctx context.Context, head []byte, remote string, w *bufio.Writer) (served, keep bool, next context.Context)) {
+	s.lean.Fast = fast
+}
 
 // Handler dispatches by host: <slug>.<domain> to the tenant router, the
 // portal's own hosts to the portal (behind cross-origin protection), and
@@ -102,11 +113,37 @@ func (s *Server) Handler() http.Handler {
 	})
 }
 
+// leanRequest reports whether the lean loop serves a request: what the
+// router's direct path takes, a tenant host's GET or HEAD without a body,
+// an upgrade, an Expect or hop-by-hop headers of its own. Everything else,
+// the portal above all, is net/http's.
+func (s *Server) leanRequest(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if _, ok := TenantSlug(r.Host, s.opts.Domain); !ok {
+		return false
+	}
+	for _, k := range []string{"Upgrade", "Expect", "Trailer"} {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
+	}
+	for _, v := range r.Header["Connection"] {
+		for _, tok := range strings.Split(v, ",") {
+			if tok = strings.TrimSpace(tok); tok != "" && !strings.EqualFold(tok, "keep-alive") && !strings.EqualFold(tok, "close") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // ListenAndServe serves until ctx is cancelled, then shuts down gracefully:
 // in-flight requests get up to grace to finish.
 func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(ln) }()
+	go func() { errc <- s.lean.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -114,7 +151,7 @@ func (s *Server) ListenAndServe(ctx context.Context, ln net.Listener, grace time
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := s.http.Shutdown(sctx)
+	err := s.lean.Shutdown(sctx)
 	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
 		return e
 	}

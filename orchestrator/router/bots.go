@@ -111,20 +111,24 @@ func (rt *Router) asleep(w http.ResponseWriter, r *http.Request) {
 // browser or another client, the method and path (never the query, which
 // may carry secrets) and the first word of its User-Agent.
 func wokenBy(r *http.Request) string {
+	return describeWaker(isNavigation(r), r.Method, r.URL.Path, r.UserAgent())
+}
+
+// describeWaker is wokenBy of a request's parts.
+func describeWaker(navigation bool, method, path, userAgent string) string {
 	who := "a client"
-	if isNavigation(r) {
+	if navigation {
 		who = "a browser"
 	}
-	path := r.URL.Path
 	if len(path) > 80 {
 		path = path[:80] + "…"
 	}
-	agent, _, _ := strings.Cut(r.UserAgent(), " ")
+	agent, _, _ := strings.Cut(userAgent, " ")
 	if len(agent) > 40 {
 		agent = agent[:40]
 	}
 	if agent == "" {
 		agent = "no User-Agent"
 	}
-	return who + ": " + r.Method + " " + path + " (" + agent + ")"
+	return who + ": " + method + " " + path + " (" + agent + ")"
 }

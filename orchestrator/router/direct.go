@@ -98,7 +98,7 @@ func (p *proxy) writeRequest(w io.Writer, r *http.Request) error {
 func (p *proxy) serveDirect(w http.ResponseWriter, r *http.Request, st *proxied) {
 	ctx := r.Context()
 	write := func(out io.Writer) error { return p.writeRequest(out, r) }
-	resp, err := p.try(ctx, r.Method, st, func(addr string) (*http.Response, error) {
+	resp, err := try(p, ctx, r.Method, st, func(addr string) (*http.Response, error) {
 		return p.fast.roundTrip(ctx, addr, r, write)
 	})
 	if err != nil {

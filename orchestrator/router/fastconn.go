@@ -72,30 +72,47 @@ func (t *fastTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // roundTrip sends a request to addr, written by write; req is the request
 // the answer is read for (its method).
 func (t *fastTransport) roundTrip(ctx context.Context, addr string, req *http.Request, write func(w io.Writer) error) (*http.Response, error) {
+	c, stop, err := t.rawRoundTrip(ctx, addr, write)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.readResponse(ctx, c, req, stop)
+	if err != nil {
+		c.conn.Close()
+		return nil, err
+	}
+	return resp, nil
+}
+
+// rawRoundTrip sends a request to addr, written by write, and returns the
+// connection once the first byte of the answer is there, with the stop of
+// the watch that fails the connection when ctx ends.
+func (t *fastTransport) rawRoundTrip(ctx context.Context, addr string, write func(w io.Writer) error) (*fastConn, func() bool, error) {
 	for {
 		c, reused, err := t.get(ctx, addr)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		resp, stale, err := t.exchange(ctx, c, req, write)
+		stop, stale, err := t.send(ctx, c, write)
 		if err == nil {
-			return resp, nil
+			return c, stop, nil
 		}
 		c.conn.Close()
 		if !(reused && stale) || ctx.Err() != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 }
 
-// exchange writes the request and reads the answer's headers; stale says
-// that the connection failed before any byte of an answer came.
-func (t *fastTransport) exchange(ctx context.Context, c *fastConn, req *http.Request, write func(w io.Writer) error) (*http.Response, bool, error) {
+// send writes the request and waits for the first byte of the answer,
+// within the header timeout; stale says that the connection failed before
+// any byte of an answer came.
+func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.Writer) error) (func() bool, bool, error) {
 	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(aLongTimeAgo) })
 	if t.headerTimeout > 0 {
 		_ = c.conn.SetDeadline(time.Now().Add(t.headerTimeout))
 	}
-	fail := func(stale bool, err error) (*http.Response, bool, error) {
+	fail := func(stale bool, err error) (func() bool, bool, error) {
 		stop()
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, false, cerr
@@ -112,14 +129,26 @@ func (t *fastTransport) exchange(ctx context.Context, c *fastConn, req *http.Req
 		var ne net.Error
 		return fail(!(errors.As(err, &ne) && ne.Timeout()), err)
 	}
+	return stop, false, nil
+}
+
+// readResponse reads the answer's headers on a connection send wrote to.
+func (t *fastTransport) readResponse(ctx context.Context, c *fastConn, req *http.Request, stop func() bool) (*http.Response, error) {
+	fail := func(err error) (*http.Response, error) {
+		stop()
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return nil, err
+	}
 	var resp *http.Response
 	for {
 		var err error
 		if resp, err = http.ReadResponse(c.br, req); err != nil {
-			return fail(false, err)
+			return fail(err)
 		}
 		if resp.StatusCode == http.StatusSwitchingProtocols {
-			return fail(false, errUnexpectedUpgrade)
+			return fail(errUnexpectedUpgrade)
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode < 100 {
 			break
@@ -130,10 +159,10 @@ func (t *fastTransport) exchange(ctx context.Context, c *fastConn, req *http.Req
 	if ctx.Err() != nil {
 		// Cancelled while the deadline was cleared: the AfterFunc's
 		// deadline may be gone.
-		return fail(false, ctx.Err())
+		return fail(ctx.Err())
 	}
 	resp.Body = &fastBody{rc: resp.Body, t: t, c: c, stop: stop, keep: !resp.Close, done: resp.Body == http.NoBody}
-	return resp, false, nil
+	return resp, nil
 }
 
 // get returns an idle connection to addr, else the first of a new one and

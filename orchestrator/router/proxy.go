@@ -118,15 +118,16 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 	if handles(req) {
 		rt = p.fast
 	}
-	return p.try(req.Context(), req.Method, st, func(addr string) (*http.Response, error) {
+	return try(p, req.Context(), req.Method, st, func(addr string) (*http.Response, error) {
 		req.URL.Host = addr
 		return rt.RoundTrip(req)
 	})
 }
 
 // try sends a request with send to one backend of its route after another,
-// as RoundTrip says.
-func (p *proxy) try(ctx context.Context, method string, st *proxied, send func(addr string) (*http.Response, error)) (*http.Response, error) {
+// as RoundTrip says; T is what an answer is read as.
+func try[T any](p *proxy, ctx context.Context, method string, st *proxied, send func(addr string) (T, error)) (T, error) {
+	var none T
 	pool := p.pools.get(st.route)
 	var tried uint64 // bit i: backend i already tried by this request
 	var lastErr, exchangeErr error
@@ -145,22 +146,22 @@ func (p *proxy) try(ctx context.Context, method string, st *proxied, send func(a
 			lastErr = err
 			pool.markDown(p.rt, i, err)
 			if st.body != nil && st.body.read {
-				return nil, err
+				return none, err
 			}
 		case replayable(ctx, method, st, err):
 			exchangeErr = err
 		default:
-			return nil, err
+			return none, err
 		}
 	}
 	if exchangeErr != nil {
 		// Some backend took the connection: the tenant is up, an answer failed.
-		return nil, exchangeErr
+		return none, exchangeErr
 	}
 	if lastErr == nil {
 		lastErr = errBackendsDown
 	}
-	return nil, &backendsDownError{err: lastErr}
+	return none, &backendsDownError{err: lastErr}
 }
 
 // replayable reports whether a request that failed on one backend after

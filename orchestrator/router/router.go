@@ -93,6 +93,9 @@ type RouterConfig struct {
 	// Budget is the host's memory budget every activation waits for
 	// (optional: nil starts at once).
 	Budget admitter
+	// Answered counts the status of each answer the raw path gives
+	// (optional: ServeHTTP's answers are counted around it).
+	Answered func(status int)
 	// Activations records each activation's duration (optional).
 	Activations activationRecorder
 	// Events records each warm-up with its reason (optional).
@@ -225,6 +228,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if again, ok := rt.routes.Get(slug); ok && again.TenantID == rte.TenantID {
 		rte = again
 	}
+	if f, ok := r.Context().Value(rawFailureKey{}).(*rawFailure); ok {
+		// The raw path met a failure before it wrote anything.
+		rt.proxy.failed(w, r, f.st, f.err)
+		return
+	}
 	switch {
 	case rte.State == domain.StateRunning && len(rte.Backends) > 0:
 		rt.proxy.serve(w, r, rte, true)
@@ -291,13 +299,18 @@ func (rt *Router) serveReserved(w http.ResponseWriter, r *http.Request, rte rout
 // isNavigation reports whether a request is a browser loading a page, which
 // gets the starting page rather than being held.
 func isNavigation(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	return navigation(r.Method, r.Header.Get("Sec-Fetch-Mode"), r.Header.Get("Accept"))
+}
+
+// navigation is isNavigation of a request's method and headers.
+func navigation(method, fetchMode, accept string) bool {
+	if method != http.MethodGet && method != http.MethodHead {
 		return false
 	}
-	if m := r.Header.Get("Sec-Fetch-Mode"); m != "" && m != "navigate" {
+	if fetchMode != "" && fetchMode != "navigate" {
 		return false
 	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
+	return strings.Contains(accept, "text/html")
 }
 
 // plainError is the default error page when no Pages are configured.
