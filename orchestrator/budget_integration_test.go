@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -53,8 +52,7 @@ func newBudgetRouter(t *testing.T, budgetBytes int64) (*liveRouter, *budget.Budg
 		}()
 	}
 	e.stop = func() { cancel(); wg.Wait() }
-	lr.srv = httptest.NewServer(lr.router)
-	t.Cleanup(lr.srv.Close)
+	lr.url = serveFront(t, lr.router)
 	return lr, b
 }
 

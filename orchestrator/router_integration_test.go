@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,7 +52,32 @@ type liveRouter struct {
 	act      *countingResumer
 	activity *route.Activity
 	router   *router.Router
-	srv      *httptest.Server
+	// url is the front's address, like http://127.0.0.1:PORT.
+	url string
+}
+
+// serveFront serves rt as serve does (web's server: the lean loop with the
+// router's raw path, net/http behind it) until the test ends, and returns
+// its URL.
+func serveFront(t *testing.T, rt *router.Router) string {
+	t.Helper()
+	ws := web.New(web.Options{Domain: "localhost"})
+	ws.SetTenantRouter(rt)
+	ws.SetTenantFast(rt.ServeHead)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ws.ListenAndServe(ctx, ln, 5*time.Second) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("front: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
 
 func newLiveRouter(t *testing.T) *liveRouter { return newLiveRouterOn(t, false) }
@@ -74,14 +99,13 @@ func newLiveRouterOn(t *testing.T, onSwarm bool) *liveRouter {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- lr.router.Run(ctx) }()
-	lr.srv = httptest.NewServer(lr.router)
 	t.Cleanup(func() {
-		lr.srv.Close()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("router Run: %v", err)
 		}
 	})
+	lr.url = serveFront(t, lr.router) // stops before the router: cleanups run last first
 	return lr
 }
 
@@ -106,7 +130,7 @@ func (lr *liveRouter) startPassivator(t *testing.T, idle time.Duration) *sleep.P
 
 func (lr *liveRouter) request(t *testing.T, slug, path, accept string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, lr.srv.URL+path, nil)
+	req, _ := http.NewRequest(http.MethodGet, lr.url+path, nil)
 	req.Host = slug + ".localhost:8080"
 	if accept != "" {
 		req.Header.Set("Accept", accept)

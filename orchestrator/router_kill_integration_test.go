@@ -60,7 +60,7 @@ func TestLiveRouterLoadThroughKilledReplica(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for !stop.Load() && sent.Add(1) <= maxRequests {
-				req, _ := http.NewRequest(http.MethodGet, lr.srv.URL+path, nil)
+				req, _ := http.NewRequest(http.MethodGet, lr.url+path, nil)
 				req.Host = tn.Slug + ".localhost:8080"
 				req.Header.Set("Accept", "application/json")
 				p := phase.Load()

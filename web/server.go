@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -113,30 +112,12 @@ func (s *Server) Handler() http.Handler {
 	})
 }
 
-// leanRequest reports whether the lean loop serves a request: what the
-// router's direct path takes, a tenant host's GET or HEAD without a body,
-// an upgrade, an Expect or hop-by-hop headers of its own. Everything else,
-// the portal above all, is net/http's.
+// leanRequest reports whether the lean loop serves a request: a plain
+// GET or HEAD (lean.Plain) to a tenant host. Everything else, the portal
+// above all, is net/http's.
 func (s *Server) leanRequest(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	if _, ok := TenantSlug(r.Host, s.opts.Domain); !ok {
-		return false
-	}
-	for _, k := range []string{"Upgrade", "Expect", "Trailer"} {
-		if _, ok := r.Header[k]; ok {
-			return false
-		}
-	}
-	for _, v := range r.Header["Connection"] {
-		for _, tok := range strings.Split(v, ",") {
-			if tok = strings.TrimSpace(tok); tok != "" && !strings.EqualFold(tok, "keep-alive") && !strings.EqualFold(tok, "close") {
-				return false
-			}
-		}
-	}
-	return true
+	_, ok := TenantSlug(r.Host, s.opts.Domain)
+	return ok && lean.Plain(r)
 }
 
 // ListenAndServe serves until ctx is cancelled, then shuts down gracefully:

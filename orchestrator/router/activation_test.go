@@ -76,12 +76,12 @@ func TestBrowserGetsStartingPageThenApp(t *testing.T) {
 	// the normal few milliseconds.
 	got := make(chan *http.Response, 1)
 	go func() {
-		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/docs", nil)
+		req, _ := http.NewRequest(http.MethodGet, f.url+"/docs", nil)
 		req.Host = "acme.example.test"
 		for k, v := range nav {
 			req.Header.Set(k, v)
 		}
-		resp, err := f.srv.Client().Do(req)
+		resp, err := f.client.Do(req)
 		if err != nil {
 			t.Errorf("GET /docs: %v", err)
 		}
@@ -225,31 +225,32 @@ func TestActivationFailureIsReported(t *testing.T) {
 func TestDialErrorOnRunningRouteActivates(t *testing.T) {
 	// The route says running (from the database after a restart of the
 	// host) but the containers are stopped: the first request starts them.
-	f := newRouterFixture(t, RouterConfig{})
-	f.act.backends = []string{addr(newBackend(t, "acme"))}
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{deadAddr(t)}})
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if code, e := f.getEcho(t, "acme.example.test", nil); code != 200 || e.Name != "acme" {
-				t.Errorf("request on a stopped running tenant: %d %q", code, e.Name)
-			}
-		}()
-	}
-	wg.Wait()
-	if calls := f.act.calls.Load(); calls != 1 {
-		t.Errorf("activations: %d, want 1", calls)
-	}
-	// A browser in the same situation gets the starting page.
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{deadAddr(t)}, Generation: 9})
-	f.act.delay = 200 * time.Millisecond
-	resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"Accept": "text/html"}, nil)
-	page := readAll(t, resp)
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(page, "data-ready-url") {
-		t.Errorf("browser on a stopped running tenant: %d %s", resp.StatusCode, page)
-	}
+	forEachFront(t, RouterConfig{}, func(t *testing.T, f *routerFixture) {
+		f.act.backends = []string{addr(newBackend(t, "acme"))}
+		f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{deadAddr(t)}})
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if code, e := f.getEcho(t, "acme.example.test", nil); code != 200 || e.Name != "acme" {
+					t.Errorf("request on a stopped running tenant: %d %q", code, e.Name)
+				}
+			}()
+		}
+		wg.Wait()
+		if calls := f.act.calls.Load(); calls != 1 {
+			t.Errorf("activations: %d, want 1", calls)
+		}
+		// A browser in the same situation gets the starting page.
+		f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{deadAddr(t)}, Generation: 9})
+		f.act.delay = 200 * time.Millisecond
+		resp := f.do(t, http.MethodGet, "acme.example.test", "/", map[string]string{"Accept": "text/html"}, nil)
+		page := readAll(t, resp)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(page, "data-ready-url") {
+			t.Errorf("browser on a stopped running tenant: %d %s", resp.StatusCode, page)
+		}
+	})
 }
 
 // TestBackendsStoppedAndStartedOnTheSameAddress is an engine restarting a

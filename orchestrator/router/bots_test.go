@@ -60,23 +60,24 @@ func TestBotsNeverWakeASleepingTenant(t *testing.T) {
 // TestBotsOnARunningTenantAreServedButNotActivity: a crawler reaches a
 // running app, and the tenant stays as idle as it was.
 func TestBotsOnARunningTenantAreServedButNotActivity(t *testing.T) {
-	f := newRouterFixture(t, RouterConfig{})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
-	since := time.Now().Add(-time.Hour)
-	before := f.activity.Idle("t1", time.Now(), since)
-	code, e := f.getEcho(t, "acme.example.test", map[string]string{"User-Agent": "Googlebot/2.1"})
-	if code != http.StatusOK || e.Name != "acme" {
-		t.Fatalf("crawler on a running tenant: %d %+v", code, e)
-	}
-	waitFor(t, 5*time.Second, "no request in flight", func() bool { return f.activity.InFlight("t1") == 0 })
-	if after := f.activity.Idle("t1", time.Now(), since); after < before {
-		t.Errorf("idle %v before the crawler, %v after: it counted as activity", before, after)
-	}
-	code, _ = f.getEcho(t, "acme.example.test", map[string]string{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"})
-	waitFor(t, 5*time.Second, "no request in flight", func() bool { return f.activity.InFlight("t1") == 0 })
-	if after := f.activity.Idle("t1", time.Now(), since); code != http.StatusOK || after > time.Second {
-		t.Errorf("a browser's request left the tenant idle for %v (%d)", after, code)
-	}
+	forEachFront(t, RouterConfig{}, func(t *testing.T, f *routerFixture) {
+		f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+		since := time.Now().Add(-time.Hour)
+		before := f.activity.Idle("t1", time.Now(), since)
+		code, e := f.getEcho(t, "acme.example.test", map[string]string{"User-Agent": "Googlebot/2.1"})
+		if code != http.StatusOK || e.Name != "acme" {
+			t.Fatalf("crawler on a running tenant: %d %+v", code, e)
+		}
+		waitFor(t, 5*time.Second, "no request in flight", func() bool { return f.activity.InFlight("t1") == 0 })
+		if after := f.activity.Idle("t1", time.Now(), since); after < before {
+			t.Errorf("idle %v before the crawler, %v after: it counted as activity", before, after)
+		}
+		code, _ = f.getEcho(t, "acme.example.test", map[string]string{"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"})
+		waitFor(t, 5*time.Second, "no request in flight", func() bool { return f.activity.InFlight("t1") == 0 })
+		if after := f.activity.Idle("t1", time.Now(), since); code != http.StatusOK || after > time.Second {
+			t.Errorf("a browser's request left the tenant idle for %v (%d)", after, code)
+		}
+	})
 }
 
 func TestBotMatcher(t *testing.T) {

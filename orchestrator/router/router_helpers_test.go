@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/web"
+	"appfactory/web/lean"
 )
 
 const testDomain = "example.test"
@@ -127,12 +129,35 @@ type routerFixture struct {
 	act      *fakeActivator
 	activity *route.Activity
 	router   *Router
-	srv      *httptest.Server
+	// url and client reach the front that serves the router.
+	url    string
+	client *http.Client
 	// stop ends the router's Run and waits for it to return.
 	stop func()
 }
 
+// The fronts a router is served by: the lean loop with the raw path, as
+// serve runs it, and net/http's server alone (the direct path and the
+// ReverseProxy for every request).
+const (
+	frontLean    = "lean"
+	frontNetHTTP = "net/http"
+)
+
+// newRouterFixture serves the router as serve does.
 func newRouterFixture(t *testing.T, cfg RouterConfig) *routerFixture {
+	t.Helper()
+	return newRouterFixtureOn(t, cfg, frontLean)
+}
+
+// forEachFront runs a test on a router served by each front.
+func forEachFront(t *testing.T, cfg RouterConfig, test func(t *testing.T, f *routerFixture)) {
+	for _, front := range []string{frontLean, frontNetHTTP} {
+		t.Run(front, func(t *testing.T) { test(t, newRouterFixtureOn(t, cfg, front)) })
+	}
+}
+
+func newRouterFixtureOn(t *testing.T, cfg RouterConfig, front string) *routerFixture {
 	t.Helper()
 	routes := route.NewRoutes()
 	act := &fakeActivator{routes: routes}
@@ -142,9 +167,36 @@ func newRouterFixture(t *testing.T, cfg RouterConfig) *routerFixture {
 	cfg.Static = web.TenantStatic()
 	rt := NewRouter(cfg, routes, act, activity)
 	stop := runRouter(t, rt)
-	srv := httptest.NewServer(rt)
-	t.Cleanup(srv.Close) // before stop: cleanups run last first
-	return &routerFixture{routes: routes, act: act, activity: activity, router: rt, srv: srv, stop: stop}
+	f := &routerFixture{routes: routes, act: act, activity: activity, router: rt, stop: stop}
+	// The front stops before the router: cleanups run last first.
+	if front == frontNetHTTP {
+		srv := httptest.NewServer(rt)
+		t.Cleanup(srv.Close)
+		f.url, f.client = srv.URL, srv.Client()
+		return f
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := &lean.Server{Handler: rt, Take: lean.Plain, Fast: rt.ServeHead,
+		Fallback: &http.Server{Handler: rt, ReadHeaderTimeout: 10 * time.Second}}
+	served := make(chan error, 1)
+	go func() { served <- ls.Serve(ln) }()
+	tr := &http.Transport{}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := ls.Shutdown(ctx); err != nil {
+			t.Errorf("lean front shutdown: %v", err)
+		}
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("lean front: %v", err)
+		}
+	})
+	f.url, f.client = "http://"+ln.Addr().String(), &http.Client{Transport: tr}
+	return f
 }
 
 // runRouter runs rt until the test ends, as serve does; the stop it
@@ -170,7 +222,7 @@ func runRouter(tb testing.TB, rt *Router) (stop func()) {
 // get sends a request for host through the router.
 func (f *routerFixture) do(t *testing.T, method, host, path string, hdr map[string]string, body io.Reader) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, f.srv.URL+path, body)
+	req, err := http.NewRequest(method, f.url+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +230,7 @@ func (f *routerFixture) do(t *testing.T, method, host, path string, hdr map[stri
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := f.srv.Client().Do(req)
+	resp, err := f.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s%s: %v", method, host, path, err)
 	}

@@ -34,74 +34,76 @@ func TestRouterUnknownHosts(t *testing.T) {
 }
 
 func TestRouterRoutesToTheRightTenant(t *testing.T) {
-	f := newRouterFixture(t, RouterConfig{})
-	for i, slug := range []string{"acme", "globex", "initech"} {
-		f.routes.Set(route.Route{TenantID: fmt.Sprintf("t%d", i), Slug: slug, State: domain.StateRunning, Backends: []string{addr(newBackend(t, slug))}})
-	}
-	tests := []struct{ host, want string }{
-		{"acme.example.test", "acme"},
-		{"globex.example.test:8080", "globex"},
-		{"INITECH.Example.TEST", "initech"},
-		{"acme.example.test.", "acme"},
-		{"Globex.example.test.:443", "globex"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.host, func(t *testing.T) {
-			code, e := f.getEcho(t, tc.host, nil)
-			if code != http.StatusOK || e.Name != tc.want {
-				t.Fatalf("%s -> %d from %q, want 200 from %q", tc.host, code, e.Name, tc.want)
-			}
-			// The app sees the host the client asked for.
-			if e.Host != tc.host {
-				t.Errorf("backend saw Host %q, want %q", e.Host, tc.host)
-			}
-		})
-	}
+	forEachFront(t, RouterConfig{}, func(t *testing.T, f *routerFixture) {
+		for i, slug := range []string{"acme", "globex", "initech"} {
+			f.routes.Set(route.Route{TenantID: fmt.Sprintf("t%d", i), Slug: slug, State: domain.StateRunning, Backends: []string{addr(newBackend(t, slug))}})
+		}
+		tests := []struct{ host, want string }{
+			{"acme.example.test", "acme"},
+			{"globex.example.test:8080", "globex"},
+			{"INITECH.Example.TEST", "initech"},
+			{"acme.example.test.", "acme"},
+			{"Globex.example.test.:443", "globex"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.host, func(t *testing.T) {
+				code, e := f.getEcho(t, tc.host, nil)
+				if code != http.StatusOK || e.Name != tc.want {
+					t.Fatalf("%s -> %d from %q, want 200 from %q", tc.host, code, e.Name, tc.want)
+				}
+				// The app sees the host the client asked for.
+				if e.Host != tc.host {
+					t.Errorf("backend saw Host %q, want %q", e.Host, tc.host)
+				}
+			})
+		}
+	})
 }
 
 func TestRouterReplacesForwardingHeadersAndStripsPortalCookies(t *testing.T) {
-	f := newRouterFixture(t, RouterConfig{StripCookies: []string{"af_session", "af_flash"}})
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
-	tests := []struct {
-		name       string
-		cookie     string
-		wantCookie string
-	}{
-		{"session only", "af_session=secret", ""},
-		{"mixed", "app=1; af_session=secret; af_flash=hi; theme=dark", "app=1; theme=dark"},
-		{"app cookies kept", "app=1;theme=dark", "app=1;theme=dark"},
-		{"lookalike kept", "af_session2=x; xaf_session=y", "af_session2=x; xaf_session=y"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, e := f.getEcho(t, "acme.example.test", map[string]string{
-				"X-Forwarded-For":   "6.6.6.6",
-				"X-Forwarded-Host":  "evil.test",
-				"X-Forwarded-Proto": "https",
-				"Forwarded":         "for=6.6.6.6;host=evil.test",
-				"Cookie":            tc.cookie,
+	forEachFront(t, RouterConfig{StripCookies: []string{"af_session", "af_flash"}}, func(t *testing.T, f *routerFixture) {
+		f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(newBackend(t, "acme"))}})
+		tests := []struct {
+			name       string
+			cookie     string
+			wantCookie string
+		}{
+			{"session only", "af_session=secret", ""},
+			{"mixed", "app=1; af_session=secret; af_flash=hi; theme=dark", "app=1; theme=dark"},
+			{"app cookies kept", "app=1;theme=dark", "app=1;theme=dark"},
+			{"lookalike kept", "af_session2=x; xaf_session=y", "af_session2=x; xaf_session=y"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				code, e := f.getEcho(t, "acme.example.test", map[string]string{
+					"X-Forwarded-For":   "6.6.6.6",
+					"X-Forwarded-Host":  "evil.test",
+					"X-Forwarded-Proto": "https",
+					"Forwarded":         "for=6.6.6.6;host=evil.test",
+					"Cookie":            tc.cookie,
+				})
+				if code != http.StatusOK {
+					t.Fatalf("status %d", code)
+				}
+				h := e.Header
+				if got := h.Get("X-Forwarded-For"); got != "127.0.0.1" {
+					t.Errorf("X-Forwarded-For = %q, want the client's address only", got)
+				}
+				if got := h.Get("X-Forwarded-Host"); got != "acme.example.test" {
+					t.Errorf("X-Forwarded-Host = %q", got)
+				}
+				if got := h.Get("X-Forwarded-Proto"); got != "http" {
+					t.Errorf("X-Forwarded-Proto = %q", got)
+				}
+				if got := h.Get("Forwarded"); got != "" {
+					t.Errorf("client's Forwarded header reached the app: %q", got)
+				}
+				if got := h.Get("Cookie"); got != tc.wantCookie {
+					t.Errorf("Cookie = %q, want %q", got, tc.wantCookie)
+				}
 			})
-			if code != http.StatusOK {
-				t.Fatalf("status %d", code)
-			}
-			h := e.Header
-			if got := h.Get("X-Forwarded-For"); got != "127.0.0.1" {
-				t.Errorf("X-Forwarded-For = %q, want the client's address only", got)
-			}
-			if got := h.Get("X-Forwarded-Host"); got != "acme.example.test" {
-				t.Errorf("X-Forwarded-Host = %q", got)
-			}
-			if got := h.Get("X-Forwarded-Proto"); got != "http" {
-				t.Errorf("X-Forwarded-Proto = %q", got)
-			}
-			if got := h.Get("Forwarded"); got != "" {
-				t.Errorf("client's Forwarded header reached the app: %q", got)
-			}
-			if got := h.Get("Cookie"); got != tc.wantCookie {
-				t.Errorf("Cookie = %q, want %q", got, tc.wantCookie)
-			}
-		})
-	}
+		}
+	})
 }
 
 // upgradeBackend answers a WebSocket-style upgrade by echoing each line
@@ -147,7 +149,7 @@ func newHTTPServer(t *testing.T, h http.Handler) string {
 func TestRouterWebSocketUpgrade(t *testing.T) {
 	f := newRouterFixture(t, RouterConfig{})
 	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{upgradeBackend(t)}})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(f.srv.URL, "http://"))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,73 +180,75 @@ func TestRouterWebSocketUpgrade(t *testing.T) {
 }
 
 func TestRouterStreamsWithoutBuffering(t *testing.T) {
-	f := newRouterFixture(t, RouterConfig{})
-	release := make(chan struct{})
-	backend := newHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		fmt.Fprint(w, "data: first\n\n")
-		w.(http.Flusher).Flush()
-		<-release
-		fmt.Fprint(w, "data: last\n\n")
-	}))
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{backend}})
-	resp := f.do(t, http.MethodGet, "acme.example.test", "/events", nil, nil)
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	line, err := br.ReadString('\n')
-	if err != nil || line != "data: first\n" {
-		t.Fatalf("first event %q, %v: the proxy buffered the stream", line, err)
-	}
-	if f.activity.InFlight("t1") != 1 || f.activity.Idle("t1", time.Now().Add(time.Hour), time.Time{}) != 0 {
-		t.Error("a tenant streaming a response counts as idle")
-	}
-	close(release)
-	rest, _ := io.ReadAll(br)
-	if !strings.Contains(string(rest), "data: last") {
-		t.Errorf("rest of stream %q", rest)
-	}
+	forEachFront(t, RouterConfig{}, func(t *testing.T, f *routerFixture) {
+		release := make(chan struct{})
+		backend := newHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: first\n\n")
+			w.(http.Flusher).Flush()
+			<-release
+			fmt.Fprint(w, "data: last\n\n")
+		}))
+		f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{backend}})
+		resp := f.do(t, http.MethodGet, "acme.example.test", "/events", nil, nil)
+		defer resp.Body.Close()
+		br := bufio.NewReader(resp.Body)
+		line, err := br.ReadString('\n')
+		if err != nil || line != "data: first\n" {
+			t.Fatalf("first event %q, %v: the proxy buffered the stream", line, err)
+		}
+		if f.activity.InFlight("t1") != 1 || f.activity.Idle("t1", time.Now().Add(time.Hour), time.Time{}) != 0 {
+			t.Error("a tenant streaming a response counts as idle")
+		}
+		close(release)
+		rest, _ := io.ReadAll(br)
+		if !strings.Contains(string(rest), "data: last") {
+			t.Errorf("rest of stream %q", rest)
+		}
+	})
 }
 
 func TestRouterBalancesAndTakesOutFailedReplica(t *testing.T) {
-	f := newRouterFixture(t, RouterConfig{ReprobeInterval: 20 * time.Millisecond})
-	a, b := newBackend(t, "a"), newBackend(t, "b")
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
-	seen := map[string]int{}
-	for range 10 {
-		code, e := f.getEcho(t, "acme.example.test", nil)
-		if code != 200 {
-			t.Fatalf("status %d", code)
+	forEachFront(t, RouterConfig{ReprobeInterval: 20 * time.Millisecond}, func(t *testing.T, f *routerFixture) {
+		a, b := newBackend(t, "a"), newBackend(t, "b")
+		f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{addr(a), addr(b)}, Readiness: "/healthz"})
+		seen := map[string]int{}
+		for range 10 {
+			code, e := f.getEcho(t, "acme.example.test", nil)
+			if code != 200 {
+				t.Fatalf("status %d", code)
+			}
+			seen[e.Name]++
 		}
-		seen[e.Name]++
-	}
-	if seen["a"] != 5 || seen["b"] != 5 {
-		t.Errorf("round robin over two replicas gave %v", seen)
-	}
-
-	// A replica that stops answering is skipped, with no error for clients.
-	dead := deadAddr(t)
-	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{dead, addr(b)}, Readiness: "/healthz", Generation: 2})
-	for range 6 {
-		code, e := f.getEcho(t, "acme.example.test", nil)
-		if code != 200 || e.Name != "b" {
-			t.Fatalf("with a dead replica: %d from %q", code, e.Name)
+		if seen["a"] != 5 || seen["b"] != 5 {
+			t.Errorf("round robin over two replicas gave %v", seen)
 		}
-	}
-	if n := f.act.calls.Load(); n != 0 {
-		t.Errorf("a dead replica beside a live one started the tenant %d times", n)
-	}
 
-	// The dead replica comes back: the re-probe puts it in rotation again.
-	ln, err := net.Listen("tcp", dead)
-	if err != nil {
-		t.Skipf("address %s taken again: %v", dead, err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"name":"revived"}`) })}
-	go srv.Serve(ln)
-	defer srv.Close()
-	waitFor(t, 3*time.Second, "the replica back in rotation", func() bool {
-		_, e := f.getEcho(t, "acme.example.test", nil)
-		return e.Name == "revived"
+		// A replica that stops answering is skipped, with no error for clients.
+		dead := deadAddr(t)
+		f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{dead, addr(b)}, Readiness: "/healthz", Generation: 2})
+		for range 6 {
+			code, e := f.getEcho(t, "acme.example.test", nil)
+			if code != 200 || e.Name != "b" {
+				t.Fatalf("with a dead replica: %d from %q", code, e.Name)
+			}
+		}
+		if n := f.act.calls.Load(); n != 0 {
+			t.Errorf("a dead replica beside a live one started the tenant %d times", n)
+		}
+
+		// The dead replica comes back: the re-probe puts it in rotation again.
+		ln, err := net.Listen("tcp", dead)
+		if err != nil {
+			t.Skipf("address %s taken again: %v", dead, err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"name":"revived"}`) })}
+		go srv.Serve(ln)
+		defer srv.Close()
+		waitFor(t, 3*time.Second, "the replica back in rotation", func() bool {
+			_, e := f.getEcho(t, "acme.example.test", nil)
+			return e.Name == "revived"
+		})
 	})
 }
 

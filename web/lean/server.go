@@ -25,6 +25,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,6 +103,29 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		go cc.serve()
 	}
+}
+
+// Plain reports a request the lean loop can serve for any handler: a GET
+// or HEAD (the loop never reads a body) without an upgrade, an
+// expectation, trailers, or a Connection field naming more than
+// keep-alive and close.
+func Plain(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	for _, k := range []string{"Upgrade", "Expect", "Trailer"} {
+		if _, ok := r.Header[k]; ok {
+			return false
+		}
+	}
+	for _, v := range r.Header["Connection"] {
+		for _, tok := range strings.Split(v, ",") {
+			if tok = strings.TrimSpace(tok); tok != "" && !strings.EqualFold(tok, "keep-alive") && !strings.EqualFold(tok, "close") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Shutdown stops accepting, closes idle connections, lets the requests in
