@@ -236,7 +236,7 @@ func (c *conn) parse(n int) (*http.Request, bool) {
 func (c *conn) serveHead(n int) (handOff, keep bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c.startWatch(cancel)
+	c.startWatch(cancel, n)
 	if fast := c.srv.Fast; fast != nil {
 		head, _ := c.br.Peek(n)
 		served, keep, next := fast(ctx, head, c.remote, c.bw)
@@ -283,13 +283,14 @@ func (c *conn) run(w *response, req *http.Request) (ok bool) {
 	return true
 }
 
-// startWatch arms the watch for a request: after WatchAfter, a read on
-// the connection notices the client leaving and cancels the request.
-func (c *conn) startWatch(cancel context.CancelFunc) {
+// startWatch arms the watch for a request whose head is the first n
+// buffered bytes: after WatchAfter, a read on the connection notices the
+// client leaving and cancels the request.
+func (c *conn) startWatch(cancel context.CancelFunc, n int) {
 	c.mu.Lock()
 	c.inRequest, c.cancel = true, cancel
 	c.mu.Unlock()
-	if c.br.Buffered() == 0 {
+	if c.br.Buffered() == n {
 		// Bytes of a pipelined request are waiting otherwise: nothing to watch.
 		c.timer.Reset(c.srv.watchAfter())
 	}

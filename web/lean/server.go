@@ -142,7 +142,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	var lnErr error
 	if ln != nil {
-		lnErr = ln.Close()
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			lnErr = err
+		}
 	}
 	fallback := make(chan error, 1)
 	go func() { fallback <- s.Fallback.Shutdown(ctx) }()
