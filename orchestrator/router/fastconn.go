@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -37,11 +39,89 @@ type fastTransport struct {
 
 // fastConn is one connection to a backend with its buffers.
 type fastConn struct {
-	conn   net.Conn
+	conn net.Conn
+	// raw is the connection's descriptor (nil for a connection without
+	// one); pr, under br, gives what a read on raw got first.
+	raw    syscall.RawConn
+	pr     *prefetched
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	addr   string
 	idleAt time.Time
+}
+
+func newFastConn(conn net.Conn, addr string) *fastConn {
+	c := &fastConn{conn: conn, pr: &prefetched{conn: conn}, addr: addr, bw: bufio.NewWriterSize(conn, 4<<10)}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	c.br = bufio.NewReaderSize(c.pr, 8<<10)
+	return c
+}
+
+// prefetched reads a connection, first giving back what sendRaw read.
+type prefetched struct {
+	conn    net.Conn
+	buf     []byte
+	pending []byte
+}
+
+func (p *prefetched) Read(b []byte) (int, error) {
+	if len(p.pending) > 0 {
+		n := copy(b, p.pending)
+		p.pending = p.pending[n:]
+		return n, nil
+	}
+	return p.conn.Read(b)
+}
+
+// writeThenWait writes a request and waits for the first bytes of its
+// answer without the read that finds nothing: the runtime's readiness
+// for the descriptor is reset before the request goes out (inside the
+// raw read), so an answer that comes at once, even before the wait, is
+// seen, and the read that follows finds data. A net.Conn's Read would try
+// first, find nothing, and only then wait, one system call more for
+// every request.
+func (c *fastConn) writeThenWait(write func(w io.Writer) error) (wrote bool, err error) {
+	if c.pr.buf == nil {
+		c.pr.buf = make([]byte, 8<<10)
+	}
+	first := true
+	var werr, rerr error
+	err = c.raw.Read(func(fd uintptr) bool {
+		if first {
+			first = false
+			if werr = write(c.bw); werr == nil {
+				werr = c.bw.Flush()
+			}
+			return werr != nil
+		}
+		for {
+			n, err := syscall.Read(int(fd), c.pr.buf)
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err == syscall.EAGAIN:
+				return false
+			case err != nil:
+				rerr = os.NewSyscallError("read", err)
+			case n == 0:
+				rerr = io.EOF
+			default:
+				c.pr.pending = c.pr.buf[:n]
+			}
+			return true
+		}
+	})
+	if werr != nil {
+		return false, werr
+	}
+	if err == nil {
+		err = rerr
+	}
+	return true, err
 }
 
 // aLongTimeAgo is a deadline that fails pending reads and writes at once.
@@ -119,6 +199,12 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 		}
 		return nil, stale, err
 	}
+	if c.raw != nil && c.br.Buffered() == 0 && len(c.pr.pending) == 0 {
+		if wrote, err := c.writeThenWait(write); err != nil {
+			return fail(!wrote || !isTimeout(err), err)
+		}
+		return stop, false, nil
+	}
 	if err := write(c.bw); err != nil {
 		return fail(true, err)
 	}
@@ -126,8 +212,7 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 		return fail(true, err)
 	}
 	if _, err := c.br.Peek(1); err != nil {
-		var ne net.Error
-		return fail(!(errors.As(err, &ne) && ne.Timeout()), err)
+		return fail(!isTimeout(err), err)
 	}
 	return stop, false, nil
 }
@@ -196,7 +281,7 @@ func (t *fastTransport) get(ctx context.Context, addr string) (*fastConn, bool, 
 			dc <- dialed{err: err}
 			return
 		}
-		dc <- dialed{c: &fastConn{conn: conn, br: bufio.NewReaderSize(conn, 8<<10), bw: bufio.NewWriterSize(conn, 4<<10), addr: addr}}
+		dc <- dialed{c: newFastConn(conn, addr)}
 	}()
 	select {
 	case c := <-handed:

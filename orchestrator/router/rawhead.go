@@ -141,12 +141,20 @@ func is(b []byte, name string) bool {
 // token reports bytes of a field name (RFC 9110 tchar).
 func token(b []byte) bool {
 	for _, c := range b {
-		if c < '!' || c > '~' || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+		if !tchar[c] {
 			return false
 		}
 	}
 	return len(b) > 0
 }
+
+// tchar marks the bytes of a token.
+var tchar = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", c)
+	}
+	return t
+}()
 
 // fieldValue reports bytes a field value may hold: visible, space, tab,
 // and any byte above ASCII.

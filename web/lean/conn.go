@@ -54,7 +54,7 @@ type conn struct {
 	inRequest bool
 	watching  bool
 	gone      bool // the client closed its side during a request
-	cancel    context.CancelFunc
+	cancel    func()
 }
 
 // connReader reads the connection, first giving back the byte the watch
@@ -234,9 +234,10 @@ func (c *conn) parse(n int) (*http.Request, bool) {
 // handOff says that the request goes to the Fallback (nothing consumed),
 // keep that the connection may serve another request.
 func (c *conn) serveHead(n int) (handOff, keep bool) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c.startWatch(cancel, n)
+	rc := &requestContext{}
+	defer rc.cancel()
+	c.startWatch(rc.cancel, n)
+	var ctx context.Context = rc
 	if fast := c.srv.Fast; fast != nil {
 		head, _ := c.br.Peek(n)
 		served, keep, next := fast(ctx, head, c.remote, c.bw)
@@ -286,7 +287,7 @@ func (c *conn) run(w *response, req *http.Request) (ok bool) {
 // startWatch arms the watch for a request whose head is the first n
 // buffered bytes: after WatchAfter, a read on the connection notices the
 // client leaving and cancels the request.
-func (c *conn) startWatch(cancel context.CancelFunc, n int) {
+func (c *conn) startWatch(cancel func(), n int) {
 	c.mu.Lock()
 	c.inRequest, c.cancel = true, cancel
 	c.mu.Unlock()
