@@ -26,7 +26,7 @@ type afterFunc struct {
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (c *requestContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c *requestContext) Value(any) any                { return nil }
+func (c *requestContext) Value(any) any               { return nil }
 
 func (c *requestContext) Done() <-chan struct{} {
 	c.mu.Lock()
