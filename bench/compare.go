@@ -32,8 +32,9 @@ type cell struct {
 }
 
 // measureSideBySide runs the matrix: for each round, each path and each
-// connection count, direct, nginx and the router in turn, so that what
-// else the machine does falls on all three alike.
+// connection count, direct, nginx and the router in turn, one second each
+// until each had its duration, so that what else the machine does falls
+// on all three alike.
 func (f *fixture) measureSideBySide(ctx context.Context, sb *sideBySide) error {
 	if err := ensureTool(ctx, "wrk", "wrk"); err != nil {
 		return err
@@ -53,15 +54,14 @@ func (f *fixture) measureSideBySide(ctx context.Context, sb *sideBySide) error {
 				fmt.Fprintf(os.Stderr, "side by side: round %d, %s, %d connections...\n", round, p.path, c)
 				cl := cell{round: round, path: p, conns: c}
 				none := func() time.Duration { return 0 }
-				if cl.direct, err = runWrk(ctx, "http://"+backend+p.path, "", c, sb.duration, none); err != nil {
-					return fmt.Errorf("direct: %w", err)
-				}
-				if cl.nginx, err = runWrk(ctx, "http://"+ngx.addr+p.path, f.host, c, sb.duration, ngx.cpu); err != nil {
-					return fmt.Errorf("nginx: %w", err)
-				}
 				// This process is the router (and an idle reconciler).
-				if cl.router, err = runWrk(ctx, f.base+p.path, f.host, c, sb.duration, processCPU); err != nil {
-					return fmt.Errorf("router: %w", err)
+				targets := []loadTarget{
+					{"direct", "http://" + backend + p.path, "", none, &cl.direct},
+					{"nginx", "http://" + ngx.addr + p.path, f.host, ngx.cpu, &cl.nginx},
+					{"router", f.base + p.path, f.host, processCPU, &cl.router},
+				}
+				if err := interleave(ctx, targets, c, sb.duration); err != nil {
+					return err
 				}
 				sb.cells = append(sb.cells, cl)
 			}
@@ -90,7 +90,7 @@ func (sb *sideBySide) met() (bool, int) {
 func (sb *sideBySide) print(out io.Writer) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-	fmt.Fprintf(w, "side by side (wrk, %s per run)\tconns\ttarget\treq/s\tp50\tp99\terrors\tx direct\tx nginx\tp99 - nginx\tproxy CPU/req\t\n", sb.duration)
+	fmt.Fprintf(w, "side by side (wrk, %d × 1 s per target, interleaved)\tconns\ttarget\treq/s\tp50\tp99\terrors\tx direct\tx nginx\tp99 - nginx\tproxy CPU/req\t\n", seconds(sb.duration))
 	for _, c := range sb.cells {
 		label := fmt.Sprintf("round %d, %s %s", c.round, c.path.name, c.path.path)
 		for _, t := range []struct {

@@ -31,7 +31,7 @@ import (
 func main() {
 	cycles := flag.Int("cycles", 20, "activation cycles of each kind")
 	concurrency := flag.Int("concurrency", 64, "concurrent connections of the load generator")
-	duration := flag.Duration("duration", 5*time.Second, "length of each load run (after a 1 s warm-up)")
+	duration := flag.Duration("duration", 5*time.Second, "length of each load run (after a 1 s warm-up); in the side by side, each target's, in 1 s runs taken in turn")
 	herdSize := flag.Int("herd", 200, "concurrent requests on a passivated tenant")
 	verbose := flag.Bool("v", false, "log what the orchestrator does")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the routed load run (with -matrix: of the whole side by side, where this process is only the router) to this file")

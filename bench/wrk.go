@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,24 +63,75 @@ func lastLines(b []byte, n int) string {
 	return strings.Join(lines, " | ")
 }
 
-// runWrk loads url with conns keep-alive connections for d (after a 1 s
-// warm-up run whose figures are dropped), sending host as the Host header
-// when it is set.
+// loadTarget is one path to the tenant that wrk loads: its figures go to res.
+type loadTarget struct {
+	name, url, host string
+	cpu             func() time.Duration
+	res             *wrkResult
+}
+
+// seconds is how many one-second runs make a duration.
+func seconds(d time.Duration) int { return max(1, int(d.Round(time.Second)/time.Second)) }
+
+// interleave loads each target with conns keep-alive connections for d,
+// in one-second runs taken in turn (after a one-second warm-up of each,
+// whose figures are dropped): a noisy neighbour's burst falls on every
+// target alike. Each result sums the runs' requests and errors, averages
+// their req/s, and takes the median of their p50 and of their p99.
+func interleave(ctx context.Context, targets []loadTarget, conns int, d time.Duration) error {
+	for _, t := range targets {
+		if _, err := runWrk(ctx, t.url, t.host, conns, time.Second, t.cpu); err != nil {
+			return fmt.Errorf("%s warm-up: %w", t.name, err)
+		}
+	}
+	runs := make([][]wrkResult, len(targets))
+	for range seconds(d) {
+		for i, t := range targets {
+			r, err := runWrk(ctx, t.url, t.host, conns, time.Second, t.cpu)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			runs[i] = append(runs[i], r)
+		}
+	}
+	for i, t := range targets {
+		*t.res = combine(runs[i])
+	}
+	return nil
+}
+
+// combine makes one result of runs of the same length.
+func combine(runs []wrkResult) wrkResult {
+	var r wrkResult
+	var cpu time.Duration
+	p50s, p99s := make([]time.Duration, len(runs)), make([]time.Duration, len(runs))
+	for i, x := range runs {
+		r.requests += x.requests
+		r.errors += x.errors
+		r.rps += x.rps / float64(len(runs))
+		cpu += x.cpu * time.Duration(x.requests)
+		p50s[i], p99s[i] = x.p50, x.p99
+	}
+	slices.Sort(p50s)
+	slices.Sort(p99s)
+	r.p50, r.p99 = p50s[len(runs)/2], p99s[len(runs)/2]
+	if r.requests > 0 {
+		r.cpu = cpu / time.Duration(r.requests)
+	}
+	return r
+}
+
+// runWrk loads url with conns keep-alive connections for d, sending host
+// as the Host header when it is set; cpu is the proxy's CPU time so far.
 func runWrk(ctx context.Context, url, host string, conns int, d time.Duration, cpu func() time.Duration) (wrkResult, error) {
 	threads := min(conns, 2)
-	args := func(d time.Duration) []string {
-		a := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))),
-			"--timeout", "10s", "--latency"}
-		if host != "" {
-			a = append(a, "-H", "Host: "+host)
-		}
-		return append(a, url)
-	}
-	if out, err := exec.CommandContext(ctx, "wrk", args(time.Second)...).CombinedOutput(); err != nil {
-		return wrkResult{}, fmt.Errorf("wrk warm-up: %w: %s", err, lastLines(out, 3))
+	a := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", seconds(d)),
+		"--timeout", "10s", "--latency"}
+	if host != "" {
+		a = append(a, "-H", "Host: "+host)
 	}
 	cpu0 := cpu()
-	out, err := exec.CommandContext(ctx, "wrk", args(d)...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, "wrk", append(a, url)...).CombinedOutput()
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %w: %s", err, lastLines(out, 3))
 	}

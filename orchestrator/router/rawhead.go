@@ -116,12 +116,23 @@ func eachField(fields []byte, fn func(name, value, line []byte) bool) bool {
 		if colon <= 0 || !token(line[:colon]) {
 			return false // no name, a folded line, or space before the colon
 		}
-		value := bytes.Trim(line[colon+1:eol], " \t")
+		value := trimOWS(line[colon+1 : eol])
 		if !fieldValue(value) || !fn(line[:colon], value, line) {
 			return false
 		}
 	}
 	return false
+}
+
+// trimOWS trims a field value's surrounding spaces and tabs.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // is compares a field name or token with an ASCII name, ignoring case.

@@ -4,19 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
 )
 
 // A connection is idle between requests (Shutdown may close it), active
-// while it reads or answers one, and closed once Shutdown took it.
+// while it answers one, and closed once Shutdown took it.
 const (
 	stateIdle int32 = iota
 	stateActive
@@ -28,15 +28,23 @@ const (
 // MaxHeaderBytes.
 const bufSize = 4 << 10
 
-// aLongTimeAgo is a deadline that fails a pending read at once.
-var aLongTimeAgo = time.Unix(1, 0)
-
 // conn is one client connection served by the lean loop.
+//
+// The loop runs inside one raw read of the connection (syscall.RawConn's
+// Read) for the connection's life: it reads what the client sent, answers
+// every request whose head is complete, and then waits for the client to
+// be readable again without trying a read first. A net.Conn's Read begins
+// by forgetting the descriptor's last readiness, so it has to try a read
+// (which finds nothing after an answer: the client has not sent its next
+// request yet) before it may wait; inside one raw read nothing is
+// forgotten, and bytes that came after the last read always wake the wait.
 type conn struct {
 	srv    *Server
 	c      net.Conn
-	cr     connReader
-	br     *bufio.Reader
+	raw    syscall.RawConn
+	buf    []byte // what was read: the request heads from r to w
+	r, w   int
+	full   bool // the last read filled buf: the client may have sent more
 	bw     *bufio.Writer
 	remote string
 	state  atomic.Int32
@@ -45,40 +53,23 @@ type conn struct {
 	// deadlineAt is when the idle read deadline was last set (zero: set
 	// it before the next wait); it is renewed at most once a second.
 	deadlineAt time.Time
+	handOff    bool // the connection goes to the Fallback
+	headTimed  bool // the request being read has the header timeout
 
-	// The watch for the client leaving during a request. mu guards the
-	// fields below and cr while a request runs; the timer starts watch.
+	// The watch for the client leaving during a request; mu guards it.
 	mu        sync.Mutex
-	cond      sync.Cond
 	timer     *time.Timer
 	inRequest bool
-	watching  bool
 	gone      bool // the client closed its side during a request
 	cancel    func()
 }
 
-// connReader reads the connection, first giving back the byte the watch
-// read while a request ran (the start of the next request).
-type connReader struct {
-	c       net.Conn
-	pending byte
-	has     bool
-}
-
-func (r *connReader) Read(p []byte) (int, error) {
-	if r.has && len(p) > 0 {
-		p[0], r.has = r.pending, false
-		return 1, nil
-	}
-	return r.c.Read(p)
-}
-
 func newConn(s *Server, c net.Conn) *conn {
-	cc := &conn{srv: s, c: c, remote: c.RemoteAddr().String()}
-	cc.cr.c = c
-	cc.br = bufio.NewReaderSize(&cc.cr, bufSize)
+	cc := &conn{srv: s, c: c, remote: c.RemoteAddr().String(), buf: make([]byte, bufSize)}
+	if sc, ok := c.(syscall.Conn); ok {
+		cc.raw, _ = sc.SyscallConn()
+	}
 	cc.bw = bufio.NewWriterSize(c, bufSize)
-	cc.cond.L = &cc.mu
 	cc.timer = time.AfterFunc(time.Hour, cc.watch)
 	cc.timer.Stop()
 	return cc
@@ -87,85 +78,105 @@ func newConn(s *Server, c net.Conn) *conn {
 // serve answers the connection's requests until it closes, fails, or a
 // request goes to the Fallback with the connection.
 func (c *conn) serve() {
-	handed := false
 	defer func() {
-		if !handed {
+		if c.handOff {
+			// Nothing of the request consumed: the Fallback reads it from the start.
+			_ = c.c.SetReadDeadline(time.Time{})
+			c.srv.handoff.give(&handedConn{Conn: c.c, c: c})
+		} else {
+			_ = c.bw.Flush()
 			c.c.Close()
 		}
 		c.srv.track(c, false)
 	}()
+	if c.raw == nil {
+		c.handOff = true // not a descriptor the loop can wait on
+		return
+	}
+	// The first request has the header timeout from the accept on.
+	c.headTimed = true
+	_ = c.c.SetReadDeadline(time.Now().Add(c.srv.headerTimeout()))
+	_ = c.raw.Read(c.step)
+}
+
+// step is the raw read's callback: it answers what is buffered, reads
+// more, and returns false to wait until the client is readable, true to
+// end the loop.
+func (c *conn) step(fd uintptr) bool {
 	for {
-		if !c.wait() {
-			return
+		if c.r < c.w {
+			n := headEnd(c.buf[c.r:c.w])
+			if n == 0 && c.w-c.r == len(c.buf) {
+				c.handOff = true // a head longer than the buffer
+				return true
+			}
+			if n > 0 {
+				if !c.answer(n) {
+					return true
+				}
+				if c.r < c.w {
+					continue // a pipelined request
+				}
+				if err := c.bw.Flush(); err != nil {
+					return true
+				}
+				if !c.full {
+					return false // the next request wakes the wait
+				}
+			} else if !c.headTimed {
+				// The rest of the head has the header timeout.
+				c.headTimed, c.deadlineAt = true, time.Time{}
+				if c.c.SetReadDeadline(time.Now().Add(c.srv.headerTimeout())) != nil {
+					return true
+				}
+			}
 		}
-		n, ok, err := c.head()
-		if err != nil {
-			return
+		if c.r == c.w {
+			c.r, c.w = 0, 0
+		} else if c.r > 0 {
+			c.w = copy(c.buf, c.buf[c.r:c.w])
+			c.r = 0
 		}
-		handOff, keep := !ok, false
-		if ok {
-			handOff, keep = c.serveHead(n)
+		n, err := syscall.Read(int(fd), c.buf[c.w:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil || n <= 0:
+			return true
 		}
-		if handOff {
-			// Nothing consumed: the Fallback reads the request from the start.
-			_ = c.c.SetReadDeadline(time.Time{})
-			handed = true
-			c.srv.handoff.give(&handedConn{Conn: c.c, r: c.br})
-			return
-		}
-		if !keep {
-			return
-		}
-		c.state.Store(stateIdle)
-		if c.srv.shutting.Load() {
-			return
-		}
+		c.full = c.w+n == len(c.buf)
+		c.w += n
 	}
 }
 
-// wait waits for the first byte of the next request; false when the
-// connection closed, timed out or was taken by Shutdown.
-func (c *conn) wait() bool {
-	if c.br.Buffered() == 0 {
-		now := time.Now()
-		switch {
-		case c.served == 0 && c.deadlineAt.IsZero():
-			// The first request has the header timeout from the accept on.
-			_ = c.c.SetReadDeadline(now.Add(c.srv.headerTimeout()))
-			c.deadlineAt = now
-		case c.served > 0 && (c.deadlineAt.IsZero() || now.Sub(c.deadlineAt) > time.Second):
-			_ = c.c.SetReadDeadline(now.Add(c.srv.idleTimeout()))
-			c.deadlineAt = now
-		}
-		if _, err := c.br.Peek(1); err != nil {
+// answer serves the request whose head is the first n buffered bytes;
+// false when the connection ends (closed, handed over, shutting down).
+func (c *conn) answer(n int) bool {
+	if !c.state.CompareAndSwap(stateIdle, stateActive) {
+		return false // taken by Shutdown
+	}
+	handOff, keep := c.serveHead(n)
+	if handOff {
+		c.handOff = true
+		return false
+	}
+	if !keep {
+		return false
+	}
+	c.state.Store(stateIdle)
+	c.headTimed = false
+	if c.srv.shutting.Load() {
+		return false
+	}
+	if now := time.Now(); c.deadlineAt.IsZero() || now.Sub(c.deadlineAt) > time.Second {
+		if c.c.SetReadDeadline(now.Add(c.srv.idleTimeout())) != nil {
 			return false
 		}
+		c.deadlineAt = now
 	}
-	return c.state.CompareAndSwap(stateIdle, stateActive)
-}
-
-// head returns the length of the request head at the start of the
-// buffer, reading until it is there; ok is false when it does not fit.
-func (c *conn) head() (n int, ok bool, err error) {
-	timed := false
-	for {
-		b, _ := c.br.Peek(c.br.Buffered())
-		if n := headEnd(b); n > 0 {
-			return n, true, nil
-		}
-		if len(b) >= bufSize {
-			return 0, false, nil
-		}
-		if !timed {
-			// The rest of the head has the header timeout.
-			_ = c.c.SetReadDeadline(time.Now().Add(c.srv.headerTimeout()))
-			c.deadlineAt = time.Time{}
-			timed = true
-		}
-		if _, err := c.br.Peek(len(b) + 1); err != nil {
-			return 0, false, err
-		}
-	}
+	return true
 }
 
 // headEnd returns the length of a request head that ends with an empty
@@ -199,7 +210,7 @@ var parsers = sync.Pool{New: func() any { return &parser{br: bufio.NewReaderSize
 // (net/http answers it, a 400 for a malformed one): one with a body, an
 // HTTP/1.1 one without a Host, a bad header.
 func (c *conn) parse(n int) (*http.Request, bool) {
-	b, _ := c.br.Peek(n)
+	b := c.buf[c.r : c.r+n]
 	p := parsers.Get().(*parser)
 	p.src.Reset(b)
 	p.br.Reset(&p.src)
@@ -239,11 +250,10 @@ func (c *conn) serveHead(n int) (handOff, keep bool) {
 	c.startWatch(rc.cancel, n)
 	var ctx context.Context = rc
 	if fast := c.srv.Fast; fast != nil {
-		head, _ := c.br.Peek(n)
-		served, keep, next := fast(ctx, head, c.remote, c.bw)
+		served, keep, next := fast(ctx, c.buf[c.r:c.r+n], c.remote, c.bw)
 		if served {
 			c.stopWatch()
-			_, _ = c.br.Discard(n)
+			c.r += n
 			c.served++
 			return false, keep && !c.gone
 		}
@@ -254,7 +264,7 @@ func (c *conn) serveHead(n int) (handOff, keep bool) {
 		c.stopWatch()
 		return true, false
 	}
-	_, _ = c.br.Discard(n)
+	c.r += n
 	req = req.WithContext(ctx)
 	w := newResponse(c, req)
 	ok = c.run(w, req)
@@ -285,64 +295,50 @@ func (c *conn) run(w *response, req *http.Request) (ok bool) {
 }
 
 // startWatch arms the watch for a request whose head is the first n
-// buffered bytes: after WatchAfter, a read on the connection notices the
-// client leaving and cancels the request.
+// buffered bytes: after WatchAfter, and then as often, a look at the
+// connection notices the client leaving and cancels the request.
 func (c *conn) startWatch(cancel func(), n int) {
 	c.mu.Lock()
 	c.inRequest, c.cancel = true, cancel
 	c.mu.Unlock()
-	if c.br.Buffered() == n {
+	if c.r+n == c.w {
 		// Bytes of a pipelined request are waiting otherwise: nothing to watch.
 		c.timer.Reset(c.srv.watchAfter())
 	}
 }
 
-// watch runs on the timer's goroutine while a request runs.
+// watch runs on the timer's goroutine while a request runs: it peeks at
+// the connection (the loop's raw read holds it) without taking anything.
 func (c *conn) watch() {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.inRequest {
-		c.mu.Unlock()
 		return
 	}
-	// No deadline while watching (a held request may wait a minute); the
-	// idle one is set again before the next request.
-	_ = c.c.SetReadDeadline(time.Time{})
-	c.deadlineAt = time.Time{}
-	c.watching = true
-	c.mu.Unlock()
 	var b [1]byte
-	n, err := c.c.Read(b[:])
-	c.mu.Lock()
-	if n == 1 {
-		c.cr.pending, c.cr.has = b[0], true
+	var n int
+	var err error
+	if cerr := c.raw.Control(func(fd uintptr) {
+		n, _, err = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	}); cerr != nil {
+		err = cerr
 	}
-	var ne net.Error
-	if err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
-		c.gone = true
-		if c.inRequest {
-			c.cancel()
-		}
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EINTR:
+		c.timer.Reset(c.srv.watchAfter()) // still there, nothing sent
+	case err != nil || n == 0:
+		c.gone = true // closed or reset
+		c.cancel()
+	default:
+		// The next request came: the client is there; nothing more to watch.
 	}
-	c.watching = false
-	c.cond.Broadcast()
-	c.mu.Unlock()
 }
 
-// stopWatch ends a request's watch, failing its pending read.
+// stopWatch ends a request's watch.
 func (c *conn) stopWatch() {
-	if c.timer.Stop() {
-		c.mu.Lock()
-		c.inRequest = false
-		c.mu.Unlock()
-		return
-	}
+	c.timer.Stop()
 	c.mu.Lock()
 	c.inRequest = false
-	for c.watching {
-		_ = c.c.SetReadDeadline(aLongTimeAgo)
-		c.deadlineAt = time.Time{}
-		c.cond.Wait()
-	}
 	c.mu.Unlock()
 }
 
@@ -350,10 +346,17 @@ func (c *conn) stopWatch() {
 // loop read of it.
 type handedConn struct {
 	net.Conn
-	r *bufio.Reader
+	c *conn
 }
 
-func (c *handedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (h *handedConn) Read(p []byte) (int, error) {
+	if c := h.c; c.r < c.w {
+		n := copy(p, c.buf[c.r:c.w])
+		c.r += n
+		return n, nil
+	}
+	return h.Conn.Read(p)
+}
 
 func (s *Server) headerTimeout() time.Duration {
 	if d := s.Fallback.ReadHeaderTimeout; d > 0 {
