@@ -83,8 +83,20 @@ func (p *prefetched) Read(b []byte) (int, error) {
 // raw read), so an answer that comes at once, even before the wait, is
 // seen, and the read that follows finds data. A net.Conn's Read would try
 // first, find nothing, and only then wait, one system call more for
-// every request.
-func (c *fastConn) writeThenWait(write func(w io.Writer) error) (wrote bool, err error) {
+// every request. What came while the connection was idle in the pool (the
+// backend closed it, a replica was killed) came before the reset and
+// would wake nothing: the first wait ends after probeAfter, and an answer
+// not there by then is looked for with a read before the wait goes on
+// (up to deadline; none when it is zero).
+func (c *fastConn) writeThenWait(ctx context.Context, write func(w io.Writer) error, deadline time.Time) (wrote bool, err error) {
+	probe := time.Now().Add(probeAfter)
+	if !deadline.IsZero() && deadline.Before(probe) {
+		probe = deadline
+	}
+	_ = c.conn.SetDeadline(probe)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
 	if c.pr.buf == nil {
 		c.pr.buf = make([]byte, 8<<10)
 	}
@@ -119,10 +131,25 @@ func (c *fastConn) writeThenWait(write func(w io.Writer) error) (wrote bool, err
 		return false, werr
 	}
 	if err == nil {
-		err = rerr
+		return true, rerr
 	}
+	if !isTimeout(err) || probe.Equal(deadline) {
+		return true, err
+	}
+	// The probe ended the wait: look, then wait with the deadline. A
+	// cancellation that came meanwhile set its own deadline first.
+	_ = c.conn.SetDeadline(deadline)
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	_, err = c.br.Peek(1)
 	return true, err
 }
+
+// probeAfter is how long an answer may take before writeThenWait looks
+// for what its wait may have missed: a backend answers most requests
+// sooner, and a connection that died while idle costs no more than that.
+const probeAfter = 50 * time.Millisecond
 
 // aLongTimeAgo is a deadline that fails pending reads and writes at once.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -189,8 +216,9 @@ func (t *fastTransport) rawRoundTrip(ctx context.Context, addr string, write fun
 // any byte of an answer came.
 func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.Writer) error) (func() bool, bool, error) {
 	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(aLongTimeAgo) })
+	var deadline time.Time
 	if t.headerTimeout > 0 {
-		_ = c.conn.SetDeadline(time.Now().Add(t.headerTimeout))
+		deadline = time.Now().Add(t.headerTimeout)
 	}
 	fail := func(stale bool, err error) (func() bool, bool, error) {
 		stop()
@@ -200,11 +228,12 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 		return nil, stale, err
 	}
 	if c.raw != nil && c.br.Buffered() == 0 && len(c.pr.pending) == 0 {
-		if wrote, err := c.writeThenWait(write); err != nil {
+		if wrote, err := c.writeThenWait(ctx, write, deadline); err != nil {
 			return fail(!wrote || !isTimeout(err), err)
 		}
 		return stop, false, nil
 	}
+	_ = c.conn.SetDeadline(deadline)
 	if err := write(c.bw); err != nil {
 		return fail(true, err)
 	}

@@ -58,16 +58,9 @@ func (rt *Router) ServeHead(ctx context.Context, head []byte, remote string, w *
 		return false, false, ctx
 	}
 	quiet := h.method == http.MethodHead || string(h.path) == "/robots.txt" || rt.bots.isBot(string(h.agent))
-	begin := rt.activity.Begin
-	if quiet {
-		begin = rt.activity.BeginQuiet
-	}
-	end := begin(rte.TenantID)
-	defer end()
-	if !quiet && rt.activity.NoteDue(rte.TenantID) {
-		rt.activity.Note(rte.TenantID, describeWaker(navigation(h.method, string(h.fetchMode), string(h.accept)),
-			h.method, string(h.path), string(h.agent)))
-	}
+	defer rt.begin(rte.TenantID, quiet, func() string {
+		return describeWaker(navigation(h.method, string(h.fetchMode), string(h.accept)), h.method, string(h.path), string(h.agent))
+	})()
 	// Read again now that the request counts as in flight (ServeHTTP says why).
 	if again, ok := rt.routes.Get(slug); ok && again.TenantID == rte.TenantID {
 		rte = again
@@ -236,22 +229,20 @@ func parseAnswer(head []byte) (rawAnswer, error) {
 			}
 			te = value
 		case is(name, "Connection"):
-			for _, tok := range bytes.Split(value, []byte(",")) {
-				tok = bytes.TrimSpace(tok)
+			return eachToken(value, func(tok []byte) bool {
 				switch {
 				case is(tok, "close"):
 					a.close = true
-				case is(tok, "keep-alive"), len(tok) == 0:
-					if line[7] == '0' && is(tok, "keep-alive") {
-						a.close = false
-					}
+				case is(tok, "keep-alive"):
+					a.close = a.close && line[7] != '0' // an HTTP/1.0 backend keeps it
 				case a.ndropped < len(a.dropped):
 					a.dropped[a.ndropped] = tok
 					a.ndropped++
 				default:
 					return false
 				}
-			}
+				return true
+			})
 		case is(name, "Date"):
 			a.date = true
 		}

@@ -25,6 +25,7 @@ var cannedAnswers = map[string]string{
 	"/unmodified":  "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n",
 	"/sized":       "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789",
 	"/until-close": "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end",
+	"/then-close":  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", // then a FIN and nothing more
 }
 
 // cannedBackend serves cannedAnswers and counts its connections.
@@ -56,6 +57,13 @@ func cannedBackend(t *testing.T) (addr string, conns *atomic.Int64) {
 						answer = strings.TrimSuffix(answer, "0123456789")
 					}
 					if _, err := io.WriteString(c, answer); err != nil || strings.HasPrefix(answer, "HTTP/1.0") {
+						return
+					}
+					if req.URL.Path == "/then-close" {
+						// Half closed, as a replica whose network went away
+						// with it: a FIN came, and no reset ever will.
+						_ = c.(*net.TCPConn).CloseWrite()
+						_, _ = io.Copy(io.Discard, c)
 						return
 					}
 				}
@@ -159,6 +167,28 @@ func TestRawPathRelaysAnswersAsTheyAreFramed(t *testing.T) {
 	// What the raw path does not take (HTTP/1.0) goes the long way, same answer.
 	if resp, body := c.do(t, "GET", "/hop", "HTTP/1.0"); body != "ok" || resp.Header.Get("X-Secret") != "" {
 		t.Errorf("HTTP/1.0: %q %v", body, resp.Header)
+	}
+}
+
+// A kept-alive connection the backend closed while it was idle in the pool
+// is noticed when a request is sent on it (the close came before the wait,
+// which alone would miss it): the request goes on a new connection.
+func TestRawPathNoticesABackendConnectionClosedWhileIdle(t *testing.T) {
+	backend, conns := cannedBackend(t)
+	f := newRouterFixture(t, RouterConfig{ResponseHeaderTimeout: 30 * time.Second})
+	f.routes.Set(route.Route{TenantID: "t1", Slug: "acme", State: domain.StateRunning, Backends: []string{backend}})
+	c := f.rawClient(t)
+	if _, body := c.do(t, "GET", "/then-close", "HTTP/1.1"); body != "ok" {
+		t.Fatalf("first: %q", body)
+	}
+	time.Sleep(100 * time.Millisecond) // the backend's FIN has come
+	// The client's deadline (10 s) is far below the header timeout: a
+	// request waiting for an answer on the dead connection fails the test.
+	if resp, body := c.do(t, "GET", "/sized", "HTTP/1.1"); resp.StatusCode != http.StatusOK || body != "0123456789" {
+		t.Fatalf("after the close: %d %q", resp.StatusCode, body)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d backend connections, want 2", n)
 	}
 }
 

@@ -64,16 +64,10 @@ func parseRawHead(head []byte) (rawHead, bool) {
 			}
 			h.host = value
 		case is(name, "Connection"):
-			for _, tok := range bytes.Split(value, []byte(",")) {
-				tok = bytes.TrimSpace(tok)
-				switch {
-				case is(tok, "close"):
-					h.close = true
-				case is(tok, "keep-alive"), len(tok) == 0:
-				default:
-					return false
-				}
-			}
+			return eachToken(value, func(tok []byte) bool {
+				h.close = h.close || is(tok, "close")
+				return is(tok, "close") || is(tok, "keep-alive")
+			})
 		case is(name, "Content-Length"), is(name, "Transfer-Encoding"), is(name, "Upgrade"),
 			is(name, "Expect"), is(name, "Trailer"), is(name, "Te"):
 			return false
@@ -122,6 +116,23 @@ func eachField(fields []byte, fn func(name, value, line []byte) bool) bool {
 		}
 	}
 	return false
+}
+
+// eachToken calls fn with each token of a comma-separated value (empty
+// ones skipped); false as soon as fn says so.
+func eachToken(value []byte, fn func(tok []byte) bool) bool {
+	for len(value) > 0 {
+		tok := value
+		if i := bytes.IndexByte(value, ','); i >= 0 {
+			tok, value = value[:i], value[i+1:]
+		} else {
+			value = nil
+		}
+		if tok = trimOWS(tok); len(tok) > 0 && !fn(tok) {
+			return false
+		}
+	}
+	return true
 }
 
 // trimOWS trims a field value's surrounding spaces and tabs.

@@ -211,15 +211,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	quiet := rt.bots.quiet(r)
-	begin := rt.activity.Begin
-	if quiet {
-		begin = rt.activity.BeginQuiet
-	}
-	end := begin(rte.TenantID)
-	defer end()
-	if !quiet && rt.activity.NoteDue(rte.TenantID) {
-		rt.activity.Note(rte.TenantID, wokenBy(r))
-	}
+	defer rt.begin(rte.TenantID, quiet, func() string { return wokenBy(r) })()
 	// Read again now that the request counts as in flight: the passivator
 	// takes a route out of service before it looks at the tenant's requests
 	// one last time, so a request either holds the tenant awake or sees the
@@ -247,6 +239,20 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		rt.activateThenServe(w, r, rte)
 	}
+}
+
+// begin counts a request as the tenant's activity (a quiet one as in
+// flight only) and, now and then, notes what it was (what describes it);
+// the function it returns ends the request.
+func (rt *Router) begin(tenantID string, quiet bool, what func() string) (end func()) {
+	if quiet {
+		return rt.activity.BeginQuiet(tenantID)
+	}
+	end = rt.activity.Begin(tenantID)
+	if rt.activity.NoteDue(tenantID) {
+		rt.activity.Note(tenantID, what())
+	}
+	return end
 }
 
 func (rt *Router) notFound(w http.ResponseWriter, r *http.Request) {
