@@ -3,6 +3,7 @@ package monitor
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"sort"
 	"strings"
@@ -126,6 +127,13 @@ func (l Logs) Follow(ctx context.Context, cs []LogSource, tail int) (*LogStream,
 	}
 	for _, c := range cs {
 		rc, err := l.Runtime.Logs(ctx, c.ID, runtime.LogOptions{Tail: tail, Follow: true})
+		if errors.Is(err, runtime.ErrNotFound) || errors.Is(err, runtime.ErrConflict) {
+			// Removed, or dead and being removed, since it was listed (a
+			// restore or an upgrade replaces the containers): its log has
+			// ended.
+			s.done <- struct{}{}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"appfactory/domain"
 	"appfactory/orchestrator/route"
@@ -105,6 +106,16 @@ func TestRouterKeepsBackendConnectionsAlive(t *testing.T) {
 		var mu sync.Mutex
 		remotes := map[string]bool{}
 		srv := &http.Server{}
+		idle := map[net.Conn]bool{} // the backend's connections waiting for a request
+		srv.ConnState = func(c net.Conn, s http.ConnState) {
+			mu.Lock()
+			defer mu.Unlock()
+			if s == http.StateIdle {
+				idle[c] = true
+			} else {
+				delete(idle, c)
+			}
+		}
 		srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			remotes[r.RemoteAddr] = true
@@ -139,9 +150,19 @@ func TestRouterKeepsBackendConnectionsAlive(t *testing.T) {
 		if len(remotes) != 1 {
 			t.Errorf("12 sequential requests used %d backend connections, want 1", len(remotes))
 		}
-		// The backend drops its idle connections (a restart, an idle timeout).
-		srv.SetKeepAlivesEnabled(false)
-		srv.SetKeepAlivesEnabled(true)
+		// The backend drops its idle connection (a restart, an idle
+		// timeout), once it is idle: it marks it so a moment after the
+		// answer reached the router.
+		waitFor(t, 5*time.Second, "the backend's connection idle", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(idle) == 1
+		})
+		mu.Lock()
+		for c := range idle {
+			c.Close()
+		}
+		mu.Unlock()
 		for range 3 {
 			resp := f.do(t, http.MethodGet, "acme.example.test", "/", nil, nil)
 			if body := readAll(t, resp); resp.StatusCode != http.StatusOK || body != "hello" {
