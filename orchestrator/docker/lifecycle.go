@@ -71,6 +71,21 @@ func (d *Docker) RemoveContainer(ctx context.Context, id string) error {
 	if err == nil || cerrdefs.IsNotFound(err) {
 		return nil
 	}
+	if cerrdefs.IsConflict(err) {
+		// Another removal of it is under way (an orphan sweep beside a
+		// delete): done once that one is.
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		resC, errC := d.cli.ContainerWait(wctx, id, container.WaitConditionRemoved)
+		select {
+		case <-resC:
+			return nil
+		case werr := <-errC:
+			if cerrdefs.IsNotFound(werr) {
+				return nil
+			}
+		}
+	}
 	return wrap(err, "remove container %s", id)
 }
 

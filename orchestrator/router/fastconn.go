@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // fastTransport carries the requests that make most of a tenant's traffic,
@@ -229,7 +231,7 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 	}
 	if c.raw != nil && c.br.Buffered() == 0 && len(c.pr.pending) == 0 {
 		if wrote, err := c.writeThenWait(ctx, write, deadline); err != nil {
-			return fail(!wrote || !isTimeout(err), err)
+			return fail(!wrote || !isTimeout(err) || abandoned(err), err)
 		}
 		return stop, false, nil
 	}
@@ -241,7 +243,7 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 		return fail(true, err)
 	}
 	if _, err := c.br.Peek(1); err != nil {
-		return fail(!isTimeout(err), err)
+		return fail(!isTimeout(err) || abandoned(err), err)
 	}
 	return stop, false, nil
 }
@@ -451,3 +453,34 @@ func (b *fastBody) Close() error {
 	_ = b.rc.Close()
 	return err
 }
+
+// userTimeout bounds how long a request written to a backend may stay
+// unacknowledged before the kernel gives the connection up (TCP's user
+// timeout). A replica killed with its network sends neither FIN nor reset
+// (a swarm task's overlay goes with it), and a kept-alive connection to it
+// would otherwise wait for an answer until the header timeout. A live
+// backend acknowledges within milliseconds however long it takes to
+// answer: the timeout bounds the acknowledgement, never the answer.
+const userTimeout = 3 * time.Second
+
+// withUserTimeout sets userTimeout on the TCP connections dial makes.
+func withUserTimeout(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if sc, ok := c.(syscall.Conn); ok {
+			if raw, err := sc.SyscallConn(); err == nil {
+				_ = raw.Control(func(fd uintptr) {
+					_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(userTimeout/time.Millisecond))
+				})
+			}
+		}
+		return c, nil
+	}
+}
+
+// abandoned reports the error of a connection the kernel gave up (the
+// user timeout): nothing the request said reached the backend's app.
+func abandoned(err error) bool { return errors.Is(err, syscall.ETIMEDOUT) }

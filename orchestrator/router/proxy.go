@@ -59,7 +59,10 @@ func newProxy(rt *Router) *proxy {
 		// Backends speak HTTP/1.1; compression is the app's business.
 		DisableCompression: true,
 	}
-	fast := newFastTransport(dial, cfg.ResponseHeaderTimeout, cfg.MaxIdleConnsPerHost)
+	// Only the fast transport's connections get the user timeout: they
+	// carry bodyless requests, so a backend slow to read an upload (a
+	// closed window) never trips it.
+	fast := newFastTransport(withUserTimeout(dial), cfg.ResponseHeaderTimeout, cfg.MaxIdleConnsPerHost)
 	p := &proxy{rt: rt, transport: tr, fast: fast, pools: newPools(fast.closeIdle), strip: make(map[string]bool)}
 	for _, name := range cfg.StripCookies {
 		p.strip[name] = true
