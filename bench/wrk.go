@@ -77,7 +77,8 @@ func seconds(d time.Duration) int { return max(1, int(d.Round(time.Second)/time.
 // in one-second runs taken in turn (after a one-second warm-up of each,
 // whose figures are dropped): a noisy neighbour's burst falls on every
 // target alike. Each result sums the runs' requests and errors, averages
-// their req/s, and takes the median of their p50 and of their p99.
+// their req/s, and takes the median of their p50 and of their p99 (over
+// the runs that got an answer).
 func interleave(ctx context.Context, targets []loadTarget, conns int, d time.Duration) error {
 	for _, t := range targets {
 		if _, err := runWrk(ctx, t.url, t.host, conns, time.Second, t.cpu); err != nil {
@@ -104,17 +105,23 @@ func interleave(ctx context.Context, targets []loadTarget, conns int, d time.Dur
 func combine(runs []wrkResult) wrkResult {
 	var r wrkResult
 	var cpu time.Duration
-	p50s, p99s := make([]time.Duration, len(runs)), make([]time.Duration, len(runs))
-	for i, x := range runs {
+	var p50s, p99s []time.Duration
+	for _, x := range runs {
 		r.requests += x.requests
 		r.errors += x.errors
 		r.rps += x.rps / float64(len(runs))
 		cpu += x.cpu * time.Duration(x.requests)
-		p50s[i], p99s[i] = x.p50, x.p99
+		if x.requests > 0 {
+			// A second in which no answer came (a page that takes
+			// longer) has no latencies to count.
+			p50s, p99s = append(p50s, x.p50), append(p99s, x.p99)
+		}
 	}
-	slices.Sort(p50s)
-	slices.Sort(p99s)
-	r.p50, r.p99 = p50s[len(runs)/2], p99s[len(runs)/2]
+	if len(p50s) > 0 {
+		slices.Sort(p50s)
+		slices.Sort(p99s)
+		r.p50, r.p99 = p50s[len(p50s)/2], p99s[len(p99s)/2]
+	}
 	if r.requests > 0 {
 		r.cpu = cpu / time.Duration(r.requests)
 	}
