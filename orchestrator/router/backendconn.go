@@ -1,0 +1,159 @@
+package router
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// fastConn is one connection to a backend with its buffers.
+type fastConn struct {
+	conn net.Conn
+	// raw is the connection's descriptor (nil for a connection without
+	// one); pr, under br, gives what a read on raw got first.
+	raw    syscall.RawConn
+	pr     *prefetched
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	addr   string
+	idleAt time.Time
+}
+
+func newFastConn(conn net.Conn, addr string) *fastConn {
+	c := &fastConn{conn: conn, pr: &prefetched{conn: conn}, addr: addr, bw: bufio.NewWriterSize(conn, 4<<10)}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	c.br = bufio.NewReaderSize(c.pr, 8<<10)
+	return c
+}
+
+// prefetched reads a connection, first giving back what writeThenWait read.
+type prefetched struct {
+	conn    net.Conn
+	buf     []byte
+	pending []byte
+}
+
+func (p *prefetched) Read(b []byte) (int, error) {
+	if len(p.pending) > 0 {
+		n := copy(b, p.pending)
+		p.pending = p.pending[n:]
+		return n, nil
+	}
+	return p.conn.Read(b)
+}
+
+// writeThenWait writes a request and waits for the first bytes of its
+// answer without the read that finds nothing: the runtime's readiness
+// for the descriptor is reset before the request goes out (inside the
+// raw read), so an answer that comes at once, even before the wait, is
+// seen, and the read that follows finds data. A net.Conn's Read would try
+// first, find nothing, and only then wait, one system call more for
+// every request. What came while the connection was idle in the pool (the
+// backend closed it, a replica was killed) came before the reset and
+// would wake nothing: the first wait ends after probeAfter, and an answer
+// not there by then is looked for with a read before the wait goes on
+// (up to deadline; none when it is zero).
+func (c *fastConn) writeThenWait(ctx context.Context, write func(w io.Writer) error, deadline time.Time) (wrote bool, err error) {
+	probe := time.Now().Add(probeAfter)
+	if !deadline.IsZero() && deadline.Before(probe) {
+		probe = deadline
+	}
+	_ = c.conn.SetDeadline(probe)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if c.pr.buf == nil {
+		c.pr.buf = make([]byte, 8<<10)
+	}
+	first := true
+	var werr, rerr error
+	err = c.raw.Read(func(fd uintptr) bool {
+		if first {
+			first = false
+			if werr = write(c.bw); werr == nil {
+				werr = c.bw.Flush()
+			}
+			return werr != nil
+		}
+		for {
+			n, err := syscall.Read(int(fd), c.pr.buf)
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err == syscall.EAGAIN:
+				return false
+			case err != nil:
+				rerr = os.NewSyscallError("read", err)
+			case n == 0:
+				rerr = io.EOF
+			default:
+				c.pr.pending = c.pr.buf[:n]
+			}
+			return true
+		}
+	})
+	if werr != nil {
+		return false, werr
+	}
+	if err == nil {
+		return true, rerr
+	}
+	if !isTimeout(err) || probe.Equal(deadline) {
+		return true, err
+	}
+	// The probe ended the wait: look, then wait with the deadline. A
+	// cancellation that came meanwhile set its own deadline first.
+	_ = c.conn.SetDeadline(deadline)
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	_, err = c.br.Peek(1)
+	return true, err
+}
+
+// probeAfter is how long an answer may take before writeThenWait looks
+// for what its wait may have missed: a backend answers most requests
+// sooner, and a connection that died while idle costs no more than that.
+const probeAfter = 50 * time.Millisecond
+
+// userTimeout bounds how long a request written to a backend may stay
+// unacknowledged before the kernel gives the connection up (TCP's user
+// timeout). A replica killed with its network sends neither FIN nor reset
+// (a swarm task's overlay goes with it), and a kept-alive connection to it
+// would otherwise wait for an answer until the header timeout. A live
+// backend acknowledges within milliseconds however long it takes to
+// answer: the timeout bounds the acknowledgement, never the answer.
+const userTimeout = 3 * time.Second
+
+// withUserTimeout sets userTimeout on the TCP connections dial makes.
+func withUserTimeout(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if sc, ok := c.(syscall.Conn); ok {
+			if raw, err := sc.SyscallConn(); err == nil {
+				_ = raw.Control(func(fd uintptr) {
+					_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, unix.TCP_USER_TIMEOUT, int(userTimeout/time.Millisecond))
+				})
+			}
+		}
+		return c, nil
+	}
+}
+
+// abandoned reports the error of a connection the kernel gave up (the
+// user timeout): nothing the request said reached the backend's app.
+func abandoned(err error) bool { return errors.Is(err, syscall.ETIMEDOUT) }
