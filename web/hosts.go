@@ -48,10 +48,12 @@ func (p portalHosts) portal(host string) bool {
 func TenantSlug(host, domain string) (string, bool) {
 	h := NormalizeHost(host)
 	d := NormalizeHost(domain)
-	if d == "" || !strings.HasSuffix(h, "."+d) {
+	// h ends with "." + d (compared without building that string: this
+	// runs for every request to a tenant).
+	if d == "" || len(h) <= len(d)+1 || h[len(h)-len(d)-1] != '.' || !strings.HasSuffix(h, d) {
 		return "", false
 	}
-	slug := strings.TrimSuffix(h, "."+d)
+	slug := h[:len(h)-len(d)-1]
 	if !validLabel(slug) {
 		return "", false
 	}

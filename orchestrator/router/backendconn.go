@@ -24,6 +24,14 @@ type fastConn struct {
 	bw     *bufio.Writer
 	addr   string
 	idleAt time.Time
+	// abort fails what waits on the connection (a request's context
+	// ended); step is writeThenWait's callback and the rest its state,
+	// kept here so that neither is made again for every request.
+	abort      func()
+	step       func(fd uintptr) bool
+	write      func(w io.Writer) error
+	first      bool
+	werr, rerr error
 }
 
 func newFastConn(conn net.Conn, addr string) *fastConn {
@@ -34,6 +42,8 @@ func newFastConn(conn net.Conn, addr string) *fastConn {
 		}
 	}
 	c.br = bufio.NewReaderSize(c.pr, 8<<10)
+	c.abort = func() { _ = c.conn.SetDeadline(aLongTimeAgo) }
+	c.step = c.rawStep
 	return c
 }
 
@@ -76,33 +86,10 @@ func (c *fastConn) writeThenWait(ctx context.Context, write func(w io.Writer) er
 	if c.pr.buf == nil {
 		c.pr.buf = make([]byte, 8<<10)
 	}
-	first := true
-	var werr, rerr error
-	err = c.raw.Read(func(fd uintptr) bool {
-		if first {
-			first = false
-			if werr = write(c.bw); werr == nil {
-				werr = c.bw.Flush()
-			}
-			return werr != nil
-		}
-		for {
-			n, err := syscall.Read(int(fd), c.pr.buf)
-			switch {
-			case err == syscall.EINTR:
-				continue
-			case err == syscall.EAGAIN:
-				return false
-			case err != nil:
-				rerr = os.NewSyscallError("read", err)
-			case n == 0:
-				rerr = io.EOF
-			default:
-				c.pr.pending = c.pr.buf[:n]
-			}
-			return true
-		}
-	})
+	c.write, c.first, c.werr, c.rerr = write, true, nil, nil
+	err = c.raw.Read(c.step)
+	c.write = nil
+	werr, rerr := c.werr, c.rerr
 	if werr != nil {
 		return false, werr
 	}
@@ -120,6 +107,34 @@ func (c *fastConn) writeThenWait(ctx context.Context, write func(w io.Writer) er
 	}
 	_, err = c.br.Peek(1)
 	return true, err
+}
+
+// rawStep is the raw read's callback: the request first, then reads
+// until the answer's first bytes (false: wait until readable).
+func (c *fastConn) rawStep(fd uintptr) bool {
+	if c.first {
+		c.first = false
+		if c.werr = c.write(c.bw); c.werr == nil {
+			c.werr = c.bw.Flush()
+		}
+		return c.werr != nil
+	}
+	for {
+		n, err := syscall.Read(int(fd), c.pr.buf)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil:
+			c.rerr = os.NewSyscallError("read", err)
+		case n == 0:
+			c.rerr = io.EOF
+		default:
+			c.pr.pending = c.pr.buf[:n]
+		}
+		return true
+	}
 }
 
 // probeAfter is how long an answer may take before writeThenWait looks

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // DefaultBotAgents are the pieces of User-Agent headers, matched without
@@ -33,14 +32,14 @@ type botMatcher struct {
 // uaCacheMax of them: a few browsers and clients send most requests, and
 // a lookup costs less than matching every piece.
 type uaCache struct {
-	m sync.Map // User-Agent -> bool
-	n atomic.Int32
+	mu sync.RWMutex
+	m  map[string]bool // User-Agent -> bot
 }
 
 const uaCacheMax = 4096
 
 func newBotMatcher(extra []string) botMatcher {
-	m := botMatcher{cache: &uaCache{}}
+	m := botMatcher{cache: &uaCache{m: make(map[string]bool)}}
 	for _, a := range append(append([]string{}, DefaultBotAgents...), extra...) {
 		if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
 			m.agents = append(m.agents, a)
@@ -50,22 +49,29 @@ func newBotMatcher(extra []string) botMatcher {
 }
 
 // isBot reports a User-Agent of the list.
-func (m botMatcher) isBot(ua string) bool {
-	if ua == "" {
+func (m botMatcher) isBot(ua string) bool { return m.isBotAgent([]byte(ua)) }
+
+// isBotAgent is isBot of a User-Agent's bytes; the cache is looked up
+// without a copy of them.
+func (m botMatcher) isBotAgent(ua []byte) bool {
+	if len(ua) == 0 {
 		return false
 	}
 	if m.cache == nil {
-		return m.match(ua)
+		return m.match(string(ua))
 	}
-	if v, ok := m.cache.m.Load(ua); ok {
-		return v.(bool)
+	m.cache.mu.RLock()
+	bot, ok := m.cache.m[string(ua)]
+	m.cache.mu.RUnlock()
+	if ok {
+		return bot
 	}
-	bot := m.match(ua)
-	if m.cache.n.Load() < uaCacheMax {
-		if _, loaded := m.cache.m.LoadOrStore(ua, bot); !loaded {
-			m.cache.n.Add(1)
-		}
+	bot = m.match(string(ua))
+	m.cache.mu.Lock()
+	if len(m.cache.m) < uaCacheMax {
+		m.cache.m[string(ua)] = bot
 	}
+	m.cache.mu.Unlock()
 	return bot
 }
 

@@ -98,7 +98,7 @@ func (t *fastTransport) rawRoundTrip(ctx context.Context, addr string, write fun
 // within the header timeout; stale says that the connection failed before
 // any byte of an answer came.
 func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.Writer) error) (func() bool, bool, error) {
-	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(aLongTimeAgo) })
+	stop := afterFunc(ctx, c.abort)
 	var deadline time.Time
 	if t.headerTimeout > 0 {
 		deadline = time.Now().Add(t.headerTimeout)
@@ -127,6 +127,16 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 		return fail(!isTimeout(err) || abandoned(err), err)
 	}
 	return stop, false, nil
+}
+
+// afterFunc is context.AfterFunc, straight to the context's own AfterFunc
+// when it has one (the lean loop's request context): the standard
+// function adds a context of its own to every call.
+func afterFunc(ctx context.Context, f func()) func() bool {
+	if a, ok := ctx.(interface{ AfterFunc(func()) func() bool }); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
 }
 
 // readResponse reads the answer's headers on a connection send wrote to.

@@ -57,7 +57,7 @@ func (rt *Router) ServeHead(ctx context.Context, head []byte, remote string, w *
 	if !ok || rte.State != domain.StateRunning || len(rte.Backends) == 0 {
 		return false, false, ctx
 	}
-	quiet := h.method == http.MethodHead || string(h.path) == "/robots.txt" || rt.bots.isBot(string(h.agent))
+	quiet := h.method == http.MethodHead || string(h.path) == "/robots.txt" || rt.bots.isBotAgent(h.agent)
 	defer rt.begin(rte.TenantID, quiet, func() string {
 		return describeWaker(navigation(h.method, string(h.fetchMode), string(h.accept)), h.method, string(h.path), string(h.agent))
 	})()

@@ -1,7 +1,9 @@
 package router
 
 import (
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"syscall"
@@ -11,6 +13,7 @@ import (
 	"appfactory/domain"
 	"appfactory/orchestrator/route"
 	"appfactory/web"
+	"appfactory/web/lean"
 )
 
 // BenchmarkRouterProxy measures one proxied request on a running tenant
@@ -28,9 +31,11 @@ func BenchmarkRouterProxy(b *testing.B) {
 	runRouter(b, rt)
 	front := httptest.NewServer(rt)
 	defer front.Close()
+	leanFront := serveLean(b, rt)
 	for _, tc := range []struct{ name, url, host string }{
 		{"direct", backend.URL, ""},
 		{"router", front.URL, "acme.localhost"},
+		{"router-lean", leanFront, "acme.localhost"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
@@ -54,6 +59,19 @@ func BenchmarkRouterProxy(b *testing.B) {
 			})
 		})
 	}
+}
+
+// serveLean serves rt through the lean loop with its raw path, as serve
+// does, until the benchmark ends, and returns its URL.
+func serveLean(b *testing.B, rt *Router) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ls := &lean.Server{Handler: rt, Take: lean.Plain, Fast: rt.ServeHead, Fallback: &http.Server{Handler: rt}}
+	go ls.Serve(ln)
+	b.Cleanup(func() { _ = ls.Shutdown(context.Background()) })
+	return "http://" + ln.Addr().String()
 }
 
 func cpuTime() time.Duration {

@@ -60,8 +60,8 @@ type conn struct {
 	mu        sync.Mutex
 	timer     *time.Timer
 	inRequest bool
-	gone      bool // the client closed its side during a request
-	cancel    func()
+	gone      bool            // the client closed its side during a request
+	rc        *requestContext // the running request's
 }
 
 func newConn(s *Server, c net.Conn) *conn {
@@ -247,7 +247,7 @@ func (c *conn) parse(n int) (*http.Request, bool) {
 func (c *conn) serveHead(n int) (handOff, keep bool) {
 	rc := &requestContext{}
 	defer rc.cancel()
-	c.startWatch(rc.cancel, n)
+	c.startWatch(rc, n)
 	var ctx context.Context = rc
 	if fast := c.srv.Fast; fast != nil {
 		served, keep, next := fast(ctx, c.buf[c.r:c.r+n], c.remote, c.bw)
@@ -297,9 +297,9 @@ func (c *conn) run(w *response, req *http.Request) (ok bool) {
 // startWatch arms the watch for a request whose head is the first n
 // buffered bytes: after WatchAfter, and then as often, a look at the
 // connection notices the client leaving and cancels the request.
-func (c *conn) startWatch(cancel func(), n int) {
+func (c *conn) startWatch(rc *requestContext, n int) {
 	c.mu.Lock()
-	c.inRequest, c.cancel = true, cancel
+	c.inRequest, c.rc = true, rc
 	c.mu.Unlock()
 	if c.r+n == c.w {
 		// Bytes of a pipelined request are waiting otherwise: nothing to watch.
@@ -328,7 +328,7 @@ func (c *conn) watch() {
 		c.timer.Reset(c.srv.watchAfter()) // still there, nothing sent
 	case err != nil || n == 0:
 		c.gone = true // closed or reset
-		c.cancel()
+		c.rc.cancel()
 	default:
 		// The next request came: the client is there; nothing more to watch.
 	}

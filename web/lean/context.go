@@ -15,12 +15,25 @@ type requestContext struct {
 	mu     sync.Mutex
 	done   chan struct{} // made when first asked for
 	err    error
-	afters []*afterFunc
+	afters [2]afterFunc // AfterFuncs, in slots: a request registers one or two
+	more   []*afterFunc
 }
 
 type afterFunc struct {
+	c       *requestContext
 	f       func()
 	stopped bool
+}
+
+// stop is the AfterFunc's stop.
+func (a *afterFunc) stop() bool {
+	a.c.mu.Lock()
+	defer a.c.mu.Unlock()
+	if a.stopped {
+		return false
+	}
+	a.stopped = true
+	return true
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -57,35 +70,41 @@ func (c *requestContext) cancel() {
 	if c.done != nil {
 		close(c.done)
 	}
-	afters := c.afters
-	c.afters = nil
-	for _, a := range afters {
-		if !a.stopped {
-			a.stopped = true
-			go a.f()
-		}
+	for i := range c.afters {
+		c.afters[i].run()
+	}
+	for _, a := range c.more {
+		a.run()
 	}
 	c.mu.Unlock()
 }
 
+// run starts an AfterFunc not stopped (c.mu held).
+func (a *afterFunc) run() {
+	if a.f != nil && !a.stopped {
+		a.stopped = true
+		go a.f()
+	}
+}
+
 // AfterFunc is what context.AfterFunc calls on a context that has it.
 func (c *requestContext) AfterFunc(f func()) func() bool {
-	a := &afterFunc{f: f}
 	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
-		go f()
-		return func() bool { return false }
-	}
-	c.afters = append(c.afters, a)
-	c.mu.Unlock()
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if a.stopped {
-			return false
+	defer c.mu.Unlock()
+	var a *afterFunc
+	for i := range c.afters {
+		if c.afters[i].f == nil {
+			a = &c.afters[i]
+			break
 		}
-		a.stopped = true
-		return true
 	}
+	if a == nil {
+		a = &afterFunc{}
+		c.more = append(c.more, a)
+	}
+	*a = afterFunc{c: c, f: f}
+	if c.err != nil {
+		a.run()
+	}
+	return a.stop
 }
