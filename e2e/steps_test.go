@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -68,6 +69,14 @@ func consoleErrors(page playwright.Page, allowed *regexp.Regexp) *consoleLog {
 	l := &consoleLog{}
 	page.Context().OnConsole(func(m playwright.ConsoleMessage) {
 		line := m.Text() + " (" + m.Location().URL + ")"
+		// The engine adds and removes network interfaces as tenants start
+		// and stop on this very host; Chromium takes each change for a new
+		// network and fails the requests open at that moment (a log
+		// stream, which its EventSource opens again): that is the machine,
+		// not the page.
+		if strings.Contains(line, "net::ERR_NETWORK_CHANGED") {
+			return
+		}
 		if m.Type() == "error" && (allowed == nil || !allowed.MatchString(line)) {
 			l.mu.Lock()
 			l.errs = append(l.errs, line)
