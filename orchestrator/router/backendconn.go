@@ -169,6 +169,8 @@ func withUserTimeout(dial func(ctx context.Context, network, addr string) (net.C
 	}
 }
 
-// abandoned reports the error of a connection the kernel gave up (the
-// user timeout): nothing the request said reached the backend's app.
-func abandoned(err error) bool { return errors.Is(err, syscall.ETIMEDOUT) }
+// lost reports a wait for an answer's first byte that failed for the
+// connection, not for our deadline: closed or reset, or given up by the
+// kernel (the user timeout), so that nothing the request said reached the
+// backend's app.
+func lost(err error) bool { return !isTimeout(err) || errors.Is(err, syscall.ETIMEDOUT) }

@@ -49,30 +49,40 @@ func newBotMatcher(extra []string) botMatcher {
 }
 
 // isBot reports a User-Agent of the list.
-func (m botMatcher) isBot(ua string) bool { return m.isBotAgent([]byte(ua)) }
-
-// isBotAgent is isBot of a User-Agent's bytes; the cache is looked up
-// without a copy of them.
-func (m botMatcher) isBotAgent(ua []byte) bool {
-	if len(ua) == 0 {
+func (m botMatcher) isBot(ua string) bool {
+	if ua == "" {
 		return false
 	}
 	if m.cache == nil {
-		return m.match(string(ua))
+		return m.match(ua)
 	}
 	m.cache.mu.RLock()
-	bot, ok := m.cache.m[string(ua)]
+	bot, ok := m.cache.m[ua]
 	m.cache.mu.RUnlock()
 	if ok {
 		return bot
 	}
-	bot = m.match(string(ua))
+	bot = m.match(ua)
 	m.cache.mu.Lock()
 	if len(m.cache.m) < uaCacheMax {
-		m.cache.m[string(ua)] = bot
+		m.cache.m[ua] = bot
 	}
 	m.cache.mu.Unlock()
 	return bot
+}
+
+// isBotAgent is isBot of a User-Agent's bytes: a verdict in the cache is
+// found without a copy of them.
+func (m botMatcher) isBotAgent(ua []byte) bool {
+	if m.cache != nil && len(ua) > 0 {
+		m.cache.mu.RLock()
+		bot, ok := m.cache.m[string(ua)]
+		m.cache.mu.RUnlock()
+		if ok {
+			return bot
+		}
+	}
+	return m.isBot(string(ua))
 }
 
 // match looks for the pieces in a User-Agent.

@@ -112,7 +112,7 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 	}
 	if c.raw != nil && c.br.Buffered() == 0 && len(c.pr.pending) == 0 {
 		if wrote, err := c.writeThenWait(ctx, write, deadline); err != nil {
-			return fail(!wrote || !isTimeout(err) || abandoned(err), err)
+			return fail(!wrote || lost(err), err)
 		}
 		return stop, false, nil
 	}
@@ -124,7 +124,7 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 		return fail(true, err)
 	}
 	if _, err := c.br.Peek(1); err != nil {
-		return fail(!isTimeout(err) || abandoned(err), err)
+		return fail(lost(err), err)
 	}
 	return stop, false, nil
 }

@@ -271,7 +271,7 @@ func writeAnswerHead(w *bufio.Writer, head []byte, a *rawAnswer, closeConn, addD
 	_, _ = w.WriteString("HTTP/1.1")
 	_, _ = w.Write(head[8 : eol+2])
 	eachField(head[eol+2:], func(name, _, line []byte) bool {
-		if hopByHop(name) {
+		if answerHop.has(name) {
 			return true
 		}
 		for _, d := range a.dropped[:a.ndropped] {
@@ -293,10 +293,7 @@ func writeAnswerHead(w *bufio.Writer, head []byte, a *rawAnswer, closeConn, addD
 	_, _ = w.WriteString("\r\n")
 }
 
-// hopByHop reports the answer fields that stay between the backend and
-// us: hopHeaders but Trailer and Transfer-Encoding, which go on with the
+// answerHop are the answer fields that stay between the backend and us:
+// hopHeaders but Trailer and Transfer-Encoding, which go on with the
 // chunks they describe.
-func hopByHop(name []byte) bool {
-	return is(name, "Connection") || is(name, "Keep-Alive") || is(name, "Proxy-Connection") ||
-		is(name, "Proxy-Authenticate") || is(name, "Proxy-Authorization") || is(name, "Te") || is(name, "Upgrade")
-}
+var answerHop = newFieldSet(hopHeaders, "Trailer", "Transfer-Encoding")

@@ -3,7 +3,9 @@ package router
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"strings"
 )
 
@@ -212,7 +214,7 @@ func (p *proxy) writeRawRequest(w io.Writer, h *rawHead, remote string) error {
 	_, _ = bw.WriteString("\r\n")
 	eachField(h.fields, func(name, value, line []byte) bool {
 		switch {
-		case forwarded(name):
+		case notForwardedRaw.has(name):
 		case is(name, "Cookie"):
 			p.writeCookies(bw, value)
 		default:
@@ -235,32 +237,44 @@ func (p *proxy) writeRawRequest(w io.Writer, h *rawHead, remote string) error {
 	return err
 }
 
-// forwarded reports the request fields not sent on as they are: those
-// the direct path leaves out (notForwarded) but the cookies, which
-// writeCookies sends.
-func forwarded(name []byte) bool {
-	if len(name) < 2 || len(name) > len("Proxy-Authorization") {
+// fieldSet is a set of field names to look raw names up in, whatever
+// their case.
+type fieldSet map[string]struct{}
+
+// maxSetName bounds the names of a fieldSet (none is longer).
+const maxSetName = 32
+
+// newFieldSet holds names but those of except.
+func newFieldSet(names []string, except ...string) fieldSet {
+	s := make(fieldSet, len(names))
+	for _, n := range names {
+		if len(n) <= maxSetName && !slices.Contains(except, n) {
+			s[strings.ToLower(n)] = struct{}{}
+		}
+	}
+	return s
+}
+
+// has reports a raw field name of the set.
+func (s fieldSet) has(name []byte) bool {
+	if len(name) > maxSetName {
 		return false
 	}
-	var buf [len("Proxy-Authorization")]byte
+	var buf [maxSetName]byte
 	for i, c := range name {
 		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		buf[i] = c
 	}
-	_, ok := notForwardedLower[string(buf[:len(name)])]
-	return ok && !is(name, "Cookie")
+	_, ok := s[string(buf[:len(name)])]
+	return ok
 }
 
-// notForwardedLower is notForwarded in lower case, for raw field names.
-var notForwardedLower = func() map[string]struct{} {
-	m := make(map[string]struct{}, len(notForwarded))
-	for k := range notForwarded {
-		m[strings.ToLower(k)] = struct{}{}
-	}
-	return m
-}()
+// notForwardedRaw are the request fields the raw path does not send on as
+// they are: those the direct path leaves out (notForwarded) but the
+// cookies, which writeCookies sends.
+var notForwardedRaw = newFieldSet(slices.Collect(maps.Keys(notForwarded)), "Cookie")
 
 // writeCookies writes a Cookie field without the portal's cookies (none
 // when nothing is left of it).

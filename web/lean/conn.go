@@ -48,7 +48,6 @@ type conn struct {
 	bw     *bufio.Writer
 	remote string
 	state  atomic.Int32
-	served int    // requests answered on this connection
 	body   []byte // the buffer of an answer's body before its head is sent
 	// deadlineAt is when the idle read deadline was last set (zero: set
 	// it before the next wait); it is renewed at most once a second.
@@ -254,7 +253,6 @@ func (c *conn) serveHead(n int) (handOff, keep bool) {
 		if served {
 			c.stopWatch()
 			c.r += n
-			c.served++
 			return false, keep && !c.gone
 		}
 		ctx = next
@@ -269,7 +267,6 @@ func (c *conn) serveHead(n int) (handOff, keep bool) {
 	w := newResponse(c, req)
 	ok = c.run(w, req)
 	c.stopWatch()
-	c.served++
 	if !ok {
 		_ = c.bw.Flush() // what was written reaches the client, cut
 		return false, false

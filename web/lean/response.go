@@ -119,15 +119,22 @@ func (w *response) writeBody(p []byte) (int, error) {
 
 // FlushError sends what was written; http.ResponseController calls it.
 func (w *response) FlushError() error {
+	if err := w.headOut(false); err != nil {
+		return err
+	}
+	return w.c.bw.Flush()
+}
+
+// headOut writes the head (a 200 when none was set) unless it is out;
+// final as commit's.
+func (w *response) headOut(final bool) error {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	if !w.committed {
-		if err := w.commit(false); err != nil {
-			return err
-		}
+	if w.committed {
+		return nil
 	}
-	return w.c.bw.Flush()
+	return w.commit(final)
 }
 
 func (w *response) Flush() { _ = w.FlushError() }
@@ -186,13 +193,8 @@ func (w *response) commit(final bool) error {
 // sent, the last chunk and the trailers; false when the connection must
 // close (asked for, a body shorter than its Content-Length, a failed write).
 func (w *response) finish() bool {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
-	}
-	if !w.committed {
-		if err := w.commit(true); err != nil {
-			return false
-		}
+	if err := w.headOut(true); err != nil {
+		return false
 	}
 	bw := w.c.bw
 	if w.chunked {
