@@ -43,6 +43,10 @@ func (f *fixture) measureSideBySide(ctx context.Context, sb *sideBySide) error {
 	if err != nil {
 		return err
 	}
+	webCPU, err := f.webCPU(ctx)
+	if err != nil {
+		return err
+	}
 	ngx, err := startNginx(ctx, backend)
 	if err != nil {
 		return err
@@ -60,7 +64,7 @@ func (f *fixture) measureSideBySide(ctx context.Context, sb *sideBySide) error {
 					{"nginx", "http://" + ngx.addr + p.path, f.host, ngx.cpu, &cl.nginx},
 					{"router", f.base + p.path, f.host, processCPU, &cl.router},
 				}
-				if err := interleave(ctx, targets, c, sb.duration); err != nil {
+				if err := interleave(ctx, targets, webCPU, c, sb.duration); err != nil {
 					return err
 				}
 				sb.cells = append(sb.cells, cl)
@@ -90,7 +94,7 @@ func (sb *sideBySide) met() (bool, int) {
 func (sb *sideBySide) print(out io.Writer) error {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-	fmt.Fprintf(w, "side by side (wrk, %d × 1 s per target, interleaved)\tconns\ttarget\treq/s\tp50\tp99\terrors\tx direct\tx nginx\tp99 - nginx\tproxy CPU/req\t\n", seconds(sb.duration))
+	fmt.Fprintf(w, "side by side (wrk, %d × 1 s per target, interleaved)\tconns\ttarget\treq/s\tp50\tp99\terrors\tx direct\tx nginx\tp99 - nginx\tproxy CPU/req\tbackend CPU/req\t\n", seconds(sb.duration))
 	for _, c := range sb.cells {
 		label := fmt.Sprintf("round %d, %s %s", c.round, c.path.name, c.path.path)
 		for _, t := range []struct {
@@ -108,12 +112,12 @@ func (sb *sideBySide) print(out io.Writer) error {
 				xn = fmt.Sprintf("%.2fx", t.r.rps/c.nginx.rps)
 				dn = fmt.Sprintf("%+.2f ms", float64((t.r.p99-c.nginx.p99).Microseconds())/1000)
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%.0f\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", label, c.conns, t.name, t.r.rps, ms(t.r.p50), ms(t.r.p99), t.r.errors, xd, xn, dn, cpu)
+			fmt.Fprintf(w, "%s\t%d\t%s\t%.0f\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%.1f µs\t\n", label, c.conns, t.name, t.r.rps, ms(t.r.p50), ms(t.r.p99), t.r.errors, xd, xn, dn, cpu, float64(t.r.backend.Nanoseconds())/1000)
 			label = ""
 		}
 	}
 	ok, n := sb.met()
-	fmt.Fprintf(w, "router >= nginx req/s and p99 <= nginx + 1 ms, %s at 64 and 256 conns (%d runs)\t\t\t\t\t\t\t\t\t%s\t\t\n",
+	fmt.Fprintf(w, "router >= nginx req/s and p99 <= nginx + 1 ms, %s at 64 and 256 conns (%d runs)\t\t\t\t\t\t\t\t\t%s\t\t\t\n",
 		sb.paths[0].path, n, verdict(ok))
 	return w.Flush()
 }

@@ -194,6 +194,28 @@ func (f *fixture) containers(ctx context.Context) ([]docker.Container, error) {
 	return cs, nil
 }
 
+// webCPU is a clock of the CPU time the routed web replica has used, read
+// from the engine's stats (a one-shot read costs the container nothing).
+func (f *fixture) webCPU(ctx context.Context) (func() time.Duration, error) {
+	cs, err := f.containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Running && c.Labels[docker.LabelService] != "store" {
+			id := c.ID
+			return func() time.Duration {
+				s, err := f.docker.StatsOneShot(ctx, id)
+				if err != nil {
+					return 0
+				}
+				return time.Duration(s.CPUTotalNs)
+			}, nil
+		}
+	}
+	return nil, fmt.Errorf("no running web replica of %s", f.tenant.Slug)
+}
+
 // webBackend is the address of the running web replica on the tenant network.
 func (f *fixture) webBackend() (string, error) {
 	r, ok := f.routes.Get(f.tenant.Slug)

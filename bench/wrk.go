@@ -23,6 +23,10 @@ type wrkResult struct {
 	errors int
 	// cpu is the proxy's CPU time per request (0 for direct).
 	cpu time.Duration
+	// backend is the routed container's CPU time per request: a trial
+	// tenant is capped at half a CPU, so what a proxy costs the container
+	// for each request it forwards decides the req/s of all three.
+	backend time.Duration
 }
 
 // ensureTool installs a Debian package when its command is missing: the
@@ -70,6 +74,10 @@ type loadTarget struct {
 	res             *wrkResult
 }
 
+// cpuClocks are the CPU time counters a run reads before and after: the
+// proxy's and the routed container's.
+type cpuClocks struct{ proxy, backend func() time.Duration }
+
 // seconds is how many one-second runs make a duration.
 func seconds(d time.Duration) int { return max(1, int(d.Round(time.Second)/time.Second)) }
 
@@ -79,16 +87,16 @@ func seconds(d time.Duration) int { return max(1, int(d.Round(time.Second)/time.
 // target alike. Each result sums the runs' requests and errors, averages
 // their req/s, and takes the median of their p50 and of their p99 (over
 // the runs that got an answer).
-func interleave(ctx context.Context, targets []loadTarget, conns int, d time.Duration) error {
+func interleave(ctx context.Context, targets []loadTarget, backend func() time.Duration, conns int, d time.Duration) error {
 	for _, t := range targets {
-		if _, err := runWrk(ctx, t.url, t.host, conns, time.Second, t.cpu); err != nil {
+		if _, err := runWrk(ctx, t.url, t.host, conns, time.Second, cpuClocks{t.cpu, backend}); err != nil {
 			return fmt.Errorf("%s warm-up: %w", t.name, err)
 		}
 	}
 	runs := make([][]wrkResult, len(targets))
 	for range seconds(d) {
 		for i, t := range targets {
-			r, err := runWrk(ctx, t.url, t.host, conns, time.Second, t.cpu)
+			r, err := runWrk(ctx, t.url, t.host, conns, time.Second, cpuClocks{t.cpu, backend})
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
@@ -104,13 +112,14 @@ func interleave(ctx context.Context, targets []loadTarget, conns int, d time.Dur
 // combine makes one result of runs of the same length.
 func combine(runs []wrkResult) wrkResult {
 	var r wrkResult
-	var cpu time.Duration
+	var cpu, backend time.Duration
 	var p50s, p99s []time.Duration
 	for _, x := range runs {
 		r.requests += x.requests
 		r.errors += x.errors
 		r.rps += x.rps / float64(len(runs))
 		cpu += x.cpu * time.Duration(x.requests)
+		backend += x.backend * time.Duration(x.requests)
 		if x.requests > 0 {
 			// A second in which no answer came (a page that takes
 			// longer) has no latencies to count.
@@ -124,28 +133,30 @@ func combine(runs []wrkResult) wrkResult {
 	}
 	if r.requests > 0 {
 		r.cpu = cpu / time.Duration(r.requests)
+		r.backend = backend / time.Duration(r.requests)
 	}
 	return r
 }
 
 // runWrk loads url with conns keep-alive connections for d, sending host
-// as the Host header when it is set; cpu is the proxy's CPU time so far.
-func runWrk(ctx context.Context, url, host string, conns int, d time.Duration, cpu func() time.Duration) (wrkResult, error) {
+// as the Host header when it is set; clocks are read before and after.
+func runWrk(ctx context.Context, url, host string, conns int, d time.Duration, clocks cpuClocks) (wrkResult, error) {
 	threads := min(conns, 2)
 	a := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", seconds(d)),
 		"--timeout", "10s", "--latency"}
 	if host != "" {
 		a = append(a, "-H", "Host: "+host)
 	}
-	cpu0 := cpu()
+	cpu0, backend0 := clocks.proxy(), clocks.backend()
 	out, err := exec.CommandContext(ctx, "wrk", append(a, url)...).CombinedOutput()
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %w: %s", err, lastLines(out, 3))
 	}
-	used := cpu() - cpu0
+	used, backend := clocks.proxy()-cpu0, clocks.backend()-backend0
 	r, err := parseWrk(out)
 	if err == nil && r.requests > 0 {
 		r.cpu = used / time.Duration(r.requests)
+		r.backend = backend / time.Duration(r.requests)
 	}
 	return r, err
 }

@@ -63,10 +63,14 @@ func TenantSlug(host, domain string) (string, bool) {
 // NormalizeHost lower-cases a host, drops its port and a trailing dot.
 func NormalizeHost(host string) string {
 	host = strings.TrimSpace(host)
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
-		host = host[1 : len(host)-1]
+	// Only a host with a colon has a port or brackets: SplitHostPort's
+	// error for one without would be an allocation per tenant request.
+	if strings.Contains(host, ":") {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+			host = host[1 : len(host)-1]
+		}
 	}
 	host = strings.TrimSuffix(host, ".")
 	return strings.ToLower(host)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"appfactory/sockio"
 )
 
 // fastConn is one connection to a backend with its buffers.
@@ -35,7 +37,7 @@ type fastConn struct {
 }
 
 func newFastConn(conn net.Conn, addr string) *fastConn {
-	c := &fastConn{conn: conn, pr: &prefetched{conn: conn}, addr: addr, bw: bufio.NewWriterSize(conn, 4<<10)}
+	c := &fastConn{conn: conn, pr: &prefetched{conn: conn}, addr: addr, bw: bufio.NewWriterSize(sockio.NewWriter(conn), 4<<10)}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			c.raw = raw
@@ -120,10 +122,8 @@ func (c *fastConn) rawStep(fd uintptr) bool {
 		return c.werr != nil
 	}
 	for {
-		n, err := syscall.Read(int(fd), c.pr.buf)
+		n, err := sockio.Read(fd, c.pr.buf)
 		switch {
-		case err == syscall.EINTR:
-			continue
 		case err == syscall.EAGAIN:
 			return false
 		case err != nil:

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"appfactory/sockio"
 )
 
 // A connection is idle between requests (Shutdown may close it), active
@@ -68,7 +70,7 @@ func newConn(s *Server, c net.Conn) *conn {
 	if sc, ok := c.(syscall.Conn); ok {
 		cc.raw, _ = sc.SyscallConn()
 	}
-	cc.bw = bufio.NewWriterSize(c, bufSize)
+	cc.bw = bufio.NewWriterSize(sockio.NewWriter(c), bufSize)
 	cc.timer = time.AfterFunc(time.Hour, cc.watch)
 	cc.timer.Stop()
 	return cc
@@ -136,10 +138,8 @@ func (c *conn) step(fd uintptr) bool {
 			c.w = copy(c.buf, c.buf[c.r:c.w])
 			c.r = 0
 		}
-		n, err := syscall.Read(int(fd), c.buf[c.w:])
+		n, err := sockio.Read(fd, c.buf[c.w:])
 		switch {
-		case err == syscall.EINTR:
-			continue
 		case err == syscall.EAGAIN:
 			return false
 		case err != nil || n <= 0:
