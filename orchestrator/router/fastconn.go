@@ -98,6 +98,7 @@ func (t *fastTransport) rawRoundTrip(ctx context.Context, addr string, write fun
 // within the header timeout; stale says that the connection failed before
 // any byte of an answer came.
 func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.Writer) error) (func() bool, bool, error) {
+	c.attach()
 	stop := afterFunc(ctx, c.abort)
 	var deadline time.Time
 	if t.headerTimeout > 0 {
@@ -253,6 +254,7 @@ func (t *fastTransport) unwait(addr string, handed chan *fastConn) {
 // put gives a connection whose answer was read to its end to the first
 // request waiting for one, or keeps it for the next.
 func (t *fastTransport) put(c *fastConn) {
+	c.detach()
 	c.idleAt = time.Now()
 	t.mu.Lock()
 	if ws := t.waiters[c.addr]; len(ws) > 0 && !t.closed {

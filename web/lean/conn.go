@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -41,13 +42,17 @@ const bufSize = 4 << 10
 // request yet) before it may wait; inside one raw read nothing is
 // forgotten, and bytes that came after the last read always wake the wait.
 type conn struct {
-	srv    *Server
-	c      net.Conn
-	raw    syscall.RawConn
+	srv *Server
+	c   net.Conn
+	raw syscall.RawConn
+	// buf and bw are from bufPool while the connection has a request in
+	// them or in the making, nil while it waits with nothing buffered.
 	buf    []byte // what was read: the request heads from r to w
 	r, w   int
 	full   bool // the last read filled buf: the client may have sent more
 	bw     *bufio.Writer
+	bufs   *connBufs
+	out    io.Writer // the connection, as bw writes to it
 	remote string
 	state  atomic.Int32
 	body   []byte // the buffer of an answer's body before its head is sent
@@ -70,7 +75,7 @@ func newConn(s *Server, c net.Conn) *conn {
 	if sc, ok := c.(syscall.Conn); ok {
 		cc.raw, _ = sc.SyscallConn()
 	}
-	cc.bw = bufio.NewWriterSize(sockio.NewWriter(c), bufSize)
+	cc.out = sockio.NewWriter(c)
 	cc.timer = time.AfterFunc(time.Hour, cc.watch)
 	cc.timer.Stop()
 	return cc
@@ -85,7 +90,9 @@ func (c *conn) serve() {
 			_ = c.c.SetReadDeadline(time.Time{})
 			c.srv.handoff.give(&handedConn{Conn: c.c, c: c})
 		} else {
-			_ = c.bw.Flush()
+			if c.bw != nil {
+				_ = c.bw.Flush()
+			}
 			c.c.Close()
 		}
 		c.srv.track(c, false)
@@ -104,6 +111,7 @@ func (c *conn) serve() {
 // more, and returns false to wait until the client is readable, true to
 // end the loop.
 func (c *conn) step(fd uintptr) bool {
+	c.attach()
 	for {
 		if c.r < c.w {
 			n := headEnd(c.buf[c.r:c.w])
@@ -122,6 +130,7 @@ func (c *conn) step(fd uintptr) bool {
 					return true
 				}
 				if !c.full {
+					c.detach()
 					return false // the next request wakes the wait
 				}
 			} else if !c.headTimed {
@@ -141,6 +150,7 @@ func (c *conn) step(fd uintptr) bool {
 		n, err := sockio.Read(fd, c.buf[c.w:])
 		switch {
 		case err == syscall.EAGAIN:
+			c.detach()
 			return false
 		case err != nil || n <= 0:
 			return true
@@ -148,6 +158,41 @@ func (c *conn) step(fd uintptr) bool {
 		c.full = c.w+n == len(c.buf)
 		c.w += n
 	}
+}
+
+// connBufs are a connection's read and write buffers. They come from a
+// pool while the connection has bytes to read or answer, and go back to it
+// while it waits with nothing buffered: an idle kept-alive connection
+// holds none, and the few in use stay in the CPU's caches (8 KiB for each
+// of hundreds of connections made every request touch cold memory).
+type connBufs struct {
+	read []byte
+	bw   *bufio.Writer
+}
+
+var bufPool = sync.Pool{New: func() any {
+	return &connBufs{read: make([]byte, bufSize), bw: bufio.NewWriterSize(nil, bufSize)}
+}}
+
+func (c *conn) attach() {
+	if c.bufs != nil {
+		return
+	}
+	b := bufPool.Get().(*connBufs)
+	b.bw.Reset(c.out)
+	c.bufs, c.buf, c.bw = b, b.read, b.bw
+}
+
+// detach gives the buffers back when nothing is left in them.
+func (c *conn) detach() {
+	b := c.bufs
+	if b == nil || c.r < c.w || b.bw.Buffered() > 0 {
+		return
+	}
+	b.bw.Reset(nil)
+	c.bufs, c.buf, c.bw = nil, nil, nil
+	c.r, c.w = 0, 0
+	bufPool.Put(b)
 }
 
 // answer serves the request whose head is the first n buffered bytes;
