@@ -119,9 +119,9 @@ func (p *prefetched) Read(b []byte) (int, error) {
 // backend closed it, a replica was killed) came before the reset and
 // would wake nothing: the first wait ends after probeAfter, and an answer
 // not there by then is looked for with a read before the wait goes on
-// (up to deadline; none when it is zero).
-func (c *fastConn) writeThenWait(ctx context.Context, write func(w io.Writer) error, deadline time.Time) (wrote bool, err error) {
-	probe := time.Now().Add(probeAfter)
+// (up to deadline; none when it is zero). now is the time of the call.
+func (c *fastConn) writeThenWait(ctx context.Context, write func(w io.Writer) error, now, deadline time.Time) (wrote bool, err error) {
+	probe := now.Add(probeAfter)
 	if !deadline.IsZero() && deadline.Before(probe) {
 		probe = deadline
 	}

@@ -100,9 +100,10 @@ func (t *fastTransport) rawRoundTrip(ctx context.Context, addr string, write fun
 func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.Writer) error) (func() bool, bool, error) {
 	c.attach()
 	stop := afterFunc(ctx, c.abort)
+	now := time.Now()
 	var deadline time.Time
 	if t.headerTimeout > 0 {
-		deadline = time.Now().Add(t.headerTimeout)
+		deadline = now.Add(t.headerTimeout)
 	}
 	fail := func(stale bool, err error) (func() bool, bool, error) {
 		stop()
@@ -112,7 +113,7 @@ func (t *fastTransport) send(ctx context.Context, c *fastConn, write func(w io.W
 		return nil, stale, err
 	}
 	if c.raw != nil && c.br.Buffered() == 0 && len(c.pr.pending) == 0 {
-		if wrote, err := c.writeThenWait(ctx, write, deadline); err != nil {
+		if wrote, err := c.writeThenWait(ctx, write, now, deadline); err != nil {
 			return fail(!wrote || lost(err), err)
 		}
 		return stop, false, nil
