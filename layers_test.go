@@ -68,11 +68,12 @@ var layerRules = []layerRule{
 		return ""
 	},
 	func(rel, imp string) string {
-		// The vocabulary everyone imports depends on nothing, so that
-		// importing it never drags a layer along. A standard library path
+		// The vocabulary everyone imports, and the socket I/O both the web
+		// server and the router use, depend on nothing, so that importing
+		// them never drags a layer along. A standard library path
 		// has no dot in its first element.
-		if under(rel, "domain") && (imports(imp, module) || strings.Contains(strings.Split(imp, "/")[0], ".")) {
-			return "domain imports the standard library only"
+		if (under(rel, "domain") || under(rel, "sockio")) && (imports(imp, module) || strings.Contains(strings.Split(imp, "/")[0], ".")) {
+			return rel + " imports the standard library only"
 		}
 		return ""
 	},
