@@ -29,10 +29,10 @@ func cgroupCPU(pid int) (func() time.Duration, bool) {
 		}
 		switch controllers := strings.Split(parts[1], ","); {
 		case parts[0] == "0" && parts[1] == "":
-			clock = v2Usage(filepath.Join("/sys/fs/cgroup", parts[2], "cpu.stat"))
+			clock = fileClock(filepath.Join("/sys/fs/cgroup", parts[2], "cpu.stat"), v2Usage)
 		case slices.Contains(controllers, "cpuacct"):
 			for _, dir := range []string{"cpuacct", "cpu,cpuacct", parts[1]} {
-				if clock = v1Usage(filepath.Join("/sys/fs/cgroup", dir, parts[2], "cpuacct.usage")); clock != nil {
+				if clock = fileClock(filepath.Join("/sys/fs/cgroup", dir, parts[2], "cpuacct.usage"), v1Usage); clock != nil {
 					break
 				}
 			}
@@ -41,15 +41,15 @@ func cgroupCPU(pid int) (func() time.Duration, bool) {
 	return clock, clock != nil
 }
 
-// v1Usage reads cpuacct.usage (nanoseconds); nil when it cannot.
-func v1Usage(path string) func() time.Duration {
+// fileClock is a clock read from the file at path by parse; nil when the
+// file cannot be read or parsed now.
+func fileClock(path string, parse func(string) (time.Duration, bool)) func() time.Duration {
 	read := func() (time.Duration, bool) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return 0, false
 		}
-		n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		return time.Duration(n), err == nil
+		return parse(string(b))
 	}
 	if _, ok := read(); !ok {
 		return nil
@@ -57,23 +57,19 @@ func v1Usage(path string) func() time.Duration {
 	return func() time.Duration { d, _ := read(); return d }
 }
 
-// v2Usage reads cpu.stat's usage_usec; nil when it cannot.
-func v2Usage(path string) func() time.Duration {
-	read := func() (time.Duration, bool) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return 0, false
+// v1Usage parses cpuacct.usage (nanoseconds).
+func v1Usage(s string) (time.Duration, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	return time.Duration(n), err == nil
+}
+
+// v2Usage parses cpu.stat's usage_usec.
+func v2Usage(s string) (time.Duration, bool) {
+	for _, line := range strings.Split(s, "\n") {
+		if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return time.Duration(n) * time.Microsecond, err == nil
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
-				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				return time.Duration(n) * time.Microsecond, err == nil
-			}
-		}
-		return 0, false
 	}
-	if _, ok := read(); !ok {
-		return nil
-	}
-	return func() time.Duration { d, _ := read(); return d }
+	return 0, false
 }

@@ -71,7 +71,7 @@ type conn struct {
 }
 
 func newConn(s *Server, c net.Conn) *conn {
-	cc := &conn{srv: s, c: c, remote: c.RemoteAddr().String(), buf: make([]byte, bufSize)}
+	cc := &conn{srv: s, c: c, remote: c.RemoteAddr().String()}
 	if sc, ok := c.(syscall.Conn); ok {
 		cc.raw, _ = sc.SyscallConn()
 	}
