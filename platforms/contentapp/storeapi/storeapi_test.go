@@ -6,9 +6,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,5 +283,49 @@ func TestClientWaitsForStartingStore(t *testing.T) {
 	c := NewClient(url)
 	if _, err := c.Documents(context.Background(), 5); err != nil {
 		t.Fatalf("request during store start: %v", err)
+	}
+}
+
+// A web role under load sends the store more requests at once than it
+// keeps connections: they wait for one of its storeConns connections
+// instead of each burst dialing new ones and closing them after it (every
+// close a TIME_WAIT port in the web container, which ran out of them).
+func TestClientBoundsConnectionsUnderBursts(t *testing.T) {
+	db, err := docstore.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewServer(db, testModel(), allComponents, "1.0", slog.New(slog.NewTextHandler(io.Discard, nil))).Handler()
+	srv := httptest.NewUnstartedServer(h)
+	var dialed atomic.Int64
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dialed.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); db.Close() })
+	c := NewClient(srv.URL)
+	const bursts, width = 3, 8 * storeConns
+	for b := range bursts {
+		var wg sync.WaitGroup
+		errs := make(chan error, width)
+		for range width {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.Documents(context.Background(), 5); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("burst %d: %v", b, err)
+		}
+	}
+	if n := dialed.Load(); n > storeConns {
+		t.Fatalf("%d bursts of %d requests opened %d connections to the store, want at most %d", bursts, width, n, storeConns)
 	}
 }
