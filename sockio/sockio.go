@@ -40,6 +40,75 @@ func Read(fd uintptr, p []byte) (int, error) {
 	}
 }
 
+// Reader reads a connection through its RawConn: one raw read, after
+// waiting for the socket to be readable when nothing is there (and ending
+// on the connection's read deadline, as net.Conn's Read does). The end of
+// the stream is io.EOF.
+type Reader struct {
+	raw  syscall.RawConn
+	p    []byte
+	n    int
+	err  error
+	step func(fd uintptr) bool
+}
+
+// NewReader returns a Reader for c, or c itself when c has no descriptor.
+func NewReader(c net.Conn) io.Reader {
+	raw := rawConn(c)
+	if raw == nil {
+		return c
+	}
+	r := &Reader{raw: raw}
+	r.step = r.read
+	return r
+}
+
+func (r *Reader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r.p, r.n, r.err = p, 0, nil
+	err := r.raw.Read(r.step)
+	n, rerr := r.n, r.err
+	r.p = nil
+	switch {
+	case rerr != nil:
+		return 0, rerr
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// read is the raw read's callback: false to wait until readable.
+func (r *Reader) read(fd uintptr) bool {
+	n, err := Read(fd, r.p)
+	switch {
+	case err == syscall.EAGAIN:
+		return false
+	case err != nil:
+		r.err = os.NewSyscallError("read", err)
+	default:
+		r.n = n
+	}
+	return true
+}
+
+// rawConn is c's RawConn, nil when it has no descriptor.
+func rawConn(c net.Conn) syscall.RawConn {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
+}
+
 // Writer writes to a connection through its RawConn: raw writes until all
 // is written, waiting for the socket to be writable between them (and
 // ending on the connection's write deadline, as net.Conn's Write does).
@@ -53,12 +122,8 @@ type Writer struct {
 
 // NewWriter returns a Writer for c, or c itself when c has no descriptor.
 func NewWriter(c net.Conn) io.Writer {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return c
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	raw := rawConn(c)
+	if raw == nil {
 		return c
 	}
 	w := &Writer{raw: raw}

@@ -147,4 +147,51 @@ func TestNewWriterOfAConnectionWithoutADescriptorIsTheConnection(t *testing.T) {
 	if w := NewWriter(a); w != a {
 		t.Fatalf("NewWriter(net.Pipe) = %T, want the pipe itself", w)
 	}
+	if r := NewReader(a); r != a {
+		t.Fatalf("NewReader(net.Pipe) = %T, want the pipe itself", r)
+	}
+}
+
+// A Reader waits for what comes later, gives what came before it was
+// called (no readiness of the descriptor is lost), then io.EOF.
+func TestReaderWaitsThenGivesDataThenTheEnd(t *testing.T) {
+	c, s := pair(t)
+	r := NewReader(c)
+	if _, err := s.Write([]byte("early")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the readiness comes before the read
+	buf := make([]byte, 64)
+	if n, err := r.Read(buf); err != nil || string(buf[:n]) != "early" {
+		t.Fatalf("read of what came first = %q, %v", buf[:n], err)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		s.Write([]byte("late"))
+		s.CloseWrite()
+	}()
+	if n, err := r.Read(buf); err != nil || string(buf[:n]) != "late" {
+		t.Fatalf("read that waits = %q, %v", buf[:n], err)
+	}
+	if n, err := r.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("read at the end = %d, %v; want 0, io.EOF", n, err)
+	}
+	if n, err := r.Read(nil); n != 0 || err != nil {
+		t.Fatalf("empty read = %d, %v", n, err)
+	}
+}
+
+func TestReaderEndsOnTheReadDeadlineAndReportsAReset(t *testing.T) {
+	c, s := pair(t)
+	r := NewReader(c)
+	_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := r.Read(make([]byte, 8)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read from a silent peer: %v; want the deadline", err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	_ = s.SetLinger(0)
+	s.Close() // a reset
+	if _, err := r.Read(make([]byte, 8)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("read from a reset connection: %v, want ECONNRESET", err)
+	}
 }
