@@ -82,11 +82,11 @@ type cpuClocks struct{ proxy, backend func() time.Duration }
 func seconds(d time.Duration) int { return max(1, int(d.Round(time.Second)/time.Second)) }
 
 // interleave loads each target with conns keep-alive connections for d,
-// in one-second runs taken in turn (after a one-second warm-up of each,
-// whose figures are dropped): a noisy neighbour's burst falls on every
-// target alike. Each result sums the runs' requests and errors, averages
-// their req/s, and takes the median of their p50 and of their p99 (over
-// the runs that got an answer).
+// in one-second runs taken in turn, each second from the next target
+// (after a one-second warm-up of each, whose figures are dropped): a noisy
+// neighbour's burst falls on every target alike. Each result sums the
+// runs' requests and errors, averages their req/s, and takes the median
+// of their p50 and of their p99 (over the runs that got an answer).
 func interleave(ctx context.Context, targets []loadTarget, backend func() time.Duration, conns int, d time.Duration) error {
 	for _, t := range targets {
 		if _, err := runWrk(ctx, t.url, t.host, conns, time.Second, cpuClocks{t.cpu, backend}); err != nil {
@@ -94,8 +94,14 @@ func interleave(ctx context.Context, targets []loadTarget, backend func() time.D
 		}
 	}
 	runs := make([][]wrkResult, len(targets))
-	for range seconds(d) {
-		for i, t := range targets {
+	for turn := range seconds(d) {
+		// Each second starts with the next target, so that each follows
+		// every other alike: a turn inherits what the one before left
+		// (answers still being made for connections wrk closed, sockets
+		// in TIME_WAIT), and a fixed order gave that to one target only.
+		for k := range targets {
+			i := (turn + k) % len(targets)
+			t := targets[i]
 			r, err := runWrk(ctx, t.url, t.host, conns, time.Second, cpuClocks{t.cpu, backend})
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
